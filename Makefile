@@ -1,0 +1,48 @@
+# stream-retail-etl — the two commands that matter: `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CLI := node dist/cli/main.js
+
+.PHONY: help install build up down status test lint typecheck test-unit test-integration bench load clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: node_modules/.installed ## install the npm dependencies (npm ci)
+
+build: install ## compile TypeScript to dist/
+	npm run --silent build
+
+up: build ## start the stack (Docker if an engine answers, else native) and the pipeline; prints every URL
+	$(CLI) stack up
+
+down: ## stop what `make up` started
+	@if [ -f dist/cli/main.js ]; then $(CLI) stack down; else echo "nothing is running"; fi
+
+status: build ## show each component healthy or not
+	$(CLI) stack status
+
+lint: install ## eslint (warnings fail) and prettier --check
+	npm run --silent lint
+
+typecheck: install ## tsc --noEmit over sources, tests and benchmarks
+	npm run --silent typecheck
+
+test-unit: install ## unit tests: no servers, seconds
+	npx vitest run --project unit
+
+test-integration: build ## integration tests against real servers (starts the stack if it is not running, stops it after)
+	./scripts/install-test-tools.sh
+	npx vitest run --project integration
+
+test: lint typecheck build test-unit test-integration ## everything: lint, typecheck, unit and integration tests
+
+bench: build ## run the benchmarks under bench/ and write BENCHMARKS.md
+	@if ls bench/*.bench.ts >/dev/null 2>&1; then node --import ./bench/register.js bench/run.ts; else echo "no benchmarks yet"; fi
+
+clean: ## remove build output (keeps the .stack/ cache)
+	rm -rf dist

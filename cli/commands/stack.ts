@@ -1,0 +1,67 @@
+/** `retail-etl stack up|down|status` — the servers (and the pipeline) on this machine. */
+import type { Command } from 'commander';
+import { redact } from '../../lib/redact.js';
+import { stackDown, stackStatus, stackUp } from '../../stack/stack.js';
+import { progress } from '../output.js';
+
+export function registerStack(program: Command): void {
+  const stack = program
+    .command('stack')
+    .description(
+      'start, stop and inspect the local stack (Kafka, Schema Registry, Postgres, Prometheus, pipeline)',
+    );
+
+  stack
+    .command('up')
+    .description(
+      'start the stack (Docker Compose if an engine answers, else native) and the pipeline; prints every URL',
+    )
+    .option('--infra-only', 'start the servers only, not the pipeline processes')
+    .option('--mode <mode>', 'auto | native | docker (default: env STACK_MODE, else auto)')
+    .action(async (opts: { infraOnly?: boolean; mode?: string }) => {
+      const report = await stackUp(progress, { infraOnly: opts.infraOnly ?? false, mode: opts.mode });
+      const verb =
+        report.started.length === 0
+          ? 'already running — nothing to do'
+          : `started: ${report.started.join(', ')}`;
+      console.log(`stack (${report.mode}) ${verb}`);
+      for (const s of report.statuses) {
+        console.log(`  ${s.healthy ? 'healthy  ' : 'UNHEALTHY'} ${s.name.padEnd(22)} ${s.url}`);
+      }
+      console.log(
+        `environment for clients: ${report.envFile}  (source it: set -a; . ${report.envFile}; set +a)`,
+      );
+      for (const [k, v] of Object.entries(report.env)) console.log(`  ${k}=${redact(v)}`);
+      if (report.statuses.some((s) => !s.healthy)) process.exitCode = 1;
+    });
+
+  stack
+    .command('down')
+    .description('stop what `stack up` started (by its recorded PIDs, nothing else)')
+    .action(async () => {
+      const { stopped } = await stackDown(progress);
+      console.log(stopped.length === 0 ? 'nothing is running' : `stopped: ${stopped.join(', ')}`);
+    });
+
+  stack
+    .command('status')
+    .description('show each component: running, healthy, URL (exit 1 if any is down)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const status = await stackStatus();
+      if (opts.json) {
+        console.log(JSON.stringify(status, null, 2));
+      } else if (status.docker !== undefined) {
+        console.log(status.docker);
+      } else {
+        console.log(`stack mode: ${status.mode ?? 'not started'}`);
+        for (const s of status.statuses) {
+          const state = s.healthy ? 'healthy' : s.running ? 'UNHEALTHY' : 'DOWN';
+          console.log(
+            `  ${state.padEnd(10)} ${s.name.padEnd(22)} ${s.pid ? `pid ${s.pid}`.padEnd(11) : '—'.padEnd(11)} ${s.url}`,
+          );
+        }
+      }
+      if (status.statuses.some((s) => !s.healthy)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,28 @@
+/**
+ * The `retail-etl` command tree. Each command group lives in cli/commands/<group>.ts; this file
+ * only wires them together, so `retail-etl --help` lists every command.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../stack/paths.js';
+import { registerStack } from './commands/stack.js';
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('retail-etl')
+    .description(
+      'Streaming retail ETL: a synthetic producer and HTTP ingest into Kafka (Avro), event-time processors,\n' +
+        'and exactly-once sinks into Postgres and ClickHouse. After `make up`, every command reads .stack/env.',
+    )
+    .version(version(), '-V, --version')
+    .option('--verbose', 'print stack traces with errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerStack(program);
+  return program;
+}

@@ -1,0 +1,72 @@
+/**
+ * Every pipeline process serves GET /metrics (Prometheus text), /healthz (alive) and /readyz
+ * (connected to Kafka and its target) on its own port. The HTTP API adds its routes on top.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { EtlError } from './errors.js';
+import { HOST } from './ports.js';
+
+export type ReadinessCheck = () => Promise<boolean> | boolean;
+export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+
+export interface ProcessServerOptions {
+  port: number;
+  host?: string;
+  registry: Registry;
+  ready: ReadinessCheck;
+  /** Extra routes, tried in order before the built-in ones; return true when handled. */
+  routes?: Route[];
+}
+
+export async function startProcessServer(options: ProcessServerOptions): Promise<Server> {
+  const server = createServer((req, res) => {
+    void handle(options, req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'INTERNAL', message: (err as Error).message }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new EtlError('PORT_IN_USE', `port ${options.host ?? HOST}:${options.port} is already in use`, {
+              hint: 'stop the other process or choose another port (--metrics-port)',
+            })
+          : err,
+      );
+    });
+    server.listen(options.port, options.host ?? HOST, () => resolve());
+  });
+  return server;
+}
+
+async function handle(
+  options: ProcessServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  for (const route of options.routes ?? []) {
+    if (await route(req, res)) return;
+  }
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'GET' && path === '/metrics') {
+    res.writeHead(200, { 'content-type': options.registry.contentType });
+    res.end(await options.registry.metrics());
+  } else if (req.method === 'GET' && path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"status":"ok"}');
+  } else if (req.method === 'GET' && path === '/readyz') {
+    const ready = await Promise.resolve(options.ready()).catch(() => false);
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+  } else {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'NOT_FOUND', path }));
+  }
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,186 @@
+/**
+ * PostgreSQL from Debian's packages, in its own data directory under .stack/data/postgres.
+ * Postgres refuses to run as root, so as root the server runs as the `postgres` OS user
+ * (setpriv execs in place, so the PID we record is the postmaster's own).
+ */
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { EtlError } from '../../lib/errors.js';
+import { HOST, PORTS } from '../../lib/ports.js';
+import { aptInstall } from '../apt.js';
+import type { NativeComponent, StackContext } from '../component.js';
+import { tcpOpen } from '../net.js';
+import { run } from '../process.js';
+
+export const APP_ROLE = 'retail';
+export const APP_DATABASE = 'retail';
+
+function binDir(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return undefined;
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(base, versions[0], 'bin') : undefined;
+}
+
+function requireBinDir(): string {
+  const dir = binDir();
+  if (!dir)
+    throw new EtlError('DEPENDENCY_MISSING', 'PostgreSQL server binaries not found', {
+      hint: 'apt-get install -y postgresql',
+    });
+  return dir;
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+function osUser(): { uid: number; gid: number } | undefined {
+  if (!isRoot()) return undefined;
+  const id = (flag: string) =>
+    Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const uid = id('-u');
+  const gid = id('-g');
+  if (!Number.isInteger(uid) || uid <= 0) {
+    throw new EtlError(
+      'DEPENDENCY_MISSING',
+      'running as root but there is no `postgres` OS user to run the server as',
+      {
+        hint: 'apt-get install -y postgresql (it creates the user)',
+      },
+    );
+  }
+  return { uid, gid };
+}
+
+/** Run a command as the postgres OS user when we are root. */
+function asPostgres(command: string, args: string[]): { command: string; args: string[] } {
+  if (!isRoot()) return { command, args };
+  return {
+    command: 'setpriv',
+    args: ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args],
+  };
+}
+
+const dirs = (ctx: StackContext) => ({
+  data: join(ctx.paths.data, 'postgres'),
+  socket: join(ctx.paths.run, 'pg'),
+});
+
+export function adminUrl(ctx: StackContext): string {
+  return `postgres://postgres:${ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}@${HOST}:${PORTS.postgres}/postgres`;
+}
+
+export const postgres: NativeComponent = {
+  name: 'postgres',
+  title: 'PostgreSQL (Debian packages)',
+  ports: [PORTS.postgres],
+  // SIGINT is Postgres' "fast" shutdown; SIGTERM would wait for every client to leave.
+  stopSignal: 'SIGINT',
+  startTimeoutMs: 60_000,
+  url: `postgres://${APP_ROLE}:***@${HOST}:${PORTS.postgres}/${APP_DATABASE}`,
+
+  async provision(ctx) {
+    if (!binDir()) aptInstall(['postgresql'], 'the native stack runs PostgreSQL', ctx.progress);
+    requireBinDir();
+  },
+
+  async prepare(ctx) {
+    const d = dirs(ctx);
+    const owner = osUser();
+    mkdirSync(d.socket, { recursive: true });
+    if (owner) chownSync(d.socket, owner.uid, owner.gid);
+    if (existsSync(join(d.data, 'PG_VERSION'))) return;
+    ctx.progress('postgres: initialising a new data directory…');
+    mkdirSync(d.data, { recursive: true, mode: 0o700 });
+    const pwFile = join(ctx.paths.run, 'pg-initdb-pw');
+    writeFileSync(pwFile, `${ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}\n`, { mode: 0o600 });
+    if (owner) {
+      chownSync(d.data, owner.uid, owner.gid);
+      chownSync(pwFile, owner.uid, owner.gid);
+    }
+    const probe = asPostgres('test', ['-w', d.data]);
+    if (spawnSync(probe.command, probe.args).status !== 0) {
+      throw new EtlError('PROVISION_FAILED', `the postgres OS user cannot write ${d.data}`, {
+        hint: 'keep the project under directories other users may enter (chmod o+x), or set RETAIL_ETL_STACK_DIR',
+      });
+    }
+    try {
+      const initdb = asPostgres(join(requireBinDir(), 'initdb'), [
+        '-D',
+        d.data,
+        '-U',
+        'postgres',
+        `--pwfile=${pwFile}`,
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+      ]);
+      run(initdb.command, initdb.args);
+    } finally {
+      rmSync(pwFile, { force: true });
+    }
+  },
+
+  launch(ctx) {
+    const d = dirs(ctx);
+    return asPostgres(join(requireBinDir(), 'postgres'), [
+      '-D',
+      d.data,
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      `port=${PORTS.postgres}`,
+      '-c',
+      `unix_socket_directories=${d.socket}`,
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=256MB',
+      '-c',
+      'max_wal_size=4GB',
+      '-c',
+      'checkpoint_timeout=15min',
+      '-c',
+      'log_min_messages=warning',
+    ]);
+  },
+
+  async healthy(ctx) {
+    if (!(await tcpOpen(PORTS.postgres))) return false;
+    const client = new pg.Client({ connectionString: adminUrl(ctx), connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return true;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  },
+
+  async afterStart(ctx) {
+    const client = new pg.Client({ connectionString: adminUrl(ctx) });
+    await client.connect();
+    try {
+      const password = ctx.secrets['POSTGRES_APP_PASSWORD'] ?? '';
+      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+      // Identifiers and the generated hex password are ours, not user input.
+      if (role.rowCount === 0)
+        await client.query(`CREATE ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
+      else await client.query(`ALTER ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
+      const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [APP_DATABASE]);
+      if (db.rowCount === 0) await client.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
+    } finally {
+      await client.end();
+    }
+  },
+
+  env: (ctx) => ({
+    DATABASE_URL: `postgres://${APP_ROLE}:${ctx.secrets['POSTGRES_APP_PASSWORD']}@${HOST}:${PORTS.postgres}/${APP_DATABASE}`,
+    DATABASE_ADMIN_URL: adminUrl(ctx),
+  }),
+};

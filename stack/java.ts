@@ -1,0 +1,60 @@
+/** Java and Maven checks and the Maven invocations the native stack provisions with. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { EtlError } from '../lib/errors.js';
+import type { StackContext } from './component.js';
+import { run, which } from './process.js';
+
+export function requireJava(): string {
+  const java = which('java');
+  if (!java) {
+    throw new EtlError(
+      'DEPENDENCY_MISSING',
+      'Java 17 or newer is required for the native stack but `java` was not found',
+      {
+        hint: 'install it (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless) or start a Docker engine',
+      },
+    );
+  }
+  const res = spawnSync(java, ['-version'], { encoding: 'utf8' });
+  const match = /version "(\d+)/.exec(`${res.stderr}${res.stdout}`);
+  const major = match?.[1] ? Number(match[1]) : 0;
+  if (major < 17) {
+    throw new EtlError(
+      'DEPENDENCY_MISSING',
+      `Java 17 or newer is required, found Java ${major || 'of unknown version'}`,
+      {
+        hint: 'install it (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless)',
+      },
+    );
+  }
+  return java;
+}
+
+export function requireMaven(): string {
+  const mvn = which('mvn');
+  if (!mvn) {
+    throw new EtlError(
+      'DEPENDENCY_MISSING',
+      'Maven is required to fetch the Kafka and Schema Registry jars but `mvn` was not found',
+      {
+        hint: 'install it (Debian/Ubuntu: apt-get install -y maven) or start a Docker engine',
+      },
+    );
+  }
+  return mvn;
+}
+
+/** Maven with its local repository inside `.stack/cache`, so the stack's downloads stay in the project. */
+export function maven(ctx: StackContext, args: string[], cwd: string): void {
+  const mvn = requireMaven();
+  try {
+    run(mvn, ['-B', '-q', `-Dmaven.repo.local=${join(ctx.paths.cache, 'm2')}`, ...args], { cwd });
+  } catch (err) {
+    throw new EtlError('PROVISION_FAILED', `Maven could not fetch the artifacts: ${(err as Error).message}`, {
+      retriable: true,
+      hint: 'check that the Maven repository is reachable, then run `make up` again',
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The pipeline's own long-running processes, started by `make up` after the servers are healthy.
+ * Each is `retail-etl <args>` and answers /healthz on its metrics port. A later feature adds its
+ * process here and `make up` starts it.
+ */
+import { join } from 'node:path';
+import { HOST } from '../lib/ports.js';
+import type { NativeComponent } from './component.js';
+import { httpOk } from './net.js';
+
+export interface PipelineService {
+  name: string;
+  title: string;
+  args: string[];
+  port: number;
+  /** Started only when this returns true for the stack's environment (e.g. CLICKHOUSE_URL set). */
+  enabled?: (env: NodeJS.ProcessEnv) => boolean;
+}
+
+export const PIPELINE_SERVICES: PipelineService[] = [];
+
+export function pipelineComponent(
+  service: PipelineService,
+  stackEnv: Record<string, string>,
+): NativeComponent {
+  return {
+    name: service.name,
+    title: service.title,
+    ports: [service.port],
+    stopSignal: 'SIGTERM',
+    startTimeoutMs: 60_000,
+    url: `http://${HOST}:${service.port}/metrics`,
+    provision: async () => undefined,
+    prepare: async () => undefined,
+    launch: (ctx) => ({
+      command: process.execPath,
+      args: [join(ctx.paths.root, 'dist', 'cli', 'main.js'), ...service.args],
+      env: { ...process.env, ...stackEnv },
+    }),
+    healthy: () => httpOk(`http://${HOST}:${service.port}/healthz`),
+    env: () => ({}),
+  };
+}
