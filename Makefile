@@ -41,8 +41,8 @@ test-integration: build ## integration tests against real servers (starts the st
 
 test: lint typecheck build test-unit test-integration ## everything: lint, typecheck, unit and integration tests
 
-bench: build ## run the benchmarks under bench/ and write BENCHMARKS.md
-	@if ls bench/*.bench.ts >/dev/null 2>&1; then node --import ./bench/register.js bench/run.ts; else echo "no benchmarks yet"; fi
+bench: build ## run the benchmarks under bench/ (BENCH=a,b to pick; BENCH_QUICK=1 for a smoke run); writes BENCHMARKS.md
+	node dist/bench/run.js
 
 clean: ## remove build output (keeps the .stack/ cache)
 	rm -rf dist

@@ -8,6 +8,11 @@ import type { Registry } from 'prom-client';
 import { EtlError } from './errors.js';
 import { HOST } from './ports.js';
 
+/** 127.0.0.1 unless RETAIL_LISTEN_HOST says otherwise (containers set 0.0.0.0 so Prometheus can scrape). */
+export function listenHost(): string {
+  return process.env['RETAIL_LISTEN_HOST'] ?? HOST;
+}
+
 export type ReadinessCheck = () => Promise<boolean> | boolean;
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
 
@@ -31,13 +36,17 @@ export async function startProcessServer(options: ProcessServerOptions): Promise
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new EtlError('PORT_IN_USE', `port ${options.host ?? HOST}:${options.port} is already in use`, {
-              hint: 'stop the other process or choose another port (--metrics-port)',
-            })
+          ? new EtlError(
+              'PORT_IN_USE',
+              `port ${options.host ?? listenHost()}:${options.port} is already in use`,
+              {
+                hint: 'stop the other process or choose another port (--metrics-port)',
+              },
+            )
           : err,
       );
     });
-    server.listen(options.port, options.host ?? HOST, () => resolve());
+    server.listen(options.port, options.host ?? listenHost(), () => resolve());
   });
   return server;
 }

@@ -143,7 +143,7 @@ export async function nativeUp(ctx: StackContext, options: UpOptions = {}): Prom
   return { started: started.map((c) => c.name), alreadyRunning, statuses, env };
 }
 
-async function launchAndWait(ctx: StackContext, c: NativeComponent): Promise<void> {
+export async function launchAndWait(ctx: StackContext, c: NativeComponent): Promise<void> {
   const logFile = join(ctx.paths.logs, `${c.name}.log`);
   const pidFile = pidFileFor(ctx.paths.run, c.name);
   const spec = c.launch(ctx);

@@ -3,22 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { loadStackEnv } from '../../lib/stack-env.js';
 import { stackPaths } from '../../stack/paths.js';
 
-export function stackEnv(): Record<string, string> {
+const NEEDED = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL', 'DATABASE_ADMIN_URL', 'PROMETHEUS_URL'] as const;
+
+export type StackEnv = Record<(typeof NEEDED)[number], string>;
+
+export function stackEnv(): StackEnv {
   loadStackEnv(stackPaths().envFile);
-  const need = [
-    'KAFKA_BROKERS',
-    'SCHEMA_REGISTRY_URL',
-    'DATABASE_URL',
-    'DATABASE_ADMIN_URL',
-    'PROMETHEUS_URL',
-  ];
-  const env: Record<string, string> = {};
-  for (const key of need) {
+  const env: Partial<StackEnv> = {};
+  for (const key of NEEDED) {
     const value = process.env[key];
     if (!value) throw new Error(`${key} is not set: run the integration tests through \`make test\``);
     env[key] = value;
   }
-  return env;
+  return env as StackEnv;
 }
 
 /** A unique, identifier-safe name: `prefix_<12 hex>`. */

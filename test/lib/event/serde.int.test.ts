@@ -39,7 +39,10 @@ describe('SaleEventSerde against the real Schema Registry', () => {
     const subject = `${uniqueName('evolve')}-value`;
     const v2 = {
       ...SALE_EVENT_SCHEMA,
-      fields: [...SALE_EVENT_SCHEMA.fields, { name: 'promotion_id', type: ['null', 'string'], default: null }],
+      fields: [
+        ...SALE_EVENT_SCHEMA.fields,
+        { name: 'promotion_id', type: ['null', 'string'], default: null },
+      ],
     };
     const oldSerde = new SaleEventSerde(createRegistry(env.SCHEMA_REGISTRY_URL), SALE_EVENT_SCHEMA, subject);
     await oldSerde.register();
