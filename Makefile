@@ -8,11 +8,13 @@ CLI := node dist/cli/main.js
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
+# `npm install`, not `npm ci`: chdb lists optional per-platform engines (darwin, linux-arm64) that
+# the registry does not serve, so `npm ci` refuses the lock file as "out of sync" on every machine.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: node_modules/.installed ## install the npm dependencies (npm ci)
+install: node_modules/.installed ## install the npm dependencies from package-lock.json
 
 build: install ## compile TypeScript to dist/
 	npm run --silent build
