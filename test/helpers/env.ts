@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { loadStackEnv } from '../../lib/stack-env.js';
 import { stackPaths } from '../../stack/paths.js';
 
-const NEEDED = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL', 'DATABASE_ADMIN_URL', 'PROMETHEUS_URL'] as const;
+const NEEDED = [
+  'KAFKA_BROKERS',
+  'SCHEMA_REGISTRY_URL',
+  'DATABASE_URL',
+  'DATABASE_ADMIN_URL',
+  'PROMETHEUS_URL',
+] as const;
 
 export type StackEnv = Record<(typeof NEEDED)[number], string>;
 
