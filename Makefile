@@ -46,5 +46,8 @@ test: lint typecheck build test-unit test-integration ## everything: lint, typec
 bench: build ## run the benchmarks under bench/ (BENCH=a,b to pick; BENCH_QUICK=1 for a smoke run); writes BENCHMARKS.md
 	node dist/bench/run.js
 
+load: ## run a k6 profile against the running stack: make load PROFILE=ingest-1x|ingest-5x|soak|read-heavy
+	PROFILE=$(PROFILE) ./scripts/load.sh
+
 clean: ## remove build output (keeps the .stack/ cache)
 	rm -rf dist
