@@ -1,0 +1,62 @@
+/**
+ * What the runtime hands a processor and what a processor hands back. A processor is pure window
+ * logic over accepted events; the runtime owns Kafka, transactions, dedup, lateness and state.
+ */
+
+/** The fields of a sale event the processors use; this is also what the changelog stores. */
+export interface CompactEvent {
+  id: string;
+  /** event time, epoch ms */
+  t: number;
+  store: string;
+  sku: string;
+  qty: number;
+  price: number;
+  basket: string;
+}
+
+/** One record of an aggregate topic: key and JSON value (null = tombstone). */
+export interface OutRecord {
+  topic: string;
+  key: string;
+  value: string | null;
+}
+
+export type Emit = (record: OutRecord) => void;
+
+export interface ProcessorLogic {
+  /**
+   * When the first window that contains event time `t` closes (its end plus the allowed lateness).
+   * An event whose `closesAt` is at or before the watermark is late: it goes to the late topic.
+   */
+  closesAt(t: number): number;
+  /** When the last window that contains `t` closes: the event (and its dedup entry) can be forgotten. */
+  expiresAt(t: number): number;
+  /** Fold an accepted event into the open windows. `restoring` = rebuilt from the changelog, not new. */
+  add(e: CompactEvent, restoring: boolean): void;
+  /**
+   * Emit what changed since the last flush (updates of open windows, for processors that emit
+   * them) and the final result of every window that closes at or before `watermark`, then forget
+   * the closed windows.
+   */
+  flush(watermark: number, emit: Emit): void;
+  /** After a restore: windows closing at or before `watermark` were already emitted. */
+  restoredAt(watermark: number): void;
+  /** Open windows (for the windows_open gauge). */
+  openWindows(): number;
+  /** Aggregate keys held (for the state_keys gauge). */
+  stateKeys(): number;
+  /** Windows closed since the last call (for the windows_closed counter). */
+  takeClosedCount(): number;
+}
+
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+
+export function floorTo(t: number, size: number): number {
+  return Math.floor(t / size) * size;
+}
+
+export function iso(t: number): string {
+  return new Date(t).toISOString();
+}

@@ -1,0 +1,43 @@
+/** Brute-force definitions of the three results, for unit tests (the integration tests use SQL). */
+import type { CompactEvent } from '../../../processors/runtime/types.js';
+import { HOUR, MINUTE, floorTo, iso } from '../../../processors/runtime/types.js';
+
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function hourlyExpected(events: CompactEvent[]): Map<string, [number, number, number, number]> {
+  const m = new Map<string, { q: number; r: number; ret: number; b: Set<string> }>();
+  for (const e of events) {
+    const k = `${iso(floorTo(e.t, HOUR))}|${e.store}|${e.sku}`;
+    const a = m.get(k) ?? { q: 0, r: 0, ret: 0, b: new Set<string>() };
+    a.q += e.qty;
+    a.r += e.qty * e.price;
+    if (e.qty < 0) a.ret++;
+    a.b.add(e.basket);
+    m.set(k, a);
+  }
+  return new Map([...m].map(([k, a]) => [k, [a.q, a.r, a.ret, a.b.size]]));
+}
+
+export function rollingAt(events: CompactEvent[], end: number): Map<string, [number, number, number]> {
+  const m = new Map<string, { q: number; r: number; b: Set<string> }>();
+  for (const e of events) {
+    if (e.t < end - HOUR || e.t >= end) continue;
+    const a = m.get(e.store) ?? { q: 0, r: 0, b: new Set<string>() };
+    a.q += e.qty;
+    a.r += e.qty * e.price;
+    a.b.add(e.basket);
+    m.set(e.store, a);
+  }
+  return new Map([...m].map(([k, a]) => [k, [a.q, a.r, a.b.size]]));
+}
+
+export { HOUR, MINUTE };

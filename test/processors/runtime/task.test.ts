@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { HourlyLogic } from '../../../processors/hourly/logic.js';
+import type { HourlyValue } from '../../../processors/hourly/logic.js';
+import { RollingLogic } from '../../../processors/rolling/logic.js';
+import type { RollingValue } from '../../../processors/rolling/logic.js';
+import { TaskState } from '../../../processors/runtime/task.js';
+import type { BatchOutcome, TaskRecord } from '../../../processors/runtime/task.js';
+import type { CompactEvent, ProcessorLogic } from '../../../processors/runtime/types.js';
+import { rankTop, TopSkusLogic } from '../../../processors/top-skus/logic.js';
+import { HOUR, MINUTE, hourlyExpected, rollingAt, seededRandom } from '../helpers/expected.js';
+
+const T0 = Date.UTC(2025, 0, 1, 8, 0, 0);
+const BOUND = 5_000;
+const LATENESS = 120_000;
+
+/** Events in time order with jitter, some duplicates, and a few far-too-late ones. */
+function stream(n: number, seed: number): { records: CompactEvent[]; lateIds: Set<string> } {
+  const rnd = seededRandom(seed);
+  const records: CompactEvent[] = [];
+  const lateIds = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const t = T0 + i * 1_500 - Math.floor(rnd() * 4_000);
+    const e: CompactEvent = {
+      id: `e${i}`,
+      t,
+      store: `S${1 + Math.floor(rnd() * 3)}`,
+      sku: `K${1 + Math.floor(rnd() * 5)}`,
+      qty: rnd() < 0.1 ? -1 : 1 + Math.floor(rnd() * 3),
+      price: 100 + Math.floor(rnd() * 900),
+      basket: `B${Math.floor(i / 3)}`,
+    };
+    records.push(e);
+    if (rnd() < 0.05) records.push({ ...e }); // duplicate
+    if (i > 0 && i % 997 === 0) {
+      const late = { ...e, id: `late${i}`, t: t - 2 * HOUR };
+      records.push(late);
+      lateIds.add(late.id);
+    }
+  }
+  return { records, lateIds };
+}
+
+function newTask(logic: ProcessorLogic): TaskState {
+  return new TaskState(logic, { partitions: [0], outOfOrderMs: BOUND, segmentMaxEvents: 50 });
+}
+
+/** Run in batches; optionally "crash" after batch `crashAt` (restore from the compacted changelog). */
+function run(
+  makeLogic: () => ProcessorLogic,
+  records: CompactEvent[],
+  batch: number,
+  crashAt?: number,
+): { outcomes: BatchOutcome[]; lateIds: string[] } {
+  let task = newTask(makeLogic());
+  const changelog = new Map<string, string>();
+  const outcomes: BatchOutcome[] = [];
+  const lateIds: string[] = [];
+  let n = 0;
+  for (let i = 0; i < records.length; i += batch, n++) {
+    const slice: TaskRecord[] = records.slice(i, i + batch).map((event, j) => ({ offset: i + j, event }));
+    const out = task.processBatch(0, slice, i + slice.length - 1);
+    outcomes.push(out);
+    for (const l of out.late) lateIds.push((records[l.offset] as CompactEvent).id);
+    for (const c of out.changelog) {
+      if (c.value === null) changelog.delete(c.key);
+      else changelog.set(c.key, c.value);
+    }
+    if (n === crashAt) {
+      task = newTask(makeLogic());
+      task.restore(new Map(changelog));
+      expect(task.next.get(0)).toBe(i + slice.length);
+    }
+  }
+  return { outcomes, lateIds };
+}
+
+const finals = (outcomes: BatchOutcome[]) =>
+  outcomes
+    .flatMap((o) => o.outputs)
+    .map((r) => JSON.parse(r.value as string) as HourlyValue)
+    .filter((v) => v.final);
+
+describe('hourly on the task runtime', () => {
+  const { records, lateIds } = stream(6_000, 7);
+  const accepted = (late: string[]) => {
+    const seen = new Set<string>();
+    const lateSet = new Set(late);
+    return records.filter((e) => !lateSet.has(e.id) && !seen.has(e.id) && (seen.add(e.id), true));
+  };
+
+  it('finals equal the brute-force aggregate over deduplicated, non-late events', () => {
+    const { outcomes, lateIds: late } = run(() => new HourlyLogic('h', LATENESS), records, 400);
+    expect(new Set(late)).toEqual(lateIds);
+    const exp = hourlyExpected(accepted(late));
+    const got = new Map(
+      finals(outcomes).map((v) => [
+        `${v.window_start}|${v.store_id}|${v.sku}`,
+        [v.quantity, v.revenue_cents, v.returns, v.orders],
+      ]),
+    );
+    // Windows still open at the end have no final yet: compare the closed ones.
+    expect(got.size).toBeGreaterThan(10);
+    for (const [k, v] of got) expect(v).toEqual(exp.get(k));
+    const dups = outcomes.reduce((s, o) => s + o.duplicates, 0);
+    expect(dups).toBeGreaterThan(100);
+  });
+
+  it('a restore from the changelog mid-stream gives the same finals', () => {
+    const plain = finals(run(() => new HourlyLogic('h', LATENESS), records, 400).outcomes);
+    const crashed = finals(run(() => new HourlyLogic('h', LATENESS), records, 400, 9).outcomes);
+    expect(crashed).toEqual(plain);
+  });
+
+  it('updates of one key carry a strictly growing event count and one final', () => {
+    const all = run(() => new HourlyLogic('h', LATENESS), records, 300)
+      .outcomes.flatMap((o) => o.outputs)
+      .map((r) => JSON.parse(r.value as string) as HourlyValue);
+    const last = new Map<string, HourlyValue>();
+    for (const v of all) {
+      const k = `${v.window_start}|${v.store_id}|${v.sku}`;
+      const prev = last.get(k);
+      if (prev) {
+        expect(prev.final).toBe(false);
+        expect(v.events).toBeGreaterThanOrEqual(prev.events);
+        if (!v.final) expect(v.events).toBeGreaterThan(prev.events);
+      }
+      last.set(k, v);
+    }
+  });
+
+  it('dedup state is bounded: ids of closed windows are forgotten', () => {
+    const task = newTask(new HourlyLogic('h', LATENESS));
+    const recs = records.slice(0, 5000).map((event, i) => ({ offset: i, event }));
+    task.processBatch(0, recs, recs.length - 1);
+    expect(task.dedupSize()).toBeLessThan(HOUR / 1_500 + 200);
+  });
+});
+
+describe('rolling hop on the task runtime', () => {
+  const { records } = stream(5_000, 11);
+  it('each emitted window equals the brute-force window, with or without a restore', () => {
+    for (const crashAt of [undefined, 5]) {
+      const { outcomes, lateIds } = run(() => new RollingLogic('r', LATENESS), records, 350, crashAt);
+      const lateSet = new Set(lateIds);
+      const seen = new Set<string>();
+      const acc = records.filter((e) => !lateSet.has(e.id) && !seen.has(e.id) && (seen.add(e.id), true));
+      const values = outcomes
+        .flatMap((o) => o.outputs)
+        .map((r) => JSON.parse(r.value as string) as RollingValue);
+      expect(values.length).toBeGreaterThan(100);
+      const keys = new Set<string>();
+      for (const v of values) {
+        const end = Date.parse(v.window_end);
+        expect(end % MINUTE).toBe(0);
+        const k = `${v.store_id}|${v.window_end}`;
+        expect(keys.has(k)).toBe(false);
+        keys.add(k);
+        expect([v.quantity, v.revenue_cents, v.orders]).toEqual(rollingAt(acc, end).get(v.store_id));
+      }
+      // and no window with data was skipped between the first and last emitted instant
+      const ends = values.map((v) => Date.parse(v.window_end));
+      for (let t = Math.min(...ends); t <= Math.max(...ends); t += MINUTE * 7) {
+        for (const store of rollingAt(acc, t).keys())
+          expect(keys.has(`${store}|${new Date(t).toISOString()}`)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('top SKUs', () => {
+  it('ranks like SQL rank(): ties share a rank and the next rank skips', () => {
+    const sums = new Map([
+      ['a', { revenue: 50, quantity: 1 }],
+      ['b', { revenue: 90, quantity: 1 }],
+      ['c', { revenue: 50, quantity: 2 }],
+      ['d', { revenue: 10, quantity: 1 }],
+    ]);
+    expect(rankTop(sums, 2).map((r) => [r.rank, r.sku])).toEqual([
+      [1, 'b'],
+      [2, 'a'],
+      [2, 'c'],
+    ]);
+    expect(rankTop(sums, 4).map((r) => r.rank)).toEqual([1, 2, 2, 4]);
+  });
+
+  it('emits each hour once, only after the hour closes', () => {
+    const { records } = stream(6_000, 3);
+    const { outcomes } = run(() => new TopSkusLogic('t', LATENESS, 3), records, 500, 4);
+    const hours = outcomes.flatMap((o) => o.outputs).map((r) => r.key);
+    expect(hours.length).toBeGreaterThan(1);
+    expect(new Set(hours).size).toBe(hours.length);
+  });
+});
