@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../stack/paths.js';
 import { registerStack } from './commands/stack.js';
+import { registerProducer } from './commands/producer.js';
+import { registerServe } from './commands/serve.js';
+import { registerProcessor } from './commands/processor.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -24,5 +27,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStack(program);
+  registerProducer(program);
+  registerServe(program);
+  registerProcessor(program);
   return program;
 }

@@ -22,6 +22,10 @@ export const ERROR_CODES = [
   'DECODE_FAILED',
   'RATE_ABOVE_CAP',
   'TIMEOUT',
+  'BODY_TOO_LARGE',
+  'MALFORMED_BODY',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'KAFKA_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,18 @@
+/**
+ * Every route module of `retail-etl serve`. To add routes: write api/routes/<name>.ts exporting a
+ * RouteModule (see ingest.ts) and add one line below.
+ */
+import type { RouteModule } from '../router.js';
+import type { IngestModuleOptions } from './ingest.js';
+import { ingestModule } from './ingest.js';
+
+export interface ModuleOptions {
+  ingest?: IngestModuleOptions;
+}
+
+export function routeModules(options: ModuleOptions = {}): RouteModule[] {
+  return [
+    ingestModule(options.ingest),
+    // Later features add their modules here (queries, control panel, control routes).
+  ];
+}

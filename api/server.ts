@@ -1,0 +1,66 @@
+/**
+ * `retail-etl serve`: the pipeline's HTTP server — the route modules of api/routes/index.ts on top
+ * of lib/process-server.ts (/metrics, /healthz, /readyz).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Logger } from '../lib/logger.js';
+import { createLogger } from '../lib/logger.js';
+import { closeServer, startProcessServer } from '../lib/process-server.js';
+import type { ApiConfig } from './config.js';
+import type { ModuleInstance, RouteModule } from './router.js';
+import { Router } from './router.js';
+import type { ModuleOptions } from './routes/index.js';
+import { routeModules } from './routes/index.js';
+
+export interface ApiServer {
+  server: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ApiServerOptions {
+  logger?: Logger;
+  modules?: RouteModule[];
+  moduleOptions?: ModuleOptions;
+}
+
+export async function startApiServer(config: ApiConfig, options: ApiServerOptions = {}): Promise<ApiServer> {
+  const logger = options.logger ?? createLogger('serve');
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'retail_api_process_' });
+  const instances: ModuleInstance[] = [];
+  const router = new Router();
+  for (const module of options.modules ?? routeModules(options.moduleOptions)) {
+    const instance = await module.create({ config, logger: logger.child({ module: module.name }), registry });
+    instances.push(instance);
+    for (const route of instance.routes) router.add(route);
+  }
+  const server = await startProcessServer({
+    port: config.port,
+    registry,
+    routes: [router.asRoute(logger)],
+    ready: async () => {
+      for (const i of instances) if (i.ready && !(await i.ready())) return false;
+      return true;
+    },
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info('serving', {
+    port,
+    routes: instances.flatMap((i) => i.routes.map((r) => `${r.method} ${r.path}`)),
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      (closing ??= (async () => {
+        await closeServer(server);
+        for (const i of instances) await i.close?.();
+      })()),
+  };
+}
