@@ -23,6 +23,7 @@ import { DEFAULT_TOPIC_SPECS } from '../lib/topics.js';
 import type { ProducerConfig } from './config.js';
 import type { PausedRecord, RateRecord, ReplicaReport } from './control.js';
 import { ControlFollower, controlKeys, publishControl } from './control.js';
+import type { GeneratedEvent } from './generator.js';
 import { SaleGenerator } from './generator.js';
 import type { ProducerMetrics } from './metrics.js';
 import { producerMetrics } from './metrics.js';
@@ -94,6 +95,41 @@ function topicSpecs(config: ProducerConfig): TopicSpec[] {
   return specs;
 }
 
+/**
+ * The generator a producer with this config runs. With `startTime`, the clock is simulated
+ * (start + events pulled × 1000 / rate), so the whole sequence is a function of the config: a test
+ * can regenerate exactly what a producer sent.
+ */
+export function createGenerator(config: ProducerConfig): { next(): GeneratedEvent } {
+  let pulled = 0;
+  const start = config.startTime;
+  const clock = start === undefined ? Date.now : () => start + (pulled * 1000) / config.rate;
+  const generator = new SaleGenerator(
+    {
+      seed: config.seed,
+      stores: config.stores,
+      skus: config.skus,
+      zipfExponent: config.zipfExponent,
+      returnShare: config.returnShare,
+      duplicateShare: config.duplicateShare,
+      lateShare: config.lateShare,
+      lateDistribution: config.lateDistribution,
+      lateMeanMs: config.lateMeanMs,
+      lateMaxMs: config.lateMaxMs,
+      promoShare: config.promoShare,
+      currency: config.currency,
+    },
+    clock,
+  );
+  return {
+    next: () => {
+      const g = generator.next();
+      pulled++;
+      return g;
+    },
+  };
+}
+
 export async function startProducer(
   config: ProducerConfig,
   options: StartOptions = {},
@@ -142,28 +178,7 @@ export async function startProducer(
   const startedAt = new Date();
 
   let generated = 0;
-  const initialRate = config.rate;
-  const clock =
-    config.startTime === undefined
-      ? Date.now
-      : () => (config.startTime as number) + (generated * 1000) / initialRate;
-  const generator = new SaleGenerator(
-    {
-      seed: config.seed,
-      stores: config.stores,
-      skus: config.skus,
-      zipfExponent: config.zipfExponent,
-      returnShare: config.returnShare,
-      duplicateShare: config.duplicateShare,
-      lateShare: config.lateShare,
-      lateDistribution: config.lateDistribution,
-      lateMeanMs: config.lateMeanMs,
-      lateMaxMs: config.lateMaxMs,
-      promoShare: config.promoShare,
-      currency: config.currency,
-    },
-    clock,
-  );
+  const generator = createGenerator(config);
 
   const totals = { events: 0, duplicates: 0, late: 0, bytes: 0, unacknowledged: 0 };
   const samples: { t: number; events: number }[] = [];
