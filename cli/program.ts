@@ -10,6 +10,10 @@ import { registerStack } from './commands/stack.js';
 import { registerProducer } from './commands/producer.js';
 import { registerServe } from './commands/serve.js';
 import { registerProcessor } from './commands/processor.js';
+import { registerSink } from './commands/sink.js';
+import { registerDlq } from './commands/dlq.js';
+import { registerPg } from './commands/pg.js';
+import { registerConnect } from './commands/connect.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -30,5 +34,9 @@ export function buildProgram(): Command {
   registerProducer(program);
   registerServe(program);
   registerProcessor(program);
+  registerSink(program);
+  registerDlq(program);
+  registerPg(program);
+  registerConnect(program);
   return program;
 }

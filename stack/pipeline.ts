@@ -4,7 +4,7 @@
  * process here and `make up` starts it.
  */
 import { join } from 'node:path';
-import { HOST } from '../lib/ports.js';
+import { HOST, PORTS } from '../lib/ports.js';
 import type { NativeComponent } from './component.js';
 import { httpOk } from './net.js';
 
@@ -17,7 +17,21 @@ export interface PipelineService {
   enabled?: (env: NodeJS.ProcessEnv) => boolean;
 }
 
-export const PIPELINE_SERVICES: PipelineService[] = [];
+export const PIPELINE_SERVICES: PipelineService[] = [
+  {
+    name: 'sink-postgres',
+    title: 'sink: Kafka → Postgres sales_raw (COPY, exactly once)',
+    args: ['sink', 'postgres'],
+    port: PORTS.sinkPostgresMetrics,
+  },
+  {
+    name: 'sink-clickhouse',
+    title: 'sink: Kafka → ClickHouse sales_raw (dedup tokens)',
+    args: ['sink', 'clickhouse'],
+    port: PORTS.sinkClickhouseMetrics,
+    enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
+  },
+];
 
 export function pipelineComponent(
   service: PipelineService,

@@ -1,0 +1,109 @@
+/** `retail-etl pg migrate|retention|partitions` — the Postgres side of the sink (docs/sinks.md). */
+import type { Command } from 'commander';
+import pg from 'pg';
+import { resolveConfig } from '../../lib/config.js';
+import { EtlError } from '../../lib/errors.js';
+import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/config.js';
+import { ident, migrate } from '../../sinks/postgres/ddl.js';
+import { applyRetention, ensurePartitions, isoDay, partitionDays } from '../../sinks/postgres/partitions.js';
+
+function config(o: { schema?: string }) {
+  const c = resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
+  if (!c.databaseUrl)
+    throw new EtlError('CONFIG_INVALID', 'DATABASE_URL is not set', {
+      hint: 'run `make up` or set DATABASE_URL',
+    });
+  return { ...c, databaseUrl: c.databaseUrl };
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new EtlError('POSTGRES_ERROR', `cannot connect to Postgres: ${(err as Error).message}`, {
+      retriable: true,
+      serverCode: (err as { code?: string }).code,
+    });
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export function registerPg(program: Command): void {
+  const cmd = program
+    .command('pg')
+    .description('Postgres tables of the sink: migrate, partitions, retention');
+
+  cmd
+    .command('migrate')
+    .description('create or update sales_raw, its partitions, sink_offsets and the roles (idempotent)')
+    .option('--schema <name>', 'Postgres schema (default public)')
+    .action(async (o: { schema?: string }) => {
+      const c = config(o);
+      await withClient(c.databaseUrl, async (client) => {
+        await migrate(client, c);
+        const created = await ensurePartitions(client, {
+          schema: c.schema,
+          retentionDays: c.retentionDays,
+          aheadDays: c.partitionsAheadDays,
+        });
+        console.log(
+          `migrated schema ${c.schema}; roles ${c.sinkRole} (writer), ${c.readerRole} (read-only); ${created.length} partition(s) created`,
+        );
+      });
+    });
+
+  cmd
+    .command('retention')
+    .description('detach or drop the daily partitions older than the retention period')
+    .option('--schema <name>', 'Postgres schema (default public)')
+    .option('--days <n>', 'days kept, today included (default SINK_POSTGRES_RETENTION_DAYS or 30)')
+    .option('--mode <mode>', 'detach (keep the table outside sales_raw) | drop', 'detach')
+    .option('--dry-run', 'list what would be removed')
+    .action(async (o: { schema?: string; days?: string; mode: string; dryRun?: boolean }) => {
+      const c = config(o);
+      if (o.mode !== 'detach' && o.mode !== 'drop')
+        throw new EtlError('INVALID_ARGUMENT', `--mode must be detach or drop, got "${o.mode}"`);
+      const days = o.days === undefined ? c.retentionDays : Number(o.days);
+      if (!Number.isInteger(days) || days < 1)
+        throw new EtlError('INVALID_ARGUMENT', `--days must be a whole number ≥ 1, got "${o.days}"`);
+      await withClient(c.databaseUrl, async (client) => {
+        const guard = await client
+          .query<{ n: string }>(`SELECT count(*) AS n FROM ${ident(c.schema)}.sales_raw_default`)
+          .catch(() => undefined);
+        // Retention runs with the sink role's rights: only through the retention function.
+        await client.query(`SET ROLE ${ident(c.sinkRole)}`);
+        const res = await applyRetention(client, {
+          schema: c.schema,
+          retentionDays: days,
+          mode: o.mode as 'drop' | 'detach',
+          dryRun: o.dryRun ?? false,
+        });
+        for (const p of res.partitions) console.log(`${o.dryRun ? 'would ' : ''}${p.action} ${p.name}`);
+        console.log(
+          `${res.partitions.length} partition(s) before ${res.cutoff} ${o.dryRun ? 'would be' : ''} ${o.mode === 'drop' ? 'dropped' : 'detached'}` +
+            (guard ? `; guard partition holds ${guard.rows[0]?.n ?? '?'} row(s)` : ''),
+        );
+      });
+    });
+
+  cmd
+    .command('partitions')
+    .description('list the daily partitions of sales_raw')
+    .option('--schema <name>', 'Postgres schema (default public)')
+    .action(async (o: { schema?: string }) => {
+      const c = config(o);
+      await withClient(c.databaseUrl, async (client) => {
+        const days = [...(await partitionDays(client, c.schema))].sort((a, b) => a - b);
+        console.log(
+          days.length === 0
+            ? 'no daily partitions'
+            : `${days.length} daily partitions: ${isoDay(days[0] ?? 0)} … ${isoDay(days[days.length - 1] ?? 0)}`,
+        );
+      });
+    });
+}

@@ -1,0 +1,47 @@
+/**
+ * One factory for both ways of reaching ClickHouse: HTTP to a server (CLICKHOUSE_URL, production)
+ * or the in-process chdb engine through @clickhouse/client's experimental `connection` hook
+ * (tests and benchmarks). libchdb binds one data directory per process and a directory cannot be
+ * opened by two processes at once, so a chdb-backed sink is the only user of its path while it runs.
+ */
+import { createClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { EtlError } from '../../lib/errors.js';
+
+export interface ClickhouseTarget {
+  url?: string | undefined;
+  chdbPath?: string | undefined;
+}
+
+export async function createClickhouseClient(target: ClickhouseTarget): Promise<ClickHouseClient> {
+  if (target.chdbPath) {
+    // Loaded lazily: chdb is a devDependency (a native engine of ~200 MB), not needed in production.
+    const { createChdbConnection } = (await import('chdb/connection')) as {
+      createChdbConnection(o: { path: string }): unknown;
+    };
+    const connection = createChdbConnection({ path: target.chdbPath });
+    return createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
+  }
+  if (target.url) {
+    return createClient({ url: target.url, request_timeout: 60_000, compression: { request: true } });
+  }
+  throw new EtlError(
+    'CONFIG_INVALID',
+    'clickhouse sink: neither CLICKHOUSE_URL nor SINK_CLICKHOUSE_CHDB_PATH is set',
+    {
+      hint: 'set CLICKHOUSE_URL=http://user:password@host:8123 (the sink is off without it)',
+    },
+  );
+}
+
+/** ClickHouse failures as EtlErrors, keeping the server's exception type. */
+export function chError(what: string, err: unknown): EtlError {
+  const e = err as { code?: string; type?: string; message?: string; clickhouseCode?: unknown };
+  const code = e.type ?? (typeof e.code === 'string' ? e.code : undefined);
+  const message = e.message ?? String(err);
+  const retriable =
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|Timeout|TOO_MANY_PARTS|TOO_MANY_SIMULTANEOUS_QUERIES|NETWORK_ERROR/i.test(
+      `${code ?? ''} ${message}`,
+    );
+  return new EtlError('CLICKHOUSE_ERROR', `${what}: ${message}`, { retriable, serverCode: code, cause: err });
+}

@@ -1,0 +1,369 @@
+/**
+ * The one batching consumer loop every sink runs on. kafkajs consumer group, eachBatch with
+ * manual offset resolution, Avro decoding and validation, dead letters, flush on size or time,
+ * backpressure, and a graceful stop that flushes before leaving the group.
+ *
+ * Positions: the sink's durable state is the truth (ResumePlan). On every assignment the loop
+ * asks the sink where each partition resumes and seeks there; records below that position are
+ * skipped, and if the first fetched record is above it the loop seeks back once. The group's
+ * committed offsets in Kafka are written after each batch for lag monitoring only.
+ *
+ * Backpressure: one flush runs at a time while the next batch fills; when the next batch is full
+ * too, eachBatch waits for the flush (kafkajs fetches no more meanwhile) and keeps heartbeating,
+ * so a slow target pauses fetching instead of growing memory or starving the group.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { EtlError, isEtlError } from '../lib/errors.js';
+import type { SaleEventSerde } from '../lib/event/serde.js';
+import type { Logger } from '../lib/logger.js';
+import { BatchBuffer } from './batch-buffer.js';
+import type { PartitionCursor, TakenBatch } from './batch-buffer.js';
+import type { LoopConfig } from './config.js';
+import type { Sink, SinkRow } from './contract.js';
+import { RecordDecoder } from './decode.js';
+import { DLQ_HEADERS, headerString } from './dlq/headers.js';
+import type { DeadLetter } from './dlq/headers.js';
+import { DlqWriter } from './dlq/writer.js';
+import type { SinkMetrics } from './metrics.js';
+
+export interface LoopDeps {
+  sink: Sink;
+  kafka: Kafka;
+  serde: SaleEventSerde;
+  config: LoopConfig & { groupId: string };
+  metrics: SinkMetrics;
+  logger: Logger;
+  /** Fault injection for the crash tests (docs/sinks.md#fault-injection); never set in production. */
+  faults?: { killAfterWrites?: number | undefined };
+}
+
+interface PartitionState extends PartitionCursor {
+  generation: number;
+  /** The first fetched record was checked against the position (seek back at most once). */
+  checked: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class SinkLoop {
+  private consumer: Consumer | undefined;
+  private readonly dlq: DlqWriter;
+  private readonly decoder: RecordDecoder;
+  private readonly buffer: BatchBuffer;
+  private readonly states = new Map<number, Promise<PartitionState>>();
+  private generation = 0;
+  private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private healthy = false;
+  private writes = 0;
+  private heartbeat: (() => Promise<void>) | undefined;
+  private failFatal!: (err: unknown) => void;
+  /** Rejects when the loop hits an error it must not survive (non-retriable write error). */
+  readonly failed: Promise<never>;
+
+  constructor(private readonly deps: LoopDeps) {
+    const { config, kafka, serde, sink } = deps;
+    this.dlq = new DlqWriter(kafka, config.dlqTopic, sink.name);
+    this.decoder = new RecordDecoder(serde, () => ({ maxFutureMs: config.maxFutureMs }));
+    this.buffer = new BatchBuffer(config.topic);
+    this.failed = new Promise<never>((_, reject) => (this.failFatal = reject));
+    this.failed.catch(() => undefined);
+  }
+
+  async start(): Promise<void> {
+    const { config, kafka, sink, logger } = this.deps;
+    await sink.open();
+    await this.dlq.open();
+    const consumer = kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(1000, Math.floor(config.sessionTimeoutMs / 10)),
+      rebalanceTimeout: Math.max(60_000, config.sessionTimeoutMs * 2),
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxWaitTimeInMs: Math.min(500, config.maxWaitMs),
+      readUncommitted: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) this.failFatal(e.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+    this.healthy = true;
+    this.timer = setInterval(
+      () => this.tick(),
+      Math.max(10, Math.min(100, Math.floor(config.maxWaitMs / 4))),
+    );
+    logger.info('sink loop started', { group: config.groupId, topic: config.topic });
+  }
+
+  async ready(): Promise<boolean> {
+    return this.healthy && !this.stopping && (await this.deps.sink.ready());
+  }
+
+  /** Graceful stop: no new records, flush what is buffered, commit, leave the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.inFlight?.catch(() => undefined);
+    await this.flushNow().catch((err: unknown) => this.deps.logger.error('final flush failed', { err }));
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.dlq.close().catch(() => undefined);
+    await this.deps.sink.close();
+    this.deps.logger.info('sink loop stopped');
+  }
+
+  private onJoin(assignment: Record<string, number[]>): void {
+    this.generation++;
+    // Whatever is buffered may be fetched again from other positions: forget it and ask the sink.
+    this.buffer.dropAll();
+    this.states.clear();
+    const partitions = assignment[this.deps.config.topic] ?? [];
+    this.deps.logger.info('partitions assigned', { partitions, generation: this.generation });
+    for (const p of partitions) {
+      this.partitionState(p).catch((err: unknown) =>
+        this.deps.logger.warn('could not load the stored position', { partition: p, err }),
+      );
+    }
+  }
+
+  /** The partition's position for the current generation, read from the sink once. */
+  private partitionState(partition: number): Promise<PartitionState> {
+    let state = this.states.get(partition);
+    if (!state) {
+      state = this.loadPartition(partition);
+      this.states.set(partition, state);
+      state.catch(() => this.states.delete(partition));
+    }
+    return state;
+  }
+
+  private async loadPartition(partition: number): Promise<PartitionState> {
+    const { config, sink, kafka } = this.deps;
+    const generation = this.generation;
+    // A flush in flight may be moving this partition's stored position right now.
+    await this.inFlight?.catch(() => undefined);
+    const admin = kafka.admin();
+    let committed: number | undefined;
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
+      const c = Number(offsets[0]?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+      committed = c >= 0 ? c : undefined;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const plan = await this.retry(`resume position of partition ${partition}`, () =>
+      sink.resume(config.topic, partition, committed),
+    );
+    const next = plan.next ?? committed;
+    if (next !== undefined && generation === this.generation) {
+      this.consumer?.seek({ topic: config.topic, partition, offset: String(next) });
+    }
+    this.deps.logger.info('partition position', { partition, next, committed, cuts: plan.cuts.length });
+    return { next: next ?? -1, cuts: [...plan.cuts], generation, checked: next === undefined };
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { metrics, sink, config } = this.deps;
+    this.heartbeat = heartbeat;
+    if (this.stopping || batch.messages.length === 0) return;
+    const partition = batch.partition;
+    const state = await this.partitionState(partition);
+    if (state.generation !== this.generation) return;
+    await this.retry('fetch writer schemas', () =>
+      this.decoder.prepareBatch(batch.messages.map((m) => m.value)),
+    );
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.stopping || state.generation !== this.generation) return;
+      const offset = Number(message.offset);
+      if (state.next < 0) state.next = offset;
+      if (offset < state.next) {
+        metrics.skipped.inc({ sink: sink.name });
+        resolveOffset(message.offset);
+        continue;
+      }
+      if (offset > state.next && !state.checked) {
+        // Fetched from a position other than the stored one (kafkajs' own position, or the
+        // group's committed offset): go back once. A second gap is real (markers, retention).
+        state.checked = true;
+        this.deps.logger.info('seeking back to the stored position', {
+          partition,
+          from: offset,
+          to: state.next,
+        });
+        this.consumer?.seek({ topic: config.topic, partition, offset: String(state.next) });
+        return;
+      }
+      state.checked = true;
+      const decoded = this.decoder.decode(message.value);
+      const timestamp = Number(message.timestamp);
+      if (decoded.ok) {
+        const row: SinkRow = { event: decoded.event, partition, offset, kafkaTimestamp: timestamp };
+        this.buffer.append(partition, state, offset, row);
+      } else {
+        const dead: DeadLetter = {
+          topic: batch.topic,
+          partition,
+          offset,
+          timestamp,
+          key: message.key ?? null,
+          value: message.value,
+          headers: message.headers ?? {},
+          reason: decoded.reason,
+          detail: decoded.detail,
+        };
+        this.buffer.append(partition, state, offset, undefined, dead);
+      }
+      resolveOffset(message.offset);
+    }
+    metrics.bufferedRows.set({ sink: sink.name }, this.buffer.rows);
+    if (this.buffer.rows >= config.maxBatchRows) {
+      const waited = Date.now();
+      await this.flushNow();
+      metrics.backpressureSeconds.inc({ sink: sink.name }, (Date.now() - waited) / 1000);
+    }
+    await heartbeat();
+  }
+
+  private tick(): void {
+    if (this.stopping || this.inFlight || this.buffer.isEmpty()) return;
+    if (this.buffer.age() >= this.deps.config.maxWaitMs) {
+      this.flushNow().catch((err: unknown) => this.failFatal(err));
+    }
+  }
+
+  /** Wait for the flush in flight, then flush the buffer (if any); one flush at a time. */
+  private async flushNow(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    if (this.buffer.isEmpty()) return;
+    const taken = this.buffer.take();
+    this.deps.metrics.bufferedRows.set({ sink: this.deps.sink.name }, 0);
+    const flight = this.write(taken);
+    this.inFlight = flight.finally(() => (this.inFlight = undefined));
+    // Keep the group membership alive while a slow flush blocks eachBatch.
+    const beat = setInterval(() => {
+      this.heartbeat?.().catch(() => undefined);
+    }, 2000);
+    try {
+      await this.inFlight;
+    } catch (err) {
+      this.failFatal(err);
+      throw err;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private async write(taken: TakenBatch): Promise<void> {
+    const { sink, metrics, config, logger } = this.deps;
+    const started = Date.now();
+    const dead = dedupeDead(taken.dead);
+    await this.retry('write dead letters', () => this.dlq.send(dead));
+    for (const d of dead) {
+      metrics.dlq.inc({ sink: sink.name, reason: d.reason });
+      logger.warn('dead letter', {
+        reason: d.reason,
+        detail: d.detail,
+        partition: d.partition,
+        offset: d.offset,
+        replayed: headerString(d.headers, DLQ_HEADERS.replayCount),
+      });
+    }
+    const result = await this.retry('write batch', () => sink.writeBatch(taken.batch));
+    this.writes++;
+    const kill = this.deps.faults?.killAfterWrites;
+    if (kill !== undefined && this.writes >= kill) {
+      logger.warn('fault injection: SIGKILL after a written, not yet Kafka-committed batch', {
+        writes: this.writes,
+      });
+      process.kill(process.pid, 'SIGKILL');
+    }
+    const fenced = new Set(result.fenced.map((f) => f.partition));
+    for (const p of fenced) {
+      metrics.fenced.inc({ sink: sink.name });
+      this.buffer.drop(p);
+      this.states.delete(p);
+      logger.warn('partition fenced: another instance wrote it first; reloading its position', {
+        partition: p,
+      });
+    }
+    const now = Date.now();
+    const commits = new Map<number, number>();
+    let rows = 0;
+    for (const seg of taken.batch.segments) {
+      if (fenced.has(seg.partition)) continue;
+      commits.set(seg.partition, seg.last + 1);
+      rows += seg.rows.length;
+      for (const r of seg.rows) {
+        metrics.eventToRow.observe(
+          { sink: sink.name, from: 'event' },
+          Math.max(0, now - r.event.event_time) / 1000,
+        );
+        metrics.eventToRow.observe(
+          { sink: sink.name, from: 'ingest' },
+          Math.max(0, now - r.kafkaTimestamp) / 1000,
+        );
+      }
+    }
+    metrics.rowsWritten.inc({ sink: sink.name }, rows);
+    metrics.batchRows.observe({ sink: sink.name }, rows);
+    metrics.flushSeconds.observe({ sink: sink.name }, (now - started) / 1000);
+    if (commits.size > 0) {
+      // Informational (lag, tooling); the sink's own stored positions are what resume uses.
+      await this.consumer
+        ?.commitOffsets(
+          [...commits].map(([partition, next]) => ({ topic: config.topic, partition, offset: String(next) })),
+        )
+        .catch((err: unknown) => logger.debug('Kafka offset commit skipped', { err }));
+    }
+  }
+
+  /** Retry retriable errors forever with capped exponential back-off; rethrow the others. */
+  private async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const { metrics, sink, logger, config } = this.deps;
+    let delay = 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await fn();
+        if (attempt > 1) logger.info('recovered', { what, attempts: attempt });
+        this.healthy = true;
+        return out;
+      } catch (err) {
+        const retriable = isEtlError(err) ? err.retriable : false;
+        if (!retriable || this.stopping) {
+          throw isEtlError(err)
+            ? err
+            : new EtlError('INVALID_ARGUMENT', `${what} failed: ${(err as Error).message}`, { cause: err });
+        }
+        this.healthy = false;
+        metrics.writeRetries.inc({ sink: sink.name });
+        logger.warn('retrying', { what, attempt, delayMs: delay, err });
+        await sleep(delay);
+        this.heartbeat?.().catch(() => undefined);
+        delay = Math.min(config.writeRetryMaxMs, delay * 2);
+      }
+    }
+  }
+}
+
+/** A record fetched twice in one batch (seek back) is dead-lettered once. */
+function dedupeDead(dead: DeadLetter[]): DeadLetter[] {
+  const seen = new Set<string>();
+  return dead.filter((d) => {
+    const k = `${d.partition}:${d.offset}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

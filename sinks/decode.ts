@@ -1,0 +1,79 @@
+/**
+ * Turn raw Kafka records into validated rows or dead letters. Decoding is synchronous on cached
+ * avsc types; the one async step — fetching a writer schema the first time its id is seen — runs
+ * once per batch in `prepareBatch`. A schema id the registry does not know is a dead letter; a
+ * registry that does not answer is retried by the caller (the record is fine, the registry is not).
+ */
+import { isEtlError } from '../lib/errors.js';
+import type { SaleEvent } from '../lib/event/schema.js';
+import { schemaIdOf } from '../lib/event/serde.js';
+import type { SaleEventSerde } from '../lib/event/serde.js';
+import { describeProblems, validateEvent } from '../lib/event/validate.js';
+import type { ValidationOptions } from '../lib/event/validate.js';
+
+/** Bounded set of reasons: the `reason` label of retail_sink_dlq_records_total and the DLQ header. */
+export const DLQ_REASONS = [
+  'bad_framing',
+  'unknown_schema',
+  'bad_avro',
+  'invalid_event',
+  'empty_value',
+] as const;
+export type DlqReason = (typeof DLQ_REASONS)[number];
+
+export type Decoded = { ok: true; event: SaleEvent } | { ok: false; reason: DlqReason; detail: string };
+
+export class RecordDecoder {
+  private readonly unknownIds = new Map<number, string>();
+
+  constructor(
+    private readonly serde: SaleEventSerde,
+    private readonly validation: () => ValidationOptions,
+  ) {}
+
+  /**
+   * Fetch the writer schemas of `values` not seen yet. Unknown ids are remembered (their records
+   * become dead letters); a registry outage throws a retriable EtlError.
+   */
+  async prepareBatch(values: (Buffer | null)[]): Promise<void> {
+    const ids = new Set<number>();
+    for (const v of values) {
+      const id = v ? schemaIdOf(v) : undefined;
+      if (id !== undefined && !this.unknownIds.has(id)) ids.add(id);
+    }
+    for (const id of ids) {
+      try {
+        await this.serde.prepare(id);
+      } catch (err) {
+        if (isEtlError(err) && err.code === 'DECODE_FAILED' && !err.retriable) {
+          this.unknownIds.set(id, err.message);
+        } else {
+          throw err;
+        }
+      }
+    }
+  }
+
+  decode(value: Buffer | null): Decoded {
+    if (value === null || value.length === 0)
+      return { ok: false, reason: 'empty_value', detail: 'record has no value' };
+    const id = schemaIdOf(value);
+    if (id === undefined)
+      return {
+        ok: false,
+        reason: 'bad_framing',
+        detail: 'not Confluent Avro framing (magic byte 0 + 4-byte schema id)',
+      };
+    const unknown = this.unknownIds.get(id);
+    if (unknown !== undefined) return { ok: false, reason: 'unknown_schema', detail: unknown };
+    let event: SaleEvent;
+    try {
+      event = this.serde.decodeSync(value);
+    } catch (err) {
+      return { ok: false, reason: 'bad_avro', detail: (err as Error).message };
+    }
+    const v = validateEvent(event, this.validation());
+    if (!v.ok) return { ok: false, reason: 'invalid_event', detail: describeProblems(v.problems) };
+    return { ok: true, event: v.event };
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The dead-letter record format on `retail.sales.dlq` (docs/dlq.md): the value and key are the
+ * original bytes, untouched; these headers say why and where from. Original headers are kept.
+ */
+import type { IHeaders } from 'kafkajs';
+import type { DlqReason } from '../decode.js';
+
+export const DLQ_HEADERS = {
+  reason: 'dlq.reason',
+  detail: 'dlq.detail',
+  topic: 'dlq.source.topic',
+  partition: 'dlq.source.partition',
+  offset: 'dlq.source.offset',
+  timestamp: 'dlq.source.timestamp',
+  sink: 'dlq.sink',
+  failedAt: 'dlq.failed_at',
+  /** Set by `retail-etl dlq replay` on the re-sent record; the sink copies it onward. */
+  replayCount: 'retail.replay_count',
+} as const;
+
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  reason: DlqReason;
+  detail: string;
+}
+
+export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  if (one === undefined) return undefined;
+  return Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+}
+
+/** Headers of the dead letter: the original ones (minus earlier dlq.*) plus ours. */
+export function deadLetterHeaders(d: DeadLetter, sink: string, now = Date.now()): IHeaders {
+  const kept: IHeaders = {};
+  for (const [k, v] of Object.entries(d.headers)) if (!k.startsWith('dlq.') && v !== undefined) kept[k] = v;
+  return {
+    ...kept,
+    [DLQ_HEADERS.reason]: d.reason,
+    // Headers are small on purpose: a long Avro error is cut, the original bytes are all there.
+    [DLQ_HEADERS.detail]: d.detail.slice(0, 1000),
+    [DLQ_HEADERS.topic]: d.topic,
+    [DLQ_HEADERS.partition]: String(d.partition),
+    [DLQ_HEADERS.offset]: String(d.offset),
+    [DLQ_HEADERS.timestamp]: String(d.timestamp),
+    [DLQ_HEADERS.sink]: sink,
+    [DLQ_HEADERS.failedAt]: String(now),
+  };
+}

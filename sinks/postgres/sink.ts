@@ -1,0 +1,200 @@
+/**
+ * Postgres sink: each batch is one transaction — first the stored positions of its partitions
+ * are moved with a compare-and-set (fencing a zombie instance after a rebalance), then every row
+ * goes in with one COPY, then COMMIT. Rows and positions commit together or not at all, so a
+ * crash anywhere replays from exactly the last committed position: exactly once.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Logger } from '../../lib/logger.js';
+import type { Batch, ResumePlan, Sink, TopicPartition, WriteResult } from '../contract.js';
+import type { SinkMetrics } from '../metrics.js';
+import type { PostgresSinkConfig } from './config.js';
+import { COPY_COLUMNS, copyChunks } from './copy-format.js';
+import { ident, migrate } from './ddl.js';
+import { pgError } from './errors.js';
+import { applyRetention, dayOf, ensurePartitions, partitionDays } from './partitions.js';
+
+export class PostgresSink implements Sink {
+  readonly name = 'postgres';
+  private pool: pg.Pool | undefined;
+  private days = new Set<number>();
+  private maintenanceTimer: NodeJS.Timeout | undefined;
+  private maintenanceRunning: Promise<void> | undefined;
+  private readonly table: string;
+  private readonly offsets: string;
+
+  constructor(
+    private readonly config: PostgresSinkConfig & { databaseUrl: string },
+    private readonly groupId: string,
+    private readonly metrics: SinkMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.table = `${ident(config.schema)}.sales_raw`;
+    this.offsets = `${ident(config.schema)}.sink_offsets`;
+  }
+
+  async open(): Promise<void> {
+    const { config } = this;
+    if (config.migrate) {
+      const owner = new pg.Client({ connectionString: config.databaseUrl });
+      try {
+        await owner.connect();
+        await migrate(owner, config);
+      } catch (err) {
+        throw pgError('could not prepare the Postgres tables', err);
+      } finally {
+        await owner.end().catch(() => undefined);
+      }
+    }
+    // Every session runs as the least-privilege sink role (INSERT on sales_raw, its offsets),
+    // set in the startup packet so no statement ever runs with the owner's rights.
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: 3,
+      connectionTimeoutMillis: 5000,
+      options: `-c role=${ident(config.sinkRole).slice(1, -1)}`,
+    });
+    // An idle client losing its server (Postgres restart) must not crash the process.
+    pool.on('error', (err) => this.logger.warn('idle Postgres connection lost', { err }));
+    this.pool = pool;
+    await this.maintain();
+    this.maintenanceTimer = setInterval(() => void this.maintain(), config.maintenanceIntervalMs);
+    this.maintenanceTimer.unref();
+  }
+
+  /** Create partitions ahead, apply retention, refresh the set of partitioned days. Never throws. */
+  maintain(): Promise<void> {
+    this.maintenanceRunning ??= this.runMaintenance().finally(() => (this.maintenanceRunning = undefined));
+    return this.maintenanceRunning;
+  }
+
+  private async runMaintenance(): Promise<void> {
+    const { config } = this;
+    const client = await this.pool?.connect().catch((err: unknown) => {
+      this.logger.warn('partition maintenance skipped: no connection', { err });
+      return undefined;
+    });
+    if (!client) return;
+    try {
+      const created = await ensurePartitions(client, {
+        schema: config.schema,
+        retentionDays: config.retentionDays,
+        aheadDays: config.partitionsAheadDays,
+      });
+      if (created.length > 0) {
+        this.metrics.partitionsCreated.inc({ sink: this.name }, created.length);
+        this.logger.info('partitions created', { days: created });
+      }
+      if (config.retentionMode !== 'off') {
+        const res = await applyRetention(client, {
+          schema: config.schema,
+          retentionDays: config.retentionDays,
+          mode: config.retentionMode,
+        });
+        for (const p of res.partitions)
+          this.metrics.partitionsDropped.inc({ sink: this.name, mode: p.action });
+        if (res.partitions.length > 0) this.logger.info('retention applied', { ...res });
+      }
+      this.days = await partitionDays(client, config.schema);
+    } catch (err) {
+      this.logger.warn('partition maintenance failed; retried at the next interval', { err });
+    } finally {
+      client.release();
+    }
+  }
+
+  async resume(topic: string, partition: number): Promise<ResumePlan> {
+    try {
+      const res = await this.requirePool().query<{ next_offset: string }>(
+        `SELECT next_offset FROM ${this.offsets} WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+        [this.groupId, topic, partition],
+      );
+      const row = res.rows[0];
+      return { next: row ? Number(row.next_offset) : undefined, cuts: [] };
+    } catch (err) {
+      throw pgError('could not read the stored position', err);
+    }
+  }
+
+  async writeBatch(batch: Batch): Promise<WriteResult> {
+    const ranges = new Map<number, { topic: string; first: number; last: number }>();
+    for (const s of batch.segments) {
+      const r = ranges.get(s.partition);
+      if (!r) ranges.set(s.partition, { topic: s.topic, first: s.first, last: s.last });
+      else r.last = Math.max(r.last, s.last);
+    }
+    let client: pg.PoolClient;
+    try {
+      client = await this.requirePool().connect();
+    } catch (err) {
+      throw pgError('could not connect to Postgres', err);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const fenced: TopicPartition[] = [];
+      for (const [partition, r] of ranges) {
+        // Compare-and-set: move the position only from where this batch starts.
+        const moved = await client.query(
+          `UPDATE ${this.offsets} SET next_offset = $4, updated_at = now()
+            WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $5`,
+          [this.groupId, r.topic, partition, r.last + 1, r.first],
+        );
+        if (moved.rowCount === 1) continue;
+        const inserted = await client.query(
+          `INSERT INTO ${this.offsets} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [this.groupId, r.topic, partition, r.last + 1],
+        );
+        if (inserted.rowCount !== 1) fenced.push({ topic: r.topic, partition });
+      }
+      const fencedSet = new Set(fenced.map((f) => f.partition));
+      const rows = batch.segments.filter((s) => !fencedSet.has(s.partition)).flatMap((s) => s.rows);
+      if (rows.length > 0) {
+        const copy = client.query(
+          copyFrom(
+            `COPY ${this.table} (${COPY_COLUMNS.join(', ')}) FROM STDIN` +
+              (this.config.copyFormat === 'binary' ? ' (FORMAT binary)' : ''),
+          ),
+        );
+        await pipeline(Readable.from(copyChunks(rows, this.config.copyFormat)), copy);
+      }
+      await client.query('COMMIT');
+      let guard = 0;
+      for (const r of rows) if (!this.days.has(dayOf(r.event.event_time))) guard++;
+      if (guard > 0) this.metrics.guardRows.inc({ sink: this.name }, guard);
+      return { fenced };
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw pgError('COPY batch failed', err);
+    } finally {
+      // A client that failed mid-COPY may be in an unknown state: do not return it to the pool.
+      client.release(broken);
+    }
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await this.pool?.query('SELECT 1');
+      return this.pool !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+    await this.maintenanceRunning;
+    await this.pool?.end();
+    this.pool = undefined;
+  }
+
+  private requirePool(): pg.Pool {
+    if (!this.pool) throw new Error('PostgresSink used before open()');
+    return this.pool;
+  }
+}

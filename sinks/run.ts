@@ -1,0 +1,150 @@
+/**
+ * A sink process: config validated at start-up, the shared loop around one sink, /metrics
+ * /healthz /readyz, consumer lag, and SIGTERM → flush, commit, exit 0.
+ */
+import type { Server } from 'node:http';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { resolveConfig } from '../lib/config.js';
+import { ConsumerLagExporter } from '../lib/consumer-lag.js';
+import { createKafka, ensureTopics } from '../lib/kafka.js';
+import { createLogger } from '../lib/logger.js';
+import type { Logger } from '../lib/logger.js';
+import { closeServer, startProcessServer } from '../lib/process-server.js';
+import { createRegistry, SaleEventSerde } from '../lib/event/serde.js';
+import { DEFAULT_TOPIC_SPECS } from '../lib/topics.js';
+import { EtlError } from '../lib/errors.js';
+import type { LoopConfig } from './config.js';
+import type { Sink } from './contract.js';
+import { SinkLoop } from './consumer-loop.js';
+import { createSinkMetrics } from './metrics.js';
+import type { SinkMetrics } from './metrics.js';
+import { CLICKHOUSE_LOOP_SCHEMA, CLICKHOUSE_SINK_SCHEMA } from './clickhouse/config.js';
+import type { ClickhouseSinkConfig } from './clickhouse/config.js';
+import { ClickhouseSink } from './clickhouse/sink.js';
+import { POSTGRES_LOOP_SCHEMA, POSTGRES_SINK_SCHEMA } from './postgres/config.js';
+import type { PostgresSinkConfig } from './postgres/config.js';
+import { PostgresSink } from './postgres/sink.js';
+
+export const SINK_KINDS = ['postgres', 'clickhouse'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+
+export interface SinkProcess {
+  loop: SinkLoop;
+  port: number;
+  stop(): Promise<void>;
+  /** Rejects on a fatal error (the CLI exits 1). */
+  failed: Promise<never>;
+}
+
+export interface StartSinkOptions {
+  loop?: Record<string, unknown>;
+  target?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  registry?: Registry;
+}
+
+function split(explicit: Record<string, unknown> = {}, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(explicit).filter(([k]) => keys.includes(k)));
+}
+
+/** Validate both schemas; unknown keys (in neither) are rejected. */
+export function resolveSinkConfig(kind: SinkKind, options: Record<string, unknown> = {}, env = process.env) {
+  const loopSchema = kind === 'postgres' ? POSTGRES_LOOP_SCHEMA : CLICKHOUSE_LOOP_SCHEMA;
+  const targetSchema = kind === 'postgres' ? POSTGRES_SINK_SCHEMA : CLICKHOUSE_SINK_SCHEMA;
+  const known = [...Object.keys(loopSchema), ...Object.keys(targetSchema)];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key) && options[key] !== undefined)
+      throw new EtlError('CONFIG_UNKNOWN_KEY', `sink-${kind}: unknown config key "${key}"`, {
+        hint: `allowed keys: ${known.join(', ')}`,
+      });
+  }
+  const loop = resolveConfig(
+    `sink-${kind}`,
+    loopSchema,
+    split(options, Object.keys(loopSchema)),
+    env,
+  ) as LoopConfig;
+  const target = resolveConfig(`sink-${kind}`, targetSchema, split(options, Object.keys(targetSchema)), env);
+  return { loop: { ...loop, groupId: loop.groupId ?? `retail-sink-${kind}` }, target };
+}
+
+export function createSink(
+  kind: SinkKind,
+  target: Record<string, unknown>,
+  groupId: string,
+  metrics: SinkMetrics,
+  logger: Logger,
+): Sink {
+  if (kind === 'postgres') {
+    const cfg = target as PostgresSinkConfig;
+    if (!cfg.databaseUrl)
+      throw new EtlError('CONFIG_INVALID', 'sink-postgres: DATABASE_URL is not set', {
+        hint: 'run `make up` (it writes .stack/env) or set DATABASE_URL',
+      });
+    return new PostgresSink({ ...cfg, databaseUrl: cfg.databaseUrl }, groupId, metrics, logger);
+  }
+  return new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
+}
+
+export async function startSinkProcess(
+  kind: SinkKind,
+  options: Record<string, unknown> = {},
+): Promise<SinkProcess> {
+  const { loop: config, target } = resolveSinkConfig(kind, options);
+  const logger = createLogger(`sink-${kind}`);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = createSinkMetrics(registry);
+  const kafka = createKafka(`retail-sink-${kind}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(
+      admin,
+      DEFAULT_TOPIC_SPECS.filter((s) => s.topic === config.topic || s.topic === config.dlqTopic),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const sink = createSink(kind, target, config.groupId, metrics, logger);
+  const killAfter = process.env['RETAIL_ETL_FAULT_KILL_AFTER_WRITES'];
+  const loop = new SinkLoop({
+    sink,
+    kafka,
+    serde: new SaleEventSerde(createRegistry()),
+    config,
+    metrics,
+    logger,
+    faults: { killAfterWrites: killAfter ? Number(killAfter) : undefined },
+  });
+  const server: Server = await startProcessServer({
+    port: config.metricsPort,
+    registry,
+    ready: () => loop.ready(),
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.metricsPort;
+  await loop.start();
+  const lag = new ConsumerLagExporter({
+    kafka,
+    registry,
+    prefix: 'retail_sink_',
+    groupId: config.groupId,
+    topic: config.topic,
+    labels: { sink: kind },
+    intervalMs: config.lagIntervalMs,
+    logger,
+  });
+  await lag.start().catch((err: unknown) => logger.warn('consumer lag exporter not started', { err }));
+  logger.info('sink running', { sink: kind, metricsPort: port, group: config.groupId });
+  return {
+    loop,
+    port,
+    failed: loop.failed,
+    async stop() {
+      await lag.stop();
+      await loop.stop();
+      await closeServer(server);
+    },
+  };
+}
