@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'MALFORMED_BODY',
   'UNSUPPORTED_MEDIA_TYPE',
   'KAFKA_UNAVAILABLE',
+  'KAFKA_CONNECT_ERROR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

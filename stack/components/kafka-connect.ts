@@ -1,0 +1,193 @@
+/**
+ * Kafka Connect (distributed mode) with the Debezium JDBC sink, from Maven Central jars — the
+ * baseline our Postgres sink is compared against (docs/connect.md). Not part of `make up`: it is
+ * started and stopped on demand with `retail-etl connect start|stop`.
+ *
+ * Layout under .stack/cache/kafka-connect/: libs/ (the worker: connect-runtime 4.1.1, the broker's
+ * version), plugins/debezium-connector-jdbc/ (Debezium's own plugin archive, with the Postgres
+ * driver) and plugins/apicurio-converter/ (the Avro converter and its dependencies).
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EtlError } from '../../lib/errors.js';
+import { HOST, PORTS } from '../../lib/ports.js';
+import type { NativeComponent, StackContext } from '../component.js';
+import { maven, requireJava, requireMaven } from '../java.js';
+import { launchAndWait } from '../native.js';
+import { httpOk, portIsFree } from '../net.js';
+import { isAlive, pidFileFor, readPid, removePidFile, run, stopPid } from '../process.js';
+
+/** Debezium 3.x runs on Java 17 and is built against the Kafka 4 Connect API. */
+export const DEBEZIUM_VERSION = '3.3.1.Final';
+export const CONNECT_URL = `http://${HOST}:${PORTS.kafkaConnect}`;
+
+export const connectDirs = (ctx: StackContext) => ({
+  build: join(ctx.paths.cache, 'kafka-connect'),
+  libs: join(ctx.paths.cache, 'kafka-connect', 'libs'),
+  plugins: join(ctx.paths.cache, 'kafka-connect', 'plugins'),
+  config: join(ctx.paths.conf, 'kafka-connect.properties'),
+  /** Secrets the connectors read through the worker's file config provider (mode 600). */
+  secrets: join(ctx.paths.conf, 'kafka-connect-secrets.properties'),
+  template: join(ctx.paths.root, 'connect-config', 'worker.properties'),
+  assets: join(ctx.paths.assets, 'kafka-connect'),
+});
+
+const MARKER = (ctx: StackContext) => join(connectDirs(ctx).build, `.complete-${DEBEZIUM_VERSION}`);
+
+function provisionWorker(ctx: StackContext): void {
+  const d = connectDirs(ctx);
+  mkdirSync(d.build, { recursive: true });
+  copyFileSync(join(d.assets, 'pom.xml'), join(d.build, 'pom.xml'));
+  maven(ctx, ['dependency:copy-dependencies', `-DoutputDirectory=${d.libs}`], d.build);
+}
+
+function provisionDebezium(ctx: StackContext): void {
+  const d = connectDirs(ctx);
+  // Debezium publishes the plugin as a tar.gz holding the connector and every dependency
+  // (Hibernate, c3p0, the JDBC drivers); unpacking it is exactly how Debezium says to install it.
+  maven(
+    ctx,
+    [
+      'org.apache.maven.plugins:maven-dependency-plugin:2.8:get',
+      `-Dartifact=io.debezium:debezium-connector-jdbc:${DEBEZIUM_VERSION}:tar.gz:plugin`,
+      '-Dtransitive=false',
+    ],
+    d.build,
+  );
+  const archive = join(
+    ctx.paths.cache,
+    'm2',
+    'io',
+    'debezium',
+    'debezium-connector-jdbc',
+    DEBEZIUM_VERSION,
+    `debezium-connector-jdbc-${DEBEZIUM_VERSION}-plugin.tar.gz`,
+  );
+  rmSync(join(d.plugins, 'debezium-connector-jdbc'), { recursive: true, force: true });
+  mkdirSync(d.plugins, { recursive: true });
+  run('tar', ['xzf', archive, '-C', d.plugins]);
+}
+
+function provisionConverter(ctx: StackContext): void {
+  const d = connectDirs(ctx);
+  const build = join(d.build, 'apicurio-converter');
+  mkdirSync(build, { recursive: true });
+  copyFileSync(join(d.assets, 'apicurio-converter', 'pom.xml'), join(build, 'pom.xml'));
+  const out = join(d.plugins, 'apicurio-converter');
+  rmSync(out, { recursive: true, force: true });
+  maven(ctx, ['dependency:copy-dependencies', `-DoutputDirectory=${out}`], build);
+}
+
+/** connect-config/worker.properties plus the keys that depend on where this checkout lives. */
+export function workerProperties(ctx: StackContext): string {
+  const d = connectDirs(ctx);
+  return [
+    readFileSync(d.template, 'utf8').trimEnd(),
+    '',
+    '# Appended by stack/components/kafka-connect.ts for this machine:',
+    `plugin.path=${d.plugins}`,
+    `config.providers.file.param.allowed.paths=${ctx.paths.conf}`,
+    '',
+  ].join('\n');
+}
+
+export const kafkaConnect: NativeComponent = {
+  name: 'kafka-connect',
+  title: `Kafka Connect 4.1 + Debezium JDBC sink ${DEBEZIUM_VERSION}`,
+  ports: [PORTS.kafkaConnect],
+  stopSignal: 'SIGTERM',
+  startTimeoutMs: 120_000,
+  url: CONNECT_URL,
+
+  preflight(ctx) {
+    requireJava();
+    if (!existsSync(MARKER(ctx))) requireMaven();
+  },
+
+  async provision(ctx) {
+    if (existsSync(MARKER(ctx))) return;
+    ctx.progress(
+      `kafka-connect: fetching connect-runtime, Debezium JDBC sink ${DEBEZIUM_VERSION} and the Apicurio converter with Maven (first run only, ~75 MB)…`,
+    );
+    provisionWorker(ctx);
+    provisionDebezium(ctx);
+    provisionConverter(ctx);
+    writeFileSync(MARKER(ctx), new Date().toISOString());
+  },
+
+  async prepare(ctx) {
+    mkdirSync(ctx.paths.conf, { recursive: true });
+    writeFileSync(connectDirs(ctx).config, workerProperties(ctx));
+  },
+
+  launch(ctx) {
+    const d = connectDirs(ctx);
+    return {
+      command: requireJava(),
+      args: [
+        '-Xms256m',
+        '-Xmx1g',
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        // Timestamps the sink writes are converted in UTC whatever the machine's zone is.
+        '-Duser.timezone=UTC',
+        `-Dlog4j2.configurationFile=${join(d.assets, 'log4j2.properties')}`,
+        '-cp',
+        join(d.libs, '*'),
+        'org.apache.kafka.connect.cli.ConnectDistributed',
+        d.config,
+      ],
+    };
+  },
+
+  // The REST server answers before the worker has joined its group and read the config topic;
+  // /connectors only answers 200 once it has.
+  healthy: () => httpOk(`${CONNECT_URL}/connectors`),
+
+  env: () => ({ KAFKA_CONNECT_URL: CONNECT_URL }),
+};
+
+export interface WorkerState {
+  pid: number | undefined;
+  running: boolean;
+  healthy: boolean;
+}
+
+export async function connectWorkerState(ctx: StackContext): Promise<WorkerState> {
+  const pid = readPid(pidFileFor(ctx.paths.run, kafkaConnect.name));
+  const running = pid !== undefined && isAlive(pid);
+  const healthy = running && (await kafkaConnect.healthy(ctx).catch(() => false));
+  return { pid, running, healthy };
+}
+
+/** Start the worker unless this stack already runs one; true when this call started it. */
+export async function startConnectWorker(ctx: StackContext): Promise<boolean> {
+  const state = await connectWorkerState(ctx);
+  if (state.running) return false;
+  kafkaConnect.preflight?.(ctx);
+  if (!(await portIsFree(PORTS.kafkaConnect))) {
+    throw new EtlError(
+      'PORT_IN_USE',
+      `port ${HOST}:${PORTS.kafkaConnect} needed by kafka-connect is already in use`,
+      {
+        hint: `stop whatever listens there (ss -ltnp 'sport = :${PORTS.kafkaConnect}'), then run \`retail-etl connect start\` again`,
+      },
+    );
+  }
+  await kafkaConnect.provision(ctx);
+  await kafkaConnect.prepare(ctx);
+  await launchAndWait(ctx, kafkaConnect);
+  return true;
+}
+
+/** Stop the worker this stack started (by its PID file); false when none was running. */
+export async function stopConnectWorker(ctx: StackContext): Promise<boolean> {
+  const pidFile = pidFileFor(ctx.paths.run, kafkaConnect.name);
+  const pid = readPid(pidFile);
+  if (pid === undefined) return false;
+  const wasAlive = isAlive(pid);
+  // A worker leaving its group hands its tasks over; 30 s is Connect's own graceful limit.
+  if (wasAlive) await stopPid(pid, kafkaConnect.stopSignal, 30_000);
+  removePidFile(pidFile);
+  return wasAlive;
+}
