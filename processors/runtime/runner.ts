@@ -242,7 +242,6 @@ export class ProcessorRunner {
     try {
       await this.processAndCommit(task, topic, p, batch.messages, from, lastOffset);
       resolveOffset(lastMessage.offset);
-      await heartbeat();
     } catch (err) {
       const type = (err as { type?: string }).type;
       const fenced = type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED';
@@ -259,7 +258,10 @@ export class ProcessorRunner {
       await this.dropTask(task);
       consumer.seek({ topic, partition: p, offset: String(from) });
       if (!fenced) await new Promise((r) => setTimeout(r, 1000));
+      return;
     }
+    // Outside the try: a rebalance reported here must reach kafkajs (it rejoins the group).
+    await heartbeat();
   }
 
   private async processAndCommit(

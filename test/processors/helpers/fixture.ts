@@ -29,6 +29,7 @@ export interface Fixture {
   /** Events produced (including duplicates and late ones), not the poison records. */
   produced: number;
   poison: number;
+  produceRest(): Promise<void>;
   /** ids of events produced far beyond the allowed lateness */
   farLateIds: Set<string>;
   /** last closed hour start is before this (the sentinel hour) */
@@ -154,19 +155,23 @@ export async function createFixture(opts: {
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const poison = [Buffer.from('not avro at all'), Buffer.from([0, 0x7f, 0xff, 0xff, 0x01, 1, 2])];
-  for (let p = 0; p < PARTITIONS; p++) {
-    const list = perPartition[p] as SaleEvent[];
-    produced += list.length;
-    for (let i = 0; i < list.length; i += 2_000) {
-      const chunk = list
-        .slice(i, i + 2_000)
-        .map((e) => ({ key: e.store_id, value: serde.encode(e), partition: p }));
-      if (p === 1 && i === 0)
-        chunk.splice(10, 0, ...poison.map((value) => ({ key: 'S002', value, partition: p })));
-      await producer.send({ topic: topics.input, acks: -1, messages: chunk });
+  const send = async (fromFraction: number, toFraction: number) => {
+    for (let p = 0; p < PARTITIONS; p++) {
+      const all = perPartition[p] as SaleEvent[];
+      const list = all.slice(Math.floor(all.length * fromFraction), Math.floor(all.length * toFraction));
+      produced += list.length;
+      for (let i = 0; i < list.length; i += 2_000) {
+        const chunk = list
+          .slice(i, i + 2_000)
+          .map((e) => ({ key: e.store_id, value: serde.encode(e), partition: p }));
+        if (p === 1 && i === 0 && fromFraction === 0)
+          chunk.splice(10, 0, ...poison.map((value) => ({ key: 'S002', value, partition: p })));
+        await producer.send({ topic: topics.input, acks: -1, messages: chunk });
+      }
     }
-  }
-  await producer.disconnect();
+  };
+  const first = opts.firstFraction ?? 1;
+  await send(0, first);
 
   // ---- the same input in Postgres ----
   const db = new pg.Client({ connectionString: env['DATABASE_URL'] });
@@ -209,9 +214,13 @@ export async function createFixture(opts: {
     env: procEnv,
     produced,
     poison: poison.length,
+    async produceRest() {
+      if (first < 1) await send(first, 1);
+    },
     farLateIds,
     sentinelHour: Math.floor(sentinelTime / HOUR) * HOUR,
     async cleanup() {
+      await producer.disconnect();
       await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
       await db.end();
       const existing = await admin.listTopics();
