@@ -44,6 +44,8 @@ export async function createFixture(opts: {
   events: number;
   seed: number;
   maxBatchBytes?: number;
+  /** Produce only this fraction of each partition now; `produceRest()` sends the remainder. */
+  firstFraction?: number;
 }): Promise<Fixture> {
   const env = stackEnv();
   process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
