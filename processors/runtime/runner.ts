@@ -170,7 +170,7 @@ export class ProcessorRunner {
       createPartitioner: Partitioners.DefaultPartitioner,
       // After a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
       // written; retry that quickly instead of kafkajs' default 300 ms first backoff.
-      retry: { initialRetryTime: 10, maxRetryTime: 500, retries: 30 },
+      retry: { initialRetryTime: 10, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
     });
     await producer.connect();
     // initTransactions: fences the previous owner and aborts its open transaction.
