@@ -31,6 +31,12 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     port: PORTS.sinkClickhouseMetrics,
     enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
   },
+  {
+    name: 'processors',
+    title: 'processors: hourly, top SKUs, store rolling hour (event time, exactly once)',
+    args: ['processor', 'all'],
+    port: PORTS.processorMetrics,
+  },
 ];
 
 export function pipelineComponent(
