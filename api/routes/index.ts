@@ -5,14 +5,18 @@
 import type { RouteModule } from '../router.js';
 import type { IngestModuleOptions } from './ingest.js';
 import { ingestModule } from './ingest.js';
+import type { ControlPanelOptions } from './control-panel.js';
+import { controlPanelModule } from './control-panel.js';
 
 export interface ModuleOptions {
   ingest?: IngestModuleOptions;
+  controlPanel?: ControlPanelOptions;
 }
 
 export function routeModules(options: ModuleOptions = {}): RouteModule[] {
   return [
     ingestModule(options.ingest),
+    controlPanelModule(options.controlPanel),
     // Later features add their modules here (queries, control panel, control routes).
   ];
 }
