@@ -1,0 +1,209 @@
+/**
+ * Processor throughput (events/s, one process, transactions on) from a pre-filled topic, per
+ * processor, and the time to restore a task holding 1M events (1M dedup keys) from its changelog.
+ * Reference: Flink Nexmark per core — sliding-window hot items ≈ 22k/s, per-category average ≈ 34k/s.
+ */
+import { randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
+import { createRegistry, SaleEventSerde } from '../lib/event/serde.js';
+import type { SaleEvent } from '../lib/event/schema.js';
+import { createKafka } from '../lib/kafka.js';
+import { uuidv7 } from '../lib/uuid.js';
+import { runProcessors } from '../processors/app.js';
+import { HourlyLogic } from '../processors/hourly/logic.js';
+import { readChangelog } from '../processors/runtime/changelog.js';
+import { TaskState } from '../processors/runtime/task.js';
+import type { Benchmark, Figure } from './harness.js';
+
+const PARTITIONS = 6;
+
+const bench: Benchmark = {
+  name: 'processors',
+  title: 'Stream processors: events/s per processor (exactly-once) and changelog restore time',
+  async run(ctx) {
+    process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
+    const events = ctx.quick ? 50_000 : 300_000;
+    const restoreKeys = ctx.quick ? 100_000 : 1_000_000;
+    const kafka = createKafka('bench-processors');
+    const admin = kafka.admin();
+    await admin.connect();
+    const base = `bench-proc-${randomUUID().slice(0, 8)}`;
+    const input = `${base}.sales`;
+    const figures: Figure[] = [];
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: input, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      });
+      const serde = new SaleEventSerde(createRegistry(ctx.env['SCHEMA_REGISTRY_URL']));
+      await serde.register();
+      const producer = kafka.producer({
+        idempotent: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      ctx.log(`pre-filling ${events} events`);
+      const t0 = Date.UTC(2025, 0, 6, 0, 0, 0);
+      const stores = 60;
+      const skus = 2_000;
+      for (let i = 0; i < events; i += 5_000) {
+        const messages = [];
+        for (let j = i; j < Math.min(events, i + 5_000); j++) {
+          const store = j % stores;
+          const e: SaleEvent = {
+            event_id: uuidv7(),
+            // ~ 24 h of event time regardless of size, in order with a little jitter
+            event_time: t0 + Math.floor((j / events) * 86_400_000) - (j % 7) * 300,
+            store_id: `S${store}`,
+            sku: `SKU-${(j * 7919) % skus}`,
+            quantity: j % 13 === 0 ? -1 : 1 + (j % 3),
+            unit_price_cents: 100 + (j % 5_000),
+            currency: 'EUR',
+            channel: 'store',
+            payment_type: 'card',
+            customer_id: null,
+            basket_id: `B${Math.floor(j / 3)}`,
+          };
+          messages.push({ key: e.store_id, value: serde.encode(e), partition: store % PARTITIONS });
+        }
+        await producer.send({ topic: input, acks: -1, messages });
+      }
+      await producer.disconnect();
+
+      for (const name of ['hourly', 'top-skus', 'rolling'] as const) {
+        const prefix = `${base}-${name}`;
+        const started = performance.now();
+        const running = await runProcessors([name], {
+          inputTopic: input,
+          hourlyTopic: `${base}.hourly`,
+          topSkusTopic: `${base}.top`,
+          rollingTopic: `${base}.rolling`,
+          lateTopic: `${base}.late`,
+          dlqTopic: `${base}.dlq`,
+          groupPrefix: prefix,
+          metricsPort: 0,
+        });
+        const end = await admin.fetchTopicOffsets(input);
+        for (;;) {
+          const [c] = await admin.fetchOffsets({ groupId: `${prefix}-${name}`, topics: [input] });
+          if (end.every((e) => c?.partitions.find((p) => p.partition === e.partition)?.offset === e.high))
+            break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const seconds = (performance.now() - started) / 1000;
+        const commit = await running.registry
+          .getSingleMetric('retail_processor_transaction_commit_seconds')
+          ?.get();
+        const count =
+          commit?.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ??
+          0;
+        const sum =
+          commit?.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
+        await running.stop();
+        const rate = events / seconds;
+        ctx.log(
+          `${name}: ${Math.round(rate)} events/s (${count} transactions, mean commit ${((sum / Math.max(1, count)) * 1000).toFixed(1)} ms)`,
+        );
+        figures.push({
+          name: `processors.${name}.events_per_s`,
+          value: Math.round(rate),
+          unit: 'events/s',
+          ceiling: name === 'rolling' ? 22_000 : 34_000,
+          ceilingName:
+            name === 'rolling'
+              ? 'Flink Nexmark sliding hot items / core'
+              : 'Flink Nexmark per-category avg / core',
+          target: '≥ 1× reference',
+          notes: `${events} events, 6 partitions, one process, startup + restore included; ${count} transactions, mean commit ${((sum / Math.max(1, count)) * 1000).toFixed(1)} ms`,
+        });
+      }
+
+      // Restore: a changelog partition holding `restoreKeys` live events (dedup keys), written as
+      // the runtime writes it, then read back read_committed and replayed into a fresh task.
+      const changelog = `${base}-restore-changelog`;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: changelog,
+            numPartitions: 1,
+            replicationFactor: 1,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
+            ],
+          },
+        ],
+      });
+      const writer = new TaskState(new HourlyLogic('x', 3_600_000 * 48), {
+        partitions: [0],
+        outOfOrderMs: 5_000,
+        segmentMaxEvents: 2_000,
+      });
+      const tx = kafka.producer({
+        transactionalId: `${base}-restore`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await tx.connect();
+      ctx.log(`writing a changelog of ${restoreKeys} events`);
+      for (let i = 0; i < restoreKeys; i += 10_000) {
+        const recs = [];
+        for (let j = i; j < Math.min(restoreKeys, i + 10_000); j++) {
+          recs.push({
+            offset: j,
+            event: {
+              id: uuidv7(),
+              t: t0 + j,
+              store: `S${j % 60}`,
+              sku: `SKU-${j % 2_000}`,
+              qty: 1,
+              price: 100,
+              basket: `B${j}`,
+            },
+          });
+        }
+        const out = writer.processBatch(0, recs, i + recs.length - 1);
+        const txn = await tx.transaction();
+        for (let k = 0; k < out.changelog.length; k += 2) {
+          await txn.send({
+            topic: changelog,
+            messages: out.changelog.slice(k, k + 2).map((c) => ({ ...c, partition: 0 })),
+          });
+        }
+        await txn.commit();
+      }
+      await tx.disconnect();
+      const started = performance.now();
+      const read = await readChangelog(kafka, changelog, 0, async () => undefined);
+      const readSeconds = (performance.now() - started) / 1000;
+      const fresh = new TaskState(new HourlyLogic('x', 3_600_000 * 48), {
+        partitions: [0],
+        outOfOrderMs: 5_000,
+        segmentMaxEvents: 2_000,
+      });
+      const replayed = fresh.restore(read.entries);
+      const seconds = (performance.now() - started) / 1000;
+      ctx.log(
+        `restore of ${replayed} events: ${seconds.toFixed(2)} s (read ${readSeconds.toFixed(2)} s, ${(read.bytes / 1e6).toFixed(0)} MB)`,
+      );
+      figures.push({
+        name: 'processors.restore_seconds',
+        value: Number(seconds.toFixed(2)),
+        unit: 's',
+        notes: `${replayed} keys (events in open windows, each a dedup key) from ${read.records} changelog records, ${(read.bytes / 1e6).toFixed(0)} MB; read ${readSeconds.toFixed(2)} s`,
+      });
+    } finally {
+      const mine = (await admin.listTopics()).filter((t) => t.startsWith(base));
+      if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+      const groups = (await admin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => g.startsWith(base));
+      if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+      await admin.disconnect();
+    }
+    return figures;
+  },
+};
+
+export default bench;
