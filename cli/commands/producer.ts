@@ -20,6 +20,7 @@ import {
   rateRecord,
   readControlState,
 } from '../../producer/control.js';
+import type { ProducerSummary } from '../../producer/run.js';
 import { startProducer } from '../../producer/run.js';
 
 /** Commander option name → config key; only options actually given are passed on. */
@@ -201,12 +202,21 @@ export function registerProducer(program: Command): void {
     const config = resolveProducerConfig(explicit);
     const logger = createLogger('producer');
     const handle = await startProducer(config, { logger });
+    let printed = false;
+    const finish = (summary: ProducerSummary) => {
+      if (printed) return;
+      printed = true;
+      console.log(JSON.stringify({ ...summary, seconds: Math.round(summary.seconds * 1000) / 1000 }));
+      if (summary.unacknowledged > 0) process.exitCode = 1;
+    };
+    // SIGTERM/SIGINT: flush the request in flight, print the summary, exit 0 (onShutdown exits).
     onShutdown(logger, async () => {
-      await handle.stop();
+      const summary = await handle.stop();
+      finish(summary);
+      if (summary.unacknowledged > 0)
+        throw new Error(`${summary.unacknowledged} events were not acknowledged`);
     });
-    const summary = await handle.finished;
-    console.log(JSON.stringify({ ...summary, seconds: Math.round(summary.seconds * 1000) / 1000 }));
-    if (summary.unacknowledged > 0) process.exitCode = 1;
+    finish(await handle.finished);
   });
 
   controlOptions(

@@ -117,7 +117,8 @@ export async function until(
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check()) return true;
+    // A broker that is starting (or a topic just created) may refuse for a moment: not yet.
+    if (await Promise.resolve(check()).catch(() => false)) return true;
     await sleep(everyMs);
   }
   return false;
