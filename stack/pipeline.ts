@@ -37,6 +37,18 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['processor', 'all'],
     port: PORTS.processorMetrics,
   },
+  {
+    name: 'producer',
+    title: 'producer: synthetic sales, 100 events/s (change: retail-etl producer rate N)',
+    args: ['producer', 'run', '--rate', '100'],
+    port: PORTS.producerMetrics,
+  },
+  {
+    name: 'serve',
+    title: 'HTTP API: POST /v1/events ingest, health, metrics',
+    args: ['serve'],
+    port: PORTS.pipelineHttp,
+  },
 ];
 
 export function pipelineComponent(
