@@ -25,6 +25,8 @@ import { DLQ_HEADERS, headerString } from './dlq/headers.js';
 import type { DeadLetter } from './dlq/headers.js';
 import { DlqWriter } from './dlq/writer.js';
 import type { SinkMetrics } from './metrics.js';
+import { killNow } from './faults.js';
+import type { Faults } from './faults.js';
 
 export interface LoopDeps {
   sink: Sink;
@@ -33,8 +35,8 @@ export interface LoopDeps {
   config: LoopConfig & { groupId: string };
   metrics: SinkMetrics;
   logger: Logger;
-  /** Fault injection for the crash tests (docs/sinks.md#fault-injection); never set in production. */
-  faults?: { killAfterWrites?: number | undefined };
+  /** Fault injection for the crash tests (sinks/faults.ts); never set in production. */
+  faults?: Partial<Faults>;
 }
 
 interface PartitionState extends PartitionCursor {
@@ -124,15 +126,17 @@ export class SinkLoop {
 
   private onJoin(assignment: Record<string, number[]>): void {
     this.generation++;
+    if (this.stopping) return;
     // Whatever is buffered may be fetched again from other positions: forget it and ask the sink.
     this.buffer.dropAll();
     this.states.clear();
     const partitions = assignment[this.deps.config.topic] ?? [];
     this.deps.logger.info('partitions assigned', { partitions, generation: this.generation });
     for (const p of partitions) {
-      this.partitionState(p).catch((err: unknown) =>
-        this.deps.logger.warn('could not load the stored position', { partition: p, err }),
-      );
+      this.partitionState(p).catch((err: unknown) => {
+        if (!this.stopping)
+          this.deps.logger.warn('could not load the stored position', { partition: p, err });
+      });
     }
   }
 
@@ -226,43 +230,53 @@ export class SinkLoop {
         this.buffer.append(partition, state, offset, undefined, dead);
       }
       resolveOffset(message.offset);
+      if (this.buffer.rows >= config.maxBatchRows) {
+        // Full: hand it to the flush, waiting for the previous one first (backpressure).
+        const waited = Date.now();
+        while (this.inFlight) await this.inFlight;
+        this.startFlush();
+        metrics.backpressureSeconds.inc({ sink: sink.name }, (Date.now() - waited) / 1000);
+      }
     }
     metrics.bufferedRows.set({ sink: sink.name }, this.buffer.rows);
-    if (this.buffer.rows >= config.maxBatchRows) {
-      const waited = Date.now();
-      await this.flushNow();
-      metrics.backpressureSeconds.inc({ sink: sink.name }, (Date.now() - waited) / 1000);
-    }
     await heartbeat();
   }
 
   private tick(): void {
     if (this.stopping || this.inFlight || this.buffer.isEmpty()) return;
-    if (this.buffer.age() >= this.deps.config.maxWaitMs) {
-      this.flushNow().catch((err: unknown) => this.failFatal(err));
-    }
+    if (this.buffer.age() >= this.deps.config.maxWaitMs) this.startFlush();
   }
 
-  /** Wait for the flush in flight, then flush the buffer (if any); one flush at a time. */
-  private async flushNow(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    if (this.buffer.isEmpty()) return;
+  /**
+   * Hand the buffer to a flush unless one is running (one at a time); the next batch fills
+   * meanwhile. Returns the flush in flight, if any.
+   */
+  private startFlush(): Promise<void> | undefined {
+    if (this.inFlight || this.buffer.isEmpty()) return this.inFlight;
     const taken = this.buffer.take();
     this.deps.metrics.bufferedRows.set({ sink: this.deps.sink.name }, 0);
-    const flight = this.write(taken);
-    this.inFlight = flight.finally(() => (this.inFlight = undefined));
     // Keep the group membership alive while a slow flush blocks eachBatch.
     const beat = setInterval(() => {
       this.heartbeat?.().catch(() => undefined);
     }, 2000);
-    try {
-      await this.inFlight;
-    } catch (err) {
-      this.failFatal(err);
-      throw err;
-    } finally {
-      clearInterval(beat);
-    }
+    const flight = this.write(taken)
+      .catch((err: unknown) => {
+        this.failFatal(err);
+        throw err;
+      })
+      .finally(() => {
+        clearInterval(beat);
+        this.inFlight = undefined;
+      });
+    flight.catch(() => undefined);
+    this.inFlight = flight;
+    return flight;
+  }
+
+  /** Wait for the flush in flight, then flush what is buffered and wait for that too. */
+  private async flushNow(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    await this.startFlush();
   }
 
   private async write(taken: TakenBatch): Promise<void> {
@@ -283,12 +297,8 @@ export class SinkLoop {
     const result = await this.retry('write batch', () => sink.writeBatch(taken.batch));
     this.writes++;
     const kill = this.deps.faults?.killAfterWrites;
-    if (kill !== undefined && this.writes >= kill) {
-      logger.warn('fault injection: SIGKILL after a written, not yet Kafka-committed batch', {
-        writes: this.writes,
-      });
-      process.kill(process.pid, 'SIGKILL');
-    }
+    if (kill !== undefined && this.writes >= kill)
+      killNow(`after write ${this.writes}, before its Kafka commit`);
     const fenced = new Set(result.fenced.map((f) => f.partition));
     for (const p of fenced) {
       metrics.fenced.inc({ sink: sink.name });

@@ -17,6 +17,7 @@ import type { LoopConfig } from './config.js';
 import type { Sink } from './contract.js';
 import { SinkLoop } from './consumer-loop.js';
 import { createSinkMetrics } from './metrics.js';
+import { faultsFromEnv } from './faults.js';
 import type { SinkMetrics } from './metrics.js';
 import { CLICKHOUSE_LOOP_SCHEMA, CLICKHOUSE_SINK_SCHEMA } from './clickhouse/config.js';
 import type { ClickhouseSinkConfig } from './clickhouse/config.js';
@@ -107,7 +108,6 @@ export async function startSinkProcess(
     await admin.disconnect();
   }
   const sink = createSink(kind, target, config.groupId, metrics, logger);
-  const killAfter = process.env['RETAIL_ETL_FAULT_KILL_AFTER_WRITES'];
   const loop = new SinkLoop({
     sink,
     kafka,
@@ -115,7 +115,7 @@ export async function startSinkProcess(
     config,
     metrics,
     logger,
-    faults: { killAfterWrites: killAfter ? Number(killAfter) : undefined },
+    faults: faultsFromEnv(),
   });
   const server: Server = await startProcessServer({
     port: config.metricsPort,

@@ -12,6 +12,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../lib/logger.js';
 import type { Batch, ResumePlan, Segment, Sink, WriteResult } from '../contract.js';
 import type { SinkMetrics } from '../metrics.js';
+import { faultsFromEnv, killNow } from '../faults.js';
 import { chError, createClickhouseClient } from './client.js';
 import type { ClickhouseSinkConfig } from './config.js';
 import { createTableSql, quoteIdent } from './ddl.js';
@@ -23,6 +24,8 @@ export class ClickhouseSink implements Sink {
   readonly name = 'clickhouse';
   private client: ClickHouseClient | undefined;
   private readonly table: string;
+  private readonly faults = faultsFromEnv();
+  private writes = 0;
 
   constructor(
     private readonly config: ClickhouseSinkConfig,
@@ -85,8 +88,14 @@ export class ClickhouseSink implements Sink {
 
   async writeBatch(batch: Batch): Promise<WriteResult> {
     const client = this.requireClient();
+    this.writes++;
+    let inserted = 0;
     for (const seg of batch.segments) {
       if (seg.rows.length === 0) continue;
+      // Crash tests: SIGKILL between the inserts of one batch (some ranges in, others not).
+      if (this.faults.killMidWrite === this.writes && inserted === 1)
+        killNow(`in the middle of batch ${this.writes}`);
+      inserted++;
       const values = seg.rows.map((r) => ({
         ...r.event,
         kafka_topic: seg.topic,

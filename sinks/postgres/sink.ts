@@ -11,6 +11,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../../lib/logger.js';
 import type { Batch, ResumePlan, Sink, TopicPartition, WriteResult } from '../contract.js';
 import type { SinkMetrics } from '../metrics.js';
+import { faultsFromEnv, killNow } from '../faults.js';
 import type { PostgresSinkConfig } from './config.js';
 import { COPY_COLUMNS, copyChunks } from './copy-format.js';
 import { ident, migrate } from './ddl.js';
@@ -25,6 +26,8 @@ export class PostgresSink implements Sink {
   private maintenanceRunning: Promise<void> | undefined;
   private readonly table: string;
   private readonly offsets: string;
+  private readonly faults = faultsFromEnv();
+  private copies = 0;
 
   constructor(
     private readonly config: PostgresSinkConfig & { databaseUrl: string },
@@ -160,7 +163,7 @@ export class PostgresSink implements Sink {
               (this.config.copyFormat === 'binary' ? ' (FORMAT binary)' : ''),
           ),
         );
-        await pipeline(Readable.from(copyChunks(rows, this.config.copyFormat)), copy);
+        await pipeline(Readable.from(this.withFault(copyChunks(rows, this.config.copyFormat))), copy);
       }
       await client.query('COMMIT');
       let guard = 0;
@@ -174,6 +177,17 @@ export class PostgresSink implements Sink {
     } finally {
       // A client that failed mid-COPY may be in an unknown state: do not return it to the pool.
       client.release(broken);
+    }
+  }
+
+  /** Crash tests: SIGKILL halfway through the Nth COPY (sinks/faults.ts). */
+  private *withFault(chunks: Generator<Buffer>): Generator<Buffer> {
+    this.copies++;
+    const kill = this.faults.killMidWrite === this.copies;
+    let n = 0;
+    for (const chunk of chunks) {
+      yield chunk;
+      if (kill && ++n === 3) killNow(`in the middle of COPY ${this.copies}`);
     }
   }
 

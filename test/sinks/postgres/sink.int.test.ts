@@ -4,29 +4,10 @@ import { resolveSinkConfig } from '../../../sinks/run.js';
 import type { PostgresSinkConfig } from '../../../sinks/postgres/config.js';
 import { stackEnv, uniqueName } from '../../helpers/env.js';
 import { bareMetrics, sinkContractSuite } from '../sink-contract.suite.js';
+import { pgCounts } from './pg-counts.js';
 
 const env = stackEnv();
 const schema = uniqueName('sinkpg');
-
-export async function pgCounts(url: string, schemaName: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const r = await client.query<{ n: string; d: string; q: string | null; v: string | null }>(
-      `SELECT count(*) n, count(DISTINCT event_id) d, sum(quantity) q, sum(quantity::numeric * unit_price_cents) v
-         FROM "${schemaName}".sales_raw`,
-    );
-    const row = r.rows[0];
-    return {
-      count: Number(row?.n),
-      distinct: Number(row?.d),
-      quantity: Number(row?.q ?? 0),
-      value: Number(row?.v ?? 0),
-    };
-  } finally {
-    await client.end();
-  }
-}
 
 sinkContractSuite({
   kind: 'postgres',
