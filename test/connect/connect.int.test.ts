@@ -1,0 +1,197 @@
+/**
+ * The Kafka Connect baseline end to end on the shared stack: the native worker, real Avro sale
+ * events (Confluent framing, ids from the registry's ccompat API) plus one poison record on a
+ * fresh topic, `retail-etl connect apply` into a fresh table, then exact count and sums, the
+ * event times, the poison record in the connector's dead-letter topic, RUNNING in
+ * `connect status` — and the database password nowhere in the connector config or the output.
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectClient, isRunning } from '../../lib/connect/rest.js';
+import { jdbcTarget } from '../../lib/connect/connector.js';
+import { createKafka } from '../../lib/kafka.js';
+import {
+  connectDirs,
+  CONNECT_URL,
+  startConnectWorker,
+  stopConnectWorker,
+} from '../../stack/components/kafka-connect.js';
+import { stackContext } from '../../stack/native.js';
+import { projectRoot, stackPaths } from '../../stack/paths.js';
+import { stackEnv, uniqueName } from '../helpers/env.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../helpers/producer-fixture.js';
+
+const env = stackEnv();
+const N = 5000;
+const topic = uniqueName('connect_in');
+const dlqTopic = uniqueName('connect_dlq');
+const table = uniqueName('sales_raw_connect');
+const name = uniqueName('jdbc_sink');
+const ctx = stackContext(stackPaths(), (m) => process.stderr.write(`[connect] ${m}\n`));
+const client = new ConnectClient(CONNECT_URL);
+let startedHere = false;
+
+function cli(...args: string[]) {
+  const res = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'cli', 'main.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { code: res.status, out: res.stdout, err: res.stderr };
+}
+
+async function sums(): Promise<{
+  n: number;
+  q: number;
+  v: number;
+  minT: number;
+  maxT: number;
+  offsets: number;
+}> {
+  const db = new pg.Client({ connectionString: env.DATABASE_URL });
+  await db.connect();
+  try {
+    const r = await db.query<Record<string, string | null>>(
+      `SELECT count(*) n, coalesce(sum(quantity), 0) q, coalesce(sum(quantity::numeric * unit_price_cents), 0) v,
+              (extract(epoch FROM min(event_time)) * 1000)::bigint min_t,
+              (extract(epoch FROM max(event_time)) * 1000)::bigint max_t,
+              count(DISTINCT (kafka_partition, kafka_offset)) offsets
+         FROM ${table}`,
+    );
+    const row = r.rows[0] ?? {};
+    return {
+      n: Number(row['n']),
+      q: Number(row['q']),
+      v: Number(row['v']),
+      minT: Number(row['min_t']),
+      maxT: Number(row['max_t']),
+      offsets: Number(row['offsets']),
+    };
+  } finally {
+    await db.end();
+  }
+}
+
+async function dlqCount(): Promise<number> {
+  const admin = createKafka('connect-test').admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(dlqTopic);
+    return offsets.reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
+  } catch {
+    return 0; // not created yet
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
+  const events = makeEvents(N, { stores: 12 });
+  const expected = totals(events);
+
+  beforeAll(async () => {
+    startedHere = await startConnectWorker(ctx);
+    await createTopic(topic, 3);
+    // One record that is not Confluent Avro: the connector's converter rejects it into its DLQ.
+    await produce(topic, events, [{ key: 'S000', value: Buffer.from('not avro at all') }]);
+  });
+
+  afterAll(async () => {
+    await client.remove(name).catch(() => undefined);
+    const db = new pg.Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    await db.query(`DROP TABLE IF EXISTS ${table}`);
+    await db.end();
+    await deleteTopics([topic, dlqTopic]);
+    if (startedHere) await stopConnectWorker(ctx);
+  });
+
+  it('drains the topic into its own table: exact count, sums and event times', async () => {
+    const apply = cli(
+      'connect',
+      'apply',
+      '--name',
+      name,
+      '--topic',
+      topic,
+      '--table',
+      table,
+      '--dlq-topic',
+      dlqTopic,
+      '--tasks',
+      '2',
+      '--batch-size',
+      '1000',
+    );
+    expect(apply.err).toBe('');
+    expect(apply.code).toBe(0);
+    expect(apply.out).toContain(`connector ${name} created`);
+
+    const deadline = Date.now() + 90_000;
+    let got = await sums();
+    while (got.n < N && Date.now() < deadline) {
+      await sleep(500);
+      got = await sums();
+    }
+    expect(got.n).toBe(expected.count);
+    expect(got.q).toBe(expected.quantity);
+    expect(got.v).toBe(expected.value);
+    // event_time (epoch ms in Avro) arrives as the same instant in timestamptz.
+    expect(got.minT).toBe(Math.min(...events.map((e) => e.event_time)));
+    expect(got.maxT).toBe(Math.max(...events.map((e) => e.event_time)));
+    // Every row carries its own Kafka position (InsertField), as our sink's rows do.
+    expect(got.offsets).toBe(N);
+
+    let dead = await dlqCount();
+    while (dead < 1 && Date.now() < deadline) {
+      await sleep(500);
+      dead = await dlqCount();
+    }
+    expect(dead).toBe(1);
+  });
+
+  it('reports RUNNING in `connect status`', async () => {
+    expect(isRunning(await client.status(name))).toBe(true);
+    const status = cli('connect', 'status', '--name', name);
+    expect(status.code).toBe(0);
+    expect(status.out).toContain(`${name}: connector RUNNING`);
+    expect(status.out).toMatch(/task 0: RUNNING/);
+    expect(status.out).toMatch(/task 1: RUNNING/);
+  });
+
+  it('applying again updates in place, and the password is never in the config or the output', async () => {
+    const again = cli(
+      'connect',
+      'apply',
+      '--name',
+      name,
+      '--topic',
+      topic,
+      '--table',
+      table,
+      '--dlq-topic',
+      dlqTopic,
+    );
+    expect(again.code).toBe(0);
+    expect(again.out).toContain(`connector ${name} updated`);
+
+    const { password } = jdbcTarget(env.DATABASE_URL);
+    expect(password.length).toBeGreaterThan(0);
+    const res = await fetch(`${CONNECT_URL}/connectors/${name}/config`);
+    const config = await res.text();
+    expect(config).not.toContain(password);
+    expect(config).toContain('${file:');
+    expect(again.out + again.err).not.toContain(password);
+    expect(statSync(connectDirs(ctx).secrets).mode & 0o777).toBe(0o600);
+  });
+
+  it('`connect status` names a missing connector in one line and exits 1', () => {
+    const res = cli('connect', 'status', '--name', uniqueName('nope'));
+    expect(res.code).toBe(1);
+    expect(res.err.trim().split('\n')).toHaveLength(1);
+    expect(res.err).toMatch(/^error: INVALID_ARGUMENT: no connector named/);
+  });
+});
