@@ -11,6 +11,7 @@ import { formatEnvFile } from '../lib/env-file.js';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { NativeComponent, StackContext } from './component.js';
 import { kafka } from './components/kafka.js';
+import { kafkaConnect } from './components/kafka-connect.js';
 import { postgres } from './components/postgres.js';
 import { prometheus } from './components/prometheus.js';
 import { schemaRegistry } from './components/schema-registry.js';
@@ -71,7 +72,9 @@ function components(ctx: StackContext, options: UpOptions): NativeComponent[] {
 /** Every component with a PID file, infra and pipeline alike (for status and down). */
 function knownComponents(ctx: StackContext): NativeComponent[] {
   const env = infraEnv(ctx);
-  return [...INFRA, ...PIPELINE_SERVICES.map((s) => pipelineComponent(s, env))];
+  // The Kafka Connect worker is started on demand (`retail-etl connect start`), not by `up`;
+  // listed here so `status` shows it while it runs and `down` stops it before Kafka.
+  return [...INFRA, kafkaConnect, ...PIPELINE_SERVICES.map((s) => pipelineComponent(s, env))];
 }
 
 async function statusOf(ctx: StackContext, c: NativeComponent): Promise<ComponentStatus> {
