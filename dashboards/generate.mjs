@@ -315,7 +315,10 @@ const sinks = dashboard(
       'Rows waiting for the next flush; seconds per second fetching was paused',
       [
         ['sum by (sink) (retail_sink_buffered_rows)', 'buffered {{sink}}'],
-        ['sum by (sink) (rate(retail_sink_backpressure_seconds_total[1m]))', 'backpressure s/s {{sink}}'],
+        [
+          'sum by (sink) (rate(retail_sink_backpressure_seconds_total[1m])) or vector(0)',
+          'backpressure s/s {{sink}}',
+        ],
       ],
     ),
     ts('Lag per partition (records)', 'High watermark minus committed offset', [
@@ -410,8 +413,8 @@ const processors = dashboard(
       'Time to rebuild state on start or rebalance; events replayed',
       [
         [
-          pct(0.99, 'retail_processor_restore_seconds', ['processor'], '1h'),
-          'p99 restore time {{processor}}',
+          'max by (processor) (retail_processor_restore_seconds_sum / retail_processor_restore_seconds_count)',
+          'mean restore time (s) {{processor}}',
         ],
         [
           'sum by (processor) (increase(retail_processor_restored_events_total[1h]))',

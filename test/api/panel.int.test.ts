@@ -3,10 +3,10 @@
  * a real `retail-etl serve` and a real running producer process: the slider changes the producer's
  * rate, Pause stops it, a rate above the cap is refused with the reason shown, two operators
  * changing the rate at once see the same final value (the last write), and a server whose
- * Prometheus is down keeps its controls working. Screenshot: test-artifacts/panel.png
- * (UPDATE_DOCS_SCREENSHOT=1 also copies it to docs/panel.png).
+ * Prometheus is down keeps its controls working. Screenshot: test-artifacts/panel.png (the one in
+ * docs/panel.png, with a whole pipeline behind it, comes from test/dashboards/dashboards.int.test.ts).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -204,7 +204,6 @@ describe('control panel (Chromium)', () => {
     await new Promise((r) => setTimeout(r, 2500)); // let the live figures refresh for the picture
     const shot = join(ROOT, 'test-artifacts', 'panel.png');
     await page.screenshot({ path: shot, fullPage: true });
-    if (process.env['UPDATE_DOCS_SCREENSHOT'] === '1') copyFileSync(shot, join(ROOT, 'docs', 'panel.png'));
     await page.close();
   });
 
