@@ -37,9 +37,10 @@ export function hourlyKey(windowStart: number, store: string, sku: string): stri
 }
 
 export class HourlyLogic implements ProcessorLogic {
-  /** window start → `store\u0000sku` → aggregate */
-  private readonly windows = new Map<number, Map<string, Agg>>();
-  private readonly dirty = new Map<number, Set<string>>();
+  /** window start → store → sku → aggregate (nested maps: no key strings built per event) */
+  private readonly windows = new Map<number, Map<string, Map<string, Agg>>>();
+  private readonly dirty = new Map<number, Set<Agg>>();
+  private readonly isoCache = new Map<number, [string, string]>();
   private closed = 0;
   private keys = 0;
 
@@ -63,8 +64,12 @@ export class HourlyLogic implements ProcessorLogic {
       window = new Map();
       this.windows.set(start, window);
     }
-    const k = `${e.store}\u0000${e.sku}`;
-    let agg = window.get(k);
+    let perStore = window.get(e.store);
+    if (!perStore) {
+      perStore = new Map();
+      window.set(e.store, perStore);
+    }
+    let agg = perStore.get(e.sku);
     if (!agg) {
       agg = {
         store: e.store,
@@ -75,7 +80,7 @@ export class HourlyLogic implements ProcessorLogic {
         events: 0,
         baskets: new Set(),
       };
-      window.set(k, agg);
+      perStore.set(e.sku, agg);
       this.keys++;
     }
     agg.quantity += e.qty;
@@ -89,7 +94,7 @@ export class HourlyLogic implements ProcessorLogic {
         d = new Set();
         this.dirty.set(start, d);
       }
-      d.add(k);
+      d.add(agg);
     }
   }
 
@@ -98,24 +103,31 @@ export class HourlyLogic implements ProcessorLogic {
       const window = this.windows.get(start);
       if (!window) continue;
       if (start + HOUR + this.allowedLatenessMs <= watermark) {
-        for (const agg of window.values()) this.emitAgg(start, agg, true, emit);
+        for (const perStore of window.values()) {
+          for (const agg of perStore.values()) this.emitAgg(start, agg, true, emit);
+          this.keys -= perStore.size;
+        }
         this.windows.delete(start);
         this.dirty.delete(start);
-        this.keys -= window.size;
+        this.isoCache.delete(start);
         this.closed++;
         continue;
       }
       const d = this.dirty.get(start);
-      if (d) for (const k of d) this.emitAgg(start, window.get(k), false, emit);
+      if (d) for (const agg of d) this.emitAgg(start, agg, false, emit);
     }
     this.dirty.clear();
   }
 
-  private emitAgg(start: number, agg: Agg | undefined, final: boolean, emit: Emit): void {
-    if (!agg) return;
+  private emitAgg(start: number, agg: Agg, final: boolean, emit: Emit): void {
+    let isos = this.isoCache.get(start);
+    if (!isos) {
+      isos = [iso(start), iso(start + HOUR)];
+      this.isoCache.set(start, isos);
+    }
     const value: HourlyValue = {
-      window_start: iso(start),
-      window_end: iso(start + HOUR),
+      window_start: isos[0],
+      window_end: isos[1],
       store_id: agg.store,
       sku: agg.sku,
       quantity: agg.quantity,
@@ -125,7 +137,7 @@ export class HourlyLogic implements ProcessorLogic {
       events: agg.events,
       final,
     };
-    emit({ topic: this.topic, key: hourlyKey(start, agg.store, agg.sku), value: JSON.stringify(value) });
+    emit({ topic: this.topic, key: `${isos[0]}|${agg.store}|${agg.sku}`, value: JSON.stringify(value) });
   }
 
   restoredAt(_watermark: number): void {
