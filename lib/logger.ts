@@ -44,7 +44,12 @@ export function createLogger(component: string, options: LoggerOptions = {}, bas
   };
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
+/** Field names whose values are secrets whatever they hold (`redact` only sees `key=value` and URLs). */
+const SECRET_KEY =
+  /^(password|passwd|pass|secret|token|api[_-]?key|authorization|cookie)$|(password|secret|token|api[_-]?key)$/i;
+
+function errorReplacer(key: string, value: unknown): unknown {
+  if (key !== '' && SECRET_KEY.test(key) && value !== null && typeof value !== 'object') return '***';
   if (value instanceof Error) {
     const withCode = value as Error & { code?: unknown; serverCode?: unknown; retriable?: unknown };
     return {
