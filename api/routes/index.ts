@@ -7,16 +7,19 @@ import type { IngestModuleOptions } from './ingest.js';
 import { ingestModule } from './ingest.js';
 import type { ControlPanelOptions } from './control-panel.js';
 import { controlPanelModule } from './control-panel.js';
+import { queriesModule } from './queries.js';
 
 export interface ModuleOptions {
   ingest?: IngestModuleOptions;
   controlPanel?: ControlPanelOptions;
+  queries?: Record<string, unknown>;
 }
 
 export function routeModules(options: ModuleOptions = {}): RouteModule[] {
   return [
     ingestModule(options.ingest),
     controlPanelModule(options.controlPanel),
+    queriesModule(options.queries),
     // Later features add their modules here (queries, control panel, control routes).
   ];
 }

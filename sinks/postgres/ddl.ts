@@ -102,7 +102,8 @@ export function migrationSql(o: MigrateOptions): string[] {
        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.sinkRole}') THEN CREATE ROLE ${sink} NOLOGIN; END IF;
        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.readerRole}') THEN CREATE ROLE ${reader} NOLOGIN; END IF;
      END $do$`,
-    `GRANT ${sink} TO CURRENT_USER`,
+    // The owner drops to the reader role for the query API's sessions (SET ROLE needs membership).
+    `GRANT ${sink}, ${reader} TO CURRENT_USER`,
     `REVOKE ALL ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets FROM PUBLIC`,
     `GRANT USAGE ON SCHEMA ${s} TO ${sink}, ${reader}`,
     `GRANT INSERT ON ${s}.sales_raw TO ${sink}`,

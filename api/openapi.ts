@@ -1,0 +1,262 @@
+/**
+ * The OpenAPI 3.1 description of `retail-etl serve`, served at GET /v1/openapi.json.
+ * test/api/openapi.test.ts fails when a route exists that is not described here, or the reverse.
+ */
+const error = {
+  type: 'object',
+  required: ['error', 'message', 'retriable'],
+  properties: {
+    error: { type: 'string', description: 'stable code (docs/errors.md)' },
+    message: { type: 'string' },
+    retriable: { type: 'boolean' },
+  },
+};
+const errors = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      {
+        description: `error (${c})`,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    ]),
+  );
+const json = (schema: object, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const storeParam = {
+  name: 'storeId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+};
+const instant = { type: 'string', description: 'ISO 8601 with a time zone, or epoch milliseconds' };
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'stream-retail-etl pipeline API',
+    version: '1',
+    description: 'Ingest sale events, steer the producer, and read the key queries. All times are UTC.',
+  },
+  servers: [{ url: 'http://127.0.0.1:8080' }],
+  paths: {
+    '/v1/events': {
+      post: {
+        summary: 'Ingest sale events (a JSON array or NDJSON); all-or-nothing per request (docs/ingest.md)',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { type: 'array', items: { $ref: '#/components/schemas/SaleEvent' } },
+            },
+            'application/x-ndjson': { schema: { type: 'string' } },
+          },
+        },
+        responses: {
+          '202': json({ type: 'object', properties: { accepted: { type: 'integer' } } }, 'accepted'),
+          ...errors(400, 413, 415, 503),
+        },
+      },
+    },
+    '/v1/stores/{storeId}/hourly': {
+      get: {
+        summary: 'Hourly sales per SKU of a store for a UTC day (table sales_hourly)',
+        parameters: [
+          storeParam,
+          { name: 'date', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+        ],
+        responses: {
+          '200': json({
+            type: 'object',
+            properties: {
+              store_id: { type: 'string' },
+              date: { type: 'string', format: 'date' },
+              rows: { type: 'array', items: { $ref: '#/components/schemas/HourlyRow' } },
+            },
+          }),
+          ...errors(400, 503),
+        },
+      },
+    },
+    '/v1/top-skus': {
+      get: {
+        summary: 'Top SKUs by revenue of the hour containing `hour` (table top_skus)',
+        parameters: [{ name: 'hour', in: 'query', required: true, schema: instant }],
+        responses: {
+          '200': json({
+            type: 'object',
+            properties: {
+              window_start: { type: 'string' },
+              rows: { type: 'array', items: { $ref: '#/components/schemas/TopSku' } },
+            },
+          }),
+          ...errors(400, 503),
+        },
+      },
+    },
+    '/v1/stores/{storeId}/rolling': {
+      get: {
+        summary: "The store's latest rolling hour, or the latest at or before `at` (table store_rolling_1h)",
+        parameters: [storeParam, { name: 'at', in: 'query', required: false, schema: instant }],
+        responses: { '200': json({ $ref: '#/components/schemas/Rolling' }), ...errors(400, 404, 503) },
+      },
+    },
+    '/v1/stores/{storeId}/events': {
+      get: {
+        summary:
+          'Raw events of a store in [from, to), at most 31 days, ordered by event time, keyset-paginated',
+        parameters: [
+          storeParam,
+          { name: 'from', in: 'query', required: true, schema: instant },
+          { name: 'to', in: 'query', required: true, schema: instant },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', description: 'next_cursor of the previous page' },
+          },
+        ],
+        responses: {
+          '200': json({
+            type: 'object',
+            properties: {
+              events: { type: 'array', items: { $ref: '#/components/schemas/SaleEvent' } },
+              next_cursor: { type: ['string', 'null'] },
+            },
+          }),
+          ...errors(400, 503),
+        },
+      },
+    },
+    '/v1/control/producer': {
+      get: {
+        summary: 'Desired producer state, the safety cap and every replica’s report',
+        responses: { '200': json({ type: 'object' }) },
+      },
+    },
+    '/v1/control/producer/rate': {
+      put: {
+        summary: 'Set the producer rate (events/s); refused above the cap',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['rate'],
+                properties: { rate: { type: 'integer', minimum: 1 } },
+              },
+            },
+          },
+        },
+        responses: { '200': json({ type: 'object' }), ...errors(400, 422, 503) },
+      },
+    },
+    '/v1/control/producer/pause': {
+      post: {
+        summary: 'Pause every producer replica',
+        responses: { '200': json({ type: 'object' }), ...errors(503) },
+      },
+    },
+    '/v1/control/producer/resume': {
+      post: {
+        summary: 'Resume every producer replica',
+        responses: { '200': json({ type: 'object' }), ...errors(503) },
+      },
+    },
+    '/v1/control/metrics': {
+      get: {
+        summary: 'Live throughput, lag and latency for the panel (from Prometheus)',
+        responses: { '200': json({ type: 'object' }) },
+      },
+    },
+    '/panel': {
+      get: { summary: 'The web control panel (HTML)', responses: { '200': { description: 'HTML page' } } },
+    },
+    '/v1/openapi.json': {
+      get: { summary: 'This description', responses: { '200': json({ type: 'object' }) } },
+    },
+    '/healthz': { get: { summary: 'Process alive', responses: { '200': json({ type: 'object' }) } } },
+    '/readyz': {
+      get: {
+        summary: 'Connected to Kafka and the database',
+        responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'not ready') },
+      },
+    },
+    '/metrics': {
+      get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format' } } },
+    },
+  },
+  components: {
+    schemas: {
+      Error: error,
+      SaleEvent: {
+        type: 'object',
+        required: [
+          'event_id',
+          'event_time',
+          'store_id',
+          'sku',
+          'quantity',
+          'unit_price_cents',
+          'currency',
+          'channel',
+          'payment_type',
+          'basket_id',
+        ],
+        additionalProperties: false,
+        properties: {
+          event_id: { type: 'string', format: 'uuid' },
+          event_time: { type: 'integer', description: 'epoch milliseconds' },
+          store_id: { type: 'string', minLength: 1, maxLength: 64 },
+          sku: { type: 'string', minLength: 1, maxLength: 64 },
+          quantity: { type: 'integer', not: { const: 0 }, minimum: -10000, maximum: 10000 },
+          unit_price_cents: { type: 'integer', minimum: 0, maximum: 100000000 },
+          currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+          channel: { enum: ['store', 'online', 'mobile'] },
+          payment_type: { enum: ['card', 'cash', 'wallet', 'gift_card'] },
+          customer_id: { type: ['string', 'null'], maxLength: 64 },
+          basket_id: { type: 'string', minLength: 1, maxLength: 64 },
+        },
+      },
+      HourlyRow: {
+        type: 'object',
+        properties: {
+          sku: { type: 'string' },
+          window_start: { type: 'string', format: 'date-time' },
+          quantity: { type: 'integer' },
+          revenue_cents: { type: 'integer' },
+          returns: { type: 'integer' },
+          orders: { type: 'integer' },
+        },
+      },
+      TopSku: {
+        type: 'object',
+        properties: {
+          rank: { type: 'integer' },
+          sku: { type: 'string' },
+          revenue_cents: { type: 'integer' },
+          quantity: { type: 'integer' },
+        },
+      },
+      Rolling: {
+        type: 'object',
+        properties: {
+          store_id: { type: 'string' },
+          window_end: { type: 'string', format: 'date-time' },
+          quantity: { type: 'integer' },
+          revenue_cents: { type: 'integer' },
+          orders: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;

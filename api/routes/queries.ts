@@ -1,0 +1,257 @@
+/**
+ * The key queries (issue 7), served from the read-only role: every session runs as the reader
+ * role (`SET ROLE` through the connection's options), so the API cannot write even if it tried.
+ *
+ *   GET /v1/stores/:storeId/hourly?date=YYYY-MM-DD     hourly sales of a store for a UTC day
+ *   GET /v1/top-skus?hour=ISO                          top SKUs of the hour containing `hour`
+ *   GET /v1/stores/:storeId/rolling[?at=ISO]           the store's latest rolling hour (≤ at)
+ *   GET /v1/stores/:storeId/events?from&to[&limit&cursor]   raw events, keyset-paginated
+ *   GET /v1/openapi.json                               the OpenAPI description
+ */
+import pg from 'pg';
+import type { Schema } from '../../lib/config.js';
+import { resolveConfig } from '../../lib/config.js';
+import { HttpError, sendJson } from '../http.js';
+import { OPENAPI } from '../openapi.js';
+import * as p from '../queries/params.js';
+import type { ApiContext, RequestContext, RouteModule } from '../router.js';
+
+export const QUERY_SCHEMA = {
+  databaseUrl: {
+    type: 'string',
+    env: 'QUERY_DATABASE_URL',
+    secret: true,
+    doc: 'Postgres URL of the query API (default: DATABASE_URL); its sessions SET ROLE to `readerRole`',
+  },
+  schema: { type: 'string', env: 'QUERY_SCHEMA', default: 'public', doc: 'schema holding the tables' },
+  readerRole: {
+    type: 'string',
+    env: 'QUERY_READER_ROLE',
+    default: 'retail_reader',
+    doc: 'read-only role every query runs as (created by `retail-etl pg migrate`)',
+  },
+  poolSize: {
+    type: 'int',
+    env: 'QUERY_POOL_SIZE',
+    default: 10,
+    min: 1,
+    max: 200,
+    doc: 'Postgres connections',
+  },
+  statementTimeoutMs: {
+    type: 'int',
+    env: 'QUERY_STATEMENT_TIMEOUT_MS',
+    default: 5000,
+    min: 100,
+    doc: 'a query running longer is cancelled (503)',
+  },
+} satisfies Schema;
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function quoteIdent(name: string, what: string): string {
+  if (!IDENT.test(name))
+    throw new HttpError(500, 'CONFIG_INVALID', `${what} "${name}" is not a plain identifier`);
+  return `"${name}"`;
+}
+
+/** Postgres errors become answers: a missing table is "not available yet", not a 500. */
+function dbError(err: unknown): HttpError {
+  const code = (err as { code?: string }).code;
+  if (code === '42P01') {
+    return new HttpError(
+      503,
+      'POSTGRES_ERROR',
+      'this data is not available yet: its table does not exist (is its sink running?)',
+      { serverCode: code },
+      { 'retry-after': '30' },
+      true,
+    );
+  }
+  if (code === '57014')
+    return new HttpError(
+      503,
+      'TIMEOUT',
+      'the query took too long and was cancelled',
+      { serverCode: code },
+      {},
+      true,
+    );
+  return new HttpError(
+    503,
+    'POSTGRES_ERROR',
+    `the database could not answer: ${(err as Error).message}`,
+    { serverCode: code },
+    { 'retry-after': '5' },
+    true,
+  );
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export function queriesModule(explicit: Record<string, unknown> = {}): RouteModule {
+  return {
+    name: 'queries',
+    create({ logger }: ApiContext) {
+      const config = resolveConfig('queries', QUERY_SCHEMA, explicit);
+      const url = config.databaseUrl ?? process.env['DATABASE_URL'];
+      const s = quoteIdent(config.schema, 'schema');
+      const role = quoteIdent(config.readerRole, 'reader role');
+      const pool = url
+        ? new pg.Pool({
+            connectionString: url,
+            max: config.poolSize,
+            options: `-c role=${role.slice(1, -1)} -c statement_timeout=${config.statementTimeoutMs} -c default_transaction_read_only=on`,
+          })
+        : undefined;
+      pool?.on('error', (err) => logger.warn('query pool error', { err }));
+      if (!pool) logger.warn('no DATABASE_URL: the query routes answer 503');
+
+      const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> => {
+        if (!pool)
+          throw new HttpError(
+            503,
+            'STACK_NOT_RUNNING',
+            'no database configured (DATABASE_URL)',
+            {},
+            {},
+            true,
+          );
+        try {
+          return (await pool.query<R>(text, values)).rows;
+        } catch (err) {
+          throw dbError(err);
+        }
+      };
+
+      const hourly = async ({ res, url, params }: RequestContext) => {
+        const store = p.storeId(params['storeId']);
+        const from = p.day(url);
+        const to = new Date(from.getTime() + 86_400_000);
+        const rows = await query(
+          `SELECT sku, window_start, quantity, revenue_cents, returns, orders FROM ${s}.sales_hourly
+            WHERE store_id = $1 AND window_start >= $2 AND window_start < $3 ORDER BY window_start, sku`,
+          [store, from, to],
+        );
+        sendJson(res, 200, {
+          store_id: store,
+          date: from.toISOString().slice(0, 10),
+          rows: rows.map((r) => ({
+            sku: r['sku'],
+            window_start: (r['window_start'] as Date).toISOString(),
+            quantity: num(r['quantity']),
+            revenue_cents: num(r['revenue_cents']),
+            returns: num(r['returns']),
+            orders: num(r['orders']),
+          })),
+        });
+      };
+
+      const topSkus = async ({ res, url }: RequestContext) => {
+        const at = p.instant(url, 'hour', true)!;
+        const hour = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
+        const rows = await query(
+          `SELECT rank, sku, revenue_cents, quantity FROM ${s}.top_skus WHERE window_start = $1 ORDER BY rank, sku`,
+          [hour],
+        );
+        sendJson(res, 200, {
+          window_start: hour.toISOString(),
+          rows: rows.map((r) => ({
+            rank: num(r['rank']),
+            sku: r['sku'],
+            revenue_cents: num(r['revenue_cents']),
+            quantity: num(r['quantity']),
+          })),
+        });
+      };
+
+      const rolling = async ({ res, url, params }: RequestContext) => {
+        const store = p.storeId(params['storeId']);
+        const at = p.instant(url, 'at', false);
+        const rows = await query(
+          `SELECT window_end, quantity, revenue_cents, orders FROM ${s}.store_rolling_1h
+            WHERE store_id = $1 AND ($2::timestamptz IS NULL OR window_end <= $2) ORDER BY window_end DESC LIMIT 1`,
+          [store, at ?? null],
+        );
+        const r = rows[0];
+        if (!r)
+          throw new HttpError(
+            404,
+            'INVALID_ARGUMENT',
+            `no rolling hour for store ${store}${at ? ` at or before ${at.toISOString()}` : ''}`,
+          );
+        sendJson(res, 200, {
+          store_id: store,
+          window_end: (r['window_end'] as Date).toISOString(),
+          quantity: num(r['quantity']),
+          revenue_cents: num(r['revenue_cents']),
+          orders: num(r['orders']),
+        });
+      };
+
+      const events = async ({ res, url, params }: RequestContext) => {
+        const store = p.storeId(params['storeId']);
+        const { from, to } = p.range(url);
+        const lim = p.limit(url);
+        const after = p.cursor(url);
+        const rows = await query(
+          `SELECT event_id, event_time, sku, quantity, unit_price_cents, currency, channel, payment_type, customer_id, basket_id
+             FROM ${s}.sales_raw
+            WHERE store_id = $1 AND event_time >= $2 AND event_time < $3
+              AND ($4::timestamptz IS NULL OR (event_time, event_id) > ($4, $5::uuid))
+            ORDER BY event_time, event_id LIMIT $6`,
+          [store, from, to, after ? new Date(after.eventTimeMs) : null, after?.eventId ?? null, lim + 1],
+        );
+        const page = rows.slice(0, lim);
+        const last = page[page.length - 1];
+        sendJson(res, 200, {
+          store_id: store,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          events: page.map((r) => ({
+            event_id: r['event_id'],
+            event_time: (r['event_time'] as Date).getTime(),
+            store_id: store,
+            sku: r['sku'],
+            quantity: num(r['quantity']),
+            unit_price_cents: num(r['unit_price_cents']),
+            currency: r['currency'],
+            channel: r['channel'],
+            payment_type: r['payment_type'],
+            customer_id: r['customer_id'],
+            basket_id: r['basket_id'],
+          })),
+          next_cursor:
+            rows.length > lim && last
+              ? p.encodeCursor({
+                  eventTimeMs: (last['event_time'] as Date).getTime(),
+                  eventId: String(last['event_id']),
+                })
+              : null,
+        });
+      };
+
+      return {
+        routes: [
+          { method: 'GET', path: '/v1/stores/:storeId/hourly', handler: hourly },
+          { method: 'GET', path: '/v1/top-skus', handler: topSkus },
+          { method: 'GET', path: '/v1/stores/:storeId/rolling', handler: rolling },
+          { method: 'GET', path: '/v1/stores/:storeId/events', handler: events },
+          { method: 'GET', path: '/v1/openapi.json', handler: ({ res }) => sendJson(res, 200, OPENAPI) },
+        ],
+        ready: async () => {
+          if (!pool) return false;
+          try {
+            await pool.query('SELECT 1');
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        close: async () => {
+          await pool?.end();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** The OpenAPI description and the query routes agree (a route nobody described fails here). */
+import { describe, expect, it } from 'vitest';
+import { OPENAPI } from '../../api/openapi.js';
+import { queriesModule } from '../../api/routes/queries.js';
+import { createLogger } from '../../lib/logger.js';
+import { Registry } from 'prom-client';
+import type { ApiConfig } from '../../api/config.js';
+
+describe('OpenAPI description', () => {
+  it('describes every query route with its method', async () => {
+    const instance = await queriesModule({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none' }).create({
+      config: {} as ApiConfig,
+      logger: createLogger('test', { write: () => undefined }),
+      registry: new Registry(),
+    });
+    const paths = OPENAPI.paths as Record<string, Record<string, unknown>>;
+    for (const route of instance.routes) {
+      const documented = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+      expect(paths[documented], `${route.method} ${route.path}`).toBeDefined();
+      expect(paths[documented]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
+    }
+    await instance.close?.();
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The query API against a real Postgres: each key query answers from the tables, through the
+ * read-only role, with keyset pagination, and every bad parameter is a 400 naming it.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../sinks/postgres/ddl.js';
+import { freePort, startCli, waitHealthy } from '../../bench/lib/cli-process.js';
+import type { CliProcess } from '../../bench/lib/cli-process.js';
+import { uuidv7 } from '../../lib/uuid.js';
+import { stackEnv, uniqueName } from '../helpers/env.js';
+
+const env = stackEnv();
+const schema = uniqueName('queries');
+const db = new pg.Client({ connectionString: env.DATABASE_URL });
+let serve: CliProcess;
+let base: string;
+
+const H = Date.UTC(2026, 10, 20, 10); // 2026-11-20T10:00Z
+const hourly = [
+  ['S001', 'SKU-1', H, 3, 900, 0, 2],
+  ['S001', 'SKU-2', H, -1, -250, 1, 1],
+  ['S001', 'SKU-1', H + 3_600_000, 5, 1500, 0, 4],
+  ['S001', 'SKU-1', H + 86_400_000, 7, 2100, 0, 5], // next day: not in the answer
+  ['S002', 'SKU-1', H, 9, 2700, 0, 3], // other store
+] as const;
+const events = Array.from({ length: 25 }, (_, i) => ({
+  id: uuidv7(H + i * 1000),
+  t: H + i * 1000,
+  store: i % 5 === 0 ? 'S002' : 'S001',
+}));
+
+async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  await db.connect();
+  await migrate(db, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
+  // The aggregate tables as DESIGN.md names them (their sink creates the same columns).
+  await db.query(`CREATE TABLE "${schema}".sales_hourly (store_id text, sku text, window_start timestamptz, quantity bigint,
+    revenue_cents bigint, returns bigint, orders bigint, PRIMARY KEY (store_id, sku, window_start))`);
+  await db.query(`CREATE TABLE "${schema}".top_skus (window_start timestamptz, rank int, sku text, revenue_cents bigint, quantity bigint,
+    PRIMARY KEY (window_start, rank))`);
+  await db.query(`CREATE TABLE "${schema}".store_rolling_1h (store_id text, window_end timestamptz, quantity bigint,
+    revenue_cents bigint, orders bigint, PRIMARY KEY (store_id, window_end))`);
+  await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO retail_reader`);
+  for (const [store, sku, start, q, rev, ret, ord] of hourly) {
+    await db.query(`INSERT INTO "${schema}".sales_hourly VALUES ($1,$2,$3,$4,$5,$6,$7)`, [
+      store,
+      sku,
+      new Date(start),
+      q,
+      rev,
+      ret,
+      ord,
+    ]);
+  }
+  for (const [rank, sku, rev] of [
+    [1, 'SKU-9', 5000],
+    [2, 'SKU-1', 2400],
+    [3, 'SKU-4', 100],
+  ] as const) {
+    await db.query(`INSERT INTO "${schema}".top_skus VALUES ($1,$2,$3,$4,$5)`, [
+      new Date(H),
+      rank,
+      sku,
+      rev,
+      rank * 2,
+    ]);
+  }
+  for (const minute of [1, 2, 3]) {
+    await db.query(`INSERT INTO "${schema}".store_rolling_1h VALUES ('S001', $1, $2, $3, $4)`, [
+      new Date(H + minute * 60_000),
+      minute,
+      minute * 100,
+      minute,
+    ]);
+  }
+  for (const [i, e] of events.entries()) {
+    await db.query(
+      `INSERT INTO "${schema}".sales_raw (event_id, event_time, store_id, sku, quantity, unit_price_cents, currency, channel, payment_type,
+        customer_id, basket_id, kafka_partition, kafka_offset, kafka_timestamp) VALUES ($1,$2,$3,'SKU-1',1,100,'EUR','store','card',NULL,'B',0,$4,$2)`,
+      [e.id, new Date(e.t), e.store, i],
+    );
+  }
+  const port = await freePort();
+  serve = startCli(['serve', '--port', String(port)], { QUERY_SCHEMA: schema });
+  base = `http://127.0.0.1:${port}`;
+  await waitHealthy(port, serve);
+});
+
+afterAll(async () => {
+  await serve?.stop();
+  await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await db.end();
+});
+
+describe('query API', () => {
+  it('hourly sales of a store for one UTC day', async () => {
+    const { status, body } = await get('/v1/stores/S001/hourly?date=2026-11-20');
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      store_id: 'S001',
+      date: '2026-11-20',
+      rows: [
+        {
+          sku: 'SKU-1',
+          window_start: '2026-11-20T10:00:00.000Z',
+          quantity: 3,
+          revenue_cents: 900,
+          returns: 0,
+          orders: 2,
+        },
+        {
+          sku: 'SKU-2',
+          window_start: '2026-11-20T10:00:00.000Z',
+          quantity: -1,
+          revenue_cents: -250,
+          returns: 1,
+          orders: 1,
+        },
+        {
+          sku: 'SKU-1',
+          window_start: '2026-11-20T11:00:00.000Z',
+          quantity: 5,
+          revenue_cents: 1500,
+          returns: 0,
+          orders: 4,
+        },
+      ],
+    });
+  });
+
+  it('top SKUs of the hour containing the given instant', async () => {
+    const { status, body } = await get(`/v1/top-skus?hour=${encodeURIComponent('2026-11-20T10:42:00Z')}`);
+    expect(status).toBe(200);
+    expect(body['window_start']).toBe('2026-11-20T10:00:00.000Z');
+    expect((body['rows'] as Array<{ sku: string }>).map((r) => r.sku)).toEqual(['SKU-9', 'SKU-1', 'SKU-4']);
+  });
+
+  it("a store's latest rolling hour, and the one at an instant; 404 when there is none", async () => {
+    expect((await get('/v1/stores/S001/rolling')).body).toMatchObject({
+      window_end: '2026-11-20T10:03:00.000Z',
+      quantity: 3,
+      orders: 3,
+    });
+    expect((await get(`/v1/stores/S001/rolling?at=${H + 150_000}`)).body).toMatchObject({
+      window_end: '2026-11-20T10:02:00.000Z',
+    });
+    expect((await get('/v1/stores/S404/rolling')).status).toBe(404);
+  });
+
+  it('raw events of a store in a range, page by page, each exactly once', async () => {
+    const from = new Date(H).toISOString();
+    const to = new Date(H + 60_000).toISOString();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { status, body } = await get(
+        `/v1/stores/S001/events?from=${from}&to=${to}&limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(status).toBe(200);
+      seen.push(...(body['events'] as Array<{ event_id: string }>).map((e) => e.event_id));
+      cursor = body['next_cursor'] as string | null;
+      pages++;
+    } while (cursor);
+    const expected = events.filter((e) => e.store === 'S001').map((e) => e.id);
+    expect(seen).toEqual(expected);
+    expect(pages).toBe(Math.ceil(expected.length / 7));
+  });
+
+  it.each([
+    ['/v1/stores/S001/hourly', 'date'],
+    ['/v1/stores/S001/hourly?date=2026-02-30', 'date'],
+    ['/v1/top-skus?hour=yesterday', 'hour'],
+    ['/v1/top-skus?hour=2026-11-20T10:00:00', 'hour'],
+    ['/v1/stores/S001/events?to=2026-11-20T10:00:00Z', 'from'],
+    ['/v1/stores/S001/events?from=2026-11-20T10:00:00Z&to=2026-11-20T09:00:00Z', 'to'],
+    ['/v1/stores/S001/events?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
+    ['/v1/stores/S001/events?from=0&to=1000&limit=0', 'limit'],
+    ['/v1/stores/S001/events?from=0&to=1000&cursor=bm9wZQ', 'cursor'],
+    ['/v1/stores/bad%20store/rolling', 'store_id'],
+  ])('400 for %s, naming %s', async (path, param) => {
+    const { status, body } = await get(path);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: 'INVALID_ARGUMENT', param, retriable: false });
+  });
+
+  it('queries run as the read-only role: a write through the same session settings fails', async () => {
+    const reader = new pg.Client({
+      connectionString: env.DATABASE_URL,
+      options: '-c role=retail_reader -c default_transaction_read_only=on',
+    });
+    await reader.connect();
+    try {
+      await expect(reader.query(`DELETE FROM "${schema}".top_skus`)).rejects.toMatchObject({ code: '25006' });
+      await reader.query('SET default_transaction_read_only = off');
+      await expect(reader.query(`DELETE FROM "${schema}".top_skus`)).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await reader.end();
+    }
+  });
+
+  it('a table that does not exist yet is a 503 with Retry-After, not a 500', async () => {
+    await db.query(`DROP TABLE "${schema}".top_skus`);
+    const res = await fetch(`${base}/v1/top-skus?hour=${H}`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('30');
+    expect(await res.json()).toMatchObject({ error: 'POSTGRES_ERROR', retriable: true, serverCode: '42P01' });
+  });
+
+  it('serves its OpenAPI description', async () => {
+    const { status, body } = await get('/v1/openapi.json');
+    expect(status).toBe(200);
+    expect(Object.keys(body['paths'] as object)).toContain('/v1/stores/{storeId}/events');
+  });
+});
