@@ -1,0 +1,127 @@
+/**
+ * Kafka Connect as Prometheus series, exported by `retail-etl serve` (Connect itself only has JMX):
+ * read from the worker's REST API at scrape time, so the series exist only while a worker runs.
+ *
+ *   retail_connect_up                                    1 when the REST API answered this scrape
+ *   retail_connect_connector_state{connector,state}      1 for the connector's current state
+ *   retail_connect_tasks{connector,state}                tasks per state (RUNNING, FAILED, …)
+ *   retail_connect_consumer_lag_{messages,seconds}{connector,group,topic,partition}
+ *                                                        lag of the sink connector's consumer group
+ *
+ * The connector's group is Connect's default `connect-<connector name>`.
+ */
+import type { Kafka } from 'kafkajs';
+import { Gauge } from 'prom-client';
+import { ConsumerLagExporter } from '../../lib/consumer-lag.js';
+import { createKafka } from '../../lib/kafka.js';
+import { HOST, PORTS } from '../../lib/ports.js';
+import type { ApiContext, RouteModule } from '../router.js';
+
+export interface ConnectMetricsOptions {
+  /** Kafka Connect REST URL (env KAFKA_CONNECT_URL, default http://127.0.0.1:8083). */
+  url?: string;
+  kafka?: Kafka;
+}
+
+interface ExpandedConnector {
+  status?: { connector?: { state?: string }; tasks?: { state?: string }[] };
+  info?: { config?: Record<string, string>; type?: string };
+}
+
+export function connectMetricsModule(options: ConnectMetricsOptions = {}): RouteModule {
+  return {
+    name: 'connect-metrics',
+    create({ registry, logger }: ApiContext) {
+      const url = (
+        options.url ??
+        process.env['KAFKA_CONNECT_URL'] ??
+        `http://${HOST}:${PORTS.kafkaConnect}`
+      ).replace(/\/$/, '');
+      const lagExporters = new Map<string, ConsumerLagExporter>();
+      let kafka = options.kafka;
+      const connectorState = new Gauge({
+        name: 'retail_connect_connector_state',
+        help: 'Kafka Connect connector state: 1 for the current state (RUNNING, PAUSED, FAILED, UNASSIGNED…)',
+        labelNames: ['connector', 'state'] as const,
+        registers: [registry],
+      });
+      const tasks = new Gauge({
+        name: 'retail_connect_tasks',
+        help: 'Kafka Connect tasks of a connector, by state',
+        labelNames: ['connector', 'state'] as const,
+        registers: [registry],
+      });
+      // Declared up front (ConsumerLagExporter reuses them) so the series are known to Prometheus
+      // even before a connector exists; same names, help and labels as lib/consumer-lag.ts makes.
+      for (const [suffix, help] of [
+        ['messages', 'Records between the group committed offset and the high watermark'],
+        ['seconds', 'Kafka timestamp of the newest record minus that of the record at the committed offset'],
+      ] as const) {
+        new Gauge({
+          name: `retail_connect_consumer_lag_${suffix}`,
+          help,
+          labelNames: ['connector', 'group', 'topic', 'partition'],
+          registers: [registry],
+        });
+      }
+      const follow = (connector: string, topics: string[]): void => {
+        for (const topic of topics) {
+          const key = `${connector}\u0000${topic}`;
+          if (lagExporters.has(key)) continue;
+          kafka ??= createKafka('retail-connect-lag');
+          const exporter = new ConsumerLagExporter({
+            kafka,
+            registry,
+            prefix: 'retail_connect_',
+            groupId: `connect-${connector}`,
+            topic,
+            labels: { connector },
+            logger,
+          });
+          lagExporters.set(key, exporter);
+          exporter.start().catch((err: unknown) => {
+            lagExporters.delete(key);
+            logger.warn('cannot measure the lag of a Kafka Connect connector', { connector, topic, err });
+          });
+        }
+      };
+      new Gauge({
+        name: 'retail_connect_up',
+        help: '1 when the Kafka Connect REST API answered this scrape, else 0 (no worker running)',
+        registers: [registry],
+        async collect() {
+          connectorState.reset();
+          tasks.reset();
+          try {
+            const res = await fetch(`${url}/connectors?expand=status&expand=info`, {
+              signal: AbortSignal.timeout(1000),
+            });
+            if (!res.ok) throw new Error(`HTTP ${res.status}`);
+            const all = (await res.json()) as Record<string, ExpandedConnector>;
+            for (const [name, c] of Object.entries(all)) {
+              connectorState.set({ connector: name, state: c.status?.connector?.state ?? 'UNKNOWN' }, 1);
+              const counts = new Map<string, number>();
+              for (const t of c.status?.tasks ?? [])
+                counts.set(t.state ?? 'UNKNOWN', (counts.get(t.state ?? 'UNKNOWN') ?? 0) + 1);
+              for (const [state, n] of counts) tasks.set({ connector: name, state }, n);
+              const topics = (c.info?.config?.['topics'] ?? '')
+                .split(',')
+                .map((x) => x.trim())
+                .filter((x) => x !== '');
+              if (c.info?.type === 'sink' || c.info?.type === undefined) follow(name, topics);
+            }
+            this.set(1);
+          } catch {
+            this.set(0);
+          }
+        },
+      });
+      return {
+        routes: [],
+        close: async () => {
+          for (const e of lagExporters.values()) await e.stop().catch(() => undefined);
+        },
+      };
+    },
+  };
+}
