@@ -86,10 +86,10 @@ export const PRODUCER_SCHEMA = {
   batchSize: {
     type: 'int',
     min: 1,
-    max: 100_000,
+    max: 5000,
     env: 'PRODUCER_BATCH_SIZE',
-    default: 10_000,
-    doc: 'most events in one produce request',
+    default: 2000,
+    doc: 'most events in one produce request (≤ 5000 keeps a one-partition batch under the broker’s 1 MB message.max.bytes)',
   },
   lingerMs: {
     type: 'int',

@@ -68,6 +68,17 @@ export interface StartOptions {
 
 const REPORT_EVERY_MS = 5000;
 
+/** Kafka errors that retrying the same records cannot cure. */
+const FATAL_SEND_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'UNSUPPORTED_VERSION',
+]);
+
 /** Sleep that a control change can cut short. */
 class Waker {
   private wakeUp: (() => void) | undefined;
@@ -305,6 +316,16 @@ export async function startProducer(
         healthy = true;
         return true;
       } catch (err) {
+        const type = (err as { type?: string }).type;
+        if (type !== undefined && FATAL_SEND_ERRORS.has(type)) {
+          // Retrying cannot help (e.g. a batch above the broker's message.max.bytes): stop loudly.
+          metrics.errors.inc({ kind: 'fatal' });
+          throw new EtlError('KAFKA_ERROR', `Kafka refused the records: ${(err as Error).message}`, {
+            serverCode: type,
+            hint: type === 'MESSAGE_TOO_LARGE' ? 'lower --batch-size' : undefined,
+            cause: err,
+          });
+        }
         sendFailures++;
         healthy = false;
         metrics.errors.inc({ kind: 'send' });
@@ -320,12 +341,74 @@ export async function startProducer(
     }
   };
 
+  interface Batch {
+    messages: Message[];
+    bytes: number;
+    dups: number;
+    late: number;
+    returns: number;
+  }
+  const account = (b: Batch): void => {
+    totals.events += b.messages.length;
+    totals.duplicates += b.dups;
+    totals.late += b.late;
+    totals.bytes += b.bytes;
+    metrics.events.inc({ kind: 'duplicate' }, b.dups);
+    metrics.events.inc({ kind: 'return' }, b.returns);
+    metrics.events.inc({ kind: 'sale' }, b.messages.length - b.dups - b.returns);
+    metrics.lateEvents.inc(b.late);
+    metrics.bytes.inc(b.bytes);
+  };
+
+  const build = (n: number): Batch => {
+    const batch: Batch = { messages: [], bytes: 0, dups: 0, late: 0, returns: 0 };
+    const now = Date.now();
+    for (let i = 0; i < n; i++) {
+      const g = generator.next();
+      generated++;
+      if (config.validate) {
+        const v = validateEvent(g.event, { now });
+        if (!v.ok) {
+          // A generator bug, not bad input: count it loudly and keep the stream clean.
+          metrics.errors.inc({ kind: 'invalid_generated' });
+          log.error('generated event failed validation; skipped', {
+            problems: describeProblems(v.problems),
+          });
+          continue;
+        }
+      }
+      const value = serde.encode(g.event);
+      batch.bytes += value.length;
+      if (g.duplicate) batch.dups++;
+      else if (g.event.quantity < 0) batch.returns++;
+      if (g.late) batch.late++;
+      batch.messages.push({ key: g.event.store_id, value });
+    }
+    return batch;
+  };
+
+  /**
+   * One request in flight at a time (idempotence, and per-partition order), but the next batch is
+   * generated and encoded while the previous one is on the wire.
+   */
   const produceLoop = async (): Promise<void> => {
-    const messages: Message[] = [];
+    let inFlight: { batch: Batch; sent: Promise<boolean> } | undefined;
+    const settle = async (): Promise<boolean> => {
+      if (!inFlight) return true;
+      const { batch, sent } = inFlight;
+      inFlight = undefined;
+      if (await sent) {
+        account(batch);
+        return true;
+      }
+      totals.unacknowledged += batch.messages.length;
+      return false;
+    };
     while (!stopping) {
       if (config.count !== undefined && generated >= config.count) break;
       if (Date.now() >= deadline) break;
       if (paused) {
+        if (!(await settle())) return;
         await waker.sleep(Math.min(1000, deadline - Date.now()));
         continue;
       }
@@ -339,50 +422,13 @@ export async function startProducer(
         await waker.sleep(Math.max(1, Math.min(wait, deadline - Date.now())));
         continue;
       }
-      const n = bucket.take(want);
-      messages.length = 0;
-      const now = Date.now();
-      let bytes = 0;
-      let dups = 0;
-      let late = 0;
-      let returns = 0;
-      for (let i = 0; i < n; i++) {
-        const g = generator.next();
-        generated++;
-        if (config.validate) {
-          const v = validateEvent(g.event, { now });
-          if (!v.ok) {
-            // A generator bug, not bad input: count it loudly and keep the stream clean.
-            metrics.errors.inc({ kind: 'invalid_generated' });
-            log.error('generated event failed validation; skipped', {
-              problems: describeProblems(v.problems),
-            });
-            continue;
-          }
-        }
-        const value = serde.encode(g.event);
-        bytes += value.length;
-        if (g.duplicate) dups++;
-        else if (g.event.quantity < 0) returns++;
-        if (g.late) late++;
-        messages.push({ key: g.event.store_id, value });
-      }
-      if (messages.length === 0) continue;
-      metrics.batchSize.observe(messages.length);
-      if (!(await send(messages))) {
-        totals.unacknowledged += messages.length;
-        break;
-      }
-      totals.events += messages.length;
-      totals.duplicates += dups;
-      totals.late += late;
-      totals.bytes += bytes;
-      metrics.events.inc({ kind: 'duplicate' }, dups);
-      metrics.events.inc({ kind: 'return' }, returns);
-      metrics.events.inc({ kind: 'sale' }, messages.length - dups - returns);
-      metrics.lateEvents.inc(late);
-      metrics.bytes.inc(bytes);
+      const batch = build(bucket.take(want));
+      if (!(await settle())) return;
+      if (batch.messages.length === 0) continue;
+      metrics.batchSize.observe(batch.messages.length);
+      inFlight = { batch, sent: send(batch.messages) };
     }
+    await settle();
   };
 
   const summary = (): ProducerSummary => ({

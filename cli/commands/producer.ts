@@ -40,7 +40,7 @@ const RUN_OPTIONS: [flag: string, key: string, help: string][] = [
   ['--group <name>', 'group', 'producer group the control commands address (default "default")'],
   ['--replica-id <id>', 'replicaId', 'name of this replica in status (default host-pid)'],
   ['--metrics-port <port>', 'metricsPort', 'port of /metrics /healthz /readyz (default 9401, 0 = any)'],
-  ['--batch-size <n>', 'batchSize', 'most events per produce request (default 10000)'],
+  ['--batch-size <n>', 'batchSize', 'most events per produce request (default 2000, max 5000)'],
   ['--linger-ms <ms>', 'lingerMs', 'wait for this many ms of due events before sending (default 10)'],
   ['--compression <c>', 'compression', 'none | gzip (default none)'],
   ['--stores <n>', 'stores', 'stores in the catalogue (default 50)'],
