@@ -426,11 +426,82 @@ const processors = dashboard(
   ],
 );
 
+const connect = dashboard(
+  'retail-connect',
+  'Retail ETL — Kafka Connect',
+  'The Kafka Connect JDBC sink baseline, when a worker runs (retail-etl connect start): connector and task states, lag of its consumer group.',
+  [
+    text(
+      'How to read this',
+      'Kafka Connect runs on demand (`retail-etl connect start`, docs/connect.md); `retail-etl serve` reads its REST API at ' +
+        'every scrape and exports `retail_connect_*`. **Connect up** = 0 means no worker answers — the other panels are then empty. ' +
+        'A **FAILED** task does not restart by itself: `retail-etl connect status` shows its trace.',
+    ),
+    stat(
+      'Connect up',
+      '1 when the Kafka Connect REST API answered the last scrape',
+      'max(retail_connect_up)',
+      {
+        mappings: [
+          {
+            type: 'value',
+            options: { 0: { text: 'not running', color: 'gray' }, 1: { text: 'up', color: 'green' } },
+          },
+        ],
+      },
+    ),
+    stat(
+      'Failed tasks',
+      'Tasks in state FAILED, all connectors',
+      'sum(retail_connect_tasks{state="FAILED"}) or vector(0)',
+      {
+        decimals: 0,
+        steps: [
+          { color: 'green', value: null },
+          { color: 'red', value: 1 },
+        ],
+      },
+    ),
+    stat(
+      'Connector lag (s)',
+      'The furthest-behind connector consumer group, in Kafka time',
+      'max(retail_connect_consumer_lag_seconds)',
+      {
+        unit: 's',
+      },
+    ),
+    stat(
+      'Connector lag (records)',
+      'Records not yet committed by the connectors',
+      'sum(retail_connect_consumer_lag_messages)',
+      {
+        decimals: 0,
+      },
+    ),
+    ts('Connector state', '1 for the state each connector is in', [
+      ['max by (connector, state) (retail_connect_connector_state)', '{{connector}} {{state}}'],
+    ]),
+    ts('Tasks by state', 'RUNNING, FAILED, PAUSED, UNASSIGNED', [
+      ['sum by (connector, state) (retail_connect_tasks)', '{{connector}} {{state}}'],
+    ]),
+    ts('Lag per partition (records)', 'The connector group connect-<name>', [
+      ['retail_connect_consumer_lag_messages', '{{connector}} p{{partition}}'],
+    ]),
+    ts(
+      'Lag per partition (seconds)',
+      'Kafka time between the committed record and the newest',
+      [['retail_connect_consumer_lag_seconds', '{{connector}} p{{partition}}']],
+      { unit: 's' },
+    ),
+  ],
+);
+
 export const DASHBOARDS = {
   'overview.json': overview,
   'producer.json': producer,
   'sinks.json': sinks,
   'processors.json': processors,
+  'connect.json': connect,
 };
 
 /** The file text: JSON formatted as `prettier --check .` (run by `make lint`) expects it. */

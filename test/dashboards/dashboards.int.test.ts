@@ -75,16 +75,13 @@ describe('Grafana dashboards against the real Prometheus', () => {
       'sink-clickhouse': PORTS.sinkClickhouseMetrics,
       processors: PORTS.processorMetrics,
     });
-    // The shared Prometheus loads dashboards/rules/*.yml at start; reload it if it predates them.
-    const rules = (await (await fetch(`${prom}/api/v1/rules`)).json()) as {
-      data: { groups: { name: string }[] };
-    };
-    if (!rules.data.groups.some((g) => g.name === 'retail-slo')) {
-      await fetch(`${prom}/-/reload`, { method: 'POST' });
-      await pollJson<{ data: { groups: { name: string }[] } }>(`${prom}/api/v1/rules`, (r) =>
-        r.data.groups.some((g) => g.name === 'retail-slo'),
-      );
-    }
+    // The shared Prometheus read dashboards/rules/*.yml when it started: reload it so it
+    // evaluates the rules as they are now (a reload keeps its data).
+    const reload = await fetch(`${prom}/-/reload`, { method: 'POST' });
+    expect(reload.status, 'Prometheus must run with --web.enable-lifecycle').toBe(200);
+    await pollJson<{ data: { groups: { name: string }[] } }>(`${prom}/api/v1/rules`, (r) =>
+      r.data.groups.some((g) => g.name === 'retail-slo'),
+    );
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [
@@ -147,14 +144,17 @@ describe('Grafana dashboards against the real Prometheus', () => {
       [procs[3], PORTS.sinkClickhouseMetrics],
       [procs[4], PORTS.processorMetrics],
     ] as const) {
-      await pollJson(
-        `http://127.0.0.1:${port}/readyz`,
-        (b: { status?: string }) => b.status === 'ready',
-        60_000,
-        `${proc?.name} /readyz`,
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}\n${proc?.name} output:\n${proc?.output().slice(-3000)}`);
-      });
+      // serve's /readyz also waits for modules this run does not feed (queries need their
+      // tables): for serve, the control panel being connected to Kafka is what matters here.
+      const [path, ok] =
+        port === PORTS.pipelineHttp
+          ? ['/v1/control/producer', (b: { connected?: boolean }) => b.connected === true]
+          : ['/readyz', (b: { status?: string }) => b.status === 'ready'];
+      await pollJson(`http://127.0.0.1:${port}${path}`, ok, 60_000, `${proc?.name} ${path}`).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}\n${proc?.name} output:\n${proc?.output().slice(-3000)}`);
+        },
+      );
     }
     readyAt = Date.now();
     // A poison record (not Avro) so the DLQ counters have series, and a few events over HTTP.
@@ -207,6 +207,13 @@ describe('Grafana dashboards against the real Prometheus', () => {
     await db.end();
   }, 90_000);
 
+  // Kafka Connect runs on demand (`retail-etl connect start`), not in this run: unless a worker
+  // answers, the Connect dashboard's panels other than "Connect up" are only parsed and checked
+  // against the exported metric names, not required to have data.
+  let connectRunning = false;
+  const connectExempt = (e: Expression) =>
+    !connectRunning && e.dashboard === 'connect.json' && !e.expr.includes('retail_connect_up');
+
   it('Prometheus scrapes every pipeline process, all targets up', async () => {
     const jobs = [
       'retail-serve',
@@ -225,13 +232,25 @@ describe('Grafana dashboards against the real Prometheus', () => {
 
   it(`every panel expression (${expressions.length}) parses and returns data`, async () => {
     expect(expressions.length).toBeGreaterThan(40);
+    await pollJson<QueryAnswer>(
+      `${prom}/api/v1/query?query=max(retail_connect_up)`,
+      hasData,
+      30_000,
+      'retail_connect_up',
+    );
+    connectRunning = (await query('max(retail_connect_up)')).data?.result[0]?.value[1] === '1';
+    const exempt = expressions.filter(connectExempt);
+    if (exempt.length > 0)
+      console.log(
+        `Kafka Connect is not running: ${exempt.length} Connect panels checked for syntax and names only`,
+      );
     // Parse errors show at once; data needs a few scrapes and rule evaluations (5 s / 15 s).
     for (const e of expressions) {
       const a = await query(e.expr);
       expect(a.status, `${e.dashboard} “${e.panel}”: ${e.expr}\n${a.error ?? ''}`).toBe('success');
     }
     const deadline = Date.now() + 100_000;
-    let missing: Expression[] = expressions;
+    let missing: Expression[] = expressions.filter((e) => !connectExempt(e));
     const began = Date.now();
     while (missing.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5000));
@@ -269,7 +288,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
     const since = Math.ceil((Date.now() - readyAt) / 1000);
     const stale: string[] = [];
     for (const e of expressions) {
-      if (/or vector\(0\)/.test(e.expr)) continue;
+      if (/or vector\(0\)/.test(e.expr) || connectExempt(e)) continue;
       for (const sel of selectors(e.expr)) {
         const a = await query(`count(count_over_time(${sel}[${since}s]))`);
         if (!hasData(a)) stale.push(`${sel} (${e.dashboard} “${e.panel}”)`);

@@ -17,7 +17,13 @@ describe('dashboards/generate.mjs', () => {
 
   it('every dashboard has a unique uid, a title and only Prometheus panels with expressions', () => {
     const files = readdirSync(join(ROOT, 'dashboards')).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(['overview.json', 'processors.json', 'producer.json', 'sinks.json']);
+    expect(files.sort()).toEqual([
+      'connect.json',
+      'overview.json',
+      'processors.json',
+      'producer.json',
+      'sinks.json',
+    ]);
     const uids = new Set<string>();
     for (const f of files) {
       const d = JSON.parse(readFileSync(join(ROOT, 'dashboards', f), 'utf8')) as {
