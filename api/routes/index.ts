@@ -8,10 +8,13 @@ import { ingestModule } from './ingest.js';
 import type { ControlPanelOptions } from './control-panel.js';
 import { controlPanelModule } from './control-panel.js';
 import { queriesModule } from './queries.js';
+import type { ConnectMetricsOptions } from './control-panel-connect.js';
+import { connectMetricsModule } from './control-panel-connect.js';
 
 export interface ModuleOptions {
   ingest?: IngestModuleOptions;
   controlPanel?: ControlPanelOptions;
+  connectMetrics?: ConnectMetricsOptions;
   queries?: Record<string, unknown>;
 }
 
@@ -20,6 +23,7 @@ export function routeModules(options: ModuleOptions = {}): RouteModule[] {
     ingestModule(options.ingest),
     controlPanelModule(options.controlPanel),
     queriesModule(options.queries),
+    connectMetricsModule(options.connectMetrics),
     // Later features add their modules here (queries, control panel, control routes).
   ];
 }
