@@ -146,10 +146,11 @@ describe('Grafana dashboards against the real Prometheus', () => {
     ] as const) {
       // serve's /readyz also waits for modules this run does not feed (queries need their
       // tables): for serve, the control panel being connected to Kafka is what matters here.
-      const [path, ok] =
+      type Answer = { connected?: boolean; status?: string };
+      const [path, ok]: [string, (b: Answer) => boolean] =
         port === PORTS.pipelineHttp
-          ? ['/v1/control/producer', (b: { connected?: boolean }) => b.connected === true]
-          : ['/readyz', (b: { status?: string }) => b.status === 'ready'];
+          ? ['/v1/control/producer', (b) => b.connected === true]
+          : ['/readyz', (b) => b.status === 'ready'];
       await pollJson(`http://127.0.0.1:${port}${path}`, ok, 60_000, `${proc?.name} ${path}`).catch(
         (err: Error) => {
           throw new Error(`${err.message}\n${proc?.name} output:\n${proc?.output().slice(-3000)}`);
