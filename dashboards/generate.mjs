@@ -208,6 +208,15 @@ const overview = dashboard(
       ],
       { unit: 'percentunit' },
     ),
+    ts(
+      'HTTP ingest (POST /v1/events)',
+      'Requests/s by HTTP status, and p95 answer time (s, right axis in Grafana)',
+      [
+        ['sum by (status) (rate(retail_ingest_requests_total[5m]))', 'requests/s {{status}}'],
+        [pct(0.95, 'retail_ingest_request_duration_seconds', []), 'p95 answer time (s)'],
+        [pct(0.95, 'retail_ingest_kafka_send_duration_seconds', []), 'p95 Kafka send (s)'],
+      ],
+    ),
     ts('Processes up', '1 = scraped, 0 = down', [['up{job=~"retail-.+"}', '{{job}}']]),
   ],
 );
