@@ -230,7 +230,7 @@ export const OPENAPI = {
       HourlyRow: {
         type: 'object',
         properties: {
-          sku: { type: 'string' },
+          skus: { type: 'integer', description: 'SKUs sold in the hour (store totals only)' },
           window_start: { type: 'string', format: 'date-time' },
           quantity: { type: 'integer' },
           revenue_cents: { type: 'integer' },

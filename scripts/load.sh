@@ -22,5 +22,11 @@ if [ ! -x "$k6" ] || ! "$k6" version 2>/dev/null | grep -q "${K6_VERSION#v}"; th
   mkdir -p "$bin"
   GOBIN="$PWD/$bin" GOMODCACHE="$PWD/.stack/cache/gomod" GOFLAGS=-modcacherw go install "go.k6.io/k6@${K6_VERSION}"
 fi
-set -a; . .stack/env; set +a
-exec "$k6" run --quiet --summary-trend-stats "avg,med,p(95),p(99),max" "k6/$PROFILE.js"
+# The stack's addresses, unless the caller set them (the query benchmark points at its own server).
+while IFS='=' read -r key value; do
+  case "$key" in ''|'#'*) continue ;; esac
+  [ -n "${!key:-}" ] || export "$key=${value//\'/}"
+done < .stack/env
+export_args=()
+[ -n "${K6_SUMMARY_EXPORT:-}" ] && export_args=(--summary-export "$K6_SUMMARY_EXPORT")
+exec "$k6" run --quiet --summary-trend-stats "avg,med,p(95),p(99),max" "${export_args[@]}" "k6/$PROFILE.js"

@@ -19,6 +19,11 @@ export function storeId(value: string | undefined): string {
   return value;
 }
 
+export function sku(value: string): string {
+  if (!ID.test(value)) throw bad('sku', 'must be 1–64 characters of A–Z a–z 0–9 _ . : -');
+  return value;
+}
+
 export function day(url: URL, param = 'date'): Date {
   const raw = url.searchParams.get(param);
   if (raw === null) throw bad(param, 'is required (YYYY-MM-DD, UTC)');

@@ -124,25 +124,53 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
         }
       };
 
+      /**
+       * Without `sku`: the store's totals per hour (quantity, revenue, returns, SKUs sold). Orders
+       * (distinct baskets) do not add up across SKUs, so they are only given per SKU — the store's
+       * rolling hour has store-level orders. With `sku`: that SKU's hours, orders included.
+       */
       const hourly = async ({ res, url, params }: RequestContext) => {
         const store = p.storeId(params['storeId']);
         const from = p.day(url);
         const to = new Date(from.getTime() + 86_400_000);
+        const sku = url.searchParams.get('sku');
+        const date = from.toISOString().slice(0, 10);
+        if (sku !== null) {
+          const rows = await query(
+            `SELECT window_start, quantity, revenue_cents, returns, orders FROM ${s}.sales_hourly
+              WHERE store_id = $1 AND sku = $2 AND window_start >= $3 AND window_start < $4 ORDER BY window_start`,
+            [store, p.sku(sku), from, to],
+          );
+          sendJson(res, 200, {
+            store_id: store,
+            sku,
+            date,
+            rows: rows.map((r) => ({
+              window_start: (r['window_start'] as Date).toISOString(),
+              quantity: num(r['quantity']),
+              revenue_cents: num(r['revenue_cents']),
+              returns: num(r['returns']),
+              orders: num(r['orders']),
+            })),
+          });
+          return;
+        }
         const rows = await query(
-          `SELECT sku, window_start, quantity, revenue_cents, returns, orders FROM ${s}.sales_hourly
-            WHERE store_id = $1 AND window_start >= $2 AND window_start < $3 ORDER BY window_start, sku`,
+          `SELECT window_start, sum(quantity) AS quantity, sum(revenue_cents) AS revenue_cents, sum(returns) AS returns,
+                  count(*) AS skus
+             FROM ${s}.sales_hourly
+            WHERE store_id = $1 AND window_start >= $2 AND window_start < $3 GROUP BY window_start ORDER BY window_start`,
           [store, from, to],
         );
         sendJson(res, 200, {
           store_id: store,
-          date: from.toISOString().slice(0, 10),
+          date,
           rows: rows.map((r) => ({
-            sku: r['sku'],
             window_start: (r['window_start'] as Date).toISOString(),
             quantity: num(r['quantity']),
             revenue_cents: num(r['revenue_cents']),
             returns: num(r['returns']),
-            orders: num(r['orders']),
+            skus: num(r['skus']),
           })),
         });
       };

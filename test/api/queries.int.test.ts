@@ -98,37 +98,24 @@ afterAll(async () => {
 });
 
 describe('query API', () => {
-  it('hourly sales of a store for one UTC day', async () => {
+  it('hourly sales of a store for one UTC day: totals per hour, or one SKU with its orders', async () => {
     const { status, body } = await get('/v1/stores/S001/hourly?date=2026-11-20');
     expect(status).toBe(200);
     expect(body).toEqual({
       store_id: 'S001',
       date: '2026-11-20',
       rows: [
-        {
-          sku: 'SKU-1',
-          window_start: '2026-11-20T10:00:00.000Z',
-          quantity: 3,
-          revenue_cents: 900,
-          returns: 0,
-          orders: 2,
-        },
-        {
-          sku: 'SKU-2',
-          window_start: '2026-11-20T10:00:00.000Z',
-          quantity: -1,
-          revenue_cents: -250,
-          returns: 1,
-          orders: 1,
-        },
-        {
-          sku: 'SKU-1',
-          window_start: '2026-11-20T11:00:00.000Z',
-          quantity: 5,
-          revenue_cents: 1500,
-          returns: 0,
-          orders: 4,
-        },
+        { window_start: '2026-11-20T10:00:00.000Z', quantity: 2, revenue_cents: 650, returns: 1, skus: 2 },
+        { window_start: '2026-11-20T11:00:00.000Z', quantity: 5, revenue_cents: 1500, returns: 0, skus: 1 },
+      ],
+    });
+    expect((await get('/v1/stores/S001/hourly?date=2026-11-20&sku=SKU-1')).body).toEqual({
+      store_id: 'S001',
+      sku: 'SKU-1',
+      date: '2026-11-20',
+      rows: [
+        { window_start: '2026-11-20T10:00:00.000Z', quantity: 3, revenue_cents: 900, returns: 0, orders: 2 },
+        { window_start: '2026-11-20T11:00:00.000Z', quantity: 5, revenue_cents: 1500, returns: 0, orders: 4 },
       ],
     });
   });
@@ -183,6 +170,7 @@ describe('query API', () => {
     ['/v1/stores/S001/events?from=0&to=1000&limit=0', 'limit'],
     ['/v1/stores/S001/events?from=0&to=1000&cursor=bm9wZQ', 'cursor'],
     ['/v1/stores/bad%20store/rolling', 'store_id'],
+    ['/v1/stores/S001/hourly?date=2026-11-20&sku=%3B%20drop', 'sku'],
   ])('400 for %s, naming %s', async (path, param) => {
     const { status, body } = await get(path);
     expect(status).toBe(400);

@@ -1,0 +1,182 @@
+/**
+ * Key queries under the read-heavy k6 profile (issue 7 d): tables filled with a day of data
+ * for 50 stores (1M raw events, hourly rows, rankings, rolling hours), `retail-etl serve` on
+ * them, then k6 `read-heavy` at 200 requests/s. Reports p95 per query and overall.
+ * The ceiling: the same SQL straight from a Postgres client (no HTTP), measured in the same run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { migrate } from '../sinks/postgres/ddl.js';
+import { projectRoot } from '../stack/paths.js';
+import type { Benchmark, Figure } from './harness.js';
+import { percentile } from './harness.js';
+import { freePort, startCli, waitHealthy } from './lib/cli-process.js';
+
+const STORES = 50;
+
+async function fill(db: pg.Client, schema: string, rawRows: number, log: (m: string) => void): Promise<void> {
+  const s = `"${schema}"`;
+  await migrate(db, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
+  const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+  for (const d of [new Date(today.getTime() - 86_400_000), today, new Date(today.getTime() + 86_400_000)]) {
+    await db.query(`SELECT ${s}.sales_raw_ensure_partition($1::date)`, [d.toISOString().slice(0, 10)]);
+  }
+  await db.query(`CREATE TABLE IF NOT EXISTS ${s}.sales_hourly (store_id text, sku text, window_start timestamptz, quantity bigint,
+    revenue_cents bigint, returns bigint, orders bigint, PRIMARY KEY (store_id, sku, window_start))`);
+  await db.query(`CREATE TABLE IF NOT EXISTS ${s}.top_skus (window_start timestamptz, rank int, sku text, revenue_cents bigint,
+    quantity bigint, PRIMARY KEY (window_start, rank))`);
+  await db.query(`CREATE TABLE IF NOT EXISTS ${s}.store_rolling_1h (store_id text, window_end timestamptz, quantity bigint,
+    revenue_cents bigint, orders bigint, PRIMARY KEY (store_id, window_end))`);
+  // The aggregate sink's DDL has the same index (docs/aggregates.md).
+  await db.query(
+    `CREATE INDEX IF NOT EXISTS sales_hourly_store_time ON ${s}.sales_hourly (store_id, window_start)`,
+  );
+  await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO retail_reader`);
+  log(`filling ${rawRows} raw events and the aggregate tables…`);
+  await db.query(
+    `INSERT INTO ${s}.sales_raw (event_id, event_time, store_id, sku, quantity, unit_price_cents, currency, channel, payment_type,
+       customer_id, basket_id, kafka_partition, kafka_offset, kafka_timestamp)
+     SELECT gen_random_uuid(), now() - (i % 86400000) * interval '1 millisecond', 'S' || lpad((1 + i % ${STORES})::text, 3, '0'),
+       'SKU-' || (i % 2000), 1 + i % 3, 100 + i % 5000, 'EUR', 'store', 'card', NULL, 'B' || (i / 3), 0, i, now()
+     FROM generate_series(1, $1::int) AS i`,
+    [rawRows],
+  );
+  await db.query(
+    `INSERT INTO ${s}.sales_hourly
+     SELECT 'S' || lpad(st::text, 3, '0'), 'SKU-' || sku, date_trunc('hour', now()) - h * interval '1 hour', 3, 900, 0, 2
+     FROM generate_series(1, ${STORES}) st, generate_series(0, 199) sku, generate_series(0, 47) h`,
+  );
+  await db.query(
+    `INSERT INTO ${s}.top_skus SELECT date_trunc('hour', now()) - h * interval '1 hour', r, 'SKU-' || r, 10000 - r, r
+     FROM generate_series(0, 47) h, generate_series(1, 10) r`,
+  );
+  await db.query(
+    `INSERT INTO ${s}.store_rolling_1h SELECT 'S' || lpad(st::text, 3, '0'), date_trunc('minute', now()) - m * interval '1 minute', 10, 1000, 5
+     FROM generate_series(1, ${STORES}) st, generate_series(0, 1439) m`,
+  );
+  await db.query(`ANALYZE ${s}.sales_raw, ${s}.sales_hourly, ${s}.top_skus, ${s}.store_rolling_1h`);
+}
+
+/** The API's own hourly query straight through pg, to show what HTTP + JSON add. */
+async function directCeiling(url: string, schema: string, n: number): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const times: number[] = [];
+  const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+  try {
+    for (let i = 0; i < n; i++) {
+      const store = `S${String(1 + (i % STORES)).padStart(3, '0')}`;
+      const t0 = performance.now();
+      await client.query(
+        `SELECT window_start, sum(quantity) AS quantity, sum(revenue_cents) AS revenue_cents, sum(returns) AS returns, count(*) AS skus
+           FROM "${schema}".sales_hourly WHERE store_id = $1 AND window_start >= $2 AND window_start < $3
+          GROUP BY window_start ORDER BY window_start`,
+        [store, day, new Date(day.getTime() + 86_400_000)],
+      );
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    await client.end();
+  }
+  return times.sort((a, b) => a - b);
+}
+
+interface K6Summary {
+  metrics: Record<
+    string,
+    {
+      'p(95)'?: number;
+      med?: number;
+      'p(99)'?: number;
+      count?: number;
+      rate?: number;
+      passes?: number;
+      fails?: number;
+      value?: number;
+    }
+  >;
+}
+
+const bench: Benchmark = {
+  name: 'queries',
+  title: 'Key queries: p95 under the read-heavy k6 profile (200 requests/s)',
+  async run(ctx) {
+    const schema = `bench_queries_${Date.now().toString(36)}`;
+    const db = new pg.Client({ connectionString: ctx.env['DATABASE_URL'] });
+    await db.connect();
+    const work = mkdtempSync(join(tmpdir(), 'bench-queries-'));
+    const port = await freePort();
+    const serve = startCli(['serve', '--port', String(port)], { QUERY_SCHEMA: schema });
+    try {
+      await fill(db, schema, ctx.quick ? 100_000 : 1_000_000, ctx.log);
+      await waitHealthy(port, serve);
+      const direct = await directCeiling(ctx.env['DATABASE_URL']!, schema, 500);
+      const duration = process.env['QUERIES_DURATION'] ?? (ctx.quick ? '15s' : '60s');
+      const rps = Number(process.env['QUERIES_RPS'] ?? 200);
+      const summaryFile = join(work, 'summary.json');
+      ctx.log(`k6 read-heavy at ${rps} requests/s for ${duration}`);
+      const k6 = spawnSync(join(projectRoot(), 'scripts', 'load.sh'), [], {
+        env: {
+          ...process.env,
+          PROFILE: 'read-heavy',
+          PIPELINE_URL: `http://127.0.0.1:${port}`,
+          RPS: String(rps),
+          DURATION: duration,
+          K6_SUMMARY_EXPORT: summaryFile,
+        },
+        encoding: 'utf8',
+        timeout: 15 * 60_000,
+      });
+      // k6 exits 99 when a threshold fails: that is a result to report, not an error.
+      if (k6.status !== 0 && k6.status !== 99)
+        throw new Error(`k6 failed (${k6.status}): ${(k6.stderr || k6.stdout).slice(-2000)}`);
+      const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as K6Summary;
+      const m = summary.metrics;
+      const overall = m['http_req_duration'];
+      const failed = m['http_req_failed'];
+      const figures: Figure[] = [
+        {
+          name: 'queries.p95_ms',
+          value: overall?.['p(95)'] ?? NaN,
+          unit: 'ms',
+          p50: overall?.med,
+          p95: overall?.['p(95)'],
+          p99: overall?.['p(99)'],
+          target: '≤ 50 ms at 200 req/s',
+          notes: `${rps} req/s for ${duration}, ${overall?.count ?? '?'} requests, ${((failed?.value ?? failed?.rate ?? 0) * 100).toFixed(2)}% failed; k6 thresholds ${k6.status === 0 ? 'passed' : 'FAILED'}`,
+        },
+      ];
+      for (const name of ['hourly', 'top-skus', 'rolling', 'events']) {
+        const t = m[`http_req_duration{name:${name}}`];
+        if (t)
+          figures.push({
+            name: `queries.${name}.p95_ms`,
+            value: t['p(95)'] ?? NaN,
+            unit: 'ms',
+            p50: t.med,
+            p95: t['p(95)'],
+            p99: t['p(99)'],
+          });
+      }
+      figures.push({
+        name: 'queries.hourly_direct_sql.p95_ms',
+        value: percentile(direct, 95),
+        unit: 'ms',
+        p50: percentile(direct, 50),
+        p99: percentile(direct, 99),
+        notes: 'the hourly query straight from a pg client, one at a time (no HTTP): the floor HTTP adds to',
+      });
+      return figures;
+    } finally {
+      await serve.stop();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await db.end();
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
