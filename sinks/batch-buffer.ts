@@ -41,6 +41,13 @@ export class BatchBuffer {
     return this.sealed.length === 0 && this.open.size === 0;
   }
 
+  /** Nothing buffered but open segments of `pinned` partitions. */
+  isEmptyExcept(pinned: ReadonlySet<number>): boolean {
+    if (this.sealed.length > 0 || this.dead.some((d) => !pinned.has(d.partition))) return false;
+    for (const p of this.open.keys()) if (!pinned.has(p)) return false;
+    return true;
+  }
+
   /** Append the record at `offset`: a row, or a dead letter that only moves the position. */
   append(
     partition: number,
@@ -96,13 +103,41 @@ export class BatchBuffer {
     this.startedAt = undefined;
   }
 
-  take(): TakenBatch {
-    const segments = [...this.sealed, ...this.open.values()].sort(
-      (a, b) => a.partition - b.partition || a.first - b.first,
+  /**
+   * Take the sealed segments and the open ones — except open segments of `pinned` partitions
+   * (a forced cut is still ahead: cutting them now would create a range the target has not seen,
+   * with a dedup token that matches nothing). Returns an empty batch if nothing can be taken.
+   */
+  take(pinned: ReadonlySet<number> = new Set()): TakenBatch {
+    const keep = new Map<number, Segment>();
+    const taken: Segment[] = [...this.sealed];
+    for (const [p, seg] of this.open) {
+      if (pinned.has(p)) keep.set(p, seg);
+      else taken.push(seg);
+    }
+    const segments = taken.sort((a, b) => a.partition - b.partition || a.first - b.first);
+    const rows = segments.reduce((n, seg) => n + seg.rows.length, 0);
+    const keptDead = this.dead.filter(
+      (d) => keep.has(d.partition) && d.offset >= (keep.get(d.partition)?.first ?? 0),
     );
-    const out: TakenBatch = { batch: { segments, rowCount: this.rowCount }, dead: this.dead };
-    this.dropAll();
+    const out: TakenBatch = {
+      batch: { segments, rowCount: rows },
+      dead: this.dead.filter((d) => !keptDead.includes(d)),
+    };
+    this.sealed = [];
+    this.open = keep;
+    this.dead = keptDead;
+    this.rowCount -= rows;
+    if (this.isEmpty()) this.startedAt = undefined;
     return out;
+  }
+
+  /** Rows that `take(pinned)` would hand out now. */
+  takeableRows(pinned: ReadonlySet<number>): number {
+    let n = 0;
+    for (const s of this.sealed) n += s.rows.length;
+    for (const [p, s] of this.open) if (!pinned.has(p)) n += s.rows.length;
+    return n;
   }
 
   private newSegment(partition: number, first: number): Segment {

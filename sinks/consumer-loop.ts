@@ -53,6 +53,8 @@ export class SinkLoop {
   private readonly decoder: RecordDecoder;
   private readonly buffer: BatchBuffer;
   private readonly states = new Map<number, Promise<PartitionState>>();
+  /** The same states once loaded, for synchronous reads (pinned partitions). */
+  private readonly settled = new Map<number, PartitionState>();
   private generation = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -130,6 +132,7 @@ export class SinkLoop {
     // Whatever is buffered may be fetched again from other positions: forget it and ask the sink.
     this.buffer.dropAll();
     this.states.clear();
+    this.settled.clear();
     const partitions = assignment[this.deps.config.topic] ?? [];
     this.deps.logger.info('partitions assigned', { partitions, generation: this.generation });
     for (const p of partitions) {
@@ -174,7 +177,9 @@ export class SinkLoop {
       this.consumer?.seek({ topic: config.topic, partition, offset: String(next) });
     }
     this.deps.logger.info('partition position', { partition, next, committed, cuts: plan.cuts.length });
-    return { next: next ?? -1, cuts: [...plan.cuts], generation, checked: next === undefined };
+    const state = { next: next ?? -1, cuts: [...plan.cuts], generation, checked: next === undefined };
+    if (generation === this.generation) this.settled.set(partition, state);
+    return state;
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -253,7 +258,9 @@ export class SinkLoop {
    */
   private startFlush(): Promise<void> | undefined {
     if (this.inFlight || this.buffer.isEmpty()) return this.inFlight;
-    const taken = this.buffer.take();
+    const pinned = this.pinnedPartitions();
+    if (this.buffer.takeableRows(pinned) === 0 && this.buffer.isEmptyExcept(pinned)) return undefined;
+    const taken = this.buffer.take(pinned);
     this.deps.metrics.bufferedRows.set({ sink: this.deps.sink.name }, 0);
     // Keep the group membership alive while a slow flush blocks eachBatch.
     const beat = setInterval(() => {
@@ -271,6 +278,13 @@ export class SinkLoop {
     flight.catch(() => undefined);
     this.inFlight = flight;
     return flight;
+  }
+
+  /** Partitions with a forced cut still ahead (their open segment must not be cut early). */
+  private pinnedPartitions(): Set<number> {
+    const out = new Set<number>();
+    for (const [p, s] of this.settled) if (s.cuts.length > 0) out.add(p);
+    return out;
   }
 
   /** Wait for the flush in flight, then flush what is buffered and wait for that too. */
@@ -304,6 +318,7 @@ export class SinkLoop {
       metrics.fenced.inc({ sink: sink.name });
       this.buffer.drop(p);
       this.states.delete(p);
+      this.settled.delete(p);
       logger.warn('partition fenced: another instance wrote it first; reloading its position', {
         partition: p,
       });
@@ -335,7 +350,7 @@ export class SinkLoop {
         ?.commitOffsets(
           [...commits].map(([partition, next]) => ({ topic: config.topic, partition, offset: String(next) })),
         )
-        .catch((err: unknown) => logger.debug('Kafka offset commit skipped', { err }));
+        .catch((err: unknown) => logger.warn('Kafka offset commit failed (informational)', { err }));
     }
   }
 

@@ -92,10 +92,6 @@ export class ClickhouseSink implements Sink {
     let inserted = 0;
     for (const seg of batch.segments) {
       if (seg.rows.length === 0) continue;
-      // Crash tests: SIGKILL between the inserts of one batch (some ranges in, others not).
-      if (this.faults.killMidWrite === this.writes && inserted === 1)
-        killNow(`in the middle of batch ${this.writes}`);
-      inserted++;
       const values = seg.rows.map((r) => ({
         ...r.event,
         kafka_topic: seg.topic,
@@ -120,6 +116,9 @@ export class ClickhouseSink implements Sink {
       } catch (err) {
         throw chError(`insert of ${dedupToken(seg)} failed`, err);
       }
+      // Crash tests: SIGKILL after the first insert of batch N (its other ranges not inserted).
+      if (this.faults.killMidWrite === this.writes && ++inserted === 1)
+        killNow(`in the middle of batch ${this.writes}`);
     }
     return { fenced: [] };
   }

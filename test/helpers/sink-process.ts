@@ -9,6 +9,8 @@ export interface SinkChild {
   child: ChildProcess;
   log: string[];
   exited: Promise<number | null>;
+  /** The exit code, or a rejection with the last log lines after `timeoutMs`. */
+  exit(timeoutMs?: number): Promise<number | null>;
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
@@ -40,6 +42,16 @@ export function spawnSink(args: string[], env: Record<string, string | undefined
     child,
     log,
     exited,
+    exit(timeoutMs = 60_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`sink still running after ${timeoutMs} ms:\n${log.slice(-15).join('\n')}`)),
+          timeoutMs,
+        );
+      });
+      return Promise.race([exited, timeout]).finally(() => clearTimeout(timer));
+    },
     waitForLog(pattern, timeoutMs = 60_000) {
       if (log.some((l) => pattern.test(l))) return Promise.resolve();
       return new Promise((resolve, reject) => {

@@ -9,26 +9,13 @@ import { resolveSinkConfig } from '../../../sinks/run.js';
 import { projectRoot } from '../../../stack/paths.js';
 import { uniqueName } from '../../helpers/env.js';
 import { bareMetrics, sinkContractSuite } from '../sink-contract.suite.js';
+import { chCounts } from './ch-counts.js';
 
 // The ClickHouse engine in process (chdb): the sink and this test share the path, which one
 // process may do (two processes may not — see clickhouse-crash.int.test.ts).
 const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb'));
 const database = uniqueName('sinkch');
 let reader: ClickHouseClient | undefined;
-
-export async function chCounts(client: ClickHouseClient, db: string) {
-  const rs = await client.query({
-    query: `SELECT count() n, uniqExact(event_id) d, sum(quantity) q, sum(toInt64(quantity) * unit_price_cents) v FROM \`${db}\`.sales_raw`,
-    format: 'JSONEachRow',
-  });
-  const row = (await rs.json<{ n: string; d: string; q: string; v: string }>())[0];
-  return {
-    count: Number(row?.n),
-    distinct: Number(row?.d),
-    quantity: Number(row?.q ?? 0),
-    value: Number(row?.v ?? 0),
-  };
-}
 
 sinkContractSuite({
   kind: 'clickhouse',
