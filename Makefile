@@ -49,5 +49,8 @@ bench: build ## run the benchmarks under bench/ (BENCH=a,b to pick; BENCH_QUICK=
 load: ## run a k6 profile against the running stack: make load PROFILE=ingest-1x|ingest-5x|soak|read-heavy
 	PROFILE=$(PROFILE) ./scripts/load.sh
 
+docs: build ## regenerate docs/configuration.md and docs/cli.md from the code
+	$(CLI) config write-docs
+
 clean: ## remove build output (keeps the .stack/ cache)
 	rm -rf dist

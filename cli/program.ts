@@ -14,6 +14,7 @@ import { registerSink } from './commands/sink.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerPg } from './commands/pg.js';
 import { registerConnect } from './commands/connect.js';
+import { registerConfig } from './commands/config.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -38,5 +39,6 @@ export function buildProgram(): Command {
   registerDlq(program);
   registerPg(program);
   registerConnect(program);
+  registerConfig(program);
   return program;
 }

@@ -66,8 +66,7 @@ export const PRODUCER_SCHEMA = {
   replicaId: {
     type: 'string',
     env: 'PRODUCER_REPLICA_ID',
-    default: `${hostname()}-${process.pid}`,
-    doc: 'this replica’s name in reports (default host-pid)',
+    doc: 'this replica’s name in reports (default <hostname>-<pid>)',
   },
   control: {
     type: 'bool',
@@ -199,8 +198,9 @@ export const PRODUCER_SCHEMA = {
 
 export type ProducerConfigRaw = ConfigOf<typeof PRODUCER_SCHEMA>;
 
-export interface ProducerConfig extends Omit<ProducerConfigRaw, 'duration' | 'startTime' | 'seed'> {
+export interface ProducerConfig extends Omit<ProducerConfigRaw, 'duration' | 'startTime' | 'seed' | 'replicaId'> {
   seed: number;
+  replicaId: string;
   durationMs: number | undefined;
   startTime: number | undefined;
 }
@@ -261,9 +261,11 @@ export function resolveProducerConfig(
       'producer: lateMaxMs must be ≥ lateMeanMs for the uniform distribution',
     );
   }
-  const { duration, startTime, seed, ...rest } = raw;
+  const { duration, startTime, seed, replicaId, ...rest } = raw;
   return {
     ...rest,
+    // Resolved here, not as the schema default, so the documented default stays the same text.
+    replicaId: replicaId ?? `${hostname()}-${process.pid}`,
     seed: seed ?? Math.floor(Math.random() * 4_294_967_295),
     durationMs: duration === undefined ? undefined : parseDuration(duration),
     startTime: startTime === undefined ? undefined : parseStartTime(startTime, now),
