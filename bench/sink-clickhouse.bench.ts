@@ -1,0 +1,94 @@
+/**
+ * Drain a pre-filled topic of 1M events (BENCH_QUICK: 100k) into ClickHouse through the real sink,
+ * against a direct `INSERT … FORMAT JSONEachRow` of the same rows, in the same run. The engine is
+ * chdb (ClickHouse in process, this machine has no ClickHouse server), for both sides.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Benchmark } from './harness.js';
+import { createClickhouseClient } from '../sinks/clickhouse/client.js';
+import { createTableSql } from '../sinks/clickhouse/ddl.js';
+import { startSinkProcess } from '../sinks/run.js';
+import { projectRoot } from '../stack/paths.js';
+import { createTopic, deleteTopics, makeEvents, produce } from '../test/helpers/producer-fixture.js';
+import { uniqueName } from '../test/helpers/env.js';
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text);
+  return Number(m?.[1] ?? 0);
+}
+
+const bench: Benchmark = {
+  name: 'sink-clickhouse',
+  title: 'ClickHouse sink (chdb engine): drain a pre-filled topic vs direct JSONEachRow insert',
+  async run(ctx) {
+    const n = ctx.quick ? 100_000 : 1_000_000;
+    const topic = uniqueName('bench_ch');
+    const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('bench-chdb'));
+    mkdirSync(dir, { recursive: true });
+    try {
+      ctx.log(`producing ${n} events to ${topic}`);
+      await createTopic(topic, 6);
+      const events = makeEvents(n, { stores: 60 });
+      for (let i = 0; i < n; i += 100_000) await produce(topic, events.slice(i, i + 100_000));
+
+      // Ceiling: the same rows (with the sink's metadata columns) inserted directly, 200k per insert.
+      const client = await createClickhouseClient({ chdbPath: dir });
+      await client.command({ query: 'CREATE DATABASE IF NOT EXISTS ceiling' });
+      await client.command({ query: createTableSql('ceiling', 10_000) });
+      const values = events.map((e, i) => ({
+        ...e,
+        kafka_topic: topic,
+        kafka_partition: i % 6,
+        kafka_offset: i,
+        kafka_timestamp: Date.now(),
+        batch_first: 0,
+        batch_last: 0,
+      }));
+      const t0 = performance.now();
+      for (let i = 0; i < n; i += 200_000)
+        await client.insert({
+          table: 'ceiling.sales_raw',
+          values: values.slice(i, i + 200_000),
+          format: 'JSONEachRow',
+        });
+      const ceiling = n / ((performance.now() - t0) / 1000);
+      ctx.log(`direct JSONEachRow insert: ${Math.round(ceiling)} rows/s`);
+
+      const started = performance.now();
+      // Same process, same chdb directory: allowed (one process may open a directory many times).
+      const sink = await startSinkProcess('clickhouse', {
+        chdbPath: dir,
+        database: 'sink',
+        topic,
+        groupId: uniqueName('bench'),
+        metricsPort: 0,
+      });
+      const deadline = Date.now() + 240_000;
+      while ((await metric(sink.port, 'retail_sink_rows_written_total')) < n && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const seconds = (performance.now() - started) / 1000;
+      const written = await metric(sink.port, 'retail_sink_rows_written_total');
+      await sink.stop();
+      await client.close();
+      const rate = written / seconds;
+      ctx.log(`sink: ${Math.round(rate)} events/s (${written} rows in ${seconds.toFixed(1)} s)`);
+      return [
+        {
+          name: 'sink_clickhouse.events_per_s',
+          value: rate,
+          unit: 'events/s',
+          ceiling,
+          ceilingName: 'direct INSERT FORMAT JSONEachRow (chdb), 200k rows per insert',
+          notes: `${n} events, 6 partitions; engine is chdb in process, not a ClickHouse server over HTTP; time includes sink start-up and group join${written < n ? `; only ${written} written within 240 s` : ''}`,
+        },
+      ];
+    } finally {
+      await deleteTopics([topic]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;

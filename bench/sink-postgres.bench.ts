@@ -1,0 +1,133 @@
+/**
+ * Drain a pre-filled topic of 1M events (BENCH_QUICK: 100k) into Postgres through the real sink
+ * (binary COPY, then text COPY), against `psql \copy` of the same rows from a file into an
+ * identical table, in the same run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Benchmark, Figure } from './harness.js';
+import { migrate } from '../sinks/postgres/ddl.js';
+import { ensurePartitions } from '../sinks/postgres/partitions.js';
+import { COPY_COLUMNS, textRows } from '../sinks/postgres/copy-format.js';
+import type { SinkRow } from '../sinks/contract.js';
+import { startSinkProcess } from '../sinks/run.js';
+import { projectRoot } from '../stack/paths.js';
+import { createTopic, deleteTopics, makeEvents, produce } from '../test/helpers/producer-fixture.js';
+import { uniqueName } from '../test/helpers/env.js';
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function prepareSchema(url: string, schema: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await migrate(c, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
+    await ensurePartitions(c, { schema, retentionDays: 30, aheadDays: 3 });
+  });
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text);
+  return Number(m?.[1] ?? 0);
+}
+
+const bench: Benchmark = {
+  name: 'sink-postgres',
+  title: 'Postgres sink: drain a pre-filled topic vs psql \\copy',
+  async run(ctx) {
+    const url = ctx.env['DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? '';
+    const n = ctx.quick ? 100_000 : 1_000_000;
+    const topic = uniqueName('bench_pg');
+    const schemas: string[] = [];
+    const figures: Figure[] = [];
+    const tmp = join(projectRoot(), '.stack', 'tmp', uniqueName('bench-pg'));
+    mkdirSync(tmp, { recursive: true });
+    try {
+      ctx.log(`producing ${n} events to ${topic}`);
+      await createTopic(topic, 6);
+      const events = makeEvents(n, { stores: 60 });
+      for (let i = 0; i < n; i += 100_000) await produce(topic, events.slice(i, i + 100_000));
+
+      // Ceiling: psql \copy of the same rows (text format) into an identical partitioned table.
+      const ceilingSchema = uniqueName('bench_psql');
+      schemas.push(ceilingSchema);
+      await prepareSchema(url, ceilingSchema);
+      const file = join(tmp, 'rows.tsv');
+      const rows: SinkRow[] = events.map((event, i) => ({
+        event,
+        partition: i % 6,
+        offset: i,
+        kafkaTimestamp: Date.now(),
+      }));
+      writeFileSync(file, textRows(rows, 0, rows.length));
+      const t0 = performance.now();
+      const res = spawnSync(
+        'psql',
+        [
+          url,
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-c',
+          `\\copy "${ceilingSchema}".sales_raw (${COPY_COLUMNS.join(', ')}) FROM '${file}'`,
+        ],
+        { encoding: 'utf8' },
+      );
+      const psqlSeconds = (performance.now() - t0) / 1000;
+      if (res.status !== 0) throw new Error(`psql \\copy failed: ${res.stderr}`);
+      const ceiling = n / psqlSeconds;
+      ctx.log(`psql \\copy: ${Math.round(ceiling)} rows/s`);
+
+      for (const format of ['binary', 'text'] as const) {
+        const schema = uniqueName(`bench_${format}`);
+        schemas.push(schema);
+        await prepareSchema(url, schema);
+        const started = performance.now();
+        const sink = await startSinkProcess('postgres', {
+          schema,
+          topic,
+          groupId: uniqueName('bench'),
+          metricsPort: 0,
+          copyFormat: format,
+          databaseUrl: url,
+        });
+        const deadline = Date.now() + 240_000;
+        while ((await metric(sink.port, 'retail_sink_rows_written_total')) < n && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 200));
+        const seconds = (performance.now() - started) / 1000;
+        const written = await metric(sink.port, 'retail_sink_rows_written_total');
+        await sink.stop();
+        const rate = written / seconds;
+        ctx.log(
+          `sink (${format} COPY): ${Math.round(rate)} events/s (${written} rows in ${seconds.toFixed(1)} s)`,
+        );
+        figures.push({
+          name: `sink_postgres.${format}_events_per_s`,
+          value: rate,
+          unit: 'events/s',
+          ceiling,
+          ceilingName: 'psql \\copy (text) of the same rows',
+          target: format === 'binary' ? '≥ 0.5× ceiling' : undefined,
+          notes: `${n} events, 6 partitions, Kafka→decode→validate→COPY (${format}) + offsets in one transaction; time includes sink start-up and group join${written < n ? `; only ${written} written within 240 s` : ''}`,
+        });
+      }
+      return figures;
+    } finally {
+      await deleteTopics([topic]);
+      await withClient(url, async (c) => {
+        for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      });
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
