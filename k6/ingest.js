@@ -20,7 +20,14 @@ export function ingestOptions(requestsPerSecond, duration) {
         maxVUs: Math.max(50, requestsPerSecond * 4),
         exec: 'ingest',
       },
-      slo: { executor: 'per-vu-iterations', vus: 1, iterations: 1, startTime: duration, exec: 'slo', maxDuration: '30s' },
+      slo: {
+        executor: 'per-vu-iterations',
+        vus: 1,
+        iterations: 1,
+        startTime: duration,
+        exec: 'slo',
+        maxDuration: '30s',
+      },
     },
     thresholds: {
       'http_req_failed{scenario:ingest}': ['rate<0.01'],

@@ -38,13 +38,17 @@ export default function () {
   const day = now.toISOString().slice(0, 10);
   const r = Math.random();
   let res;
-  if (r < 0.3) res = http.get(`${BASE}/v1/stores/${store()}/hourly?date=${day}`, { tags: { name: 'hourly' } });
-  else if (r < 0.5) res = http.get(`${BASE}/v1/top-skus?hour=${encodeURIComponent(hour)}`, { tags: { name: 'top-skus' } });
+  if (r < 0.3)
+    res = http.get(`${BASE}/v1/stores/${store()}/hourly?date=${day}`, { tags: { name: 'hourly' } });
+  else if (r < 0.5)
+    res = http.get(`${BASE}/v1/top-skus?hour=${encodeURIComponent(hour)}`, { tags: { name: 'top-skus' } });
   else if (r < 0.8) res = http.get(`${BASE}/v1/stores/${store()}/rolling`, { tags: { name: 'rolling' } });
   else {
     const to = now.toISOString();
     const from = new Date(now.getTime() - 600000).toISOString();
-    res = http.get(`${BASE}/v1/stores/${store()}/events?from=${from}&to=${to}&limit=100`, { tags: { name: 'events' } });
+    res = http.get(`${BASE}/v1/stores/${store()}/events?from=${from}&to=${to}&limit=100`, {
+      tags: { name: 'events' },
+    });
   }
   check(res, { 'status 200': (x) => x.status === 200 });
 }

@@ -198,7 +198,10 @@ export const PRODUCER_SCHEMA = {
 
 export type ProducerConfigRaw = ConfigOf<typeof PRODUCER_SCHEMA>;
 
-export interface ProducerConfig extends Omit<ProducerConfigRaw, 'duration' | 'startTime' | 'seed' | 'replicaId'> {
+export interface ProducerConfig extends Omit<
+  ProducerConfigRaw,
+  'duration' | 'startTime' | 'seed' | 'replicaId'
+> {
   seed: number;
   replicaId: string;
   durationMs: number | undefined;
