@@ -20,4 +20,7 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY stack/assets stack/assets
+# Read at run time from the project root: the control panel's page and the connector templates.
+COPY api/panel api/panel
+COPY connect-config connect-config
 ENTRYPOINT ["node", "dist/cli/main.js"]
