@@ -18,4 +18,6 @@ export const PORTS = {
   sinkPostgresMetrics: 9402,
   sinkClickhouseMetrics: 9403,
   processorMetrics: 9404,
+  sinkAggregatesMetrics: 9405,
+  sinkAggregatesClickhouseMetrics: 9406,
 } as const;

@@ -49,6 +49,19 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['serve'],
     port: PORTS.pipelineHttp,
   },
+  {
+    name: 'sink-aggregates',
+    title: 'sink: aggregate topics → Postgres sales_hourly, top_skus, store_rolling_1h (exactly once)',
+    args: ['sink', 'aggregates'],
+    port: PORTS.sinkAggregatesMetrics,
+  },
+  {
+    name: 'sink-aggregates-clickhouse',
+    title: 'sink: aggregate topics → ClickHouse ReplacingMergeTree tables (dedup tokens)',
+    args: ['sink', 'aggregates', '--target', 'clickhouse'],
+    port: PORTS.sinkAggregatesClickhouseMetrics,
+    enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
+  },
 ];
 
 export function pipelineComponent(

@@ -4,6 +4,7 @@ import { onShutdown } from '../../lib/shutdown.js';
 import { createLogger } from '../../lib/logger.js';
 import { startSinkProcess } from '../../sinks/run.js';
 import type { SinkKind } from '../../sinks/run.js';
+import { registerSinkAggregates } from './sink-aggregates.js';
 
 interface SinkOpts {
   group?: string;
@@ -66,4 +67,5 @@ export function registerSink(program: Command): void {
     .option('--chdb-path <dir>', 'use the in-process chdb engine at this directory (no server)')
     .option('--database <db>', 'ClickHouse database (default default)')
     .action((opts: SinkOpts) => runSink('clickhouse', opts));
+  registerSinkAggregates(sink);
 }

@@ -9,7 +9,7 @@ import type { AggRow, AggSegment, TakenAggBatch } from './contract.js';
 
 export type { PartitionCursor };
 
-const tp = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+export const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export class AggBuffer {
   private sealed: AggSegment[] = [];
@@ -43,7 +43,7 @@ export class AggBuffer {
     row: AggRow | undefined,
     dead?: DeadLetter,
   ): void {
-    const k = tp(topic, partition);
+    const k = tpKey(topic, partition);
     while (cursor.cuts.length > 0 && (cursor.cuts[0] ?? Infinity) < offset) {
       const cut = cursor.cuts.shift() as number;
       if (cut < cursor.next) continue;
@@ -75,7 +75,7 @@ export class AggBuffer {
     const keep = (s: AggSegment) => s.topic !== topic || s.partition !== partition;
     for (const s of [...this.sealed, ...this.open.values()]) if (!keep(s)) this.rowCount -= s.rows.length;
     this.sealed = this.sealed.filter(keep);
-    this.open.delete(tp(topic, partition));
+    this.open.delete(tpKey(topic, partition));
     this.dead = this.dead.filter((d) => d.topic !== topic || d.partition !== partition);
     if (this.isEmpty()) this.startedAt = undefined;
   }
@@ -88,16 +88,55 @@ export class AggBuffer {
     this.startedAt = undefined;
   }
 
-  take(): TakenAggBatch {
-    const segments = [...this.sealed, ...this.open.values()].sort(
+  /** Nothing buffered but open segments of `pinned` topic-partitions. */
+  isEmptyExcept(pinned: ReadonlySet<string>): boolean {
+    if (this.sealed.length > 0 || this.dead.some((d) => !pinned.has(tpKey(d.topic, d.partition))))
+      return false;
+    for (const k of this.open.keys()) if (!pinned.has(k)) return false;
+    return true;
+  }
+
+  /**
+   * Take the sealed segments and the open ones — except open segments of `pinned` topic-partitions
+   * (a forced cut is still ahead: cutting now would make a range the target has never seen, whose
+   * dedup token matches nothing; the same rule as sinks/batch-buffer.ts).
+   */
+  take(pinned: ReadonlySet<string> = new Set()): TakenAggBatch {
+    const keep = new Map<string, AggSegment>();
+    const taken: AggSegment[] = [...this.sealed];
+    for (const [k, seg] of this.open) {
+      if (pinned.has(k)) keep.set(k, seg);
+      else taken.push(seg);
+    }
+    const segments = taken.sort(
       (a, b) =>
         (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0) ||
         a.partition - b.partition ||
         a.first - b.first,
     );
-    const out: TakenAggBatch = { batch: { segments, rowCount: this.rowCount }, dead: this.dead };
-    this.dropAll();
+    const rows = segments.reduce((n, seg) => n + seg.rows.length, 0);
+    const keptDead = this.dead.filter((d) => {
+      const seg = keep.get(tpKey(d.topic, d.partition));
+      return seg !== undefined && d.offset >= seg.first;
+    });
+    const out: TakenAggBatch = {
+      batch: { segments, rowCount: rows },
+      dead: this.dead.filter((d) => !keptDead.includes(d)),
+    };
+    this.sealed = [];
+    this.open = keep;
+    this.dead = keptDead;
+    this.rowCount -= rows;
+    if (this.isEmpty()) this.startedAt = undefined;
     return out;
+  }
+
+  /** Rows that `take(pinned)` would hand out now. */
+  takeableRows(pinned: ReadonlySet<string>): number {
+    let n = 0;
+    for (const s of this.sealed) n += s.rows.length;
+    for (const [k, s] of this.open) if (!pinned.has(k)) n += s.rows.length;
+    return n;
   }
 
   private segment(topic: string, partition: number, first: number): AggSegment {

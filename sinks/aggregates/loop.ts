@@ -16,7 +16,7 @@ import { DlqWriter } from '../dlq/writer.js';
 import type { DeadLetter } from '../dlq/headers.js';
 import { killNow } from '../faults.js';
 import type { Faults } from '../faults.js';
-import { AggBuffer } from './buffer.js';
+import { AggBuffer, tpKey } from './buffer.js';
 import type { PartitionCursor } from './buffer.js';
 import { topicTables } from './config.js';
 import type { AggregatesConfig, AggTable } from './config.js';
@@ -41,7 +41,6 @@ interface PartitionState extends PartitionCursor {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export class AggregateLoop {
   private consumer: Consumer | undefined;
@@ -293,7 +292,9 @@ export class AggregateLoop {
 
   private startFlush(): Promise<void> | undefined {
     if (this.inFlight || this.buffer.isEmpty()) return this.inFlight;
-    const taken = this.buffer.take();
+    const pinned = this.pinned();
+    if (this.buffer.takeableRows(pinned) === 0 && this.buffer.isEmptyExcept(pinned)) return undefined;
+    const taken = this.buffer.take(pinned);
     this.deps.metrics.bufferedRows.set({ sink: this.deps.target.name }, 0);
     const beat = setInterval(() => {
       this.heartbeat?.().catch(() => undefined);
@@ -310,6 +311,13 @@ export class AggregateLoop {
     flight.catch(() => undefined);
     this.inFlight = flight;
     return flight;
+  }
+
+  /** Topic-partitions with a forced cut still ahead (their open segment must not be cut early). */
+  private pinned(): Set<string> {
+    const out = new Set<string>();
+    for (const [k, s] of this.loaded) if (s.cuts.length > 0) out.add(k);
+    return out;
   }
 
   private async flushNow(): Promise<void> {

@@ -18,6 +18,8 @@ export const SCRAPE_TARGETS: Record<string, number> = {
   'retail-sink-postgres': PORTS.sinkPostgresMetrics,
   'retail-sink-clickhouse': PORTS.sinkClickhouseMetrics,
   'retail-processors': PORTS.processorMetrics,
+  'retail-sink-aggregates': PORTS.sinkAggregatesMetrics,
+  'retail-sink-aggregates-clickhouse': PORTS.sinkAggregatesClickhouseMetrics,
 };
 
 export function nativePrometheusConfig(rulesDir: string): string {
