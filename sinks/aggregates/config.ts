@@ -126,7 +126,7 @@ export const AGGREGATES_SCHEMA = {
     type: 'bool',
     env: 'SINK_AGGREGATES_MIGRATE',
     default: true,
-    doc: 'create the tables, indexes and grants (idempotent) at start',
+    doc: 'at start, create what is missing (idempotent): Postgres tables, indexes, grants; ClickHouse database and tables',
   },
   clickhouseUrl: {
     type: 'string',
