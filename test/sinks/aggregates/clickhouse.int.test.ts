@@ -134,6 +134,7 @@ describe('sink aggregates → ClickHouse (chdb): FINAL equals SQL across kill -9
       if (x.child.exitCode === null && x.child.signalCode === null) x.child.kill('SIGKILL');
     await processors?.stop();
     await ch?.close();
+    await f?.admin.deleteGroups([group]).catch(() => undefined);
     await f?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -125,6 +125,7 @@ describe('sink aggregates → Postgres: exactly once across kill -9', () => {
     await processors?.stop();
     await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await admin?.end();
+    await f?.admin.deleteGroups([group]).catch(() => undefined);
     await f?.cleanup();
   });
 
