@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../sinks/postgres/ddl.js';
+import { aggMigrate } from '../sinks/aggregates/postgres-ddl.js';
 import { projectRoot } from '../stack/paths.js';
 import type { Benchmark, Figure } from './harness.js';
 import { percentile } from './harness.js';
@@ -24,17 +25,8 @@ async function fill(db: pg.Client, schema: string, rawRows: number, log: (m: str
   for (const d of [new Date(today.getTime() - 86_400_000), today, new Date(today.getTime() + 86_400_000)]) {
     await db.query(`SELECT ${s}.sales_raw_ensure_partition($1::date)`, [d.toISOString().slice(0, 10)]);
   }
-  await db.query(`CREATE TABLE IF NOT EXISTS ${s}.sales_hourly (store_id text, sku text, window_start timestamptz, quantity bigint,
-    revenue_cents bigint, returns bigint, orders bigint, PRIMARY KEY (store_id, sku, window_start))`);
-  await db.query(`CREATE TABLE IF NOT EXISTS ${s}.top_skus (window_start timestamptz, rank int, sku text, revenue_cents bigint,
-    quantity bigint, PRIMARY KEY (window_start, rank))`);
-  await db.query(`CREATE TABLE IF NOT EXISTS ${s}.store_rolling_1h (store_id text, window_end timestamptz, quantity bigint,
-    revenue_cents bigint, orders bigint, PRIMARY KEY (store_id, window_end))`);
-  // The aggregate sink's DDL has the same index (docs/aggregates.md).
-  await db.query(
-    `CREATE INDEX IF NOT EXISTS sales_hourly_store_time ON ${s}.sales_hourly (store_id, window_start)`,
-  );
-  await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO retail_reader`);
+  // The aggregate tables exactly as their sink creates them (keys and indexes included).
+  await aggMigrate(db, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
   log(`filling ${rawRows} raw events and the aggregate tables…`);
   await db.query(
     `INSERT INTO ${s}.sales_raw (event_id, event_time, store_id, sku, quantity, unit_price_cents, currency, channel, payment_type,
@@ -45,16 +37,16 @@ async function fill(db: pg.Client, schema: string, rawRows: number, log: (m: str
     [rawRows],
   );
   await db.query(
-    `INSERT INTO ${s}.sales_hourly
-     SELECT 'S' || lpad(st::text, 3, '0'), 'SKU-' || sku, date_trunc('hour', now()) - h * interval '1 hour', 3, 900, 0, 2
+    `INSERT INTO ${s}.sales_hourly (store_id, sku, window_start, quantity, revenue_cents, returns, orders, final)
+     SELECT 'S' || lpad(st::text, 3, '0'), 'SKU-' || sku, date_trunc('hour', now()) - h * interval '1 hour', 3, 900, 0, 2, true
      FROM generate_series(1, ${STORES}) st, generate_series(0, 199) sku, generate_series(0, 47) h`,
   );
   await db.query(
-    `INSERT INTO ${s}.top_skus SELECT date_trunc('hour', now()) - h * interval '1 hour', r, 'SKU-' || r, 10000 - r, r
+    `INSERT INTO ${s}.top_skus (window_start, rank, sku, revenue_cents, quantity) SELECT date_trunc('hour', now()) - h * interval '1 hour', r, 'SKU-' || r, 10000 - r, r
      FROM generate_series(0, 47) h, generate_series(1, 10) r`,
   );
   await db.query(
-    `INSERT INTO ${s}.store_rolling_1h SELECT 'S' || lpad(st::text, 3, '0'), date_trunc('minute', now()) - m * interval '1 minute', 10, 1000, 5
+    `INSERT INTO ${s}.store_rolling_1h (store_id, window_end, quantity, revenue_cents, orders) SELECT 'S' || lpad(st::text, 3, '0'), date_trunc('minute', now()) - m * interval '1 minute', 10, 1000, 5
      FROM generate_series(1, ${STORES}) st, generate_series(0, 1439) m`,
   );
   await db.query(`ANALYZE ${s}.sales_raw, ${s}.sales_hourly, ${s}.top_skus, ${s}.store_rolling_1h`);

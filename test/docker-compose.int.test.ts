@@ -32,6 +32,8 @@ describe('docker-compose.yml', () => {
       'producer',
       'sink-postgres',
       'sink-clickhouse',
+      'sink-aggregates',
+      'sink-aggregates-clickhouse',
       'processors',
     ]) {
       expect(services).toContain(name);

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../sinks/postgres/ddl.js';
+import { aggMigrate } from '../../sinks/aggregates/postgres-ddl.js';
 import { freePort, startCli, waitHealthy } from '../../bench/lib/cli-process.js';
 import type { CliProcess } from '../../bench/lib/cli-process.js';
 import { uuidv7 } from '../../lib/uuid.js';
@@ -38,45 +39,29 @@ async function get(path: string): Promise<{ status: number; body: Record<string,
 beforeAll(async () => {
   await db.connect();
   await migrate(db, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
-  // The aggregate tables as DESIGN.md names them (their sink creates the same columns).
-  await db.query(`CREATE TABLE "${schema}".sales_hourly (store_id text, sku text, window_start timestamptz, quantity bigint,
-    revenue_cents bigint, returns bigint, orders bigint, PRIMARY KEY (store_id, sku, window_start))`);
-  await db.query(`CREATE TABLE "${schema}".top_skus (window_start timestamptz, rank int, sku text, revenue_cents bigint, quantity bigint,
-    PRIMARY KEY (window_start, rank))`);
-  await db.query(`CREATE TABLE "${schema}".store_rolling_1h (store_id text, window_end timestamptz, quantity bigint,
-    revenue_cents bigint, orders bigint, PRIMARY KEY (store_id, window_end))`);
-  await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO retail_reader`);
+  // The aggregate tables exactly as their sink creates them.
+  await aggMigrate(db, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
   for (const [store, sku, start, q, rev, ret, ord] of hourly) {
-    await db.query(`INSERT INTO "${schema}".sales_hourly VALUES ($1,$2,$3,$4,$5,$6,$7)`, [
-      store,
-      sku,
-      new Date(start),
-      q,
-      rev,
-      ret,
-      ord,
-    ]);
+    await db.query(
+      `INSERT INTO "${schema}".sales_hourly (store_id, sku, window_start, quantity, revenue_cents, returns, orders, final) VALUES ($1,$2,$3,$4,$5,$6,$7,true)`,
+      [store, sku, new Date(start), q, rev, ret, ord],
+    );
   }
   for (const [rank, sku, rev] of [
     [1, 'SKU-9', 5000],
     [2, 'SKU-1', 2400],
     [3, 'SKU-4', 100],
   ] as const) {
-    await db.query(`INSERT INTO "${schema}".top_skus VALUES ($1,$2,$3,$4,$5)`, [
-      new Date(H),
-      rank,
-      sku,
-      rev,
-      rank * 2,
-    ]);
+    await db.query(
+      `INSERT INTO "${schema}".top_skus (window_start, rank, sku, revenue_cents, quantity) VALUES ($1,$2,$3,$4,$5)`,
+      [new Date(H), rank, sku, rev, rank * 2],
+    );
   }
   for (const minute of [1, 2, 3]) {
-    await db.query(`INSERT INTO "${schema}".store_rolling_1h VALUES ('S001', $1, $2, $3, $4)`, [
-      new Date(H + minute * 60_000),
-      minute,
-      minute * 100,
-      minute,
-    ]);
+    await db.query(
+      `INSERT INTO "${schema}".store_rolling_1h (store_id, window_end, quantity, revenue_cents, orders) VALUES ('S001', $1, $2, $3, $4)`,
+      [new Date(H + minute * 60_000), minute, minute * 100, minute],
+    );
   }
   for (const [i, e] of events.entries()) {
     await db.query(
