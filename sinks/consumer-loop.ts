@@ -16,7 +16,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { EtlError, isEtlError } from '../lib/errors.js';
 import type { SaleEventSerde } from '../lib/event/serde.js';
 import type { Logger } from '../lib/logger.js';
-import { BatchBuffer } from './batch-buffer.js';
+import { BatchBuffer, tpKey } from './batch-buffer.js';
 import type { PartitionCursor, TakenBatch } from './batch-buffer.js';
 import type { LoopConfig } from './config.js';
 import type { Sink, SinkRow } from './contract.js';
@@ -51,7 +51,7 @@ export class SinkLoop {
   private consumer: Consumer | undefined;
   private readonly dlq: DlqWriter;
   private readonly decoder: RecordDecoder;
-  private readonly buffer: BatchBuffer;
+  private readonly buffer = new BatchBuffer<SinkRow>();
   private readonly states = new Map<number, Promise<PartitionState>>();
   /** The same states once loaded, for synchronous reads (pinned partitions). */
   private readonly settled = new Map<number, PartitionState>();
@@ -70,7 +70,6 @@ export class SinkLoop {
     const { config, kafka, serde, sink } = deps;
     this.dlq = new DlqWriter(kafka, config.dlqTopic, sink.name);
     this.decoder = new RecordDecoder(serde, () => ({ maxFutureMs: config.maxFutureMs }));
-    this.buffer = new BatchBuffer(config.topic);
     this.failed = new Promise<never>((_, reject) => (this.failFatal = reject));
     this.failed.catch(() => undefined);
   }
@@ -219,7 +218,7 @@ export class SinkLoop {
       const timestamp = Number(message.timestamp);
       if (decoded.ok) {
         const row: SinkRow = { event: decoded.event, partition, offset, kafkaTimestamp: timestamp };
-        this.buffer.append(partition, state, offset, row);
+        this.buffer.append(config.topic, partition, state, offset, row);
       } else {
         const dead: DeadLetter = {
           topic: batch.topic,
@@ -232,7 +231,7 @@ export class SinkLoop {
           reason: decoded.reason,
           detail: decoded.detail,
         };
-        this.buffer.append(partition, state, offset, undefined, dead);
+        this.buffer.append(config.topic, partition, state, offset, undefined, dead);
       }
       resolveOffset(message.offset);
       if (this.buffer.rows >= config.maxBatchRows) {
@@ -281,9 +280,9 @@ export class SinkLoop {
   }
 
   /** Partitions with a forced cut still ahead (their open segment must not be cut early). */
-  private pinnedPartitions(): Set<number> {
-    const out = new Set<number>();
-    for (const [p, s] of this.settled) if (s.cuts.length > 0) out.add(p);
+  private pinnedPartitions(): Set<string> {
+    const out = new Set<string>();
+    for (const [p, s] of this.settled) if (s.cuts.length > 0) out.add(tpKey(this.deps.config.topic, p));
     return out;
   }
 
@@ -316,7 +315,7 @@ export class SinkLoop {
     const fenced = new Set(result.fenced.map((f) => f.partition));
     for (const p of fenced) {
       metrics.fenced.inc({ sink: sink.name });
-      this.buffer.drop(p);
+      this.buffer.drop(config.topic, p);
       this.states.delete(p);
       this.settled.delete(p);
       logger.warn('partition fenced: another instance wrote it first; reloading its position', {

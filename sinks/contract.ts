@@ -21,17 +21,21 @@ export interface SinkRow {
  * range that were dead-lettered have no row, so `rows.length <= last - first + 1`; a range may hold
  * no rows at all and must still move the sink's stored position to `last + 1`.
  */
-export interface Segment {
+export interface Segment<Row = SinkRow> {
   topic: string;
   partition: number;
   first: number;
   last: number;
-  rows: SinkRow[];
+  /** In offset order. */
+  rows: Row[];
 }
 
-export interface Batch {
-  /** In partition order; one partition may have several segments (forced cuts, see ResumePlan). */
-  segments: Segment[];
+export interface Batch<Row = SinkRow> {
+  /**
+   * In topic, partition order; one partition may have several segments (forced cuts, see
+   * ResumePlan).
+   */
+  segments: Segment<Row>[];
   rowCount: number;
 }
 

@@ -3,8 +3,8 @@
  * writeBatch / ready / close`, the same ResumePlan and fencing result), over parsed aggregate
  * records of several topics instead of sale events of one.
  */
-import type { ResumePlan, WriteResult } from '../contract.js';
-import type { DeadLetter } from '../dlq/headers.js';
+import type { TakenBatch } from '../batch-buffer.js';
+import type { Batch, ResumePlan, Segment, WriteResult } from '../contract.js';
 import type { AggRecord } from './records.js';
 
 export type { ResumePlan, WriteResult };
@@ -16,25 +16,12 @@ export interface AggRow {
   kafkaTimestamp: number;
 }
 
-/** A contiguous offset range of one topic-partition (see sinks/contract.ts Segment). */
-export interface AggSegment {
-  topic: string;
-  partition: number;
-  first: number;
-  last: number;
-  /** In offset order: a later record of a key replaces an earlier one. */
-  rows: AggRow[];
-}
+/** A contiguous offset range of one topic-partition (sinks/contract.ts Segment); rows in offset order. */
+export type AggSegment = Segment<AggRow>;
 
-export interface AggBatch {
-  segments: AggSegment[];
-  rowCount: number;
-}
+export type AggBatch = Batch<AggRow>;
 
-export interface TakenAggBatch {
-  batch: AggBatch;
-  dead: DeadLetter[];
-}
+export type TakenAggBatch = TakenBatch<AggRow>;
 
 export interface AggTarget {
   /** `aggregates-postgres`, `aggregates-clickhouse`: the `sink` label of every metric. */

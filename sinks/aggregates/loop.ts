@@ -16,11 +16,11 @@ import { DlqWriter } from '../dlq/writer.js';
 import type { DeadLetter } from '../dlq/headers.js';
 import { killNow } from '../faults.js';
 import type { Faults } from '../faults.js';
-import { AggBuffer, tpKey } from './buffer.js';
-import type { PartitionCursor } from './buffer.js';
+import { BatchBuffer, tpKey } from '../batch-buffer.js';
+import type { PartitionCursor } from '../batch-buffer.js';
 import { topicTables } from './config.js';
 import type { AggregatesConfig, AggTable } from './config.js';
-import type { AggTarget, TakenAggBatch } from './contract.js';
+import type { AggRow, AggTarget, TakenAggBatch } from './contract.js';
 import type { AggMetrics } from './metrics.js';
 import { parseRecord } from './records.js';
 
@@ -45,7 +45,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class AggregateLoop {
   private consumer: Consumer | undefined;
   private readonly dlq: DlqWriter;
-  private readonly buffer = new AggBuffer();
+  private readonly buffer = new BatchBuffer<AggRow>();
   private readonly tables: Map<string, AggTable>;
   private readonly states = new Map<string, Promise<PartitionState>>();
   /** The same states once loaded, for the synchronous batch-end hook. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AggBuffer, tpKey } from '../../../sinks/aggregates/buffer.js';
+import { BatchBuffer, tpKey } from '../../../sinks/batch-buffer.js';
 import { cutsFor } from '../../../sinks/aggregates/clickhouse.js';
 import type { AggRow } from '../../../sinks/aggregates/contract.js';
 
@@ -9,9 +9,9 @@ const row = (offset: number): AggRow => ({
   record: { table: 'top_skus', key: String(offset), id: { window_start: 0 }, rows: [] },
 });
 
-describe('AggBuffer', () => {
+describe('BatchBuffer over aggregate rows', () => {
   it('keeps one segment per topic-partition and moves over filtered records (markers) without rows', () => {
-    const buf = new AggBuffer();
+    const buf = new BatchBuffer<AggRow>();
     const a = { next: 10, cuts: [] as number[] };
     const b = { next: 0, cuts: [] as number[] };
     buf.append('h', 0, a, 10, row(10));
@@ -29,7 +29,7 @@ describe('AggBuffer', () => {
   });
 
   it('ends segments at forced cuts and never hands out an open segment whose cut is still ahead', () => {
-    const buf = new AggBuffer();
+    const buf = new BatchBuffer<AggRow>();
     const c = { next: 0, cuts: [4, 9] };
     for (const o of [0, 2, 4, 5, 7]) buf.append('r', 1, c, o, row(o));
     const pinned = new Set([tpKey('r', 1)]);
