@@ -81,6 +81,7 @@ export class PostgresSink implements Sink {
       return undefined;
     });
     if (!client) return;
+    const unwatch = this.watch(client, 'partition maintenance');
     try {
       const created = await ensurePartitions(client, {
         schema: config.schema,
@@ -105,6 +106,7 @@ export class PostgresSink implements Sink {
     } catch (err) {
       this.logger.warn('partition maintenance failed; retried at the next interval', { err });
     } finally {
+      unwatch();
       client.release();
     }
   }
@@ -135,6 +137,7 @@ export class PostgresSink implements Sink {
     } catch (err) {
       throw pgError('could not connect to Postgres', err);
     }
+    const unwatch = this.watch(client, 'COPY batch');
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -175,9 +178,21 @@ export class PostgresSink implements Sink {
       await client.query('ROLLBACK').catch(() => undefined);
       throw pgError('COPY batch failed', err);
     } finally {
+      unwatch();
       // A client that failed mid-COPY may be in an unknown state: do not return it to the pool.
       client.release(broken);
     }
+  }
+
+  /**
+   * pg emits a lost connection as an 'error' event on the client as well as rejecting its query;
+   * on a checked-out client (the pool only listens to idle ones) an unlistened 'error' crashed the
+   * process — Postgres stopped in the middle of a COPY killed the sink instead of being retried.
+   */
+  private watch(client: pg.PoolClient, what: string): () => void {
+    const onError = (err: Error) => this.logger.warn(`Postgres connection lost during ${what}`, { err });
+    client.on('error', onError);
+    return () => client.removeListener('error', onError);
   }
 
   /** Crash tests: SIGKILL halfway through the Nth COPY (sinks/faults.ts). */
