@@ -1,0 +1,196 @@
+/**
+ * A Postgres server of a test's own, for tests that must stop, kill or restart Postgres — never the
+ * shared one on 5432. Its data directory is `.stack/tmp/<uuid>/data/postgres`, it listens on
+ * 127.0.0.1 on a free port, and it is set up exactly as the shared stack's (stack/components/
+ * postgres.ts): the same initdb and launch command (as the `postgres` OS user through setpriv when
+ * root), then the `retail` LOGIN CREATEROLE role owning the `retail` database, as its afterStart
+ * does. Only the port, the socket directory and the memory settings differ.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { StackContext } from '../../stack/component.js';
+import { APP_DATABASE, APP_ROLE, postgres } from '../../stack/components/postgres.js';
+import { stackPaths } from '../../stack/paths.js';
+import { isAlive, tailFile } from '../../stack/process.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Replace `-c key=…` in a postgres command line (or append it); `key=` must match exactly. */
+function setOption(args: string[], key: string, value: string): string[] {
+  const out = [...args];
+  const i = out.findIndex((a, j) => out[j - 1] === '-c' && a.startsWith(`${key}=`));
+  if (i >= 0) out[i] = `${key}=${value}`;
+  else out.push('-c', `${key}=${value}`);
+  return out;
+}
+
+/** PIDs whose parent is `pid` (the postmaster's backends and auxiliary processes). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid …; comm may hold spaces and parentheses: split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+export class ThrowawayPostgres {
+  readonly dir: string;
+  private child: ChildProcess | undefined;
+  private readonly ctx: StackContext;
+  private readonly logFile: string;
+
+  private constructor(readonly port: number) {
+    this.dir = join(stackPaths().stack, 'tmp', randomUUID());
+    this.logFile = join(this.dir, 'postgres.log');
+    this.ctx = {
+      // Only data/ and run/ are read by the component: both point into this server's directory.
+      paths: { ...stackPaths(), data: join(this.dir, 'data'), run: join(this.dir, 'run') },
+      secrets: {
+        POSTGRES_SUPERUSER_PASSWORD: randomBytes(16).toString('hex'),
+        POSTGRES_APP_PASSWORD: randomBytes(16).toString('hex'),
+      },
+      progress: () => undefined,
+    };
+  }
+
+  /** initdb, start, create the `retail` role and database. */
+  static async create(): Promise<ThrowawayPostgres> {
+    const p = new ThrowawayPostgres(await freePort());
+    // Created here with 0755: prepare() would create them 0700 (root), which the postgres OS user
+    // could not enter.
+    mkdirSync(p.ctx.paths.run, { recursive: true, mode: 0o755 });
+    mkdirSync(p.ctx.paths.data, { recursive: true, mode: 0o755 });
+    try {
+      await postgres.prepare(p.ctx);
+    } catch (err) {
+      rmSync(p.dir, { recursive: true, force: true });
+      throw err;
+    }
+    await p.start();
+    const admin = new pg.Client({ connectionString: p.adminUrl });
+    await admin.connect();
+    try {
+      const password = p.ctx.secrets['POSTGRES_APP_PASSWORD'] ?? '';
+      await admin.query(`CREATE ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
+      await admin.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
+    } finally {
+      await admin.end();
+    }
+    return p;
+  }
+
+  /** The application URL (role `retail`, database `retail`): what DATABASE_URL is in the stack. */
+  get databaseUrl(): string {
+    return `postgres://${APP_ROLE}:${this.ctx.secrets['POSTGRES_APP_PASSWORD']}@127.0.0.1:${this.port}/${APP_DATABASE}`;
+  }
+
+  get adminUrl(): string {
+    return `postgres://postgres:${this.ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
+  /**
+   * Start the postmaster on this server's port and data directory and wait until it answers.
+   * After a kill -9 it runs crash recovery first; if the killed server's orphaned processes still
+   * hold its shared memory the new postmaster refuses to start, so it is tried again.
+   */
+  async start(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const spec = postgres.launch(this.ctx);
+    let args = setOption(spec.args, 'port', String(this.port));
+    args = setOption(args, 'shared_buffers', '64MB');
+    args = setOption(args, 'max_connections', '50');
+    // LOG level: the tests read the crash-recovery and shutdown lines.
+    args = setOption(args, 'log_min_messages', 'log');
+    if (!args.includes(`port=${this.port}`) || args.includes('port=5432'))
+      throw new Error('throwaway Postgres: could not set its own port');
+    while (Date.now() < deadline) {
+      const out = openSync(this.logFile, 'a');
+      const child = spawn(spec.command, args, { env: spec.env ?? process.env, stdio: ['ignore', out, out] });
+      closeSync(out);
+      this.child = child;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+        if (await this.healthy()) return;
+        await Promise.race([sleep(250), exited]);
+      }
+      if (child.exitCode === null && child.signalCode === null) break;
+      await sleep(500);
+    }
+    await this.stop('kill');
+    throw new Error(
+      `throwaway Postgres on ${this.port} did not start within ${timeoutMs} ms:\n${tailFile(this.logFile)}`,
+    );
+  }
+
+  private async healthy(): Promise<boolean> {
+    const c = new pg.Client({ connectionString: this.adminUrl, connectionTimeoutMillis: 2000 });
+    try {
+      await c.connect();
+      await c.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * `fast`: SIGINT, Postgres' fast shutdown (rolls back open transactions, disconnects clients,
+   * checkpoints). `kill`: SIGKILL of the postmaster alone, as a crash; its backends notice the
+   * postmaster's death and exit by themselves (waited for, SIGKILLed after 15 s), so the next start
+   * runs crash recovery.
+   */
+  async stop(mode: 'fast' | 'kill' = 'fast'): Promise<void> {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const orphans = mode === 'kill' ? childrenOf(child.pid) : [];
+    child.kill(mode === 'fast' ? 'SIGINT' : 'SIGKILL');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+    const until = Date.now() + 15_000;
+    while (orphans.some(isAlive) && Date.now() < until) await sleep(100);
+    for (const pid of orphans.filter(isAlive)) process.kill(pid, 'SIGKILL');
+    this.child = undefined;
+  }
+
+  /** The server's log so far. */
+  log(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
+  }
+
+  /** Stop (fast) and delete the data directory. */
+  async destroy(): Promise<void> {
+    await this.stop('fast');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
