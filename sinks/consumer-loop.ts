@@ -1,26 +1,30 @@
 /**
- * The one batching consumer loop every sink runs on. kafkajs consumer group, eachBatch with
- * manual offset resolution, Avro decoding and validation, dead letters, flush on size or time,
- * backpressure, and a graceful stop that flushes before leaving the group.
+ * The one batching consumer loop every sink runs on — the raw sinks (Avro sale events of one
+ * topic) and the aggregate sink (JSON aggregate records of three topics) alike. kafkajs consumer
+ * group, `read_committed`, eachBatch with manual offset resolution, decoding through the sink's
+ * RowDecoder, dead letters, flush on size or time, backpressure, and a graceful stop that flushes
+ * before leaving the group.
  *
  * Positions: the sink's durable state is the truth (ResumePlan). On every assignment the loop
- * asks the sink where each partition resumes and seeks there; records below that position are
- * skipped, and if the first fetched record is above it the loop seeks back once. The group's
- * committed offsets in Kafka are written after each batch for lag monitoring only.
+ * asks the sink where each topic-partition resumes and seeks there; records below that position
+ * are skipped, and if the first fetched record is above it the loop seeks back once. The group's
+ * committed offsets in Kafka are written after each batch (for lag monitoring; ClickHouse targets
+ * resume from them). Records a `read_committed` consumer never sees (transaction markers, aborted
+ * records) still move the stored position, so a caught-up sink stores each partition's high
+ * watermark (on a topic without transactions there are none and this does nothing).
  *
  * Backpressure: one flush runs at a time while the next batch fills; when the next batch is full
  * too, eachBatch waits for the flush (kafkajs fetches no more meanwhile) and keeps heartbeating,
  * so a slow target pauses fetching instead of growing memory or starving the group.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { EtlError, isEtlError } from '../lib/errors.js';
-import type { SaleEventSerde } from '../lib/event/serde.js';
 import type { Logger } from '../lib/logger.js';
 import { BatchBuffer, tpKey } from './batch-buffer.js';
 import type { PartitionCursor, TakenBatch } from './batch-buffer.js';
 import type { LoopConfig } from './config.js';
 import type { Sink, SinkRow } from './contract.js';
-import { RecordDecoder } from './decode.js';
+import type { DlqReason } from './decode.js';
 import { DLQ_HEADERS, headerString } from './dlq/headers.js';
 import type { DeadLetter } from './dlq/headers.js';
 import { DlqWriter } from './dlq/writer.js';
@@ -28,11 +32,34 @@ import type { SinkMetrics } from './metrics.js';
 import { killNow } from './faults.js';
 import type { Faults } from './faults.js';
 
-export interface LoopDeps {
-  sink: Sink;
+/** A Kafka record turned into a row, or the reason it is a dead letter. */
+export type DecodedRow<Row> = { ok: true; row: Row } | { ok: false; reason: DlqReason; detail: string };
+
+/** What a sink's records are: the one thing the loop's users differ in. */
+export interface RowDecoder<Row extends { kafkaTimestamp: number }> {
+  /**
+   * Async work once per fetched batch, before `decode` (Avro: fetch writer schemas not seen yet).
+   * A retriable error is retried like a failed write.
+   */
+  prepare?(messages: KafkaMessage[]): Promise<void>;
+  /** Synchronous: the row of the record at `offset`, or why it is a dead letter. */
+  decode(topic: string, partition: number, offset: number, message: KafkaMessage): DecodedRow<Row>;
+  /** The row's event time (ms) for `event_to_row_seconds{from="event"}`; absent = not observed. */
+  eventTime?(row: Row): number;
+}
+
+export type LoopSettings = Pick<
+  LoopConfig,
+  'dlqTopic' | 'maxBatchRows' | 'maxWaitMs' | 'fromBeginning' | 'sessionTimeoutMs' | 'writeRetryMaxMs'
+> & { groupId: string };
+
+export interface LoopDeps<Row extends { kafkaTimestamp: number } = SinkRow> {
+  sink: Sink<Row>;
   kafka: Kafka;
-  serde: SaleEventSerde;
-  config: LoopConfig & { groupId: string };
+  /** The topics to consume (one for the raw sinks, three for the aggregate sink). */
+  topics: string[];
+  decoder: RowDecoder<Row>;
+  config: LoopSettings;
   metrics: SinkMetrics;
   logger: Logger;
   /** Fault injection for the crash tests (sinks/faults.ts); never set in production. */
@@ -47,14 +74,13 @@ interface PartitionState extends PartitionCursor {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export class SinkLoop {
+export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
   private consumer: Consumer | undefined;
   private readonly dlq: DlqWriter;
-  private readonly decoder: RecordDecoder;
-  private readonly buffer = new BatchBuffer<SinkRow>();
-  private readonly states = new Map<number, Promise<PartitionState>>();
-  /** The same states once loaded, for synchronous reads (pinned partitions). */
-  private readonly settled = new Map<number, PartitionState>();
+  private readonly buffer = new BatchBuffer<Row>();
+  private readonly states = new Map<string, Promise<PartitionState>>();
+  /** The same states once loaded, for synchronous reads (pinned partitions, the batch-end hook). */
+  private readonly loaded = new Map<string, PartitionState>();
   private generation = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -66,16 +92,18 @@ export class SinkLoop {
   /** Rejects when the loop hits an error it must not survive (non-retriable write error). */
   readonly failed: Promise<never>;
 
-  constructor(private readonly deps: LoopDeps) {
-    const { config, kafka, serde, sink } = deps;
-    this.dlq = new DlqWriter(kafka, config.dlqTopic, sink.name);
-    this.decoder = new RecordDecoder(serde, () => ({ maxFutureMs: config.maxFutureMs }));
+  constructor(private readonly deps: LoopDeps<Row>) {
+    this.dlq = new DlqWriter(deps.kafka, deps.config.dlqTopic, deps.sink.name);
     this.failed = new Promise<never>((_, reject) => (this.failFatal = reject));
     this.failed.catch(() => undefined);
   }
 
+  get topics(): string[] {
+    return [...this.deps.topics];
+  }
+
   async start(): Promise<void> {
-    const { config, kafka, sink, logger } = this.deps;
+    const { config, kafka, sink, logger, topics } = this.deps;
     await sink.open();
     await this.dlq.open();
     const consumer = kafka.consumer({
@@ -85,6 +113,7 @@ export class SinkLoop {
       rebalanceTimeout: Math.max(60_000, config.sessionTimeoutMs * 2),
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxWaitTimeInMs: Math.min(500, config.maxWaitMs),
+      // Only committed transactions: an aborted update (a killed or fenced processor) never reaches a table.
       readUncommitted: false,
     });
     this.consumer = consumer;
@@ -92,8 +121,9 @@ export class SinkLoop {
     consumer.on(consumer.events.CRASH, (e) => {
       if (!e.payload.restart) this.failFatal(e.payload.error);
     });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => this.onBatchEnd(e.payload));
     await consumer.connect();
-    await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
+    await consumer.subscribe({ topics: [...topics], fromBeginning: config.fromBeginning });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -105,7 +135,7 @@ export class SinkLoop {
       () => this.tick(),
       Math.max(10, Math.min(100, Math.floor(config.maxWaitMs / 4))),
     );
-    logger.info('sink loop started', { group: config.groupId, topic: config.topic });
+    logger.info('sink loop started', { group: config.groupId, topics });
   }
 
   async ready(): Promise<boolean> {
@@ -131,29 +161,36 @@ export class SinkLoop {
     // Whatever is buffered may be fetched again from other positions: forget it and ask the sink.
     this.buffer.dropAll();
     this.states.clear();
-    this.settled.clear();
-    const partitions = assignment[this.deps.config.topic] ?? [];
-    this.deps.logger.info('partitions assigned', { partitions, generation: this.generation });
-    for (const p of partitions) {
-      this.partitionState(p).catch((err: unknown) => {
-        if (!this.stopping)
-          this.deps.logger.warn('could not load the stored position', { partition: p, err });
-      });
+    this.loaded.clear();
+    this.deps.logger.info('partitions assigned', { assignment, generation: this.generation });
+    for (const topic of this.deps.topics) {
+      for (const p of assignment[topic] ?? []) {
+        this.partitionState(topic, p).catch((err: unknown) => {
+          if (!this.stopping)
+            this.deps.logger.warn('could not load the stored position', { topic, partition: p, err });
+        });
+      }
     }
   }
 
-  /** The partition's position for the current generation, read from the sink once. */
-  private partitionState(partition: number): Promise<PartitionState> {
-    let state = this.states.get(partition);
+  /** The topic-partition's position for the current generation, read from the sink once. */
+  private partitionState(topic: string, partition: number): Promise<PartitionState> {
+    const k = tpKey(topic, partition);
+    let state = this.states.get(k);
     if (!state) {
-      state = this.loadPartition(partition);
-      this.states.set(partition, state);
-      state.catch(() => this.states.delete(partition));
+      state = this.loadPartition(topic, partition);
+      this.states.set(k, state);
+      state.then(
+        (s) => {
+          if (this.states.get(k) === state) this.loaded.set(k, s);
+        },
+        () => this.states.delete(k),
+      );
     }
     return state;
   }
 
-  private async loadPartition(partition: number): Promise<PartitionState> {
+  private async loadPartition(topic: string, partition: number): Promise<PartitionState> {
     const { config, sink, kafka } = this.deps;
     const generation = this.generation;
     // A flush in flight may be moving this partition's stored position right now.
@@ -162,36 +199,42 @@ export class SinkLoop {
     let committed: number | undefined;
     try {
       await admin.connect();
-      const offsets = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
+      const offsets = await admin.fetchOffsets({ groupId: config.groupId, topics: [topic] });
       const c = Number(offsets[0]?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
       committed = c >= 0 ? c : undefined;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    const plan = await this.retry(`resume position of partition ${partition}`, () =>
-      sink.resume(config.topic, partition, committed),
+    const plan = await this.retry(`resume position of ${topic}[${partition}]`, () =>
+      sink.resume(topic, partition, committed),
     );
     const next = plan.next ?? committed;
     if (next !== undefined && generation === this.generation) {
-      this.consumer?.seek({ topic: config.topic, partition, offset: String(next) });
+      this.consumer?.seek({ topic, partition, offset: String(next) });
     }
-    this.deps.logger.info('partition position', { partition, next, committed, cuts: plan.cuts.length });
-    const state = { next: next ?? -1, cuts: [...plan.cuts], generation, checked: next === undefined };
-    if (generation === this.generation) this.settled.set(partition, state);
-    return state;
+    this.deps.logger.info('partition position', {
+      topic,
+      partition,
+      next,
+      committed,
+      cuts: plan.cuts.length,
+    });
+    return { next: next ?? -1, cuts: [...plan.cuts], generation, checked: next === undefined };
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const { metrics, sink, config } = this.deps;
+    const { metrics, sink, config, decoder } = this.deps;
     this.heartbeat = heartbeat;
     if (this.stopping || batch.messages.length === 0) return;
-    const partition = batch.partition;
-    const state = await this.partitionState(partition);
+    const { topic, partition } = batch;
+    if (!this.deps.topics.includes(topic)) return;
+    const state = await this.partitionState(topic, partition);
     if (state.generation !== this.generation) return;
-    await this.retry('fetch writer schemas', () =>
-      this.decoder.prepareBatch(batch.messages.map((m) => m.value)),
-    );
+    if (decoder.prepare) {
+      const prepare = decoder.prepare.bind(decoder);
+      await this.retry('prepare batch (fetch writer schemas)', () => prepare(batch.messages));
+    }
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.stopping || state.generation !== this.generation) return;
       const offset = Number(message.offset);
@@ -203,35 +246,35 @@ export class SinkLoop {
       }
       if (offset > state.next && !state.checked) {
         // Fetched from a position other than the stored one (kafkajs' own position, or the
-        // group's committed offset): go back once. A second gap is real (markers, retention).
+        // group's committed offset): go back once. A second gap is real (transaction markers,
+        // compaction, retention).
         state.checked = true;
         this.deps.logger.info('seeking back to the stored position', {
+          topic,
           partition,
           from: offset,
           to: state.next,
         });
-        this.consumer?.seek({ topic: config.topic, partition, offset: String(state.next) });
+        this.consumer?.seek({ topic, partition, offset: String(state.next) });
         return;
       }
       state.checked = true;
-      const decoded = this.decoder.decode(message.value);
-      const timestamp = Number(message.timestamp);
+      const decoded = decoder.decode(topic, partition, offset, message);
       if (decoded.ok) {
-        const row: SinkRow = { event: decoded.event, partition, offset, kafkaTimestamp: timestamp };
-        this.buffer.append(config.topic, partition, state, offset, row);
+        this.buffer.append(topic, partition, state, offset, decoded.row);
       } else {
         const dead: DeadLetter = {
-          topic: batch.topic,
+          topic,
           partition,
           offset,
-          timestamp,
+          timestamp: Number(message.timestamp),
           key: message.key ?? null,
           value: message.value,
           headers: message.headers ?? {},
           reason: decoded.reason,
           detail: decoded.detail,
         };
-        this.buffer.append(config.topic, partition, state, offset, undefined, dead);
+        this.buffer.append(topic, partition, state, offset, undefined, dead);
       }
       resolveOffset(message.offset);
       if (this.buffer.rows >= config.maxBatchRows) {
@@ -242,8 +285,35 @@ export class SinkLoop {
         metrics.backpressureSeconds.inc({ sink: sink.name }, (Date.now() - waited) / 1000);
       }
     }
+    // Trailing records the consumer filtered out (a transaction's commit marker) are covered too.
+    const last = Number(batch.lastOffset());
+    if (last >= state.next && state.generation === this.generation && !this.stopping)
+      this.buffer.append(topic, partition, state, last, undefined);
     metrics.bufferedRows.set({ sink: sink.name }, this.buffer.rows);
     await heartbeat();
+  }
+
+  /**
+   * kafkajs does not call eachBatch for a fetch whose records were all filtered out (only a
+   * transaction marker, or aborted records) but reports its offsets here. Advance over them only
+   * when the fetch provably starts at or before the stored position (a contiguous slice of the log).
+   */
+  private onBatchEnd(p: {
+    topic: string;
+    partition: number;
+    batchSize: number;
+    firstOffset: string | null;
+    lastOffset: string;
+  }): void {
+    if (p.batchSize !== 0 || p.firstOffset === null || this.stopping) return;
+    const state = this.loaded.get(tpKey(p.topic, p.partition));
+    if (!state || state.generation !== this.generation || state.next < 0) return;
+    const first = Number(p.firstOffset);
+    const last = Number(p.lastOffset);
+    if (first <= state.next && last >= state.next) {
+      state.checked = true;
+      this.buffer.append(p.topic, p.partition, state, last, undefined);
+    }
   }
 
   private tick(): void {
@@ -257,7 +327,7 @@ export class SinkLoop {
    */
   private startFlush(): Promise<void> | undefined {
     if (this.inFlight || this.buffer.isEmpty()) return this.inFlight;
-    const pinned = this.pinnedPartitions();
+    const pinned = this.pinned();
     if (this.buffer.takeableRows(pinned) === 0 && this.buffer.isEmptyExcept(pinned)) return undefined;
     const taken = this.buffer.take(pinned);
     this.deps.metrics.bufferedRows.set({ sink: this.deps.sink.name }, 0);
@@ -279,10 +349,10 @@ export class SinkLoop {
     return flight;
   }
 
-  /** Partitions with a forced cut still ahead (their open segment must not be cut early). */
-  private pinnedPartitions(): Set<string> {
+  /** Topic-partitions with a forced cut still ahead (their open segment must not be cut early). */
+  private pinned(): Set<string> {
     const out = new Set<string>();
-    for (const [p, s] of this.settled) if (s.cuts.length > 0) out.add(tpKey(this.deps.config.topic, p));
+    for (const [k, s] of this.loaded) if (s.cuts.length > 0) out.add(k);
     return out;
   }
 
@@ -292,8 +362,8 @@ export class SinkLoop {
     await this.startFlush();
   }
 
-  private async write(taken: TakenBatch): Promise<void> {
-    const { sink, metrics, config, logger } = this.deps;
+  private async write(taken: TakenBatch<Row>): Promise<void> {
+    const { sink, metrics, logger, decoder } = this.deps;
     const started = Date.now();
     const dead = dedupeDead(taken.dead);
     await this.retry('write dead letters', () => this.dlq.send(dead));
@@ -302,6 +372,7 @@ export class SinkLoop {
       logger.warn('dead letter', {
         reason: d.reason,
         detail: d.detail,
+        topic: d.topic,
         partition: d.partition,
         offset: d.offset,
         replayed: headerString(d.headers, DLQ_HEADERS.replayCount),
@@ -312,28 +383,31 @@ export class SinkLoop {
     const kill = this.deps.faults?.killAfterWrites;
     if (kill !== undefined && this.writes >= kill)
       killNow(`after write ${this.writes}, before its Kafka commit`);
-    const fenced = new Set(result.fenced.map((f) => f.partition));
-    for (const p of fenced) {
+    const fenced = new Set(result.fenced.map((f) => tpKey(f.topic, f.partition)));
+    for (const f of result.fenced) {
       metrics.fenced.inc({ sink: sink.name });
-      this.buffer.drop(config.topic, p);
-      this.states.delete(p);
-      this.settled.delete(p);
+      this.buffer.drop(f.topic, f.partition);
+      this.states.delete(tpKey(f.topic, f.partition));
+      this.loaded.delete(tpKey(f.topic, f.partition));
       logger.warn('partition fenced: another instance wrote it first; reloading its position', {
-        partition: p,
+        topic: f.topic,
+        partition: f.partition,
       });
     }
     const now = Date.now();
-    const commits = new Map<number, number>();
+    const commits = new Map<string, { topic: string; partition: number; offset: string }>();
     let rows = 0;
     for (const seg of taken.batch.segments) {
-      if (fenced.has(seg.partition)) continue;
-      commits.set(seg.partition, seg.last + 1);
+      const k = tpKey(seg.topic, seg.partition);
+      if (fenced.has(k)) continue;
+      commits.set(k, { topic: seg.topic, partition: seg.partition, offset: String(seg.last + 1) });
       rows += seg.rows.length;
       for (const r of seg.rows) {
-        metrics.eventToRow.observe(
-          { sink: sink.name, from: 'event' },
-          Math.max(0, now - r.event.event_time) / 1000,
-        );
+        if (decoder.eventTime)
+          metrics.eventToRow.observe(
+            { sink: sink.name, from: 'event' },
+            Math.max(0, now - decoder.eventTime(r)) / 1000,
+          );
         metrics.eventToRow.observe(
           { sink: sink.name, from: 'ingest' },
           Math.max(0, now - r.kafkaTimestamp) / 1000,
@@ -344,12 +418,10 @@ export class SinkLoop {
     metrics.batchRows.observe({ sink: sink.name }, rows);
     metrics.flushSeconds.observe({ sink: sink.name }, (now - started) / 1000);
     if (commits.size > 0) {
-      // Informational (lag, tooling); the sink's own stored positions are what resume uses.
+      // Lag and tooling; Postgres resumes from its own stored positions, ClickHouse from these.
       await this.consumer
-        ?.commitOffsets(
-          [...commits].map(([partition, next]) => ({ topic: config.topic, partition, offset: String(next) })),
-        )
-        .catch((err: unknown) => logger.warn('Kafka offset commit failed (informational)', { err }));
+        ?.commitOffsets([...commits.values()])
+        .catch((err: unknown) => logger.warn('Kafka offset commit failed', { err }));
     }
   }
 
@@ -385,7 +457,7 @@ export class SinkLoop {
 function dedupeDead(dead: DeadLetter[]): DeadLetter[] {
   const seen = new Set<string>();
   return dead.filter((d) => {
-    const k = `${d.partition}:${d.offset}`;
+    const k = `${tpKey(d.topic, d.partition)}:${d.offset}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

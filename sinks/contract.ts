@@ -63,7 +63,7 @@ export interface ResumePlan {
   cuts: number[];
 }
 
-export interface Sink {
+export interface Sink<Row = SinkRow> {
   /** `postgres`, `clickhouse`: the `sink` label of every metric. */
   readonly name: string;
   open(): Promise<void>;
@@ -76,7 +76,7 @@ export interface Sink {
    * Write the batch durably. Resolves only when the target confirmed it; throws an EtlError
    * (retriable or not) otherwise — the loop retries retriable errors with the same batch.
    */
-  writeBatch(batch: Batch): Promise<WriteResult>;
+  writeBatch(batch: Batch<Row>): Promise<WriteResult>;
   /** Ready for /readyz: connected to the target. */
   ready(): Promise<boolean>;
   close(): Promise<void>;

@@ -4,12 +4,15 @@
  * once per batch in `prepareBatch`. A schema id the registry does not know is a dead letter; a
  * registry that does not answer is retried by the caller (the record is fine, the registry is not).
  */
+import type { KafkaMessage } from 'kafkajs';
 import { isEtlError } from '../lib/errors.js';
 import type { SaleEvent } from '../lib/event/schema.js';
 import { schemaIdOf } from '../lib/event/serde.js';
 import type { SaleEventSerde } from '../lib/event/serde.js';
 import { describeProblems, validateEvent } from '../lib/event/validate.js';
 import type { ValidationOptions } from '../lib/event/validate.js';
+import type { RowDecoder } from './consumer-loop.js';
+import type { SinkRow } from './contract.js';
 
 /** Bounded set of reasons: the `reason` label of retail_sink_dlq_records_total and the DLQ header. */
 export const DLQ_REASONS = [
@@ -85,6 +88,29 @@ export class RecordDecoder {
       };
     return { ok: true, event: v.event };
   }
+}
+
+/** The raw sinks' records: Avro sale events, validated, as SinkRows (for sinks/consumer-loop.ts). */
+export function saleEventRows(
+  serde: SaleEventSerde,
+  validation: () => ValidationOptions,
+): RowDecoder<SinkRow> {
+  const decoder = new RecordDecoder(serde, validation);
+  return {
+    prepare: (messages: KafkaMessage[]) => decoder.prepareBatch(messages.map((m) => m.value)),
+    decode: (_topic, partition, offset, message) => {
+      const decoded = decoder.decode(message.value);
+      if (!decoded.ok) return decoded;
+      const row: SinkRow = {
+        event: decoded.event,
+        partition,
+        offset,
+        kafkaTimestamp: Number(message.timestamp),
+      };
+      return { ok: true, row };
+    },
+    eventTime: (row) => row.event.event_time,
+  };
 }
 
 /**

@@ -16,6 +16,7 @@ import { EtlError } from '../lib/errors.js';
 import type { LoopConfig } from './config.js';
 import type { Sink } from './contract.js';
 import { SinkLoop } from './consumer-loop.js';
+import { saleEventRows } from './decode.js';
 import { createSinkMetrics } from './metrics.js';
 import { faultsFromEnv } from './faults.js';
 import type { SinkMetrics } from './metrics.js';
@@ -111,7 +112,8 @@ export async function startSinkProcess(
   const loop = new SinkLoop({
     sink,
     kafka,
-    serde: new SaleEventSerde(createRegistry()),
+    topics: [config.topic],
+    decoder: saleEventRows(new SaleEventSerde(createRegistry()), () => ({ maxFutureMs: config.maxFutureMs })),
     config,
     metrics,
     logger,

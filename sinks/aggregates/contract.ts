@@ -4,7 +4,7 @@
  * records of several topics instead of sale events of one.
  */
 import type { TakenBatch } from '../batch-buffer.js';
-import type { Batch, ResumePlan, Segment, WriteResult } from '../contract.js';
+import type { Batch, ResumePlan, Segment, Sink, WriteResult } from '../contract.js';
 import type { AggRecord } from './records.js';
 
 export type { ResumePlan, WriteResult };
@@ -23,12 +23,5 @@ export type AggBatch = Batch<AggRow>;
 
 export type TakenAggBatch = TakenBatch<AggRow>;
 
-export interface AggTarget {
-  /** `aggregates-postgres`, `aggregates-clickhouse`: the `sink` label of every metric. */
-  readonly name: string;
-  open(): Promise<void>;
-  resume(topic: string, partition: number, committed: number | undefined): Promise<ResumePlan>;
-  writeBatch(batch: AggBatch): Promise<WriteResult>;
-  ready(): Promise<boolean>;
-  close(): Promise<void>;
-}
+/** `aggregates-postgres`, `aggregates-clickhouse` (the `sink` label of every metric). */
+export type AggTarget = Sink<AggRow>;

@@ -4,7 +4,11 @@
  * value) deletes by the key alone. Anything that is not a well-formed record of its topic is a
  * dead letter with a one-line reason, never a stalled partition.
  */
-import type { AggTable } from './config.js';
+import type { KafkaMessage } from 'kafkajs';
+import type { RowDecoder } from '../consumer-loop.js';
+import { topicTables } from './config.js';
+import type { AggregatesConfig, AggTable } from './config.js';
+import type { AggRow } from './contract.js';
 
 export interface HourlyRow {
   store_id: string;
@@ -178,4 +182,24 @@ export function parseRecord(table: AggTable, keyBuf: Buffer | null, value: Buffe
     if (err instanceof Invalid) return { ok: false, detail: `${table}: ${err.message}` };
     throw err;
   }
+}
+
+/**
+ * The aggregate sink's records for sinks/consumer-loop.ts: JSON aggregate records of the three
+ * topics; anything else is a dead letter (`invalid_event`) with a one-line detail.
+ */
+export function aggregateRows(
+  config: Pick<AggregatesConfig, 'hourlyTopic' | 'topSkusTopic' | 'rollingTopic'>,
+): RowDecoder<AggRow> {
+  const tables = topicTables(config);
+  return {
+    decode: (topic: string, _partition: number, offset: number, message: KafkaMessage) => {
+      const table = tables.get(topic);
+      const parsed = table
+        ? parseRecord(table, message.key ?? null, message.value ?? null)
+        : { ok: false as const, detail: `no aggregate table for topic ${topic}` };
+      if (!parsed.ok) return { ok: false, reason: 'invalid_event', detail: parsed.detail };
+      return { ok: true, row: { record: parsed.record, offset, kafkaTimestamp: Number(message.timestamp) } };
+    },
+  };
 }

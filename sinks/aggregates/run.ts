@@ -13,17 +13,18 @@ import { DEFAULT_TOPIC_SPECS } from '../../lib/topics.js';
 import type { TopicSpec } from '../../lib/topics.js';
 import { faultsFromEnv } from '../faults.js';
 import { ClickhouseAggTarget } from './clickhouse.js';
-import { aggregatesConfig } from './config.js';
+import { aggregatesConfig, topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
-import type { AggTarget } from './contract.js';
-import { AggregateLoop } from './loop.js';
+import type { AggRow, AggTarget } from './contract.js';
+import { SinkLoop } from '../consumer-loop.js';
 import { createAggMetrics } from './metrics.js';
 import type { AggMetrics } from './metrics.js';
 import { PostgresAggTarget } from './postgres.js';
+import { aggregateRows } from './records.js';
 
 export interface AggregatesProcess {
   config: AggregatesConfig;
-  loop: AggregateLoop;
+  loop: SinkLoop<AggRow>;
   port: number;
   registry: Registry;
   stop(): Promise<void>;
@@ -83,7 +84,16 @@ export async function startAggregatesProcess(
   } finally {
     await admin.disconnect();
   }
-  const loop = new AggregateLoop({ target, kafka, config, metrics, logger, faults: faultsFromEnv(env) });
+  const loop = new SinkLoop<AggRow>({
+    sink: target,
+    kafka,
+    topics: [...topicTables(config).keys()],
+    decoder: aggregateRows(config),
+    config,
+    metrics,
+    logger,
+    faults: faultsFromEnv(env),
+  });
   const server: Server = await startProcessServer({
     port: config.metricsPort,
     registry,
