@@ -55,6 +55,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const topic = `${name}.sales`;
   const t = (suffix: string) => `${name}.${suffix}`;
   const procs: CliProcess[] = [];
+  let ingestTrickle: NodeJS.Timeout | undefined;
   const chdbDir = mkdtempSync(join(tmpdir(), 'dash-chdb-'));
   const kafka = createKafka('dashboards-test');
 
@@ -163,26 +164,32 @@ describe('Grafana dashboards against the real Prometheus', () => {
     await producer.connect();
     await producer.send({ topic, messages: [{ key: 'poison', value: Buffer.from('not an avro record') }] });
     await producer.disconnect();
-    const now = Date.now();
-    const events = Array.from({ length: 5 }, (_, i) => ({
-      event_id: uuidv7(),
-      event_time: now - i * 1000,
-      store_id: 'store-0001',
-      sku: 'SKU-000001',
-      quantity: 1 + i,
-      unit_price_cents: 250,
-      currency: 'EUR',
-      channel: 'online',
-      payment_type: 'card',
-      customer_id: null,
-      basket_id: `basket-${i}`,
-    }));
-    const ingest = await fetch(`http://127.0.0.1:${PORTS.pipelineHttp}/v1/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(events),
-    });
+    const postEvents = () => {
+      const now = Date.now();
+      const events = Array.from({ length: 5 }, (_, i) => ({
+        event_id: uuidv7(),
+        event_time: now - i * 1000,
+        store_id: 'store-0001',
+        sku: 'SKU-000001',
+        quantity: 1 + i,
+        unit_price_cents: 250,
+        currency: 'EUR',
+        channel: 'online',
+        payment_type: 'card',
+        customer_id: null,
+        basket_id: `basket-${i}`,
+      }));
+      return fetch(`http://127.0.0.1:${PORTS.pipelineHttp}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(events),
+      });
+    };
+    const ingest = await postEvents();
     expect(ingest.status, await ingest.clone().text()).toBe(202);
+    // rate() over the ingest histograms needs an increase between two scrapes: one request
+    // before the first scrape is not enough, so keep a trickle going while the panels are read.
+    ingestTrickle = setInterval(() => void postEvents().catch(() => undefined), 2000);
     // A control change through the panel's route, so the control-change series has data.
     const change = await fetch(`http://127.0.0.1:${PORTS.pipelineHttp}/v1/control/producer/rate`, {
       method: 'PUT',
@@ -192,6 +199,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
   }, 150_000);
 
   afterAll(async () => {
+    clearInterval(ingestTrickle);
     const codes = await Promise.all(procs.map(async (p) => [p.name, await p.stop()] as const));
     for (const [proc, code] of codes) if (code !== 0) console.warn(`${proc} exited with ${code}`);
     rmSync(chdbDir, { recursive: true, force: true });
