@@ -12,6 +12,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../lib/logger.js';
 import { chError, createClickhouseClient } from '../clickhouse/client.js';
 import { quoteIdent } from '../clickhouse/ddl.js';
+import { resumeFromStoredRanges } from '../clickhouse/resume.js';
 import { dedupToken } from '../clickhouse/sink.js';
 import { faultsFromEnv, killNow } from '../faults.js';
 import { collapse } from './collapse.js';
@@ -49,22 +50,6 @@ export function aggClickhouseDdl(database: string, dedupWindow: number): Record<
   ) ENGINE = ReplacingMergeTree(kafka_offset)
   PARTITION BY toYYYYMM(window_end) ORDER BY (store_id, window_end) ${settings}`,
   };
-}
-
-/** Segment ends that reproduce the stored ranges at or above `committed` (sinks/clickhouse/sink.ts). */
-export function cutsFor(
-  ranges: { first: number; last: number }[],
-  committed: number | undefined,
-): ResumePlan {
-  const cuts: number[] = [];
-  let next = committed;
-  for (const r of ranges) {
-    if (next === undefined) next = r.first;
-    if (r.first > next) cuts.push(r.first - 1);
-    cuts.push(r.last);
-    next = r.last + 1;
-  }
-  return { next: committed ?? ranges[0]?.first, cuts: cuts.filter((c) => c >= (committed ?? 0)) };
 }
 
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -117,31 +102,14 @@ export class ClickhouseAggTarget implements AggTarget {
   async resume(topic: string, partition: number, committed: number | undefined): Promise<ResumePlan> {
     const table = this.tables.get(topic);
     if (!table) return { next: committed, cuts: [] };
-    try {
-      const rs = await this.requireClient().query({
-        query: `SELECT batch_first, batch_last FROM ${this.db}.${table}
-                 WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt32}
-                   AND batch_last >= {from:UInt64}
-                 GROUP BY batch_first, batch_last ORDER BY batch_first`,
-        query_params: { topic, partition, from: committed ?? 0 },
-        format: 'JSONEachRow',
-      });
-      const ranges = (await rs.json<{ batch_first: string | number; batch_last: string | number }>()).map(
-        (r) => ({
-          first: Number(r.batch_first),
-          last: Number(r.batch_last),
-        }),
-      );
-      if (ranges.length > 0)
-        this.logger.info('replaying inserted ranges with their dedup tokens', {
-          topic,
-          partition,
-          ranges: ranges.length,
-        });
-      return cutsFor(ranges, committed);
-    } catch (err) {
-      throw chError('could not read the inserted ranges', err);
-    }
+    return resumeFromStoredRanges(
+      () => this.requireClient(),
+      `${this.db}.${table}`,
+      topic,
+      partition,
+      committed,
+      this.logger,
+    );
   }
 
   async writeBatch(batch: AggBatch): Promise<WriteResult> {

@@ -16,6 +16,7 @@ import { faultsFromEnv, killNow } from '../faults.js';
 import { chError, createClickhouseClient } from './client.js';
 import type { ClickhouseSinkConfig } from './config.js';
 import { createTableSql, quoteIdent } from './ddl.js';
+import { resumeFromStoredRanges } from './resume.js';
 
 export const dedupToken = (s: Pick<Segment, 'topic' | 'partition' | 'first' | 'last'>) =>
   `${s.topic}:${s.partition}:${s.first}-${s.last}`;
@@ -53,37 +54,14 @@ export class ClickhouseSink implements Sink {
   }
 
   async resume(topic: string, partition: number, committed: number | undefined): Promise<ResumePlan> {
-    const from = committed ?? 0;
-    try {
-      const rs = await this.requireClient().query({
-        query: `SELECT batch_first, batch_last FROM ${this.table}
-                 WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt32}
-                   AND batch_last >= {from:UInt64}
-                 GROUP BY batch_first, batch_last ORDER BY batch_first`,
-        query_params: { topic, partition, from },
-        format: 'JSONEachRow',
-      });
-      const ranges = (await rs.json<{ batch_first: string | number; batch_last: string | number }>()).map(
-        (r) => ({ first: Number(r.batch_first), last: Number(r.batch_last) }),
-      );
-      // End a segment just before each stored range and at its end: the replay reproduces it.
-      const cuts: number[] = [];
-      let next = committed;
-      for (const r of ranges) {
-        if (next === undefined) next = r.first;
-        if (r.first > next) cuts.push(r.first - 1);
-        cuts.push(r.last);
-        next = r.last + 1;
-      }
-      if (ranges.length > 0)
-        this.logger.info('replaying inserted ranges with their dedup tokens', {
-          partition,
-          ranges: ranges.length,
-        });
-      return { next: committed ?? ranges[0]?.first, cuts: cuts.filter((c) => c >= (committed ?? 0)) };
-    } catch (err) {
-      throw chError('could not read the inserted ranges', err);
-    }
+    return resumeFromStoredRanges(
+      () => this.requireClient(),
+      this.table,
+      topic,
+      partition,
+      committed,
+      this.logger,
+    );
   }
 
   async writeBatch(batch: Batch): Promise<WriteResult> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchBuffer, tpKey } from '../../../sinks/batch-buffer.js';
-import { cutsFor } from '../../../sinks/aggregates/clickhouse.js';
+import { cutsFor } from '../../../sinks/clickhouse/resume.js';
 import type { AggRow } from '../../../sinks/aggregates/contract.js';
 
 const row = (offset: number): AggRow => ({
