@@ -8,10 +8,10 @@
  */
 import pg from 'pg';
 import type { Logger } from '../../lib/logger.js';
-import type { TopicPartition } from '../contract.js';
 import { faultsFromEnv, killNow } from '../faults.js';
 import { ident } from '../postgres/ddl.js';
 import { pgError } from '../postgres/errors.js';
+import { moveStoredPositions, readStoredPosition } from '../postgres/offsets.js';
 import { collapse } from './collapse.js';
 import type { AggBatch, AggRow, AggTarget, ResumePlan, WriteResult } from './contract.js';
 import type { AggMetrics } from './metrics.js';
@@ -68,27 +68,17 @@ export class PostgresAggTarget implements AggTarget {
     this.pool = pool;
   }
 
-  async resume(topic: string, partition: number): Promise<ResumePlan> {
-    try {
-      const res = await this.requirePool().query<{ next_offset: string }>(
-        `SELECT next_offset FROM ${this.s}.${OFFSETS_TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-        [this.o.groupId, topic, partition],
-      );
-      const row = res.rows[0];
-      return { next: row ? Number(row.next_offset) : undefined, cuts: [] };
-    } catch (err) {
-      throw pgError('could not read the stored position', err);
-    }
+  resume(topic: string, partition: number): Promise<ResumePlan> {
+    return readStoredPosition(
+      () => this.requirePool(),
+      `${this.s}.${OFFSETS_TABLE}`,
+      this.o.groupId,
+      topic,
+      partition,
+    );
   }
 
   async writeBatch(batch: AggBatch): Promise<WriteResult> {
-    const ranges = new Map<string, { topic: string; partition: number; first: number; last: number }>();
-    for (const seg of batch.segments) {
-      const k = `${seg.topic}\u0000${seg.partition}`;
-      const r = ranges.get(k);
-      if (!r) ranges.set(k, { topic: seg.topic, partition: seg.partition, first: seg.first, last: seg.last });
-      else r.last = Math.max(r.last, seg.last);
-    }
     let client: pg.PoolClient;
     try {
       client = await this.requirePool().connect();
@@ -99,22 +89,13 @@ export class PostgresAggTarget implements AggTarget {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const fenced: TopicPartition[] = [];
-      for (const r of ranges.values()) {
-        // Compare-and-set: move the position only from where this batch starts.
-        const moved = await client.query(
-          `UPDATE ${this.s}.${OFFSETS_TABLE} SET next_offset = $4, updated_at = now()
-            WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $5`,
-          [this.o.groupId, r.topic, r.partition, r.last + 1, r.first],
-        );
-        if (moved.rowCount === 1) continue;
-        const inserted = await client.query(
-          `INSERT INTO ${this.s}.${OFFSETS_TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING`,
-          [this.o.groupId, r.topic, r.partition, r.last + 1],
-        );
-        if (inserted.rowCount !== 1) fenced.push({ topic: r.topic, partition: r.partition });
-      }
+      // Compare-and-set: move each position only from where this batch starts.
+      const fenced = await moveStoredPositions(
+        client,
+        `${this.s}.${OFFSETS_TABLE}`,
+        this.o.groupId,
+        batch.segments,
+      );
       const isFenced = (t: string, p: number) => fenced.some((f) => f.topic === t && f.partition === p);
       const { latest, replaced } = collapse(
         batch.segments.filter((seg) => !isFenced(seg.topic, seg.partition)),

@@ -9,13 +9,14 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../../lib/logger.js';
-import type { Batch, ResumePlan, Sink, TopicPartition, WriteResult } from '../contract.js';
+import type { Batch, ResumePlan, Sink, WriteResult } from '../contract.js';
 import type { SinkMetrics } from '../metrics.js';
 import { faultsFromEnv, killNow } from '../faults.js';
 import type { PostgresSinkConfig } from './config.js';
 import { COPY_COLUMNS, copyChunks } from './copy-format.js';
 import { ident, migrate } from './ddl.js';
 import { pgError } from './errors.js';
+import { moveStoredPositions, readStoredPosition } from './offsets.js';
 import { applyRetention, dayOf, ensurePartitions, partitionDays } from './partitions.js';
 
 export class PostgresSink implements Sink {
@@ -111,26 +112,11 @@ export class PostgresSink implements Sink {
     }
   }
 
-  async resume(topic: string, partition: number): Promise<ResumePlan> {
-    try {
-      const res = await this.requirePool().query<{ next_offset: string }>(
-        `SELECT next_offset FROM ${this.offsets} WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-        [this.groupId, topic, partition],
-      );
-      const row = res.rows[0];
-      return { next: row ? Number(row.next_offset) : undefined, cuts: [] };
-    } catch (err) {
-      throw pgError('could not read the stored position', err);
-    }
+  resume(topic: string, partition: number): Promise<ResumePlan> {
+    return readStoredPosition(() => this.requirePool(), this.offsets, this.groupId, topic, partition);
   }
 
   async writeBatch(batch: Batch): Promise<WriteResult> {
-    const ranges = new Map<number, { topic: string; first: number; last: number }>();
-    for (const s of batch.segments) {
-      const r = ranges.get(s.partition);
-      if (!r) ranges.set(s.partition, { topic: s.topic, first: s.first, last: s.last });
-      else r.last = Math.max(r.last, s.last);
-    }
     let client: pg.PoolClient;
     try {
       client = await this.requirePool().connect();
@@ -141,22 +127,8 @@ export class PostgresSink implements Sink {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const fenced: TopicPartition[] = [];
-      for (const [partition, r] of ranges) {
-        // Compare-and-set: move the position only from where this batch starts.
-        const moved = await client.query(
-          `UPDATE ${this.offsets} SET next_offset = $4, updated_at = now()
-            WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $5`,
-          [this.groupId, r.topic, partition, r.last + 1, r.first],
-        );
-        if (moved.rowCount === 1) continue;
-        const inserted = await client.query(
-          `INSERT INTO ${this.offsets} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING`,
-          [this.groupId, r.topic, partition, r.last + 1],
-        );
-        if (inserted.rowCount !== 1) fenced.push({ topic: r.topic, partition });
-      }
+      // Compare-and-set: move each position only from where this batch starts.
+      const fenced = await moveStoredPositions(client, this.offsets, this.groupId, batch.segments);
       const fencedSet = new Set(fenced.map((f) => f.partition));
       const rows = batch.segments.filter((s) => !fencedSet.has(s.partition)).flatMap((s) => s.rows);
       if (rows.length > 0) {
