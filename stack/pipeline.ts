@@ -1,6 +1,6 @@
 /**
  * The pipeline's own long-running processes, started by `make up` after the servers are healthy.
- * Each is `retail-etl <args>` and answers /healthz on its metrics port. A later feature adds its
+ * Each is `retail-etl <args>` and answers /healthz and /readyz on its metrics port. A later feature adds its
  * process here and `make up` starts it.
  */
 import { join } from 'node:path';
@@ -82,7 +82,8 @@ export function pipelineComponent(
       args: [join(ctx.paths.root, 'dist', 'cli', 'main.js'), ...service.args],
       env: { ...process.env, ...stackEnv },
     }),
-    healthy: () => httpOk(`http://${HOST}:${service.port}/healthz`),
+    // Ready, not just alive: connected to Kafka and to its target (what `make status` should say).
+    healthy: () => httpOk(`http://${HOST}:${service.port}/readyz`),
     env: () => ({}),
   };
 }

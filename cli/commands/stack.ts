@@ -28,6 +28,12 @@ export function registerStack(program: Command): void {
       for (const s of report.statuses) {
         console.log(`  ${s.healthy ? 'healthy  ' : 'UNHEALTHY'} ${s.name.padEnd(22)} ${s.url}`);
       }
+      if (report.statuses.some((s) => s.name === 'serve' && s.healthy)) {
+        const api = report.env['PIPELINE_URL'] ?? 'http://127.0.0.1:8080';
+        console.log(
+          `control panel: ${api}/panel   API: ${api}/v1/openapi.json   ingest: POST ${api}/v1/events`,
+        );
+      }
       console.log(
         `environment for clients: ${report.envFile}  (source it: set -a; . ${report.envFile}; set +a)`,
       );
