@@ -3,6 +3,7 @@
  * avsc types; the one async step — fetching a writer schema the first time its id is seen — runs
  * once per batch in `prepareBatch`. A schema id the registry does not know is a dead letter; a
  * registry that does not answer is retried by the caller (the record is fine, the registry is not).
+ * The processors decode their input with the same class (processors/runtime/decode.ts).
  */
 import type { KafkaMessage } from 'kafkajs';
 import { isEtlError } from '../lib/errors.js';
@@ -32,6 +33,11 @@ export class RecordDecoder {
   constructor(
     private readonly serde: SaleEventSerde,
     private readonly validation: () => ValidationOptions,
+    /**
+     * Dead-letter events with a NUL character in a string field (the sinks: Postgres text cannot
+     * store it). The processors keep them: they store no text.
+     */
+    private readonly rejectNul = true,
   ) {}
 
   /**
@@ -77,7 +83,7 @@ export class RecordDecoder {
     }
     const v = validateEvent(event, this.validation());
     if (!v.ok) return { ok: false, reason: 'invalid_event', detail: describeProblems(v.problems) };
-    const nul = nulFields(v.event);
+    const nul = this.rejectNul ? nulFields(v.event) : [];
     if (nul.length > 0)
       return {
         ok: false,
