@@ -2,14 +2,11 @@
  * A sink process: config validated at start-up, the shared loop around one sink, /metrics
  * /healthz /readyz, consumer lag, and SIGTERM → flush, commit, exit 0.
  */
-import type { Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { resolveConfig } from '../lib/config.js';
-import { ConsumerLagExporter } from '../lib/consumer-lag.js';
 import { createKafka, ensureTopics } from '../lib/kafka.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
-import { closeServer, startProcessServer } from '../lib/process-server.js';
 import { createRegistry, SaleEventSerde } from '../lib/event/serde.js';
 import { DEFAULT_TOPIC_SPECS } from '../lib/topics.js';
 import { EtlError } from '../lib/errors.js';
@@ -19,6 +16,7 @@ import { SinkLoop } from './consumer-loop.js';
 import { saleEventRows } from './decode.js';
 import { createSinkMetrics } from './metrics.js';
 import { faultsFromEnv } from './faults.js';
+import { serveLoop } from './process.js';
 import type { SinkMetrics } from './metrics.js';
 import { CLICKHOUSE_LOOP_SCHEMA, CLICKHOUSE_SINK_SCHEMA } from './clickhouse/config.js';
 import type { ClickhouseSinkConfig } from './clickhouse/config.js';
@@ -119,34 +117,15 @@ export async function startSinkProcess(
     logger,
     faults: faultsFromEnv(),
   });
-  const server: Server = await startProcessServer({
-    port: config.metricsPort,
-    registry,
-    ready: () => loop.ready(),
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.metricsPort;
-  await loop.start();
-  const lag = new ConsumerLagExporter({
+  const served = await serveLoop({
+    loop,
     kafka,
     registry,
-    prefix: 'retail_sink_',
+    metricsPort: config.metricsPort,
     groupId: config.groupId,
-    topic: config.topic,
-    labels: { sink: kind },
-    intervalMs: config.lagIntervalMs,
+    lagIntervalMs: config.lagIntervalMs,
+    sink: kind,
     logger,
   });
-  await lag.start().catch((err: unknown) => logger.warn('consumer lag exporter not started', { err }));
-  logger.info('sink running', { sink: kind, metricsPort: port, group: config.groupId });
-  return {
-    loop,
-    port,
-    failed: loop.failed,
-    async stop() {
-      await lag.stop();
-      await loop.stop();
-      await closeServer(server);
-    },
-  };
+  return { loop, port: served.port, failed: loop.failed, stop: () => served.stop() };
 }

@@ -1,8 +1,8 @@
 /** `retail-etl sink aggregates [--target postgres|clickhouse]` — the aggregate tables (docs/aggregates.md). */
 import type { Command } from 'commander';
 import { createLogger } from '../../lib/logger.js';
-import { onShutdown } from '../../lib/shutdown.js';
 import { startAggregatesProcess } from '../../sinks/aggregates/run.js';
+import { runUntilStopped } from '../../sinks/process.js';
 
 interface AggOpts {
   target?: string;
@@ -26,15 +26,7 @@ async function run(opts: AggOpts): Promise<void> {
     chdbPath: opts.chdbPath,
     database: opts.database,
   });
-  const logger = createLogger(`sink-aggregates-${proc.config.target}`);
-  onShutdown(logger, () => proc.stop());
-  try {
-    await proc.failed;
-  } catch (err) {
-    logger.error('sink stopped on a fatal error', { err });
-    await proc.stop().catch(() => undefined);
-    throw err;
-  }
+  await runUntilStopped(proc, createLogger(`sink-aggregates-${proc.config.target}`));
 }
 
 export function registerSinkAggregates(sink: Command): void {

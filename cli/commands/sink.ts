@@ -1,7 +1,7 @@
 /** `retail-etl sink postgres|clickhouse` — run a sink until SIGTERM (flush, commit, exit 0). */
 import type { Command } from 'commander';
-import { onShutdown } from '../../lib/shutdown.js';
 import { createLogger } from '../../lib/logger.js';
+import { runUntilStopped } from '../../sinks/process.js';
 import { startSinkProcess } from '../../sinks/run.js';
 import type { SinkKind } from '../../sinks/run.js';
 import { registerSinkAggregates } from './sink-aggregates.js';
@@ -29,15 +29,7 @@ async function runSink(kind: SinkKind, opts: SinkOpts): Promise<void> {
   if (kind === 'postgres') Object.assign(options, { schema: opts.schema, copyFormat: opts.copyFormat });
   else Object.assign(options, { chdbPath: opts.chdbPath, database: opts.database });
   const proc = await startSinkProcess(kind, options);
-  const logger = createLogger(`sink-${kind}`);
-  onShutdown(logger, () => proc.stop());
-  try {
-    await proc.failed;
-  } catch (err) {
-    logger.error('sink stopped on a fatal error', { err });
-    await proc.stop().catch(() => undefined);
-    throw err;
-  }
+  await runUntilStopped(proc, createLogger(`sink-${kind}`));
 }
 
 function common(cmd: Command): Command {

@@ -2,16 +2,14 @@
  * `retail-etl sink aggregates`: config validated at start-up, the aggregate loop around the
  * Postgres or ClickHouse target, /metrics /healthz /readyz, consumer lag of the three topics.
  */
-import type { Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { ConsumerLagExporter } from '../../lib/consumer-lag.js';
 import { EtlError } from '../../lib/errors.js';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { createLogger } from '../../lib/logger.js';
-import { closeServer, startProcessServer } from '../../lib/process-server.js';
 import { DEFAULT_TOPIC_SPECS } from '../../lib/topics.js';
 import type { TopicSpec } from '../../lib/topics.js';
 import { faultsFromEnv } from '../faults.js';
+import { serveLoop } from '../process.js';
 import { ClickhouseAggTarget } from './clickhouse.js';
 import { aggregatesConfig, topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
@@ -94,45 +92,15 @@ export async function startAggregatesProcess(
     logger,
     faults: faultsFromEnv(env),
   });
-  const server: Server = await startProcessServer({
-    port: config.metricsPort,
-    registry,
-    ready: () => loop.ready(),
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.metricsPort;
-  try {
-    await loop.start();
-  } catch (err) {
-    await closeServer(server);
-    throw err;
-  }
-  const lags = loop.topics.map(
-    (topic) =>
-      new ConsumerLagExporter({
-        kafka,
-        registry,
-        prefix: 'retail_sink_',
-        groupId: config.groupId,
-        topic,
-        labels: { sink: target.name },
-        intervalMs: config.lagIntervalMs,
-        logger,
-      }),
-  );
-  for (const lag of lags)
-    await lag.start().catch((err: unknown) => logger.warn('consumer lag exporter not started', { err }));
-  logger.info('sink running', { sink: target.name, metricsPort: port, group: config.groupId });
-  return {
-    config,
+  const served = await serveLoop({
     loop,
-    port,
+    kafka,
     registry,
-    failed: loop.failed,
-    async stop() {
-      for (const lag of lags) await lag.stop();
-      await loop.stop();
-      await closeServer(server);
-    },
-  };
+    metricsPort: config.metricsPort,
+    groupId: config.groupId,
+    lagIntervalMs: config.lagIntervalMs,
+    sink: target.name,
+    logger,
+  });
+  return { config, loop, port: served.port, registry, failed: loop.failed, stop: () => served.stop() };
 }
