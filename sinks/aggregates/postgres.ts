@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import type { Logger } from '../../lib/logger.js';
+import { watchClient } from '../postgres/watch-client.js';
 import { faultsFromEnv, killNow } from '../faults.js';
 import { ident } from '../postgres/ddl.js';
 import { pgError } from '../postgres/errors.js';
@@ -87,6 +88,7 @@ export class PostgresAggTarget implements AggTarget {
     }
     this.writes++;
     let broken = false;
+    const unwatch = watchClient(client, this.logger, 'aggregate batch');
     try {
       await client.query('BEGIN');
       // Compare-and-set: move each position only from where this batch starts.
@@ -126,6 +128,7 @@ export class PostgresAggTarget implements AggTarget {
       await client.query('ROLLBACK').catch(() => undefined);
       throw pgError('aggregate batch failed', err);
     } finally {
+      unwatch();
       client.release(broken);
     }
   }

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../../lib/logger.js';
+import { watchClient } from './watch-client.js';
 import type { Batch, ResumePlan, Sink, WriteResult } from '../contract.js';
 import type { SinkMetrics } from '../metrics.js';
 import { faultsFromEnv, killNow } from '../faults.js';
@@ -82,7 +83,7 @@ export class PostgresSink implements Sink {
       return undefined;
     });
     if (!client) return;
-    const unwatch = this.watch(client, 'partition maintenance');
+    const unwatch = watchClient(client, this.logger, 'partition maintenance');
     try {
       const created = await ensurePartitions(client, {
         schema: config.schema,
@@ -123,7 +124,7 @@ export class PostgresSink implements Sink {
     } catch (err) {
       throw pgError('could not connect to Postgres', err);
     }
-    const unwatch = this.watch(client, 'COPY batch');
+    const unwatch = watchClient(client, this.logger, 'COPY batch');
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -154,17 +155,6 @@ export class PostgresSink implements Sink {
       // A client that failed mid-COPY may be in an unknown state: do not return it to the pool.
       client.release(broken);
     }
-  }
-
-  /**
-   * pg emits a lost connection as an 'error' event on the client as well as rejecting its query;
-   * on a checked-out client (the pool only listens to idle ones) an unlistened 'error' crashed the
-   * process — Postgres stopped in the middle of a COPY killed the sink instead of being retried.
-   */
-  private watch(client: pg.PoolClient, what: string): () => void {
-    const onError = (err: Error) => this.logger.warn(`Postgres connection lost during ${what}`, { err });
-    client.on('error', onError);
-    return () => client.removeListener('error', onError);
   }
 
   /** Crash tests: SIGKILL halfway through the Nth COPY (sinks/faults.ts). */
