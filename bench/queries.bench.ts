@@ -138,7 +138,7 @@ const bench: Benchmark = {
           p95: overall?.['p(95)'],
           p99: overall?.['p(99)'],
           target: '≤ 50 ms at 200 req/s',
-          notes: `${rps} req/s for ${duration}, ${overall?.count ?? '?'} requests, ${((failed?.value ?? failed?.rate ?? 0) * 100).toFixed(2)}% failed; k6 thresholds ${k6.status === 0 ? 'passed' : 'FAILED'}`,
+          notes: `${rps} req/s for ${duration}, ${m['http_reqs']?.count ?? '?'} requests, ${((failed?.value ?? failed?.rate ?? 0) * 100).toFixed(2)}% failed; k6 thresholds ${k6.status === 0 ? 'passed' : 'FAILED'}`,
         },
       ];
       for (const name of ['hourly', 'top-skus', 'rolling', 'events']) {
