@@ -4,7 +4,7 @@
  * connects: a bad value is one line and a non-zero exit, and nothing is sent.
  */
 import { hostname } from 'node:os';
-import type { ConfigOf, Schema } from '../lib/config.js';
+import type { ConfigOf, Schema, IntField } from '../lib/config.js';
 import { resolveConfig } from '../lib/config.js';
 import { EtlError } from '../lib/errors.js';
 import { PORTS } from '../lib/ports.js';
@@ -16,6 +16,19 @@ export type Compression = (typeof COMPRESSIONS)[number];
 
 export const DEFAULT_MAX_RATE = 50_000;
 
+/**
+ * The safety cap, read the same way by the producer, the `producer rate` CLI and the control panel
+ * (same env variable, bounds and default), so the three can never disagree on it.
+ */
+export const MAX_RATE_FIELD = {
+  type: 'int',
+  min: 1,
+  max: 10_000_000,
+  env: 'PRODUCER_MAX_RATE',
+  default: DEFAULT_MAX_RATE,
+  doc: 'safety cap on the producer rate',
+} as const satisfies IntField;
+
 export const PRODUCER_SCHEMA = {
   rate: {
     type: 'int',
@@ -24,14 +37,7 @@ export const PRODUCER_SCHEMA = {
     default: 100,
     doc: 'target events per second (a desired rate in the control topic overrides it)',
   },
-  maxRate: {
-    type: 'int',
-    min: 1,
-    max: 10_000_000,
-    env: 'PRODUCER_MAX_RATE',
-    default: DEFAULT_MAX_RATE,
-    doc: 'safety cap: a start rate or a control change above it is refused',
-  },
+  maxRate: { ...MAX_RATE_FIELD, doc: 'safety cap: a start rate or a control change above it is refused' },
   duration: {
     type: 'string',
     env: 'PRODUCER_DURATION',

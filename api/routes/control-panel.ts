@@ -21,7 +21,7 @@ import type { Schema } from '../../lib/config.js';
 import { resolveConfig } from '../../lib/config.js';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { TOPICS } from '../../lib/topics.js';
-import { DEFAULT_MAX_RATE } from '../../producer/config.js';
+import { MAX_RATE_FIELD } from '../../producer/config.js';
 import type { ControlRecord, PausedRecord, RateRecord } from '../../producer/control.js';
 import {
   ControlFollower,
@@ -49,11 +49,7 @@ export const CONTROL_PANEL_SCHEMA = {
     doc: 'compacted control topic',
   },
   maxRate: {
-    type: 'int',
-    min: 1,
-    max: 10_000_000,
-    env: 'PRODUCER_MAX_RATE',
-    default: DEFAULT_MAX_RATE,
+    ...MAX_RATE_FIELD,
     doc: 'safety cap: a rate above it (or above a running replica’s own cap) is refused',
   },
   prometheusUrl: {

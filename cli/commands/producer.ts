@@ -10,7 +10,12 @@ import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../../lib/shutdown.js';
 import { TOPICS } from '../../lib/topics.js';
-import { DEFAULT_MAX_RATE, rateAboveCap, resolveProducerConfig } from '../../producer/config.js';
+import {
+  DEFAULT_MAX_RATE,
+  MAX_RATE_FIELD,
+  rateAboveCap,
+  resolveProducerConfig,
+} from '../../producer/config.js';
 import type { ControlRecord, ControlState } from '../../producer/control.js';
 import {
   controlKeys,
@@ -68,14 +73,7 @@ const CONTROL_SCHEMA = {
     default: TOPICS.control,
     doc: 'control topic',
   },
-  maxRate: {
-    type: 'int',
-    min: 1,
-    max: 10_000_000,
-    env: 'PRODUCER_MAX_RATE',
-    default: DEFAULT_MAX_RATE,
-    doc: 'cap',
-  },
+  maxRate: { ...MAX_RATE_FIELD, doc: 'cap' },
   actor: { type: 'string', env: 'RETAIL_ETL_ACTOR', doc: 'who is acting (default: the OS user)' },
 } as const;
 
