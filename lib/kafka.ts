@@ -4,6 +4,7 @@
  */
 import type { Admin, KafkaConfig, logCreator } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EtlError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
@@ -39,37 +40,66 @@ export function createKafka(clientId: string, options: Partial<KafkaConfig> = {}
   });
 }
 
-/** Create the topics that do not exist yet; existing topics are left as they are. */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
-  const existing = new Set(await admin.listTopics());
-  const missing = specs.filter((s) => !existing.has(s.topic));
-  if (missing.length === 0) return [];
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.topic,
-        numPartitions: s.numPartitions,
-        replicationFactor: 1,
-        configEntries: Object.entries({
-          ...(s.compacted ? { 'cleanup.policy': 'compact' } : {}),
-          ...(s.configEntries ?? {}),
-        }).map(([name, value]) => ({ name, value })),
-      })),
-    });
-  } catch (err) {
-    // Another process may have created the same topic a moment ago.
-    if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') {
-      throw new EtlError(
-        'KAFKA_ERROR',
-        `could not create topics ${missing.map((s) => s.topic).join(', ')}: ${(err as Error).message}`,
-        {
-          retriable: true,
-          serverCode: (err as { type?: string }).type,
-          cause: err,
-        },
+/** Errors no retry can fix: the request itself is wrong or not allowed. */
+const FINAL_TOPIC_ERRORS = new Set([
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_PARTITIONS',
+  'INVALID_CONFIG',
+  'INVALID_TOPIC_EXCEPTION',
+  'POLICY_VIOLATION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+]);
+
+/**
+ * Create the topics that do not exist yet and wait until every partition of every topic has a
+ * leader; existing topics are left as they are. Returns the topics this call created.
+ * A broker that has just started can accept CreateTopics and still answer metadata requests with
+ * UNKNOWN_TOPIC_OR_PARTITION for a while (kafkajs' own waitForLeaders gives up then): such
+ * answers, and a topic another process created a moment ago, are retried until `timeoutMs`.
+ */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs = 60_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  const requested = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.topic));
+      if (missing.length > 0) {
+        for (const s of missing) requested.add(s.topic);
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: missing.map((s) => ({
+            topic: s.topic,
+            numPartitions: s.numPartitions,
+            replicationFactor: 1,
+            configEntries: Object.entries({
+              ...(s.compacted ? { 'cleanup.policy': 'compact' } : {}),
+              ...(s.configEntries ?? {}),
+            }).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      }
+      const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+      const leaderless = topics.filter(
+        (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
       );
+      if (leaderless.length === 0) return specs.map((s) => s.topic).filter((t) => requested.has(t));
+      throw Object.assign(new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`), {
+        type: 'LEADER_NOT_AVAILABLE',
+      });
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      // TOPIC_ALREADY_EXISTS: another process won the race; the next round sees the topic.
+      if (type === 'TOPIC_ALREADY_EXISTS') continue;
+      if ((type !== undefined && FINAL_TOPIC_ERRORS.has(type)) || Date.now() > deadline) {
+        throw new EtlError(
+          'KAFKA_ERROR',
+          `could not create topics ${specs.map((s) => s.topic).join(', ')}: ${(err as Error).message}`,
+          { retriable: type === undefined || !FINAL_TOPIC_ERRORS.has(type), serverCode: type, cause: err },
+        );
+      }
+      await sleep(Math.min(100 * attempt, 1000));
     }
   }
-  return missing.map((s) => s.topic);
 }
