@@ -5,8 +5,7 @@
  * makes concurrent starts safe. Identifiers are validated, then quoted (sinks/postgres/ddl.ts).
  */
 import type pg from 'pg';
-import { ident } from '../postgres/ddl.js';
-import { pgError } from '../postgres/errors.js';
+import { ident, runMigration } from '../postgres/ddl.js';
 
 export interface AggMigrateOptions {
   schema: string;
@@ -78,13 +77,5 @@ export function aggMigrationSql(o: AggMigrateOptions): string[] {
 }
 
 export async function aggMigrate(client: pg.ClientBase, o: AggMigrateOptions): Promise<void> {
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('retail-etl pg migrate'))`);
-    for (const sql of aggMigrationSql(o)) await client.query(sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw pgError('aggregate tables migration failed', err);
-  }
+  await runMigration(client, aggMigrationSql(o), 'aggregate tables migration');
 }

@@ -116,14 +116,22 @@ export function migrationSql(o: MigrateOptions): string[] {
   ];
 }
 
-export async function migrate(client: pg.ClientBase, o: MigrateOptions): Promise<void> {
+/**
+ * Run migration statements in one transaction under one advisory lock shared by every sink's
+ * migration, so sinks starting side by side (raw and aggregate) never race on roles or grants.
+ */
+export async function runMigration(client: pg.ClientBase, statements: string[], what: string): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('retail-etl pg migrate'))`);
-    for (const sql of migrationSql(o)) await client.query(sql);
+    for (const sql of statements) await client.query(sql);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw pgError('pg migrate failed', err);
+    throw pgError(`${what} failed`, err);
   }
+}
+
+export async function migrate(client: pg.ClientBase, o: MigrateOptions): Promise<void> {
+  await runMigration(client, migrationSql(o), 'pg migrate');
 }
