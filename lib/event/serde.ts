@@ -6,6 +6,7 @@
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EtlError } from '../errors.js';
 import { SALE_EVENT_SCHEMA, SALE_EVENT_SUBJECT } from './schema.js';
 import type { SaleEvent } from './schema.js';
@@ -40,16 +41,31 @@ export class SaleEventSerde {
 
   /** Register (or find) the schema under the subject; needed before `encode`. */
   async register(): Promise<number> {
-    try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(this.schema) },
-        { subject: this.subject },
-      );
-      this.writerId = id;
-      this.resolvers.set(id, this.readerType);
-      return id;
-    } catch (err) {
-      throw registryError('could not register the sale event schema', err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { id } = await this.registry.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(this.schema) },
+          { subject: this.subject },
+        );
+        this.writerId = id;
+        this.resolvers.set(id, this.readerType);
+        return id;
+      } catch (err) {
+        // Processes registering a new subject at the same moment race on its compatibility rule:
+        // each sets it after registering, so a second one gets 409 "rule already exists" from
+        // Apicurio, or reads the rule before the first has set it (the library's compatibility
+        // mismatch error). Trying again a moment later finds the rule set. Seen in CI on a fresh
+        // registry when the pipeline's processes start side by side; a subject whose rule really
+        // differs still fails after the last attempt.
+        const racing =
+          (err as { status?: number }).status === 409 ||
+          (err as Error).name === 'ConfluentSchemaRegistryCompatibilityError';
+        if (racing && attempt < 10) {
+          await sleep(50 * attempt);
+          continue;
+        }
+        throw registryError('could not register the sale event schema', err);
+      }
     }
   }
 

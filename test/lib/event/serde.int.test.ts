@@ -55,6 +55,16 @@ describe('SaleEventSerde against the real Schema Registry', () => {
     expect(await reader.decode(buf)).toEqual(event);
   });
 
+  it('processes registering a new subject at the same moment all get the same id (regression: 409 rule exists)', async () => {
+    const subject = `${uniqueName('race')}-value`;
+    const serdes = Array.from(
+      { length: 6 },
+      () => new SaleEventSerde(createRegistry(env.SCHEMA_REGISTRY_URL), SALE_EVENT_SCHEMA, subject),
+    );
+    const ids = await Promise.all(serdes.map((s) => s.register()));
+    expect(new Set(ids).size).toBe(1);
+  });
+
   it('an unknown schema id is a DECODE_FAILED error, not a crash', async () => {
     const reader = new SaleEventSerde(createRegistry(env.SCHEMA_REGISTRY_URL));
     const buf = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]);
