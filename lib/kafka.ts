@@ -53,7 +53,7 @@ const FINAL_TOPIC_ERRORS = new Set([
 
 /**
  * Create the topics that do not exist yet and wait until every partition of every topic has a
- * leader; existing topics are left as they are. Returns the topics this call created.
+ * leader that answers offset requests; existing topics are left as they are. Returns the topics this call created.
  * A broker that has just started can accept CreateTopics and still answer metadata requests with
  * UNKNOWN_TOPIC_OR_PARTITION for a while (kafkajs' own waitForLeaders gives up then): such
  * answers, and a topic another process created a moment ago, are retried until `timeoutMs`.
@@ -84,7 +84,12 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
       const leaderless = topics.filter(
         (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
       );
-      if (leaderless.length === 0) return specs.map((s) => s.topic).filter((t) => requested.has(t));
+      if (leaderless.length === 0) {
+        // Leaders in the metadata are not yet leaders that serve: a new topic can still answer
+        // ListOffsets with NOT_LEADER_FOR_PARTITION (CI: a producer reading its control topic).
+        for (const s of specs) await admin.fetchTopicOffsets(s.topic);
+        return specs.map((s) => s.topic).filter((t) => requested.has(t));
+      }
       throw Object.assign(new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`), {
         type: 'LEADER_NOT_AVAILABLE',
       });

@@ -7,9 +7,9 @@ import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ensureTopics } from '../../lib/kafka.js';
 
-function stubAdmin(metadataFailures: number, createError?: { type: string }) {
+function stubAdmin(metadataFailures: number, createError?: { type: string }, offsetFailures = 0) {
   const topics = new Set<string>();
-  const calls = { create: 0, metadata: 0 };
+  const calls = { create: 0, metadata: 0, offsets: 0 };
   const admin = {
     listTopics: async () => [...topics],
     createTopics: async ({ topics: list }: { topics: { topic: string }[] }) => {
@@ -27,6 +27,15 @@ function stubAdmin(metadataFailures: number, createError?: { type: string }) {
       }
       return { topics: names.map((name) => ({ name, partitions: [{ partitionId: 0, leader: 1 }] })) };
     },
+    fetchTopicOffsets: async () => {
+      calls.offsets++;
+      if (calls.offsets <= offsetFailures) {
+        throw Object.assign(new Error('This server is not the leader for that topic-partition'), {
+          type: 'NOT_LEADER_FOR_PARTITION',
+        });
+      }
+      return [{ partition: 0, offset: '0', high: '0', low: '0' }];
+    },
   };
   return { admin: admin as unknown as Admin, calls, topics };
 }
@@ -37,6 +46,12 @@ describe('ensureTopics', () => {
     expect(await ensureTopics(admin, [{ topic: 't1', numPartitions: 3 }], 10_000)).toEqual(['t1']);
     expect(calls.create).toBe(1);
     expect(calls.metadata).toBe(4);
+  });
+
+  it('waits until the new leaders answer offset requests (NOT_LEADER_FOR_PARTITION right after creation)', async () => {
+    const { admin, calls } = stubAdmin(0, undefined, 2);
+    expect(await ensureTopics(admin, [{ topic: 't1', numPartitions: 1 }], 10_000)).toEqual(['t1']);
+    expect(calls.offsets).toBe(3);
   });
 
   it('leaves existing topics alone', async () => {
