@@ -4,9 +4,9 @@
  */
 import type { ConfigOf, Schema } from '../lib/config.js';
 import { resolveConfig } from '../lib/config.js';
-import { VALIDATION_DEFAULTS } from '../lib/event/validate.js';
+import { VALIDATION_DEFAULTS } from '../lib/contracts/event/validate.js';
 import { PORTS } from '../lib/ports.js';
-import { TOPICS } from '../lib/topics.js';
+import { TOPICS } from '../lib/contracts/topics.js';
 
 export const API_SCHEMA = {
   port: {

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { createRegistry, SaleEventSerde } from '../lib/event/serde.js';
-import type { SaleEvent } from '../lib/event/schema.js';
+import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
+import type { SaleEvent } from '../lib/contracts/event/schema.js';
 import { createKafka } from '../lib/kafka.js';
 import { uuidv7 } from '../lib/uuid.js';
 import { runProcessors } from '../processors/app.js';

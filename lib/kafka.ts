@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EtlError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
-import type { TopicSpec } from './topics.js';
+import type { TopicSpec } from './contracts/topics.js';
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
 

@@ -4,7 +4,7 @@
  * and the raw topic is keyed by store); `single` processors compute a global result and run as one
  * task that owns every partition.
  */
-import type { TopicSpec } from '../lib/topics.js';
+import type { TopicSpec } from '../lib/contracts/topics.js';
 import { HourlyLogic } from './hourly/logic.js';
 import { RollingLogic } from './rolling/logic.js';
 import type { ProcessorConfig } from './runtime/config.js';

@@ -8,7 +8,7 @@ import type { ConfigOf, Schema, IntField } from '../lib/config.js';
 import { resolveConfig } from '../lib/config.js';
 import { EtlError } from '../lib/errors.js';
 import { PORTS } from '../lib/ports.js';
-import { TOPICS } from '../lib/topics.js';
+import { TOPICS } from '../lib/contracts/topics.js';
 import { GENERATOR_DEFAULTS, LATE_DISTRIBUTIONS } from './generator.js';
 
 export const COMPRESSIONS = ['none', 'gzip'] as const;

@@ -1,65 +1,17 @@
 /**
- * Run-time control through the compacted `retail.control` topic. Keys (last write wins per key):
- *
- *   producer/<group>/rate              {"kind":"rate","rate":500,"actor","at","host"}
- *   producer/<group>/paused            {"kind":"paused","paused":true,"actor","at","host"}
- *   producer/<group>/replica/<replica> a replica's report (state, applied rate, actual rate…)
- *
- * The desired state is two keys so `rate` and `pause` never overwrite each other. Every replica
+ * Run-time control through the compacted `retail.control` topic (records and keys:
+ * lib/contracts/control.ts). Every replica
  * reads the topic from the beginning with its own consumer (compaction keeps the latest value of
  * each key), so a replica that starts later follows the current desired state, and it writes its
  * own report key on start, on every change and every few seconds; a clean stop writes a tombstone.
  */
 import { randomUUID } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { applyRecord } from '../lib/contracts/control.js';
+import type { ControlRecord, ControlState, PausedRecord, RateRecord } from '../lib/contracts/control.js';
 import { EtlError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-
-export interface RateRecord {
-  v: 1;
-  kind: 'rate';
-  rate: number;
-  actor: string;
-  at: string;
-  host: string;
-}
-
-export interface PausedRecord {
-  v: 1;
-  kind: 'paused';
-  paused: boolean;
-  actor: string;
-  at: string;
-  host: string;
-}
-
-export interface ReplicaReport {
-  v: 1;
-  kind: 'replica';
-  replica: string;
-  host: string;
-  pid: number;
-  state: 'running' | 'paused' | 'stopped';
-  rate: number;
-  paused: boolean;
-  cap: number;
-  actualRate: number;
-  events: number;
-  startedAt: string;
-  at: string;
-  /** The last control change this replica applied or refused, in words. */
-  lastChange?: string;
-}
-
-export type ControlRecord = RateRecord | PausedRecord | ReplicaReport;
-
-export const controlKeys = (group: string) => ({
-  rate: `producer/${group}/rate`,
-  paused: `producer/${group}/paused`,
-  replica: (id: string) => `producer/${group}/replica/${id}`,
-  replicaPrefix: `producer/${group}/replica/`,
-});
 
 export function defaultActor(): string {
   try {
@@ -67,52 +19,6 @@ export function defaultActor(): string {
   } catch {
     return process.env['USER'] ?? 'unknown';
   }
-}
-
-export function parseControl(value: Buffer | null): ControlRecord | undefined {
-  if (value === null) return undefined;
-  try {
-    const r = JSON.parse(value.toString('utf8')) as Partial<ControlRecord>;
-    if (r.v !== 1) return undefined;
-    if (r.kind === 'rate' && typeof r.rate === 'number' && Number.isFinite(r.rate)) return r as RateRecord;
-    if (r.kind === 'paused' && typeof r.paused === 'boolean') return r as PausedRecord;
-    if (r.kind === 'replica' && typeof r.replica === 'string') return r as ReplicaReport;
-  } catch {
-    /* not ours */
-  }
-  return undefined;
-}
-
-export function rateRecord(rate: number, actor: string): RateRecord {
-  return { v: 1, kind: 'rate', rate, actor, at: new Date().toISOString(), host: hostname() };
-}
-
-export function pausedRecord(paused: boolean, actor: string): PausedRecord {
-  return { v: 1, kind: 'paused', paused, actor, at: new Date().toISOString(), host: hostname() };
-}
-
-export interface ControlState {
-  rate: RateRecord | undefined;
-  paused: PausedRecord | undefined;
-  replicas: Map<string, ReplicaReport>;
-}
-
-/** Fold one control record into a state; unparseable values and tombstones are handled. */
-export function applyRecord(state: ControlState, group: string, key: string, value: Buffer | null): boolean {
-  const keys = controlKeys(group);
-  if (key === keys.rate || key === keys.paused) {
-    const record = parseControl(value);
-    if (key === keys.rate) state.rate = record?.kind === 'rate' ? record : undefined;
-    else state.paused = record?.kind === 'paused' ? record : undefined;
-    return true;
-  }
-  if (key.startsWith(keys.replicaPrefix)) {
-    const id = key.slice(keys.replicaPrefix.length);
-    const record = parseControl(value);
-    if (record?.kind === 'replica') state.replicas.set(id, record);
-    else state.replicas.delete(id);
-  }
-  return false;
 }
 
 function kafkaError(message: string, err: unknown): EtlError {

@@ -7,7 +7,7 @@
  * Everything random comes from one seeded PRNG and the clock is injected, so the same seed and the
  * same clock give the same events — ids included (UUIDv7 fed by the seeded random source).
  */
-import type { Channel, PaymentType, SaleEvent } from '../lib/event/schema.js';
+import type { Channel, PaymentType, SaleEvent } from '../lib/contracts/event/schema.js';
 import { uuidv7 } from '../lib/uuid.js';
 import type { Catalogue, Category, Store } from './catalogue.js';
 import { buildCatalogue, CATEGORIES, isOpen, localTime, rhythm } from './catalogue.js';

@@ -6,7 +6,7 @@
  * aggregate records for the aggregate sink.
  */
 import type { Batch, Segment, SinkRow } from './contract.js';
-import type { DeadLetter } from './dlq/headers.js';
+import type { DeadLetter } from '../lib/contracts/dlq.js';
 
 export interface PartitionCursor {
   /** Next offset to append (= first offset of the next segment). */

@@ -4,7 +4,7 @@
  * tables with describeSchema().
  */
 import type { ConfigOf, Schema } from '../lib/config.js';
-import { TOPICS } from '../lib/topics.js';
+import { TOPICS } from '../lib/contracts/topics.js';
 
 export interface LoopDefaults {
   envPrefix: string;

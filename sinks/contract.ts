@@ -4,7 +4,7 @@
  * assignment. The loop owns Kafka, decoding, validation, dead letters, batching and metrics; a
  * sink only turns a batch of validated rows into durable rows and says where to resume.
  */
-import type { SaleEvent } from '../lib/event/schema.js';
+import type { SaleEvent } from '../lib/contracts/event/schema.js';
 
 /** One validated event plus where it came from. */
 export interface SinkRow {

@@ -1,100 +1,10 @@
-/**
- * Turn raw Kafka records into validated rows or dead letters. Decoding is synchronous on cached
- * avsc types; the one async step — fetching a writer schema the first time its id is seen — runs
- * once per batch in `prepareBatch`. A schema id the registry does not know is a dead letter; a
- * registry that does not answer is retried by the caller (the record is fine, the registry is not).
- * The processors decode their input with the same class (processors/runtime/decode.ts).
- */
+/** The raw sinks' records: Avro sale events decoded and validated by the shared RecordDecoder. */
 import type { KafkaMessage } from 'kafkajs';
-import { isEtlError } from '../lib/errors.js';
-import type { SaleEvent } from '../lib/event/schema.js';
-import { schemaIdOf } from '../lib/event/serde.js';
-import type { SaleEventSerde } from '../lib/event/serde.js';
-import { describeProblems, validateEvent } from '../lib/event/validate.js';
-import type { ValidationOptions } from '../lib/event/validate.js';
+import { RecordDecoder } from '../lib/contracts/event/decode.js';
+import type { SaleEventSerde } from '../lib/contracts/event/serde.js';
+import type { ValidationOptions } from '../lib/contracts/event/validate.js';
 import type { RowDecoder } from './consumer-loop.js';
 import type { SinkRow } from './contract.js';
-
-/** Bounded set of reasons: the `reason` label of retail_sink_dlq_records_total and the DLQ header. */
-export const DLQ_REASONS = [
-  'bad_framing',
-  'unknown_schema',
-  'bad_avro',
-  'invalid_event',
-  'empty_value',
-] as const;
-export type DlqReason = (typeof DLQ_REASONS)[number];
-
-export type Decoded = { ok: true; event: SaleEvent } | { ok: false; reason: DlqReason; detail: string };
-
-export class RecordDecoder {
-  private readonly unknownIds = new Map<number, string>();
-
-  constructor(
-    private readonly serde: SaleEventSerde,
-    private readonly validation: () => ValidationOptions,
-    /**
-     * Dead-letter events with a NUL character in a string field (the sinks: Postgres text cannot
-     * store it). The processors keep them: they store no text.
-     */
-    private readonly rejectNul = true,
-  ) {}
-
-  /**
-   * Fetch the writer schemas of `values` not seen yet. Unknown ids are remembered (their records
-   * become dead letters); a registry outage throws a retriable EtlError.
-   */
-  async prepareBatch(values: (Buffer | null)[]): Promise<void> {
-    const ids = new Set<number>();
-    for (const v of values) {
-      const id = v ? schemaIdOf(v) : undefined;
-      if (id !== undefined && !this.unknownIds.has(id)) ids.add(id);
-    }
-    for (const id of ids) {
-      try {
-        await this.serde.prepare(id);
-      } catch (err) {
-        if (isEtlError(err) && err.code === 'DECODE_FAILED' && !err.retriable) {
-          this.unknownIds.set(id, err.message);
-        } else {
-          throw err;
-        }
-      }
-    }
-  }
-
-  decode(value: Buffer | null): Decoded {
-    if (value === null || value.length === 0)
-      return { ok: false, reason: 'empty_value', detail: 'record has no value' };
-    const id = schemaIdOf(value);
-    if (id === undefined)
-      return {
-        ok: false,
-        reason: 'bad_framing',
-        detail: 'not Confluent Avro framing (magic byte 0 + 4-byte schema id)',
-      };
-    const unknown = this.unknownIds.get(id);
-    if (unknown !== undefined) return { ok: false, reason: 'unknown_schema', detail: unknown };
-    let event: SaleEvent;
-    try {
-      event = this.serde.decodeSync(value);
-    } catch (err) {
-      return { ok: false, reason: 'bad_avro', detail: (err as Error).message };
-    }
-    const v = validateEvent(event, this.validation());
-    if (!v.ok) return { ok: false, reason: 'invalid_event', detail: describeProblems(v.problems) };
-    const nul = this.rejectNul ? nulFields(v.event) : [];
-    if (nul.length > 0)
-      return {
-        ok: false,
-        reason: 'invalid_event',
-        detail: nul
-          .map((f) => `${f} contains a NUL character (U+0000), which Postgres text cannot store`)
-          .join('; '),
-      };
-    return { ok: true, event: v.event };
-  }
-}
 
 /** The raw sinks' records: Avro sale events, validated, as SinkRows (for sinks/consumer-loop.ts). */
 export function saleEventRows(
@@ -117,17 +27,4 @@ export function saleEventRows(
     },
     eventTime: (row) => row.event.event_time,
   };
-}
-
-/**
- * String fields holding U+0000. Avro and the validator accept it, but Postgres text cannot store
- * it (SQLSTATE 22021, not retriable): the whole batch would fail on every retry and restart. Both
- * sinks dead-letter it so they keep the same rows.
- */
-function nulFields(e: SaleEvent): string[] {
-  const out: string[] = [];
-  for (const f of ['store_id', 'sku', 'currency', 'customer_id', 'basket_id'] as const) {
-    if (e[f]?.includes('\u0000')) out.push(f);
-  }
-  return out;
 }

@@ -2,7 +2,7 @@
  * Request bodies of POST /v1/events: a JSON array of events (or one event object), or NDJSON (one
  * event per line). The format comes from Content-Type, else from the first character.
  */
-import type { FieldProblem } from '../../lib/event/validate.js';
+import type { FieldProblem } from '../../lib/contracts/event/validate.js';
 import { HttpError } from '../http.js';
 
 export interface ParsedBody {

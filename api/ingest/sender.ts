@@ -9,12 +9,12 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Histogram } from 'prom-client';
 import { EtlError } from '../../lib/errors.js';
-import type { SaleEvent } from '../../lib/event/schema.js';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
+import type { SaleEvent } from '../../lib/contracts/event/schema.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import type { Logger } from '../../lib/logger.js';
-import type { TopicSpec } from '../../lib/topics.js';
-import { DEFAULT_TOPIC_SPECS } from '../../lib/topics.js';
+import type { TopicSpec } from '../../lib/contracts/topics.js';
+import { DEFAULT_TOPIC_SPECS } from '../../lib/contracts/topics.js';
 
 export interface SenderOptions {
   topic: string;

@@ -20,16 +20,11 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Schema } from '../../lib/config.js';
 import { resolveConfig } from '../../lib/config.js';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
-import { TOPICS } from '../../lib/topics.js';
+import { TOPICS } from '../../lib/contracts/topics.js';
 import { MAX_RATE_FIELD } from '../../producer/config.js';
-import type { ControlRecord, PausedRecord, RateRecord } from '../../producer/control.js';
-import {
-  ControlFollower,
-  controlKeys,
-  pausedRecord,
-  publishControl,
-  rateRecord,
-} from '../../producer/control.js';
+import type { ControlRecord, PausedRecord, RateRecord } from '../../lib/contracts/control.js';
+import { ControlFollower, publishControl } from '../../producer/control.js';
+import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
 import { projectRoot } from '../../stack/paths.js';
 import { HttpError, readBody, sendJson } from '../http.js';
 import type { ApiContext, RequestContext, RouteModule } from '../router.js';

@@ -6,9 +6,9 @@
  * docs/ingest.md describes every answer.
  */
 import { Counter, Histogram } from 'prom-client';
-import type { SaleEvent } from '../../lib/event/schema.js';
-import type { FieldProblem } from '../../lib/event/validate.js';
-import { validateEvent } from '../../lib/event/validate.js';
+import type { SaleEvent } from '../../lib/contracts/event/schema.js';
+import type { FieldProblem } from '../../lib/contracts/event/validate.js';
+import { validateEvent } from '../../lib/contracts/event/validate.js';
 import { HttpError, readBody, sendJson } from '../http.js';
 import { formatOf, parseEvents } from '../ingest/parse.js';
 import { EventSender, KafkaUnavailable } from '../ingest/sender.js';

@@ -17,7 +17,7 @@ import { applyConnector } from '../../lib/connect/apply.js';
 import { resolveConnectOptions } from '../../lib/connect/connector.js';
 import { ConnectClient, failureOf } from '../../lib/connect/rest.js';
 import { EtlError } from '../../lib/errors.js';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { SaleGenerator } from '../../producer/generator.js';
 import {

@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { EtlError } from '../../lib/errors.js';
 import { createKafka } from '../../lib/kafka.js';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
-import { TOPICS } from '../../lib/topics.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import { TOPICS } from '../../lib/contracts/topics.js';
 import { readDlq, replayDlq } from '../../sinks/dlq/reader.js';
 import type { DlqFilter } from '../../sinks/dlq/reader.js';
-import { DLQ_REASONS } from '../../sinks/decode.js';
+import { DLQ_REASONS } from '../../lib/contracts/dlq.js';
 
 interface FilterOpts {
   topic?: string;

@@ -9,22 +9,16 @@ import { EtlError } from '../../lib/errors.js';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../../lib/shutdown.js';
-import { TOPICS } from '../../lib/topics.js';
+import { TOPICS } from '../../lib/contracts/topics.js';
 import {
   DEFAULT_MAX_RATE,
   MAX_RATE_FIELD,
   rateAboveCap,
   resolveProducerConfig,
 } from '../../producer/config.js';
-import type { ControlRecord, ControlState } from '../../producer/control.js';
-import {
-  controlKeys,
-  defaultActor,
-  pausedRecord,
-  publishControl,
-  rateRecord,
-  readControlState,
-} from '../../producer/control.js';
+import type { ControlRecord, ControlState } from '../../lib/contracts/control.js';
+import { defaultActor, publishControl, readControlState } from '../../producer/control.js';
+import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
 import type { ProducerSummary } from '../../producer/run.js';
 import { startProducer } from '../../producer/run.js';
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { resolveConfig } from '../config.js';
 import type { ConfigOf } from '../config.js';
 import { EtlError } from '../errors.js';
-import { TOPICS } from '../topics.js';
+import { TOPICS } from '../contracts/topics.js';
 
 export const CONNECT_SCHEMA = {
   name: { type: 'string', default: 'sales-raw-jdbc-sink', doc: 'connector name' },

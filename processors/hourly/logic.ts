@@ -5,6 +5,7 @@
  * forgotten. `events` counts the accepted lines in the key so far, so it grows strictly from one
  * update of a key to the next — a reader can tell a repeated update from a new one.
  */
+import { encodeKey } from '../../lib/contracts/aggregates/keys.js';
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
 import { HOUR, floorTo, iso } from '../runtime/types.js';
 
@@ -29,11 +30,6 @@ interface Agg {
   returns: number;
   events: number;
   baskets: Set<string>;
-}
-
-/** `window_start|store_id|sku`: the compacted topic's key and the table's primary key. */
-export function hourlyKey(windowStart: number, store: string, sku: string): string {
-  return `${iso(windowStart)}|${store}|${sku}`;
 }
 
 export class HourlyLogic implements ProcessorLogic {
@@ -137,7 +133,7 @@ export class HourlyLogic implements ProcessorLogic {
       events: agg.events,
       final,
     };
-    emit({ topic: this.topic, key: `${isos[0]}|${agg.store}|${agg.sku}`, value: JSON.stringify(value) });
+    emit({ topic: this.topic, key: encodeKey([isos[0], agg.store, agg.sku]), value: JSON.stringify(value) });
   }
 
   restoredAt(_watermark: number): void {

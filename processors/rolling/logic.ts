@@ -9,6 +9,7 @@
  * store and event-time minute plus a running total per store for the last emitted window; moving
  * the window by a minute adds one bucket and subtracts one, so a step costs O(active stores).
  */
+import { rollingKey } from '../../lib/contracts/aggregates/keys.js';
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
 import { HOUR, MINUTE, floorTo, iso } from '../runtime/types.js';
 
@@ -40,10 +41,6 @@ function addInto(into: Totals, from: Totals, sign: 1 | -1): void {
     if (next === 0) into.baskets.delete(b);
     else into.baskets.set(b, next);
   }
-}
-
-export function rollingKey(store: string, windowEnd: number): string {
-  return `${store}|${iso(windowEnd)}`;
 }
 
 export class RollingLogic implements ProcessorLogic {
@@ -161,7 +158,11 @@ export class RollingLogic implements ProcessorLogic {
         orders: r.baskets.size,
         events: r.events,
       };
-      emit({ topic: this.topic, key: rollingKey(store, this.cursor), value: JSON.stringify(value) });
+      emit({
+        topic: this.topic,
+        key: rollingKey({ store_id: store, window_end: this.cursor }),
+        value: JSON.stringify(value),
+      });
       this.closed++;
     }
   }

@@ -5,7 +5,7 @@
 import type { ConfigOf, Schema } from '../../lib/config.js';
 import { resolveConfig } from '../../lib/config.js';
 import { PORTS } from '../../lib/ports.js';
-import { TOPICS } from '../../lib/topics.js';
+import { TOPICS } from '../../lib/contracts/topics.js';
 
 export const PROCESSOR_SCHEMA = {
   inputTopic: {

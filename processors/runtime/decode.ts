@@ -1,15 +1,17 @@
 /**
- * Raw record → CompactEvent, or the reason it is a dead letter: the sinks' RecordDecoder
- * (sinks/decode.ts: the writer schema fetched once per new id per batch, an id the registry does
+ * Raw record → CompactEvent, or the reason it is a dead letter: the shared RecordDecoder
+ * (lib/contracts/event/decode.ts: the writer schema fetched once per new id per batch, an id the registry does
  * not know is a dead letter, a registry that does not answer is an error the batch retries;
  * default validation), mapped to the processors' compact form. Unlike the sinks, an event with a
  * NUL character in a string field is kept (the processors store no text).
  */
-import type { SaleEventSerde } from '../../lib/event/serde.js';
-import { RecordDecoder } from '../../sinks/decode.js';
+import type { DlqReason } from '../../lib/contracts/dlq.js';
+import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import { RecordDecoder } from '../../lib/contracts/event/decode.js';
 import type { CompactEvent } from './types.js';
 
-export type DecodeResult = { ok: true; event: CompactEvent } | { ok: false; reason: string; detail: string };
+export type DecodeResult =
+  { ok: true; event: CompactEvent } | { ok: false; reason: DlqReason; detail: string };
 
 export class EventDecoder {
   private readonly decoder: RecordDecoder;

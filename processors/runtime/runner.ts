@@ -17,8 +17,11 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Registry } from 'prom-client';
+import { deadLetterHeaders } from '../../lib/contracts/dlq.js';
+import type { DlqReason } from '../../lib/contracts/dlq.js';
+import { lateHeaders } from '../../lib/contracts/late.js';
 import { EtlError } from '../../lib/errors.js';
-import type { SaleEventSerde } from '../../lib/event/serde.js';
+import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { ensureTopics } from '../../lib/kafka.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ProcessorDefinition } from '../definitions.js';
@@ -296,15 +299,7 @@ export class ProcessorRunner {
       return {
         key: m.key,
         value: m.value,
-        headers: {
-          ...(m.headers ?? {}),
-          'late.processor': name,
-          'late.watermark': String(l.watermark),
-          'late.window_closed_at': String(l.closesAt),
-          'late.source.topic': topic,
-          'late.source.partition': String(p),
-          'late.source.offset': String(l.offset),
-        },
+        headers: lateHeaders(m.headers, { processor: name, topic, partition: p, ...l }),
       };
     });
     const sends: { topic: string; messages: Message[] }[] = [];
@@ -375,23 +370,21 @@ export class ProcessorRunner {
     m: KafkaMessage,
     topic: string,
     p: number,
-    reason: string,
+    reason: DlqReason,
     detail: string,
   ): Message['headers'] {
-    const kept: NonNullable<Message['headers']> = {};
-    for (const [k, v] of Object.entries(m.headers ?? {}))
-      if (!k.startsWith('dlq.') && v !== undefined) kept[k] = v;
-    return {
-      ...kept,
-      'dlq.reason': reason,
-      'dlq.detail': detail.slice(0, 1000),
-      'dlq.source.topic': topic,
-      'dlq.source.partition': String(p),
-      'dlq.source.offset': m.offset,
-      'dlq.source.timestamp': m.timestamp,
-      'dlq.sink': `processor-${this.def.name}`,
-      'dlq.failed_at': String(Date.now()),
+    const letter = {
+      topic,
+      partition: p,
+      offset: Number(m.offset),
+      timestamp: Number(m.timestamp),
+      key: m.key,
+      value: m.value,
+      headers: m.headers ?? {},
+      reason,
+      detail,
     };
+    return deadLetterHeaders(letter, `processor-${this.def.name}`);
   }
 }
 

@@ -11,6 +11,7 @@
  * Ranks follow SQL `rank()` ordered by revenue descending: equal revenue shares a rank, the next
  * rank skips; every SKU with rank ≤ N is listed (so ties can make the list longer than N).
  */
+import { topSkusKey } from '../../lib/contracts/aggregates/keys.js';
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
 import { HOUR, floorTo, iso } from '../runtime/types.js';
 
@@ -103,7 +104,7 @@ export class TopSkusLogic implements ProcessorLogic {
         skus_seen: hour.size,
         top: rankTop(hour, this.topN),
       };
-      emit({ topic: this.topic, key: iso(start), value: JSON.stringify(value) });
+      emit({ topic: this.topic, key: topSkusKey({ window_start: start }), value: JSON.stringify(value) });
       this.hours.delete(start);
       this.keys -= hour.size;
       this.closed++;

@@ -17,7 +17,8 @@ import { dedupToken } from '../clickhouse/sink.js';
 import { faultsFromEnv, killNow } from '../faults.js';
 import { collapse } from './collapse.js';
 import { topicTables } from './config.js';
-import type { AggregatesConfig, AggTable } from './config.js';
+import type { AggTable } from '../../lib/contracts/aggregates/records.js';
+import type { AggregatesConfig } from './config.js';
 import type { AggBatch, AggSegment, AggTarget, ResumePlan, WriteResult } from './contract.js';
 import type { AggMetrics } from './metrics.js';
 

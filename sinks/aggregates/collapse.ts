@@ -3,7 +3,7 @@
  * same key): collapse a batch's rows to the latest per key, in offset order, before the upserts —
  * Postgres also refuses an INSERT … ON CONFLICT that touches one row twice.
  */
-import type { AggTable } from './config.js';
+import type { AggTable } from '../../lib/contracts/aggregates/records.js';
 import type { AggRow, AggSegment } from './contract.js';
 
 export interface Collapsed {

@@ -5,7 +5,8 @@
 import type { ConfigOf, Schema } from '../../lib/config.js';
 import { resolveConfig } from '../../lib/config.js';
 import { PORTS } from '../../lib/ports.js';
-import { TOPICS } from '../../lib/topics.js';
+import { TOPICS } from '../../lib/contracts/topics.js';
+import type { AggTable } from '../../lib/contracts/aggregates/records.js';
 
 export const AGG_TARGETS = ['postgres', 'clickhouse'] as const;
 export type AggTargetKind = (typeof AGG_TARGETS)[number];
@@ -187,6 +188,3 @@ export function topicTables(c: Pick<AggregatesConfig, 'hourlyTopic' | 'topSkusTo
     [c.rollingTopic, 'store_rolling_1h'],
   ]);
 }
-
-export const AGG_TABLES = ['sales_hourly', 'top_skus', 'store_rolling_1h'] as const;
-export type AggTable = (typeof AGG_TABLES)[number];

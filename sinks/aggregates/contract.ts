@@ -5,7 +5,7 @@
  */
 import type { TakenBatch } from '../batch-buffer.js';
 import type { Batch, ResumePlan, Segment, Sink, WriteResult } from '../contract.js';
-import type { AggRecord } from './records.js';
+import type { AggRecord } from '../../lib/contracts/aggregates/records.js';
 
 export type { ResumePlan, WriteResult };
 

@@ -17,7 +17,7 @@ import { collapse } from './collapse.js';
 import type { AggBatch, AggRow, AggTarget, ResumePlan, WriteResult } from './contract.js';
 import type { AggMetrics } from './metrics.js';
 import { OFFSETS_TABLE, aggMigrate } from './postgres-ddl.js';
-import type { HourlyRow, RollingRow, TopSkuRow } from './records.js';
+import type { HourlyRow, RollingRow, TopSkuRow } from '../../lib/contracts/aggregates/records.js';
 
 export interface AggPostgresOptions {
   databaseUrl: string;

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
-import { RecordDecoder } from '../decode.js';
-import type { SaleEventSerde } from '../../lib/event/serde.js';
-import { DLQ_HEADERS, headerString } from './headers.js';
+import { RecordDecoder } from '../../lib/contracts/event/decode.js';
+import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import { DLQ_HEADERS, headerString } from '../../lib/contracts/dlq.js';
 
 export interface DlqEntry {
   dlqPartition: number;

@@ -6,8 +6,8 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { EtlError } from '../../lib/errors.js';
-import { deadLetterHeaders } from './headers.js';
-import type { DeadLetter } from './headers.js';
+import { deadLetterHeaders } from '../../lib/contracts/dlq.js';
+import type { DeadLetter } from '../../lib/contracts/dlq.js';
 
 export class DlqWriter {
   private producer: Producer | undefined;

@@ -4,9 +4,9 @@
  */
 import type { Kafka } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
-import type { SaleEvent } from '../../lib/event/schema.js';
-import { CHANNELS, PAYMENT_TYPES } from '../../lib/event/schema.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import type { SaleEvent } from '../../lib/contracts/event/schema.js';
+import { CHANNELS, PAYMENT_TYPES } from '../../lib/contracts/event/schema.js';
 import { uuidv7 } from '../../lib/uuid.js';
 
 export interface Totals {

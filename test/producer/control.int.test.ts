@@ -3,8 +3,8 @@
  * topic of this test's own, and the events that land in Kafka.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
-import { validateEvent } from '../../lib/event/validate.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import { validateEvent } from '../../lib/contracts/event/validate.js';
 import { createKafka } from '../../lib/kafka.js';
 import { resolveProducerConfig } from '../../producer/config.js';
 import type { ProducerHandle } from '../../producer/run.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateEvent } from '../../lib/event/validate.js';
+import { validateEvent } from '../../lib/contracts/event/validate.js';
 import { isOpen } from '../../producer/catalogue.js';
 import type { GeneratedEvent } from '../../producer/generator.js';
 import { SaleGenerator } from '../../producer/generator.js';

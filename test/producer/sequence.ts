@@ -3,7 +3,7 @@
  * the config, so a test can regenerate it and compare with what landed in Kafka.
  */
 import { expect } from 'vitest';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { ProducerConfig } from '../../producer/config.js';
 import { createGenerator } from '../../producer/run.js';
 import type { Landed } from './kafka-helpers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchBuffer, tpKey } from '../../sinks/batch-buffer.js';
-import type { DeadLetter } from '../../sinks/dlq/headers.js';
+import type { DeadLetter } from '../../lib/contracts/dlq.js';
 
 const dead = (topic: string, partition: number, offset: number): DeadLetter => ({
   topic,

@@ -1,6 +1,6 @@
 /** The equalities of issue 5: processor outputs against SQL over the same input in Postgres. */
 import { expect } from 'vitest';
-import { createRegistry, SaleEventSerde } from '../../../lib/event/serde.js';
+import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
 import type { HourlyValue } from '../../../processors/hourly/logic.js';
 import type { RollingValue } from '../../../processors/rolling/logic.js';
 import type { TopSkusValue } from '../../../processors/top-skus/logic.js';

@@ -6,8 +6,8 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import pg from 'pg';
-import { createRegistry, SaleEventSerde } from '../../../lib/event/serde.js';
-import type { SaleEvent } from '../../../lib/event/schema.js';
+import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
+import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import { createKafka } from '../../../lib/kafka.js';
 import { uuidv7 } from '../../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../../helpers/env.js';

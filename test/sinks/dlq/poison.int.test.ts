@@ -7,8 +7,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../../lib/kafka.js';
-import { createRegistry, SaleEventSerde } from '../../../lib/event/serde.js';
-import type { SaleEvent } from '../../../lib/event/schema.js';
+import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
+import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import { startSinkProcess } from '../../../sinks/run.js';
 import { readDlq, replayDlq } from '../../../sinks/dlq/reader.js';
 import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../helpers/producer-fixture.js';

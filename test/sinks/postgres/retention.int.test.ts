@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SaleEvent } from '../../../lib/event/schema.js';
+import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import { DAY_MS, dayOf, isoDay } from '../../../sinks/postgres/partitions.js';
 import { startSinkProcess } from '../../../sinks/run.js';
 import type { SinkProcess } from '../../../sinks/run.js';

@@ -4,8 +4,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../../../lib/kafka.js';
-import { createRegistry, SaleEventSerde } from '../../../lib/event/serde.js';
-import type { SaleEvent } from '../../../lib/event/schema.js';
+import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
+import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import type { SinkChild } from '../../helpers/sink-process.js';
 
 export interface EventStream {

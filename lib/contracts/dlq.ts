@@ -1,9 +1,19 @@
 /**
  * The dead-letter record format on `retail.sales.dlq` (docs/dlq.md): the value and key are the
  * original bytes, untouched; these headers say why and where from. Original headers are kept.
+ * Sinks and processors write dead letters through `deadLetterHeaders`; `retail-etl dlq` reads them.
  */
 import type { IHeaders } from 'kafkajs';
-import type { DlqReason } from '../decode.js';
+
+/** Bounded set of reasons: the `reason` label of the DLQ counters and the `dlq.reason` header. */
+export const DLQ_REASONS = [
+  'bad_framing',
+  'unknown_schema',
+  'bad_avro',
+  'invalid_event',
+  'empty_value',
+] as const;
+export type DlqReason = (typeof DLQ_REASONS)[number];
 
 export const DLQ_HEADERS = {
   reason: 'dlq.reason',

@@ -7,7 +7,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EtlError } from '../errors.js';
+import { EtlError } from '../../errors.js';
 import { SALE_EVENT_SCHEMA, SALE_EVENT_SUBJECT } from './schema.js';
 import type { SaleEvent } from './schema.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateEvent } from '../../../lib/event/validate.js';
+import { validateEvent } from '../../../../lib/contracts/event/validate.js';
 
 const now = Date.UTC(2026, 10, 21, 12);
 const good = {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createRegistry, SaleEventSerde } from '../../../lib/event/serde.js';
-import { SALE_EVENT_SCHEMA } from '../../../lib/event/schema.js';
-import type { SaleEvent } from '../../../lib/event/schema.js';
-import { uuidv7 } from '../../../lib/uuid.js';
-import { stackEnv, uniqueName } from '../../helpers/env.js';
+import { createRegistry, SaleEventSerde } from '../../../../lib/contracts/event/serde.js';
+import { SALE_EVENT_SCHEMA } from '../../../../lib/contracts/event/schema.js';
+import type { SaleEvent } from '../../../../lib/contracts/event/schema.js';
+import { uuidv7 } from '../../../../lib/uuid.js';
+import { stackEnv, uniqueName } from '../../../helpers/env.js';
 
 const sample = (): SaleEvent => ({
   event_id: uuidv7(),

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { collapse } from '../../../sinks/aggregates/collapse.js';
-import type { AggSegment } from '../../../sinks/aggregates/contract.js';
-import { parseRecord } from '../../../sinks/aggregates/records.js';
-import type { AggRecord } from '../../../sinks/aggregates/records.js';
+import { hourlyKey, rollingKey } from '../../../../lib/contracts/aggregates/keys.js';
+import { parseRecord } from '../../../../lib/contracts/aggregates/records.js';
+import type { AggRecord } from '../../../../lib/contracts/aggregates/records.js';
 
 const b = (s: string) => Buffer.from(s);
 const W = '2025-03-03T09:00:00.000Z';
@@ -12,7 +11,7 @@ const hourly = (over: Record<string, unknown> = {}) =>
       window_start: W,
       window_end: '2025-03-03T10:00:00.000Z',
       store_id: 'S001',
-      sku: 'SKU|1',
+      sku: 'SKU1',
       quantity: 5,
       revenue_cents: -120,
       returns: 1,
@@ -29,7 +28,8 @@ const ok = (r: ReturnType<typeof parseRecord>): AggRecord => {
 
 describe('parseRecord', () => {
   it('reads an hourly record; a SKU may contain the key separator', () => {
-    const r = ok(parseRecord('sales_hourly', b(`${W}|S001|SKU|1`), hourly()));
+    const key = hourlyKey({ window_start: Date.parse(W), store_id: 'S001', sku: 'SKU|1' });
+    const r = ok(parseRecord('sales_hourly', b(key), hourly({ sku: 'SKU|1' })));
     expect(r).toMatchObject({
       table: 'sales_hourly',
       row: {
@@ -74,7 +74,8 @@ describe('parseRecord', () => {
       orders: 1,
       events: 1,
     };
-    expect(ok(parseRecord('store_rolling_1h', b(`S|9|${end}`), b(JSON.stringify(value))))).toMatchObject({
+    const key = rollingKey({ store_id: 'S|9', window_end: Date.parse(end) });
+    expect(ok(parseRecord('store_rolling_1h', b(key), b(JSON.stringify(value))))).toMatchObject({
       id: { store_id: 'S|9', window_end: Date.parse(end) },
       row: { orders: 1 },
     });
@@ -93,45 +94,18 @@ describe('parseRecord', () => {
       const r = parseRecord(t, k === null ? null : b(k), v === null ? null : b(v));
       return r.ok ? 'ok' : r.detail;
     };
-    expect(bad('sales_hourly', `${W}|S001|SKU|1`, '{nope')).toMatch(/^sales_hourly: value is not JSON/);
-    expect(bad('sales_hourly', `${W}|S001|SKU|1`, hourly({ quantity: 1.5 }).toString())).toMatch(
+    expect(bad('sales_hourly', `${W}|S001|SKU1`, '{nope')).toMatch(/^sales_hourly: value is not JSON/);
+    expect(bad('sales_hourly', `${W}|S001|SKU1`, hourly({ quantity: 1.5 }).toString())).toMatch(
       /quantity must be an integer/,
     );
-    expect(bad('sales_hourly', `${W}|S002|SKU|1`, hourly().toString())).toMatch(
+    expect(bad('sales_hourly', `${W}|S002|SKU1`, hourly().toString())).toMatch(
       /store_id "S001" disagrees with the key/,
     );
     expect(bad('sales_hourly', 'no-separators', null)).toMatch(/is not <window_start>\|<store_id>\|<sku>/);
     expect(bad('top_skus', W, JSON.stringify({ window_start: W, top: 'x' }))).toMatch(/top must be an array/);
     expect(bad('store_rolling_1h', null, '{}')).toMatch(/no key/);
-    expect(bad('sales_hourly', `${W}|S001|SKU|1`, hourly({ orders: -1 }).toString())).toMatch(
+    expect(bad('sales_hourly', `${W}|S001|SKU1`, hourly({ orders: -1 }).toString())).toMatch(
       /orders must be an integer ≥ 0/,
     );
-  });
-});
-
-describe('collapse', () => {
-  it('keeps the last record of each key, in offset order, and counts the replaced ones', () => {
-    const rec = (key: string, q: number): AggRecord => ({
-      table: 'store_rolling_1h',
-      key,
-      id: { store_id: key, window_end: 0 },
-      row: { store_id: key, window_end: 0, quantity: q, revenue_cents: 0, orders: 0 },
-    });
-    const seg: AggSegment = {
-      topic: 't',
-      partition: 0,
-      first: 0,
-      last: 3,
-      rows: [rec('a', 1), rec('b', 1), rec('a', 2), rec('c', 1)].map((record, offset) => ({
-        record,
-        offset,
-        kafkaTimestamp: 0,
-      })),
-    };
-    const { latest, replaced } = collapse([seg]);
-    const m = latest.get('store_rolling_1h');
-    expect([...(m?.keys() ?? [])]).toEqual(['b', 'a', 'c']);
-    expect(m?.get('a')?.offset).toBe(2);
-    expect(replaced.get('store_rolling_1h')).toBe(1);
   });
 });
