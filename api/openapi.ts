@@ -29,7 +29,9 @@ const storeParam = {
   name: 'storeId',
   in: 'path',
   required: true,
-  schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+  description:
+    'a store id as the event contract allows it (docs/events.md#characters-in-ids), percent-encoded',
+  schema: { type: 'string', minLength: 1, maxLength: 64 },
 };
 const instant = { type: 'string', description: 'ISO 8601 with a time zone, or epoch milliseconds' };
 

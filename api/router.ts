@@ -84,7 +84,18 @@ export class Router {
   asRoute(logger: Logger): Route {
     return async (req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const matches = this.match(url.pathname);
+      let matches: ReturnType<Router['match']>;
+      try {
+        matches = this.match(url.pathname);
+      } catch (err) {
+        // decodeURIComponent: a path parameter that is not percent-encoded UTF-8.
+        if (!(err instanceof URIError)) throw err;
+        sendError(
+          res,
+          new HttpError(400, 'INVALID_ARGUMENT', `${url.pathname} is not percent-encoded UTF-8`),
+        );
+        return true;
+      }
       if (matches.length === 0) return false;
       const hit = matches.find((m) => m.route.def.method === req.method);
       if (!hit) {

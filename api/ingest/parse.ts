@@ -42,8 +42,40 @@ function malformed(message: string): HttpError {
   return new HttpError(400, 'MALFORMED_BODY', message, { accepted: 0 });
 }
 
+/** Fatal: a body that is not valid UTF-8 is refused, never silently repaired with U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function utf8(body: Buffer): string {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    let at = 0;
+    // Find the first bad byte for the message: decode growing prefixes is O(n²); scan instead.
+    while (at < body.length) {
+      const n = sequenceLength(body, at);
+      if (n === 0) break;
+      at += n;
+    }
+    throw malformed(`the body is not valid UTF-8 (first invalid byte at offset ${at})`);
+  }
+}
+
+/** Length of the well-formed UTF-8 sequence at `i`, or 0 if the bytes there are not one. */
+function sequenceLength(b: Buffer, i: number): number {
+  const c = b[i] as number;
+  if (c < 0x80) return 1;
+  const n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n === 0 || i + n > b.length) return 0;
+  try {
+    UTF8.decode(b.subarray(i, i + n));
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
 export function parseEvents(body: Buffer, contentType: string | undefined): ParsedBody {
-  const text = body.toString('utf8');
+  const text = utf8(body);
   const first = /\S/.exec(text)?.[0];
   if (first === undefined) throw malformed('the body is empty: send a JSON array of events or NDJSON lines');
   let format = formatOf(contentType);

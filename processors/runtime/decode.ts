@@ -2,8 +2,8 @@
  * Raw record → CompactEvent, or the reason it is a dead letter: the shared RecordDecoder
  * (lib/contracts/event/decode.ts: the writer schema fetched once per new id per batch, an id the registry does
  * not know is a dead letter, a registry that does not answer is an error the batch retries;
- * default validation), mapped to the processors' compact form. Unlike the sinks, an event with a
- * NUL character in a string field is kept (the processors store no text).
+ * default validation), mapped to the processors' compact form. The same validator as the sinks',
+ * so the processors count exactly the events the raw tables store.
  */
 import type { DlqReason } from '../../lib/contracts/dlq.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
@@ -17,7 +17,7 @@ export class EventDecoder {
   private readonly decoder: RecordDecoder;
 
   constructor(serde: SaleEventSerde) {
-    this.decoder = new RecordDecoder(serde, () => ({}), false);
+    this.decoder = new RecordDecoder(serde, () => ({}));
   }
 
   prepare(values: (Buffer | null)[]): Promise<void> {

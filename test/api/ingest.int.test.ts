@@ -148,6 +148,61 @@ describe('POST /v1/events against real Kafka and the registry', () => {
     expect(await topicSize(kafka, topic)).toBe(before);
   });
 
+  it('hostile strings: controls, bidi and lone surrogates are a 400 naming index, field and character; separators, quotes and emoji are accepted', async () => {
+    const before = await topicSize(kafka, topic);
+    const hostile = [
+      event({ sku: 'SKU-\u0000-1' }),
+      event({ store_id: 'S\u202e1' }),
+      event({ basket_id: 'B\tB' }),
+      event({ customer_id: 'C\ud83d' }),
+      event({ store_id: 'S|1', sku: 'a"b\\c|d', basket_id: '🛒'.repeat(64) }),
+    ];
+    const res = await post(api.url, JSON.stringify(hostile));
+    expect(res.status).toBe(400);
+    expect(res.json['accepted']).toBe(0);
+    expect(res.json['invalid']).toEqual([
+      { index: 0, problems: [{ field: 'sku', reason: 'contains a NUL character (U+0000) at position 4' }] },
+      {
+        index: 1,
+        problems: [{ field: 'store_id', reason: 'contains the control character U+202E at position 1' }],
+      },
+      {
+        index: 2,
+        problems: [{ field: 'basket_id', reason: 'contains the control character U+0009 at position 1' }],
+      },
+      {
+        index: 3,
+        problems: [
+          {
+            field: 'customer_id',
+            reason: 'contains a lone surrogate (U+D83D) at position 1: not valid Unicode',
+          },
+        ],
+      },
+    ]);
+    expect(await topicSize(kafka, topic)).toBe(before);
+    const fine = await post(api.url, JSON.stringify(hostile.slice(4)));
+    expect(fine.status).toBe(202);
+    expect(await topicSize(kafka, topic)).toBe(before + 1);
+  });
+
+  it('400 MALFORMED_BODY for a body that is not valid UTF-8, and nothing is written', async () => {
+    const before = await topicSize(kafka, topic);
+    const good = Buffer.from(JSON.stringify([event()]));
+    const broken = Buffer.concat([good.subarray(0, 20), Buffer.from([0xc3, 0x28]), good.subarray(20)]);
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: broken,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      error: 'MALFORMED_BODY',
+      message: 'the body is not valid UTF-8 (first invalid byte at offset 20)',
+    });
+    expect(await topicSize(kafka, topic)).toBe(before);
+  });
+
   it('400 for malformed JSON (with the parser’s position) and for a bad NDJSON line (with its index and line)', async () => {
     const before = await topicSize(kafka, topic);
     const res = await post(api.url, '[{"event_id": "x",]');

@@ -154,12 +154,26 @@ describe('query API', () => {
     ['/v1/stores/S001/events?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
     ['/v1/stores/S001/events?from=0&to=1000&limit=0', 'limit'],
     ['/v1/stores/S001/events?from=0&to=1000&cursor=bm9wZQ', 'cursor'],
-    ['/v1/stores/bad%20store/rolling', 'store_id'],
-    ['/v1/stores/S001/hourly?date=2026-11-20&sku=%3B%20drop', 'sku'],
+    ['/v1/stores/bad%09store/rolling', 'store_id'],
+    ['/v1/stores/S%E2%80%AE001/rolling', 'store_id'],
+    ['/v1/stores/S001/hourly?date=2026-11-20&sku=%00drop', 'sku'],
   ])('400 for %s, naming %s', async (path, param) => {
     const { status, body } = await get(path);
     expect(status).toBe(400);
     expect(body).toMatchObject({ error: 'INVALID_ARGUMENT', param, retriable: false });
+  });
+
+  it('every id the event contract accepts can be queried: separators, quotes, spaces and emoji are data, not syntax', async () => {
+    for (const id of ["bad store'; drop table x; --", 'S|1', '🛒'.repeat(64)]) {
+      const rolling = await get(`/v1/stores/${encodeURIComponent(id)}/rolling`);
+      expect(rolling.status).toBe(404);
+      expect(String(rolling.body['message'])).toBe(`no rolling hour for store ${id}`);
+      const hourly = await get(`/v1/stores/S001/hourly?date=2026-11-20&sku=${encodeURIComponent(id)}`);
+      expect(hourly.status).toBe(200);
+    }
+    const malformed = await get('/v1/stores/%E0%A4%A/rolling');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ error: 'INVALID_ARGUMENT' });
   });
 
   it('queries run as the read-only role: a write through the same session settings fails', async () => {

@@ -21,11 +21,6 @@ export class RecordDecoder {
   constructor(
     private readonly serde: SaleEventSerde,
     private readonly validation: () => ValidationOptions,
-    /**
-     * Dead-letter events with a NUL character in a string field (the sinks: Postgres text cannot
-     * store it). The processors keep them: they store no text.
-     */
-    private readonly rejectNul = true,
   ) {}
 
   /**
@@ -71,28 +66,6 @@ export class RecordDecoder {
     }
     const v = validateEvent(event, this.validation());
     if (!v.ok) return { ok: false, reason: 'invalid_event', detail: describeProblems(v.problems) };
-    const nul = this.rejectNul ? nulFields(v.event) : [];
-    if (nul.length > 0)
-      return {
-        ok: false,
-        reason: 'invalid_event',
-        detail: nul
-          .map((f) => `${f} contains a NUL character (U+0000), which Postgres text cannot store`)
-          .join('; '),
-      };
     return { ok: true, event: v.event };
   }
-}
-
-/**
- * String fields holding U+0000. Avro and the validator accept it, but Postgres text cannot store
- * it (SQLSTATE 22021, not retriable): the whole batch would fail on every retry and restart. Both
- * sinks dead-letter it so they keep the same rows.
- */
-function nulFields(e: SaleEvent): string[] {
-  const out: string[] = [];
-  for (const f of ['store_id', 'sku', 'currency', 'customer_id', 'basket_id'] as const) {
-    if (e[f]?.includes('\u0000')) out.push(f);
-  }
-  return out;
 }

@@ -36,13 +36,39 @@ function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
 }
 
-function idProblem(field: string, v: unknown, nullable = false): string | undefined {
+/**
+ * The character policy of every text id (store_id, sku, basket_id, customer_id): well-formed
+ * Unicode (no lone surrogate: it has no UTF-8 form), and no character that is invisible or changes
+ * how a text is shown or parsed — NUL and the other C0 controls (tab and newline included), DEL,
+ * the C1 controls, and the bidirectional formatting controls (U+061C, U+200E, U+200F,
+ * U+202A–U+202E, U+2066–U+2069). Everything else is allowed, `|` and quotes included: keys are
+ * built by a codec that escapes them. Length counts characters (code points), not bytes.
+ */
+const FORBIDDEN_CHAR =
+  // eslint-disable-next-line no-control-regex -- the control characters are what this finds
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udfff]/u;
+
+function charProblem(v: string): string | undefined {
+  const m = FORBIDDEN_CHAR.exec(v);
+  if (!m) return undefined;
+  const cp = m[0].codePointAt(0) ?? 0;
+  const code = cp.toString(16).toUpperCase().padStart(4, '0');
+  const at = [...v.slice(0, m.index)].length;
+  if (cp === 0) return `contains a NUL character (U+0000) at position ${at}`;
+  // With the u flag a surrogate only matches when it is unpaired.
+  if (cp >= 0xd800 && cp <= 0xdfff)
+    return `contains a lone surrogate (U+${code}) at position ${at}: not valid Unicode`;
+  return `contains the control character U+${code} at position ${at}`;
+}
+
+/** Why `v` is not an acceptable id (the same rule for ingest, the producer, consumers and the query API). */
+export function idProblem(v: unknown, nullable = false): string | undefined {
   if (v === null && nullable) return undefined;
   if (typeof v !== 'string') return `must be a string${nullable ? ' or null' : ''}, got ${typeName(v)}`;
   if (v.length === 0) return 'must not be empty';
-  if (v.length > VALIDATION_DEFAULTS.maxIdLength)
+  if (v.length > VALIDATION_DEFAULTS.maxIdLength && [...v].length > VALIDATION_DEFAULTS.maxIdLength)
     return `must be at most ${VALIDATION_DEFAULTS.maxIdLength} characters`;
-  return undefined;
+  return charProblem(v);
 }
 
 function typeName(v: unknown): string {
@@ -83,10 +109,10 @@ export function validateEvent(input: unknown, options: ValidationOptions = {}): 
     else if (t > now + maxFuture)
       add('event_time', `is more than ${Math.round(maxFuture / 1000)} s in the future`);
   }
-  if ('store_id' in e) add('store_id', idProblem('store_id', e['store_id']));
-  if ('sku' in e) add('sku', idProblem('sku', e['sku']));
-  if ('basket_id' in e) add('basket_id', idProblem('basket_id', e['basket_id']));
-  if ('customer_id' in e) add('customer_id', idProblem('customer_id', e['customer_id'], true));
+  if ('store_id' in e) add('store_id', idProblem(e['store_id']));
+  if ('sku' in e) add('sku', idProblem(e['sku']));
+  if ('basket_id' in e) add('basket_id', idProblem(e['basket_id']));
+  if ('customer_id' in e) add('customer_id', idProblem(e['customer_id'], true));
   if ('quantity' in e) {
     const q = e['quantity'];
     if (!isInt(q)) add('quantity', `must be an integer, got ${typeName(q)}`);

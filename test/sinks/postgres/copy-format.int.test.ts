@@ -1,7 +1,7 @@
 /**
  * The awkward rows of the COPY-format unit test through the real COPY of the shared Postgres, in
  * both formats: what is read back equals what was written, value by value. And a value COPY cannot
- * store at all — a NUL character in a string field, which Avro and the validator accept — must be
+ * store at all — a NUL character in a string field, which Avro accepts and the contract refuses — must be
  * a dead letter, not a batch Postgres refuses forever (the partition would be stuck and the sink
  * would exit on every restart).
  */

@@ -56,3 +56,33 @@ describe('validateEvent', () => {
     });
   });
 });
+
+describe('the character policy of ids', () => {
+  const reasonOf = (patch: Record<string, unknown>) => {
+    const res = validateEvent({ ...good, ...patch }, { now });
+    return res.ok ? 'ok' : res.problems.map((p) => `${p.field} ${p.reason}`).join('; ');
+  };
+
+  it.each([
+    ['sku', 'SKU-\u0000-1', 'sku contains a NUL character (U+0000) at position 4'],
+    ['store_id', 'S\t1', 'store_id contains the control character U+0009 at position 1'],
+    ['basket_id', 'B\n', 'basket_id contains the control character U+000A at position 1'],
+    ['basket_id', 'B\r', 'basket_id contains the control character U+000D at position 1'],
+    ['sku', 'x\u007f', 'sku contains the control character U+007F at position 1'],
+    ['sku', '\u0085next-line', 'sku contains the control character U+0085 at position 0'],
+    ['store_id', 'S\u202e1000', 'store_id contains the control character U+202E at position 1'],
+    ['store_id', '\u2066S', 'store_id contains the control character U+2066 at position 0'],
+    ['customer_id', 'C\u200f', 'customer_id contains the control character U+200F at position 1'],
+    ['sku', '🛒\ud83d', 'sku contains a lone surrogate (U+D83D) at position 1: not valid Unicode'],
+    ['sku', '\ude00', 'sku contains a lone surrogate (U+DE00) at position 0: not valid Unicode'],
+  ])('refuses %s %j', (field, value, reason) => {
+    expect(reasonOf({ [field]: value })).toBe(reason);
+  });
+
+  it('accepts separators, quotes, backslashes, non-Latin text and 64 emoji; refuses 65 characters', () => {
+    for (const value of ['S|1', 'a"b\'c', 'back\\slash', 'Ünïcødé-店', '🛒'.repeat(64), 'x'.repeat(64)])
+      expect(reasonOf({ store_id: value, sku: value, basket_id: value, customer_id: value })).toBe('ok');
+    expect(reasonOf({ sku: '🛒'.repeat(65) })).toBe('sku must be at most 64 characters');
+    expect(reasonOf({ sku: 'x'.repeat(65) })).toBe('sku must be at most 64 characters');
+  });
+});

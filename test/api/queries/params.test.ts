@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../../api/http.js';
+import { sku, storeId } from '../../../api/queries/params.js';
+import { validateEvent } from '../../../lib/contracts/event/validate.js';
+
+const event = (id: string) => ({
+  event_id: '0193a5f2-7c1e-7d2b-9c3a-1b2c3d4e5f60',
+  event_time: Date.UTC(2026, 0, 1),
+  store_id: id,
+  sku: id,
+  quantity: 1,
+  unit_price_cents: 1,
+  currency: 'EUR',
+  channel: 'store',
+  payment_type: 'cash',
+  basket_id: 'B',
+});
+
+describe('query API id parameters', () => {
+  it('accept exactly the ids the event contract accepts', () => {
+    const ids = [
+      'S0001',
+      'S|1',
+      'a"b',
+      'back\\slash',
+      '店',
+      '🛒'.repeat(64),
+      '🛒'.repeat(65),
+      '',
+      'S\u0000',
+      'S\t',
+      'S\u202e',
+    ];
+    for (const id of ids) {
+      const ingest = validateEvent(event(id), { now: Date.UTC(2026, 0, 1) }).ok;
+      const query = (f: (v: string) => string) => {
+        try {
+          return f(id) === id;
+        } catch (err) {
+          if (err instanceof HttpError && err.status === 400) return false;
+          throw err;
+        }
+      };
+      expect([id, query(storeId), query(sku)]).toEqual([id, ingest, ingest]);
+    }
+  });
+
+  it('a refusal names the parameter and the reason', () => {
+    expect(() => storeId(undefined)).toThrow('store_id is required');
+    expect(() => sku('S\u0000')).toThrow('sku contains a NUL character (U+0000) at position 1');
+  });
+});
