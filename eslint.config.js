@@ -17,4 +17,24 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // One module wraps the Kafka client, so it can be measured or swapped without touching the
+    // stages: everything else imports lib/kafka.
+    ignores: ['lib/kafka/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'kafkajs', message: 'import from lib/kafka (the one module that wraps kafkajs)' }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportExpression[source.value='kafkajs']",
+          message: 'import from lib/kafka (the one module that wraps kafkajs)',
+        },
+      ],
+    },
+  },
 );

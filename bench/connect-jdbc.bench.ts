@@ -7,7 +7,7 @@
  * BENCH_CONNECT_EVENTS and BENCH_CONNECT_TASKS override the size and tasks.max.
  */
 import { randomUUID } from 'node:crypto';
-import { createKafka } from '../lib/kafka.js';
+import { createKafka } from '../lib/kafka/index.js';
 import { startConnectWorker, stopConnectWorker } from '../stack/components/kafka-connect.js';
 import { stackContext } from '../stack/native.js';
 import { stackPaths } from '../stack/paths.js';

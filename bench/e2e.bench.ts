@@ -6,7 +6,7 @@
  * The highest rate with p95 ≤ 1 s and lag ≤ 5 s is then held for a soak (10 minutes by default),
  * after which every produced event must be in Postgres exactly once.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { createQuietKafka } from '../lib/kafka/index.js';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Benchmark, Figure } from './harness.js';
@@ -44,11 +44,7 @@ const bench: Benchmark = {
     const group = `bench-e2e-${id}`;
     const schema = `bench_e2e_${id}`;
 
-    const kafka = new Kafka({
-      clientId: 'bench-e2e',
-      brokers: ctx.env['KAFKA_BROKERS']!.split(','),
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = createQuietKafka(ctx.env['KAFKA_BROKERS']!.split(','), { clientId: 'bench-e2e' });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({

@@ -4,7 +4,7 @@
  * generator shares the 2 cores with the server and Kafka, so this is a floor).
  */
 import { randomUUID } from 'node:crypto';
-import { createKafka } from '../lib/kafka.js';
+import { createKafka } from '../lib/kafka/index.js';
 import { uuidv7 } from '../lib/uuid.js';
 import type { Benchmark } from './harness.js';
 import { percentile } from './harness.js';

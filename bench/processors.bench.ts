@@ -4,10 +4,9 @@
  * Reference: Flink Nexmark per core — sliding-window hot items ≈ 22k/s, per-category average ≈ 34k/s.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, createKafka } from '../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../lib/contracts/event/schema.js';
-import { createKafka } from '../lib/kafka.js';
 import { uuidv7 } from '../lib/uuid.js';
 import { runProcessors } from '../processors/app.js';
 import { HourlyLogic } from '../processors/hourly/logic.js';

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { createKafka } from '../lib/kafka.js';
+import { createKafka } from '../lib/kafka/index.js';
 import { kafkaClasspath } from '../stack/components/kafka.js';
 import { requireJava } from '../stack/java.js';
 import { stackPaths } from '../stack/paths.js';

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
-import { createKafka } from '../lib/kafka.js';
+import { createKafka } from '../lib/kafka/index.js';
 import { createLogger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
 import { PROCESSORS } from './definitions.js';

@@ -7,10 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EndOffsets, Kafka, Producer } from '../lib/kafka/index.js';
+import { fetchEnds, kafkaError, readToEnd } from '../lib/kafka/index.js';
 import { applyRecord } from '../lib/contracts/control.js';
 import type { ControlRecord, ControlState, PausedRecord, RateRecord } from '../lib/contracts/control.js';
-import { EtlError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
 export function defaultActor(): string {
@@ -19,14 +19,6 @@ export function defaultActor(): string {
   } catch {
     return process.env['USER'] ?? 'unknown';
   }
-}
-
-function kafkaError(message: string, err: unknown): EtlError {
-  return new EtlError('KAFKA_ERROR', `${message}: ${(err as Error).message}`, {
-    retriable: true,
-    serverCode: (err as { type?: string }).type,
-    cause: err,
-  });
 }
 
 /** Write one control record (or a tombstone) and wait for the broker's acknowledgement. */
@@ -47,62 +39,17 @@ export async function publishControl(
   }
 }
 
-/**
- * Read a compacted topic from the beginning up to its current end with a throwaway consumer
- * group, calling `onRecord` for each record; the group is deleted afterwards.
- */
-export async function readToEnd(
-  kafka: Kafka,
-  topic: string,
-  onRecord: (key: string, value: Buffer | null) => void,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const groupId = `retail-control-reader-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const pending = new Map(ends.filter((p) => p.high !== p.low).map((p) => [p.partition, BigInt(p.high)]));
-    if (pending.size === 0) return;
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new EtlError('TIMEOUT', `reading ${topic} did not reach its end within ${timeoutMs} ms`, {
-              retriable: true,
-            }),
-          ),
-        timeoutMs,
-      );
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            onRecord(message.key?.toString('utf8') ?? '', message.value);
-            const end = pending.get(partition);
-            if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(partition);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } catch (err) {
-    throw err instanceof EtlError ? err : kafkaError(`could not read ${topic}`, err);
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-  }
-}
-
 export async function readControlState(kafka: Kafka, topic: string, group: string): Promise<ControlState> {
   const state: ControlState = { rate: undefined, paused: undefined, replicas: new Map() };
-  await readToEnd(kafka, topic, (key, value) => applyRecord(state, group, key, value));
+  await readToEnd(kafka, {
+    topic,
+    groupPrefix: 'retail-control-reader',
+    consumer: { maxWaitTimeInMs: 100 },
+    timeoutMs: 20_000,
+    onBatch: (_partition, messages) => {
+      for (const m of messages) applyRecord(state, group, m.key?.toString('utf8') ?? '', m.value);
+    },
+  });
   return state;
 }
 
@@ -126,16 +73,15 @@ export class ControlFollower {
   async start(onChange: (record: RateRecord | PausedRecord, replay: boolean) => void): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    let ends: Map<number, bigint>;
+    let ends: EndOffsets;
     try {
-      const offsets = await admin.fetchTopicOffsets(this.topic);
-      ends = new Map(offsets.filter((p) => p.high !== p.low).map((p) => [p.partition, BigInt(p.high)]));
+      ends = await fetchEnds(admin, this.topic);
     } finally {
       await admin.disconnect();
     }
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (ends.size === 0) caughtUp();
+    if (ends.done) caughtUp();
     // A short fetch wait: a control change is applied within a second (the issue's bound).
     this.consumer = this.kafka.consumer({
       groupId: this.groupId,
@@ -147,17 +93,13 @@ export class ControlFollower {
     await this.consumer.run({
       eachMessage: async ({ partition, message }) => {
         const key = message.key?.toString('utf8') ?? '';
-        const replay = ends.size > 0;
+        const replay = !ends.done;
         if (applyRecord(this.state, this.group, key, message.value)) {
           const record = key.endsWith('/rate') ? this.state.rate : this.state.paused;
           if (record) onChange(record, replay);
           else if (message.value !== null) this.logger.warn('ignoring an unreadable control record', { key });
         }
-        const end = ends.get(partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= end) {
-          ends.delete(partition);
-          if (ends.size === 0) caughtUp();
-        }
+        if (!ends.done && ends.reached(partition, message.offset)) caughtUp();
       },
     });
     await ready;

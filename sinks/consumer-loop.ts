@@ -17,7 +17,7 @@
  * too, eachBatch waits for the flush (kafkajs fetches no more meanwhile) and keeps heartbeating,
  * so a slow target pauses fetching instead of growing memory or starving the group.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from '../lib/kafka/index.js';
 import { EtlError, isEtlError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { BatchBuffer, tpKey } from './batch-buffer.js';

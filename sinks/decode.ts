@@ -1,5 +1,5 @@
 /** The raw sinks' records: Avro sale events decoded and validated by the shared RecordDecoder. */
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '../lib/kafka/index.js';
 import { RecordDecoder } from '../lib/contracts/event/decode.js';
 import type { SaleEventSerde } from '../lib/contracts/event/serde.js';
 import type { ValidationOptions } from '../lib/contracts/event/validate.js';

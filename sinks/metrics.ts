@@ -1,6 +1,6 @@
 /**
  * The sinks' Prometheus metrics: prefix `retail_sink_`, label `sink` (docs/sinks.md lists them).
- * Consumer lag comes from lib/consumer-lag.ts with the same prefix.
+ * Consumer lag comes from lib/kafka/lag.ts with the same prefix.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';

@@ -5,9 +5,9 @@
  * exit 0) or a fatal error (exit 1).
  */
 import type { Server } from 'node:http';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../lib/kafka/index.js';
+import { ConsumerLagExporter } from '../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
-import { ConsumerLagExporter } from '../lib/consumer-lag.js';
 import type { Logger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
 import { onShutdown } from '../lib/shutdown.js';

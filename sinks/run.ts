@@ -4,7 +4,7 @@
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { resolveConfig } from '../lib/config.js';
-import { createKafka, ensureTopics } from '../lib/kafka.js';
+import { createKafka, ensureTopics } from '../lib/kafka/index.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';

@@ -5,13 +5,12 @@
  * so concurrency does not queue one produce request per HTTP request.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, Message, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import type { Kafka, Message, Producer } from '../../lib/kafka/index.js';
+import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import type { Histogram } from 'prom-client';
 import { EtlError } from '../../lib/errors.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
-import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import type { Logger } from '../../lib/logger.js';
 import type { TopicSpec } from '../../lib/contracts/topics.js';
 import { DEFAULT_TOPIC_SPECS } from '../../lib/contracts/topics.js';

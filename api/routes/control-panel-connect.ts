@@ -10,10 +10,9 @@
  *
  * The connector's group is Connect's default `connect-<connector name>`.
  */
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../lib/kafka/index.js';
+import { ConsumerLagExporter, createKafka } from '../../lib/kafka/index.js';
 import { Gauge } from 'prom-client';
-import { ConsumerLagExporter } from '../../lib/consumer-lag.js';
-import { createKafka } from '../../lib/kafka.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import type { ApiContext, RouteModule } from '../router.js';
 
@@ -52,7 +51,7 @@ export function connectMetricsModule(options: ConnectMetricsOptions = {}): Route
         registers: [registry],
       });
       // Declared up front (ConsumerLagExporter reuses them) so the series are known to Prometheus
-      // even before a connector exists; same names, help and labels as lib/consumer-lag.ts makes.
+      // even before a connector exists; same names, help and labels as lib/kafka/lag.ts makes.
       for (const [suffix, help] of [
         ['messages', 'Records between the group committed offset and the high watermark'],
         ['seconds', 'Kafka timestamp of the newest record minus that of the record at the committed offset'],

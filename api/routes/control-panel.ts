@@ -15,11 +15,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Partitioners } from 'kafkajs';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer } from '../../lib/kafka/index.js';
+import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import type { Schema } from '../../lib/config.js';
 import { resolveConfig } from '../../lib/config.js';
-import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
 import { MAX_RATE_FIELD } from '../../producer/config.js';
 import type { ControlRecord, PausedRecord, RateRecord } from '../../lib/contracts/control.js';

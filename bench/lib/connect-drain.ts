@@ -12,13 +12,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../lib/kafka/index.js';
+import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { applyConnector } from '../../lib/connect/apply.js';
 import { resolveConnectOptions } from '../../lib/connect/connector.js';
 import { ConnectClient, failureOf } from '../../lib/connect/rest.js';
 import { EtlError } from '../../lib/errors.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
-import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { SaleGenerator } from '../../producer/generator.js';
 import {
   CONNECT_URL,

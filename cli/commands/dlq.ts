@@ -1,7 +1,7 @@
 /** `retail-etl dlq list|replay` — inspect and re-send dead letters (docs/dlq.md). */
 import type { Command } from 'commander';
 import { EtlError } from '../../lib/errors.js';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
 import { readDlq, replayDlq } from '../../sinks/dlq/reader.js';

@@ -3,10 +3,9 @@
  * control through the compacted control topic (docs/producer.md).
  */
 import type { Command } from 'commander';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { resolveConfig } from '../../lib/config.js';
 import { EtlError } from '../../lib/errors.js';
-import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../../lib/shutdown.js';
 import { TOPICS } from '../../lib/contracts/topics.js';

@@ -3,7 +3,7 @@
  * original bytes, untouched; these headers say why and where from. Original headers are kept.
  * Sinks and processors write dead letters through `deadLetterHeaders`; `retail-etl dlq` reads them.
  */
-import type { IHeaders } from 'kafkajs';
+import type { IHeaders } from '../kafka/index.js';
 
 /** Bounded set of reasons: the `reason` label of the DLQ counters and the `dlq.reason` header. */
 export const DLQ_REASONS = [

@@ -3,7 +3,7 @@
  * arrived after every window it belongs to had closed. Key and value are the original bytes; the
  * original headers are kept and these say which processor found it late, why, and where from.
  */
-import type { IHeaders } from 'kafkajs';
+import type { IHeaders } from '../kafka/index.js';
 
 export const LATE_HEADERS = {
   processor: 'late.processor',

@@ -3,8 +3,8 @@
  * processor whose result is global (top SKUs over all stores) and so runs as one task. The other
  * members stay in the group as warm standbys and take over on the next rebalance.
  */
-import { AssignerProtocol } from 'kafkajs';
-import type { PartitionAssigner } from 'kafkajs';
+import type { PartitionAssigner } from '../../lib/kafka/index.js';
+import { AssignerProtocol } from '../../lib/kafka/index.js';
 
 export const SINGLE_TASK_ASSIGNER_NAME = 'RetailSingleTask';
 

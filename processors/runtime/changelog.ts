@@ -6,7 +6,7 @@
  * reached when a fetch (data or commit markers) covers offset high − 1.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../lib/kafka/index.js';
 import { EtlError } from '../../lib/errors.js';
 
 export interface ChangelogRead {

@@ -14,15 +14,21 @@
  * (that happens at the first `transaction()`), so opening a task begins and aborts an empty
  * transaction on purpose.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import type {
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
+} from '../../lib/kafka/index.js';
+import { Partitioners, ensureTopics } from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import { deadLetterHeaders } from '../../lib/contracts/dlq.js';
 import type { DlqReason } from '../../lib/contracts/dlq.js';
 import { lateHeaders } from '../../lib/contracts/late.js';
 import { EtlError } from '../../lib/errors.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
-import { ensureTopics } from '../../lib/kafka.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ProcessorDefinition } from '../definitions.js';
 import { singleTaskAssigner } from './assigner.js';

@@ -1,5 +1,5 @@
 /** The aggregate sink's row decoding: aggregate records (lib/contracts/aggregates) of the three topics. */
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '../../lib/kafka/index.js';
 import { parseRecord } from '../../lib/contracts/aggregates/records.js';
 import type { RowDecoder } from '../consumer-loop.js';
 import { topicTables } from './config.js';

@@ -4,7 +4,7 @@
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { EtlError } from '../../lib/errors.js';
-import { createKafka, ensureTopics } from '../../lib/kafka.js';
+import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_TOPIC_SPECS } from '../../lib/contracts/topics.js';
 import type { TopicSpec } from '../../lib/contracts/topics.js';

@@ -1,10 +1,10 @@
 /**
- * Reads `retail.sales.dlq` from its start to the end it had when the read began (a throwaway
- * consumer group, deleted afterwards), filters, and collapses copies of the same source record
- * (at-least-once DLQ writes, or both sinks dead-lettering it) into one entry.
+ * Reads `retail.sales.dlq` from its start to the end it had when the read began, filters, and
+ * collapses copies of the same source record (at-least-once DLQ writes, or both sinks
+ * dead-lettering it) into one entry.
  */
-import { randomUUID } from 'node:crypto';
-import type { IHeaders, Kafka } from 'kafkajs';
+import type { IHeaders, Kafka } from '../../lib/kafka/index.js';
+import { readToEnd } from '../../lib/kafka/index.js';
 import { RecordDecoder } from '../../lib/contracts/event/decode.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { DLQ_HEADERS, headerString } from '../../lib/contracts/dlq.js';
@@ -33,44 +33,17 @@ export interface DlqFilter {
 }
 
 export async function readDlq(kafka: Kafka, topic: string, filter: DlqFilter = {}): Promise<DlqEntry[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const groupId = `retail-etl-dlq-reader-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
-  try {
-    const ends = new Map<number, number>();
-    for (const p of await admin.fetchTopicOffsets(topic)) {
-      if (Number(p.high) > Number(p.low)) ends.set(p.partition, Number(p.high));
-    }
-    const entries = new Map<string, DlqEntry>();
-    if (ends.size > 0) {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      const remaining = new Set(ends.keys());
-      await new Promise<void>((resolve, reject) => {
-        consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
-        void consumer.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const end = ends.get(batch.partition) ?? 0;
-            for (const m of batch.messages) {
-              const offset = Number(m.offset);
-              if (offset >= end) break;
-              collect(entries, batch.partition, offset, m.headers ?? {}, m.key ?? null, m.value, filter);
-              if (offset >= end - 1) remaining.delete(batch.partition);
-            }
-            if (remaining.size === 0) resolve();
-          },
-        });
-      });
-    }
-    const list = [...entries.values()].sort((a, b) => a.failedAt - b.failedAt || a.dlqOffset - b.dlqOffset);
-    return filter.limit !== undefined ? list.slice(0, filter.limit) : list;
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
-  }
+  const entries = new Map<string, DlqEntry>();
+  await readToEnd(kafka, {
+    topic,
+    groupPrefix: 'retail-etl-dlq-reader',
+    onBatch: (partition, messages) => {
+      for (const m of messages)
+        collect(entries, partition, Number(m.offset), m.headers ?? {}, m.key ?? null, m.value, filter);
+    },
+  });
+  const list = [...entries.values()].sort((a, b) => a.failedAt - b.failedAt || a.dlqOffset - b.dlqOffset);
+  return filter.limit !== undefined ? list.slice(0, filter.limit) : list;
 }
 
 function collect(

@@ -4,8 +4,8 @@
  * Delivery to the DLQ is at-least-once (a crash between the DLQ send and the batch commit sends
  * it again on replay); `retail-etl dlq list|replay` collapse copies by source topic/partition/offset.
  */
-import type { Kafka, Producer } from 'kafkajs';
-import { EtlError } from '../../lib/errors.js';
+import type { Kafka, Producer } from '../../lib/kafka/index.js';
+import { kafkaError } from '../../lib/kafka/index.js';
 import { deadLetterHeaders } from '../../lib/contracts/dlq.js';
 import type { DeadLetter } from '../../lib/contracts/dlq.js';
 
@@ -37,11 +37,7 @@ export class DlqWriter {
         })),
       });
     } catch (err) {
-      throw new EtlError('KAFKA_ERROR', `could not write ${letters.length} dead letters to ${this.topic}`, {
-        retriable: true,
-        serverCode: (err as { type?: string }).type,
-        cause: err,
-      });
+      throw kafkaError(`could not write ${letters.length} dead letters to ${this.topic}`, err);
     }
   }
 

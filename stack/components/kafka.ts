@@ -120,12 +120,8 @@ export const kafka: NativeComponent = {
   async healthy() {
     if (!(await tcpOpen(PORTS.kafka))) return false;
     // The port opens before the broker has joined the quorum; ask it for metadata.
-    const { Kafka, logLevel } = await import('kafkajs');
-    const admin = new Kafka({
-      brokers: [`${HOST}:${PORTS.kafka}`],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
-    }).admin();
+    const { createQuietKafka } = await import('../../lib/kafka/client.js');
+    const admin = createQuietKafka([`${HOST}:${PORTS.kafka}`], { retry: { retries: 0 } }).admin();
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();

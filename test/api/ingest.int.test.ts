@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../lib/kafka/index.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveApiConfig } from '../../api/config.js';
 import type { ApiServer } from '../../api/server.js';
@@ -8,7 +9,6 @@ import { ingestModule } from '../../api/routes/ingest.js';
 import { startApiServer } from '../../api/server.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
-import { createKafka } from '../../lib/kafka.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { PORTS } from '../../lib/ports.js';
 import { readControlState } from '../../producer/control.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectClient, isRunning } from '../../lib/connect/rest.js';
 import { jdbcTarget } from '../../lib/connect/connector.js';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import {
   connectDirs,
   CONNECT_URL,

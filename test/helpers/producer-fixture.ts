@@ -2,8 +2,8 @@
  * Fills a topic with known sale events (and chosen poison records) for the sink tests, with
  * SaleEventSerde + kafkajs directly — independent of the real producer in producer/.
  */
-import type { Kafka } from 'kafkajs';
-import { createKafka, ensureTopics } from '../../lib/kafka.js';
+import type { Kafka } from '../../lib/kafka/index.js';
+import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import { CHANNELS, PAYMENT_TYPES } from '../../lib/contracts/event/schema.js';

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { createQuietKafka } from '../../lib/kafka/index.js';
 import { kafkaClasspath } from '../../stack/components/kafka.js';
 import { requireJava } from '../../stack/java.js';
 import { stackPaths } from '../../stack/paths.js';
@@ -119,9 +119,7 @@ export class ThrowawayKafka {
   }
 
   private async healthy(): Promise<boolean> {
-    const admin = new Kafka({
-      brokers: [this.brokers],
-      logLevel: logLevel.NOTHING,
+    const admin = createQuietKafka([this.brokers], {
       retry: { retries: 0 },
     }).admin();
     try {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { validateEvent } from '../../lib/contracts/event/validate.js';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { resolveProducerConfig } from '../../producer/config.js';
 import type { ProducerHandle } from '../../producer/run.js';
 import { startProducer } from '../../producer/run.js';

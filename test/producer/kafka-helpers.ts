@@ -1,9 +1,9 @@
 /** Small Kafka helpers shared by the producer's integration tests. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../lib/kafka/index.js';
+import { readToEnd } from '../../lib/kafka/index.js';
 import { projectRoot } from '../../stack/paths.js';
-import { uniqueName } from '../helpers/env.js';
 
 export async function topicSize(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -47,42 +47,21 @@ export interface Landed {
 
 /** Every record of a topic, per partition in offset order. */
 export async function readTopic(kafka: Kafka, topic: string): Promise<Landed[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map(
-    (await admin.fetchTopicOffsets(topic))
-      .filter((p) => p.high !== p.low)
-      .map((p) => [p.partition, Number(p.high)]),
-  );
-  const groupId = uniqueName('producer-test-read');
   const out: Landed[] = [];
-  if (ends.size > 0) {
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, maxBytes: 50 * 1024 * 1024 });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              out.push({
-                partition: batch.partition,
-                offset: Number(m.offset),
-                key: m.key?.toString() ?? '',
-                value: m.value as Buffer,
-              });
-            }
-            const last = Number(batch.lastOffset());
-            if (last + 1 >= (ends.get(batch.partition) ?? 0)) ends.delete(batch.partition);
-            if (ends.size === 0) resolve();
-          },
-        })
-        .catch(reject);
-    });
-    await consumer.disconnect();
-  }
-  await admin.deleteGroups([groupId]).catch(() => undefined);
-  await admin.disconnect();
+  await readToEnd(kafka, {
+    topic,
+    groupPrefix: 'producer-test-read',
+    consumer: { maxWaitTimeInMs: 200, maxBytes: 50 * 1024 * 1024 },
+    onBatch: (partition, messages) => {
+      for (const m of messages)
+        out.push({
+          partition,
+          offset: Number(m.offset),
+          key: m.key?.toString() ?? '',
+          value: m.value as Buffer,
+        });
+    },
+  });
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 

@@ -6,7 +6,7 @@
  * the intentional duplicates and nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { resolveProducerConfig } from '../../producer/config.js';
 import { startProducer } from '../../producer/run.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { resolveProducerConfig } from '../../producer/config.js';
 import { projectRoot } from '../../stack/paths.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';

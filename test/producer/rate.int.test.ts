@@ -3,7 +3,7 @@
  * counting the records that land in the topic during the window (not the producer's own counter).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { resolveProducerConfig } from '../../producer/config.js';
 import { startProducer } from '../../producer/run.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';

@@ -4,7 +4,7 @@
  */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { createLogger } from '../../lib/logger.js';
 import type { Batch, Sink } from '../../sinks/contract.js';
 import { createSinkMetrics } from '../../sinks/metrics.js';

@@ -5,18 +5,13 @@
  * (kcat, psql) work against the same servers.
  */
 import { spawnSync } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
+import { createQuietKafka, ensureTopics } from '../../lib/kafka/index.js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureTopics } from '../../lib/kafka.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 
 const env = stackEnv();
-const kafka = new Kafka({
-  clientId: 'stack-test',
-  brokers: env.KAFKA_BROKERS.split(','),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = createQuietKafka(env.KAFKA_BROKERS.split(','), { clientId: 'stack-test' });
 const admin = kafka.admin();
 const cleanup: Array<() => Promise<unknown>> = [];
 

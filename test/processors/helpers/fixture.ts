@@ -3,12 +3,11 @@
  * kafkajs (duplicates, out-of-order jitter, far-late events, poison records), the same input in a
  * unique Postgres table for the SQL recomputation, and readers of the outputs (read_committed).
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import type { Admin, Kafka } from '../../../lib/kafka/index.js';
+import { Partitioners, createKafka, readToEnd } from '../../../lib/kafka/index.js';
 import pg from 'pg';
 import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
-import { createKafka } from '../../../lib/kafka.js';
 import { uuidv7 } from '../../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../../helpers/env.js';
 import { HOUR, seededRandom } from './expected.js';
@@ -263,42 +262,19 @@ export interface ReadRecord {
 
 /** Every record of a topic, read_committed, in offset order per partition. */
 export async function readAll(f: Fixture, topic: string): Promise<ReadRecord[]> {
-  const offsets = await f.admin.fetchTopicOffsets(topic);
-  const want = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   const out: ReadRecord[] = [];
-  if ([...want.values()].every((h) => h === 0)) return out;
-  const groupId = uniqueName('proc-reader');
-  const consumer = f.kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
-  const reached = new Map<number, number>();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  const check = () => {
-    if ([...want].every(([p, h]) => h === 0 || (reached.get(p) ?? -1) >= h - 1)) resolveDone();
-  };
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    reached.set(
-      e.payload.partition,
-      Math.max(reached.get(e.payload.partition) ?? -1, Number(e.payload.lastOffset)),
-    );
-    check();
-  });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      out.push({ key: message.key?.toString() ?? '', value: message.value, headers });
+  await readToEnd(f.kafka, {
+    topic,
+    groupPrefix: 'proc-reader',
+    consumer: { readUncommitted: false, maxWaitTimeInMs: 100 },
+    timeoutMs: 30_000,
+    onBatch: (_partition, messages) => {
+      for (const message of messages) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        out.push({ key: message.key?.toString() ?? '', value: message.value, headers });
+      }
     },
   });
-  try {
-    await Promise.race([
-      done,
-      new Promise((_, rej) => setTimeout(() => rej(new Error(`reading ${topic} timed out`)), 30_000)),
-    ]);
-  } finally {
-    await consumer.disconnect();
-    await f.admin.deleteGroups([groupId]).catch(() => undefined);
-  }
   return out;
 }

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../../lib/kafka.js';
+import { createKafka } from '../../../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import { startSinkProcess } from '../../../sinks/run.js';

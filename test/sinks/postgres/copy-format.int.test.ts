@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Batch, SinkRow } from '../../../sinks/contract.js';
-import { createKafka } from '../../../lib/kafka.js';
+import { createKafka } from '../../../lib/kafka/index.js';
 import { readDlq } from '../../../sinks/dlq/reader.js';
 import { PostgresSink } from '../../../sinks/postgres/sink.js';
 import type { PostgresSinkConfig } from '../../../sinks/postgres/config.js';

@@ -3,7 +3,7 @@
  * rebalances and outages happen while records are still arriving), and a spawned sink's metrics.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '../../../lib/kafka.js';
+import { createKafka } from '../../../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import type { SinkChild } from '../../helpers/sink-process.js';

@@ -1,55 +1,12 @@
 /**
- * Kafka clients for every process: one place that reads KAFKA_BROKERS, maps kafkajs' logs onto
- * ours and creates topics (the broker has auto-creation off: topics are made on purpose).
+ * Topic creation on purpose: the broker has auto-creation off, so every process creates the topics
+ * it needs (idempotently) before it uses them.
  */
-import type { Admin, KafkaConfig, logCreator } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EtlError } from './errors.js';
-import type { Logger } from './logger.js';
-import { createLogger } from './logger.js';
-import type { TopicSpec } from './contracts/topics.js';
-
-export const DEFAULT_BROKERS = '127.0.0.1:9092';
-
-export function brokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env['KAFKA_BROKERS'] ?? DEFAULT_BROKERS)
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-}
-
-function kafkajsLogCreator(logger: Logger): logCreator {
-  return () =>
-    ({ level, log }) => {
-      const { message, ...rest } = log;
-      // kafkajs logs every retry at ERROR; they are warnings until the retries run out.
-      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(message, rest);
-      else if (level === logLevel.INFO) logger.debug(message, rest);
-    };
-}
-
-export function createKafka(clientId: string, options: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: brokersFromEnv(),
-    logLevel: logLevel.WARN,
-    logCreator: kafkajsLogCreator(createLogger(`kafkajs:${clientId}`)),
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    ...options,
-  });
-}
-
-/** Errors no retry can fix: the request itself is wrong or not allowed. */
-const FINAL_TOPIC_ERRORS = new Set([
-  'INVALID_REPLICATION_FACTOR',
-  'INVALID_PARTITIONS',
-  'INVALID_CONFIG',
-  'INVALID_TOPIC_EXCEPTION',
-  'POLICY_VIOLATION',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-]);
+import { EtlError } from '../errors.js';
+import type { TopicSpec } from '../contracts/topics.js';
+import { FINAL_KAFKA_ERRORS, isRetriableKafkaError, kafkaErrorType } from './errors.js';
 
 /**
  * Create the topics that do not exist yet and wait until every partition of every topic has a
@@ -94,14 +51,14 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
         type: 'LEADER_NOT_AVAILABLE',
       });
     } catch (err) {
-      const type = (err as { type?: string }).type;
+      const type = kafkaErrorType(err);
       // TOPIC_ALREADY_EXISTS: another process won the race; the next round sees the topic.
       if (type === 'TOPIC_ALREADY_EXISTS') continue;
-      if ((type !== undefined && FINAL_TOPIC_ERRORS.has(type)) || Date.now() > deadline) {
+      if ((type !== undefined && FINAL_KAFKA_ERRORS.has(type)) || Date.now() > deadline) {
         throw new EtlError(
           'KAFKA_ERROR',
           `could not create topics ${specs.map((s) => s.topic).join(', ')}: ${(err as Error).message}`,
-          { retriable: type === undefined || !FINAL_TOPIC_ERRORS.has(type), serverCode: type, cause: err },
+          { retriable: isRetriableKafkaError(err), serverCode: type, cause: err },
         );
       }
       await sleep(Math.min(100 * attempt, 1000));

@@ -11,7 +11,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export interface ConsumerLagOptions {
   kafka: Kafka;

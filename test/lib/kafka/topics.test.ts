@@ -3,9 +3,9 @@
  * UNKNOWN_TOPIC_OR_PARTITION for a while (seen in CI as a processor failing at start-up).
  * The admin client is stubbed; the real broker path is covered by the integration tests.
  */
-import type { Admin } from 'kafkajs';
+import type { Admin } from '../../../lib/kafka/index.js';
+import { ensureTopics } from '../../../lib/kafka/index.js';
 import { describe, expect, it } from 'vitest';
-import { ensureTopics } from '../../lib/kafka.js';
 
 function stubAdmin(metadataFailures: number, createError?: { type: string }, offsetFailures = 0) {
   const topics = new Set<string>();

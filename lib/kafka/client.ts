@@ -1,0 +1,47 @@
+/**
+ * Kafka clients for every process: one place that reads KAFKA_BROKERS and maps kafkajs' logs onto
+ * ours, so the client library can be measured or swapped without touching the stages.
+ */
+import type { KafkaConfig, logCreator } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from '../logger.js';
+import { createLogger } from '../logger.js';
+
+export const DEFAULT_BROKERS = '127.0.0.1:9092';
+
+export function brokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env['KAFKA_BROKERS'] ?? DEFAULT_BROKERS)
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+}
+
+function kafkajsLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...rest } = log;
+      // kafkajs logs every retry at ERROR; they are warnings until the retries run out.
+      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(message, rest);
+      else if (level === logLevel.INFO) logger.debug(message, rest);
+    };
+}
+
+/** The client every stage uses: brokers from KAFKA_BROKERS, logs through our logger, patient retries. */
+export function createKafka(clientId: string, options: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokersFromEnv(),
+    logLevel: logLevel.WARN,
+    logCreator: kafkajsLogCreator(createLogger(`kafkajs:${clientId}`)),
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    ...options,
+  });
+}
+
+/**
+ * A client for probes (health checks, tests of a broker of their own): given brokers, silent, and
+ * with the caller's retries — a probe wants a quick answer, not kafkajs' retry warnings.
+ */
+export function createQuietKafka(brokers: string[], options: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({ brokers, logLevel: logLevel.NOTHING, ...options });
+}
