@@ -41,6 +41,19 @@ export const API_SCHEMA = {
     default: VALIDATION_DEFAULTS.maxFutureMs,
     doc: 'event times further ahead of the server clock are rejected',
   },
+  maxQueuedEvents: {
+    type: 'int',
+    min: 1,
+    max: 10_000_000,
+    env: 'INGEST_MAX_QUEUED_EVENTS',
+    default: 100_000,
+    doc: 'events waiting for a Kafka transaction beyond which a request gets 429 + Retry-After (nothing written)',
+  },
+  transactionalId: {
+    type: 'string',
+    env: 'INGEST_TRANSACTIONAL_ID',
+    doc: 'Kafka transactional id of this server (default retail-ingest-<host>-<port>); unique per server, stable across its restarts',
+  },
   retryAfterSeconds: {
     type: 'int',
     min: 1,

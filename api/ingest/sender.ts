@@ -1,9 +1,23 @@
 /**
- * The ingest endpoint's way into Kafka: one idempotent producer, connected in the background (the
- * server starts and answers /healthz even while Kafka is down; /readyz and POSTs say 503), and
- * group commit — requests that arrive while a send is in flight are sent together in the next one,
- * so concurrency does not queue one produce request per HTTP request.
+ * The ingest endpoint's way into Kafka: one transactional producer, connected in the background
+ * (the server starts and answers /healthz even while Kafka is down; /readyz and POSTs say 503).
+ *
+ * Atomic per request: a request's events are written in one Kafka transaction, so a
+ * `read_committed` consumer (every sink and processor) sees all of them or none — also when the
+ * request spans partitions or the send fails half-way. Requests that arrive while a transaction is
+ * in flight share the next one (group commit: one transaction per flush, not per request). The
+ * transaction's messages are sent in chunks of at most `maxChunkBytes`, so no request is refused
+ * for its size by the broker's record-batch limit. If a shared transaction fails, each of its
+ * requests is retried alone in a transaction of its own before it is answered: no request's fate
+ * is tied to another's. Under overload (more than `maxQueuedEvents` waiting) a request is refused at
+ * once (429) instead of queueing without bound.
+ *
+ * The transactional id is stable for a server (host and port): a restarted server fences its
+ * predecessor and aborts the transaction it left open at once, instead of making consumers wait
+ * out the transaction timeout.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Message, Producer } from '../../lib/kafka/index.js';
 import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
@@ -23,12 +37,27 @@ export interface SenderOptions {
   /** Override the brokers of KAFKA_BROKERS (tests point one server at a dead address). */
   brokers?: string[];
   registryUrl?: string;
+  /** Events waiting for a transaction beyond which a request is refused (429). */
+  maxQueuedEvents: number;
+  /** Bytes of messages per produce request inside a transaction (below the broker's batch limit). */
+  maxChunkBytes?: number;
+  /** Defaults to `retail-ingest-<host>-<port>`: stable across restarts of one server. */
+  transactionalId: string;
 }
 
 interface Pending {
   messages: Message[];
+  bytes: number;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** The broker's default max.message.bytes is 1 MiB per record batch; stay well below it. */
+export const DEFAULT_MAX_CHUNK_BYTES = 512 * 1024;
+
+/** Port 0 (any free port, tests) has no stable identity: a random id then. */
+export function defaultTransactionalId(port: number): string {
+  return `retail-ingest-${hostname()}-${port === 0 ? randomUUID() : port}`;
 }
 
 export class KafkaUnavailable extends EtlError {
@@ -41,6 +70,35 @@ export class KafkaUnavailable extends EtlError {
   }
 }
 
+export class Overloaded extends EtlError {
+  constructor(queued: number, limit: number) {
+    super(
+      'OVERLOADED',
+      `${queued} events are already waiting for Kafka (limit ${limit}); nothing was written, retry later`,
+      { retriable: true },
+    );
+  }
+}
+
+/** Split messages into runs of at most `maxBytes` (a single larger message is a run of its own). */
+export function chunkByBytes(messages: Message[], sizes: number[], maxBytes: number): Message[][] {
+  const out: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  messages.forEach((m, i) => {
+    const size = sizes[i] ?? 0;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  });
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 export class EventSender {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
@@ -49,6 +107,7 @@ export class EventSender {
   private closed = false;
   private lastError = 'not connected yet';
   private queue: Pending[] = [];
+  private queuedEvents = 0;
   private inFlight = false;
   private readonly connecting: Promise<void>;
 
@@ -61,9 +120,15 @@ export class EventSender {
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     this.producer = this.kafka.producer({
+      transactionalId: options.transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
+      // An open transaction holds back read_committed consumers of its partitions: keep it short.
+      transactionTimeout: Math.max(10_000, options.kafkaTimeoutMs * 2),
       createPartitioner: Partitioners.DefaultPartitioner,
+      // After a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
+      // written; retry that quickly instead of kafkajs' default 300 ms first backoff.
+      retry: { retries: 5, initialRetryTime: 10, maxRetryTime: 1000 },
     });
     this.serde = new SaleEventSerde(createRegistry(options.registryUrl));
     this.connecting = this.connectLoop();
@@ -106,16 +171,23 @@ export class EventSender {
     }
   }
 
-  /** Write the events as one unit; rejects with KafkaUnavailable (→ 503) when Kafka fails. */
+  /**
+   * Write the events as one unit (one transaction); rejects with KafkaUnavailable (→ 503) when
+   * Kafka fails, Overloaded (→ 429) when too much is already waiting.
+   */
   send(events: SaleEvent[]): Promise<void> {
     if (!this.connected) {
       return Promise.reject(
         new KafkaUnavailable(`Kafka is not reachable (${this.lastError}); nothing was written`),
       );
     }
+    if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.options.maxQueuedEvents)
+      return Promise.reject(new Overloaded(this.queuedEvents, this.options.maxQueuedEvents));
     const messages = events.map((e) => ({ key: e.store_id, value: this.serde.encode(e) }));
+    const bytes = messages.reduce((n, m) => n + messageBytes(m), 0);
+    this.queuedEvents += events.length;
     return new Promise((resolve, reject) => {
-      this.queue.push({ messages, resolve, reject });
+      this.queue.push({ messages, bytes, resolve, reject });
       if (!this.inFlight) void this.flush();
     });
   }
@@ -123,28 +195,63 @@ export class EventSender {
   private async flush(): Promise<void> {
     this.inFlight = true;
     while (this.queue.length > 0) {
-      const batch = this.queue;
+      const group = this.queue;
       this.queue = [];
-      const end = this.options.sendLatency.startTimer();
       try {
-        await this.producer.send({
-          topic: this.options.topic,
-          acks: -1,
-          messages: batch.length === 1 ? (batch[0] as Pending).messages : batch.flatMap((p) => p.messages),
-        });
-        end();
-        for (const p of batch) p.resolve();
+        await this.transaction(group);
+        for (const p of group) p.resolve();
       } catch (err) {
-        this.lastError = (err as Error).message;
-        this.options.logger.warn('ingest send failed', { err, requests: batch.length });
-        const failure = new KafkaUnavailable(
-          `Kafka did not acknowledge the events: ${(err as Error).message}`,
-          err,
-        );
-        for (const p of batch) p.reject(failure);
+        if (group.length === 1) this.fail(group, err);
+        else {
+          // Retry each request alone: a failure caused by one request must not fail the others.
+          this.options.logger.warn('shared ingest transaction failed; retrying its requests one by one', {
+            err,
+            requests: group.length,
+          });
+          for (const p of group) {
+            try {
+              await this.transaction([p]);
+              p.resolve();
+            } catch (alone) {
+              this.fail([p], alone);
+            }
+          }
+        }
+      } finally {
+        for (const p of group) this.queuedEvents -= p.messages.length;
       }
     }
     this.inFlight = false;
+  }
+
+  private async transaction(group: Pending[]): Promise<void> {
+    const messages = group.length === 1 ? (group[0] as Pending).messages : group.flatMap((p) => p.messages);
+    const sizes = messages.map(messageBytes);
+    const end = this.options.sendLatency.startTimer();
+    const txn = await this.producer.transaction();
+    try {
+      for (const chunk of chunkByBytes(
+        messages,
+        sizes,
+        this.options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES,
+      ))
+        await txn.send({ topic: this.options.topic, acks: -1, messages: chunk });
+      await txn.commit();
+      end();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private fail(group: Pending[], err: unknown): void {
+    this.lastError = (err as Error).message;
+    this.options.logger.warn('ingest send failed', { err, requests: group.length });
+    const failure = new KafkaUnavailable(
+      `Kafka did not commit the events: ${(err as Error).message}; nothing of this request is visible to read_committed consumers`,
+      err,
+    );
+    for (const p of group) p.reject(failure);
   }
 
   async close(): Promise<void> {
@@ -153,4 +260,11 @@ export class EventSender {
     while (this.inFlight) await sleep(10);
     await this.producer.disconnect().catch(() => undefined);
   }
+}
+
+/** A message's size on the wire, near enough for chunking: key + value + record overhead. */
+function messageBytes(m: Message): number {
+  const len = (v: Message['key'] | Message['value']) =>
+    v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+  return len(m.key) + len(m.value) + 32;
 }

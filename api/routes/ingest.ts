@@ -1,8 +1,9 @@
 /**
  * POST /v1/events — push sale events in over HTTP (webhook style). Every event is checked with the
  * shared validator; the request is all-or-nothing: 202 {accepted: n} when every event was valid and
- * Kafka acknowledged them, 400 listing each invalid event's index and reasons (nothing written),
- * 413 for a body or batch above the limits, 503 + Retry-After when Kafka is unreachable.
+ * committed in one Kafka transaction, 400 listing each invalid event's index and reasons (nothing
+ * written), 413 for a body or batch above the limits, 429 + Retry-After when too much is waiting
+ * for Kafka, 503 + Retry-After when Kafka is unreachable (nothing visible to read_committed readers).
  * docs/ingest.md describes every answer.
  */
 import { Counter, Histogram } from 'prom-client';
@@ -11,7 +12,7 @@ import type { FieldProblem } from '../../lib/contracts/event/validate.js';
 import { validateEvent } from '../../lib/contracts/event/validate.js';
 import { HttpError, readBody, sendJson } from '../http.js';
 import { formatOf, parseEvents } from '../ingest/parse.js';
-import { EventSender, KafkaUnavailable } from '../ingest/sender.js';
+import { defaultTransactionalId, EventSender, KafkaUnavailable, Overloaded } from '../ingest/sender.js';
 import type { ApiContext, RouteModule } from '../router.js';
 
 export interface IngestModuleOptions {
@@ -43,7 +44,7 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
       });
       const sendLatency = new Histogram({
         name: 'retail_ingest_kafka_send_duration_seconds',
-        help: 'Kafka produce request time (several HTTP requests may share one)',
+        help: 'Kafka transaction time, begin to commit (several HTTP requests may share one)',
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         registers: [registry],
       });
@@ -54,6 +55,8 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
         sendLatency,
         ...(options.brokers ? { brokers: options.brokers } : {}),
         ...(options.registryUrl ? { registryUrl: options.registryUrl } : {}),
+        maxQueuedEvents: config.maxQueuedEvents,
+        transactionalId: config.transactionalId ?? defaultTransactionalId(config.port),
       });
       const unavailable = (err: KafkaUnavailable) =>
         new HttpError(
@@ -110,6 +113,15 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
                   await sender.send(valid);
                 } catch (err) {
                   if (err instanceof KafkaUnavailable) throw unavailable(err);
+                  if (err instanceof Overloaded)
+                    throw new HttpError(
+                      429,
+                      'OVERLOADED',
+                      err.message,
+                      { accepted: 0 },
+                      { 'retry-after': '1' },
+                      true,
+                    );
                   throw err;
                 }
                 status = 202;
