@@ -9,7 +9,7 @@ import { resolveApiConfig } from '../../../api/config.js';
 import { ingestModule } from '../../../api/routes/ingest.js';
 import type { ApiServer } from '../../../api/server.js';
 import { startApiServer } from '../../../api/server.js';
-import { createKafka } from '../../../lib/kafka.js';
+import { createKafka } from '../../../lib/kafka/index.js';
 import { uuidv7 } from '../../../lib/uuid.js';
 import { uniqueName } from '../../helpers/env.js';
 
