@@ -2,8 +2,8 @@
  * Configuration of `retail-etl serve` (the pipeline's HTTP server). Options > env > defaults,
  * validated at start; docs/ingest.md prints this table.
  */
-import type { ConfigOf, Schema } from '../lib/config.js';
-import { resolveConfig } from '../lib/config.js';
+import type { ConfigOf, Schema } from '../lib/config/index.js';
+import { environment, resolveConfig } from '../lib/config/index.js';
 import { VALIDATION_DEFAULTS } from '../lib/contracts/event/validate.js';
 import { PORTS } from '../lib/ports.js';
 import { TOPICS } from '../lib/contracts/topics.js';
@@ -76,7 +76,7 @@ export type ApiConfig = ConfigOf<typeof API_SCHEMA>;
 
 export function resolveApiConfig(
   explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
 ): ApiConfig {
   return resolveConfig('serve', API_SCHEMA, explicit, env);
 }

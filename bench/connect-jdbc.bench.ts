@@ -17,19 +17,15 @@ import { ensurePartitions } from '../sinks/postgres/partitions.js';
 import { startSinkProcess } from '../sinks/run.js';
 import type { Benchmark, Figure } from './harness.js';
 import { drainWithConnect, fillSalesTopic } from './lib/connect-drain.js';
+import { benchConfig, environment } from '../lib/config/index.js';
 
 const bench: Benchmark = {
   name: 'connect-jdbc',
   title: 'Our Postgres sink vs Kafka Connect + Debezium JDBC sink, draining the same topic',
   async run(ctx) {
-    const events = Number(
-      ctx.env['BENCH_CONNECT_EVENTS'] ??
-        process.env['BENCH_CONNECT_EVENTS'] ??
-        (ctx.quick ? 20_000 : 300_000),
-    );
-    const tasksList = (ctx.env['BENCH_CONNECT_TASKS'] ?? process.env['BENCH_CONNECT_TASKS'] ?? '1,2')
-      .split(',')
-      .map(Number);
+    const config = benchConfig({ ...environment(), ...ctx.env });
+    const events = config.connectEvents ?? (ctx.quick ? 20_000 : 300_000);
+    const tasksList = config.connectTasks.split(',').map(Number);
     const topic = `bench.connect.${randomUUID().replace(/-/g, '').slice(0, 10)}`;
     const kafka = createKafka('bench-connect');
     const figures: Figure[] = [];

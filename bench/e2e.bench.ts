@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Benchmark, Figure } from './harness.js';
 import { freePort, startCli, waitHealthy } from './lib/cli-process.js';
 import { delta, histogram, quantile, scrape, shareAtOrBelow } from './lib/prom-text.js';
+import { benchConfig } from '../lib/config/index.js';
 
 const P95_LIMIT_S = 1;
 const LAG_LIMIT_S = 5;
@@ -32,13 +33,12 @@ const bench: Benchmark = {
   title: 'End to end: producer → Kafka → Postgres sink, highest sustained rate within the SLO',
   async run(ctx) {
     const quick = ctx.quick;
-    const rates = (
-      process.env['E2E_RATES'] ?? (quick ? '2000,6000' : '2000,5000,8000,11600,14000,17000,20000,24000')
-    )
+    const config = benchConfig();
+    const rates = (config.e2eRates ?? (quick ? '2000,6000' : '2000,5000,8000,11600,14000,17000,20000,24000'))
       .split(',')
       .map(Number);
-    const stepSeconds = Number(process.env['E2E_STEP_SECONDS'] ?? (quick ? 20 : 45));
-    const soakSeconds = Number(process.env['E2E_SOAK_SECONDS'] ?? (quick ? 30 : 600));
+    const stepSeconds = config.e2eStepSeconds ?? (quick ? 20 : 45);
+    const soakSeconds = config.e2eSoakSeconds ?? (quick ? 30 : 600);
     const id = `${Date.now().toString(36)}`;
     const topic = `bench-e2e-${id}`;
     const group = `bench-e2e-${id}`;

@@ -15,6 +15,7 @@ import { projectRoot } from '../stack/paths.js';
 import type { Benchmark, Figure } from './harness.js';
 import { percentile } from './harness.js';
 import { freePort, startCli, waitHealthy } from './lib/cli-process.js';
+import { benchConfig, environment } from '../lib/config/index.js';
 
 const STORES = 50;
 
@@ -106,13 +107,14 @@ const bench: Benchmark = {
       await fill(db, schema, ctx.quick ? 100_000 : 1_000_000, ctx.log);
       await waitHealthy(port, serve);
       const direct = await directCeiling(ctx.env['DATABASE_URL']!, schema, 500);
-      const duration = process.env['QUERIES_DURATION'] ?? (ctx.quick ? '15s' : '60s');
-      const rps = Number(process.env['QUERIES_RPS'] ?? 200);
+      const config = benchConfig();
+      const duration = config.queriesDuration ?? (ctx.quick ? '15s' : '60s');
+      const rps = config.queriesRps;
       const summaryFile = join(work, 'summary.json');
       ctx.log(`k6 read-heavy at ${rps} requests/s for ${duration}`);
       const k6 = spawnSync(join(projectRoot(), 'scripts', 'load.sh'), [], {
         env: {
-          ...process.env,
+          ...environment(),
           PROFILE: 'read-heavy',
           PIPELINE_URL: `http://127.0.0.1:${port}`,
           RPS: String(rps),

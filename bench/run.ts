@@ -12,6 +12,7 @@ import { loadStackEnv } from '../lib/stack-env.js';
 import { projectRoot, stackPaths } from '../stack/paths.js';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.js';
 import type { Benchmark, Figure } from './harness.js';
+import { benchConfig } from '../lib/config/index.js';
 
 interface Section {
   name: string;
@@ -69,7 +70,8 @@ function renderMarkdown(sections: Section[], started: Date): string {
 async function main(): Promise<void> {
   const root = projectRoot();
   const here = dirname(fileURLToPath(import.meta.url));
-  const only = (process.env['BENCH'] ?? '').split(',').filter((s) => s !== '');
+  const config = benchConfig();
+  const only = (config.only ?? '').split(',').filter((s) => s !== '');
   const files = readdirSync(here)
     .filter((f) => /\.bench\.(js|ts)$/.test(f))
     .filter((f) => only.length === 0 || only.includes(basename(f).replace(/\.bench\.(js|ts)$/, '')))
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
       const figures = await bench.run({
         env,
         log: (m) => log(`${bench.name}: ${m}`),
-        quick: process.env['BENCH_QUICK'] === '1',
+        quick: config.quick,
       });
       for (const f of figures) if (f.ceiling !== undefined && f.ceiling > 0) f.ratio = f.value / f.ceiling;
       sections.push({

@@ -16,6 +16,7 @@ import { startSinkProcess } from '../sinks/run.js';
 import { projectRoot } from '../stack/paths.js';
 import { createTopic, deleteTopics, makeEvents, produce } from '../test/helpers/producer-fixture.js';
 import { uniqueName } from '../test/helpers/env.js';
+import { DATABASE_URL, readSetting } from '../lib/config/index.js';
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
@@ -44,7 +45,7 @@ const bench: Benchmark = {
   name: 'sink-postgres',
   title: 'Postgres sink: drain a pre-filled topic vs psql \\copy',
   async run(ctx) {
-    const url = ctx.env['DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? '';
+    const url = ctx.env['DATABASE_URL'] ?? readSetting('bench', DATABASE_URL) ?? '';
     const n = ctx.quick ? 100_000 : 1_000_000;
     const topic = uniqueName('bench_pg');
     const schemas: string[] = [];

@@ -6,11 +6,13 @@
 import { API_SCHEMA } from '../api/config.js';
 import { CONTROL_PANEL_SCHEMA } from '../api/routes/control-panel.js';
 import { QUERY_SCHEMA } from '../api/routes/queries.js';
-import type { Schema } from '../lib/config.js';
-import { describeSchema } from '../lib/config.js';
+import type { Schema } from '../lib/config/index.js';
+import { BENCH_SCHEMA, describeSchema, OS_USER, SHARED_SCHEMA, STACK_SCHEMA } from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
+import { FAULTS_SCHEMA } from '../sinks/faults.js';
 import { PROCESSOR_SCHEMA } from '../processors/runtime/config.js';
 import { PRODUCER_SCHEMA } from '../producer/config.js';
+import { CONTROL_SCHEMA } from './commands/producer.js';
 import { AGGREGATES_SCHEMA } from '../sinks/aggregates/config.js';
 import { CLICKHOUSE_LOOP_SCHEMA, CLICKHOUSE_SINK_SCHEMA } from '../sinks/clickhouse/config.js';
 import { POSTGRES_LOOP_SCHEMA, POSTGRES_SINK_SCHEMA } from '../sinks/postgres/config.js';
@@ -23,7 +25,17 @@ export interface ComponentConfig {
 }
 
 export const CONFIG_COMPONENTS: ComponentConfig[] = [
+  {
+    component: 'shared',
+    title: 'Every process (the Kafka client, the Schema Registry client, servers, logs)',
+    schemas: [{ ...SHARED_SCHEMA, user: OS_USER }],
+  },
   { component: 'producer', title: '`retail-etl producer run`', schemas: [PRODUCER_SCHEMA] },
+  {
+    component: 'producer-control',
+    title: '`retail-etl producer rate|pause|resume|status`',
+    schemas: [CONTROL_SCHEMA],
+  },
   {
     component: 'serve',
     title: '`retail-etl serve` (HTTP server, ingest, control panel)',
@@ -47,6 +59,17 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     title: '`retail-etl connect` (Kafka Connect comparison)',
     schemas: [CONNECT_SCHEMA],
   },
+  {
+    component: 'stack',
+    title: '`retail-etl stack` (read by the launcher before anything starts)',
+    schemas: [STACK_SCHEMA],
+  },
+  {
+    component: 'faults',
+    title: 'Fault injection — **test only**, never set in production (the sinks’ crash tests)',
+    schemas: [FAULTS_SCHEMA],
+  },
+  { component: 'bench', title: '`make bench` (bench/run.ts)', schemas: [BENCH_SCHEMA] },
 ];
 
 export function configurationMarkdown(): string {

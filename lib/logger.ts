@@ -2,9 +2,10 @@
  * Structured JSON logs, one object per line on stderr: level, time, component, message and
  * correlation fields. Every string passes through `redact` so secrets never reach a log.
  */
+import { LOG_LEVELS, sharedSetting } from './config/index.js';
 import { redact } from './redact.js';
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export { LOG_LEVELS };
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type LogFields = Record<string, unknown>;
@@ -17,18 +18,13 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-function levelFromEnv(): LogLevel {
-  const value = process.env['LOG_LEVEL'];
-  return (LOG_LEVELS as readonly string[]).includes(value ?? '') ? (value as LogLevel) : 'info';
-}
-
 export interface LoggerOptions {
   level?: LogLevel;
   write?: (line: string) => void;
 }
 
 export function createLogger(component: string, options: LoggerOptions = {}, base: LogFields = {}): Logger {
-  const threshold = LOG_LEVELS.indexOf(options.level ?? levelFromEnv());
+  const threshold = LOG_LEVELS.indexOf(options.level ?? sharedSetting('logLevel'));
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const emit = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;

@@ -5,12 +5,12 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { sharedSetting } from './config/index.js';
 import { EtlError } from './errors.js';
-import { HOST } from './ports.js';
 
 /** 127.0.0.1 unless RETAIL_LISTEN_HOST says otherwise (containers set 0.0.0.0 so Prometheus can scrape). */
 export function listenHost(): string {
-  return process.env['RETAIL_LISTEN_HOST'] ?? HOST;
+  return sharedSetting('listenHost');
 }
 
 export type ReadinessCheck = () => Promise<boolean> | boolean;

@@ -4,8 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnvFile } from './env-file.js';
+import { environment } from './config/index.js';
 
-export function loadStackEnv(file: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function loadStackEnv(file: string, env: NodeJS.ProcessEnv = environment()): Record<string, string> {
   if (!existsSync(file)) return {};
   const values = parseEnvFile(readFileSync(file, 'utf8'));
   for (const [key, value] of Object.entries(values)) {

@@ -13,6 +13,7 @@ import type { ProcessorName } from './definitions.js';
 import { processorConfig } from './runtime/config.js';
 import type { ProcessorConfig } from './runtime/config.js';
 import { ProcessorRunner } from './runtime/runner.js';
+import { environment, sharedSetting } from '../lib/config/index.js';
 
 export interface RunningProcessors {
   config: ProcessorConfig;
@@ -24,13 +25,13 @@ export interface RunningProcessors {
 export async function runProcessors(
   names: ProcessorName[],
   explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
 ): Promise<RunningProcessors> {
   const config = processorConfig(explicit, env);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'retail_processor_process_' });
   const kafka = createKafka(`retail-etl-processor-${names.join('-')}`);
-  const serde = new SaleEventSerde(createRegistry(env['SCHEMA_REGISTRY_URL']));
+  const serde = new SaleEventSerde(createRegistry(sharedSetting('schemaRegistryUrl', env)));
   const runners = names.map(
     (n) => new ProcessorRunner(PROCESSORS[n], config, kafka, serde, registry, createLogger(`processor:${n}`)),
   );

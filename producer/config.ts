@@ -4,8 +4,8 @@
  * connects: a bad value is one line and a non-zero exit, and nothing is sent.
  */
 import { hostname } from 'node:os';
-import type { ConfigOf, Schema, IntField } from '../lib/config.js';
-import { resolveConfig } from '../lib/config.js';
+import type { ConfigOf, Schema, IntField } from '../lib/config/index.js';
+import { PRODUCER_CONTROL_TOPIC, PRODUCER_GROUP, environment, resolveConfig } from '../lib/config/index.js';
 import { EtlError } from '../lib/errors.js';
 import { PORTS } from '../lib/ports.js';
 import { TOPICS } from '../lib/contracts/topics.js';
@@ -57,18 +57,8 @@ export const PRODUCER_SCHEMA = {
     doc: 'simulated clock start (ISO time or epoch ms, not in the future): event times advance by 1/rate per event instead of following the wall clock, so seed + start time + rate give identical events',
   },
   topic: { type: 'string', env: 'PRODUCER_TOPIC', default: TOPICS.sales, doc: 'topic the events go to' },
-  controlTopic: {
-    type: 'string',
-    env: 'PRODUCER_CONTROL_TOPIC',
-    default: TOPICS.control,
-    doc: 'compacted topic holding the desired rate/pause and the replica reports',
-  },
-  group: {
-    type: 'string',
-    env: 'PRODUCER_GROUP',
-    default: 'default',
-    doc: 'name of the producer group a control action addresses (all replicas of a group follow it)',
-  },
+  controlTopic: PRODUCER_CONTROL_TOPIC,
+  group: PRODUCER_GROUP,
   replicaId: {
     type: 'string',
     env: 'PRODUCER_REPLICA_ID',
@@ -253,7 +243,7 @@ export function rateAboveCap(rate: number, cap: number): EtlError {
 /** Resolve and check the whole configuration; throws EtlError (CONFIG_INVALID, RATE_ABOVE_CAP). */
 export function resolveProducerConfig(
   explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
   now = Date.now(),
 ): ProducerConfig {
   const raw = resolveConfig('producer', PRODUCER_SCHEMA, explicit, env);

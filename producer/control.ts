@@ -12,12 +12,13 @@ import { fetchEnds, kafkaError, readToEnd } from '../lib/kafka/index.js';
 import { applyRecord } from '../lib/contracts/control.js';
 import type { ControlRecord, ControlState, PausedRecord, RateRecord } from '../lib/contracts/control.js';
 import type { Logger } from '../lib/logger.js';
+import { OS_USER, readSetting } from '../lib/config/index.js';
 
 export function defaultActor(): string {
   try {
     return userInfo().username;
   } catch {
-    return process.env['USER'] ?? 'unknown';
+    return readSetting('producer', OS_USER);
   }
 }
 

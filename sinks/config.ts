@@ -1,9 +1,9 @@
 /**
  * Options of the shared consumer loop, one schema per sink so `make up` can tune each through its
- * own environment variables (SINK_POSTGRES_*, SINK_CLICKHOUSE_*). docs/sinks.md renders these
- * tables with describeSchema().
+ * own environment variables (SINK_POSTGRES_*, SINK_CLICKHOUSE_*, SINK_AGGREGATES_*).
+ * docs/configuration.md renders these tables with describeSchema().
  */
-import type { ConfigOf, Schema } from '../lib/config.js';
+import type { ConfigOf, Schema } from '../lib/config/index.js';
 import { TOPICS } from '../lib/contracts/topics.js';
 
 export interface LoopDefaults {

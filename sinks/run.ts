@@ -3,7 +3,7 @@
  * /healthz /readyz, consumer lag, and SIGTERM → flush, commit, exit 0.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { resolveConfig } from '../lib/config.js';
+import { environment, resolveConfig } from '../lib/config/index.js';
 import { createKafka, ensureTopics } from '../lib/kafka/index.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
@@ -48,7 +48,11 @@ function split(explicit: Record<string, unknown> = {}, keys: string[]): Record<s
 }
 
 /** Validate both schemas; unknown keys (in neither) are rejected. */
-export function resolveSinkConfig(kind: SinkKind, options: Record<string, unknown> = {}, env = process.env) {
+export function resolveSinkConfig(
+  kind: SinkKind,
+  options: Record<string, unknown> = {},
+  env = environment(),
+) {
   const loopSchema = kind === 'postgres' ? POSTGRES_LOOP_SCHEMA : CLICKHOUSE_LOOP_SCHEMA;
   const targetSchema = kind === 'postgres' ? POSTGRES_SINK_SCHEMA : CLICKHOUSE_SINK_SCHEMA;
   const known = [...Object.keys(loopSchema), ...Object.keys(targetSchema)];
@@ -76,12 +80,7 @@ export function createSink(
   logger: Logger,
 ): Sink {
   if (kind === 'postgres') {
-    const cfg = target as PostgresSinkConfig;
-    if (!cfg.databaseUrl)
-      throw new EtlError('CONFIG_INVALID', 'sink-postgres: DATABASE_URL is not set', {
-        hint: 'run `make up` (it writes .stack/env) or set DATABASE_URL',
-      });
-    return new PostgresSink({ ...cfg, databaseUrl: cfg.databaseUrl }, groupId, metrics, logger);
+    return new PostgresSink(target as PostgresSinkConfig, groupId, metrics, logger);
   }
   return new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
 }

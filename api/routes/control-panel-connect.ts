@@ -13,8 +13,8 @@
 import type { Kafka } from '../../lib/kafka/index.js';
 import { ConsumerLagExporter, createKafka } from '../../lib/kafka/index.js';
 import { Gauge } from 'prom-client';
-import { HOST, PORTS } from '../../lib/ports.js';
 import type { ApiContext, RouteModule } from '../router.js';
+import { sharedSetting } from '../../lib/config/index.js';
 
 export interface ConnectMetricsOptions {
   /** Kafka Connect REST URL (env KAFKA_CONNECT_URL, default http://127.0.0.1:8083). */
@@ -31,11 +31,7 @@ export function connectMetricsModule(options: ConnectMetricsOptions = {}): Route
   return {
     name: 'connect-metrics',
     create({ registry, logger }: ApiContext) {
-      const url = (
-        options.url ??
-        process.env['KAFKA_CONNECT_URL'] ??
-        `http://${HOST}:${PORTS.kafkaConnect}`
-      ).replace(/\/$/, '');
+      const url = (options.url ?? sharedSetting('kafkaConnectUrl')).replace(/\/$/, '');
       const lagExporters = new Map<string, ConsumerLagExporter>();
       let kafka = options.kafka;
       const connectorState = new Gauge({

@@ -17,9 +17,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka, Producer } from '../../lib/kafka/index.js';
 import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
-import type { Schema } from '../../lib/config.js';
-import { resolveConfig } from '../../lib/config.js';
-import { TOPICS } from '../../lib/contracts/topics.js';
+import type { Schema } from '../../lib/config/index.js';
+import { PRODUCER_CONTROL_TOPIC, PRODUCER_GROUP, resolveConfig } from '../../lib/config/index.js';
 import { MAX_RATE_FIELD } from '../../producer/config.js';
 import type { ControlRecord, PausedRecord, RateRecord } from '../../lib/contracts/control.js';
 import { ControlFollower, publishControl } from '../../producer/control.js';
@@ -30,18 +29,8 @@ import type { ApiContext, RequestContext, RouteModule } from '../router.js';
 import { queryFigures } from './control-panel-figures.js';
 
 export const CONTROL_PANEL_SCHEMA = {
-  group: {
-    type: 'string',
-    env: 'PRODUCER_GROUP',
-    default: 'default',
-    doc: 'producer group the panel steers',
-  },
-  controlTopic: {
-    type: 'string',
-    env: 'PRODUCER_CONTROL_TOPIC',
-    default: TOPICS.control,
-    doc: 'compacted control topic',
-  },
+  group: PRODUCER_GROUP,
+  controlTopic: PRODUCER_CONTROL_TOPIC,
   maxRate: {
     ...MAX_RATE_FIELD,
     doc: 'safety cap: a rate above it (or above a running replica’s own cap) is refused',

@@ -9,8 +9,8 @@
  *   GET /v1/openapi.json                               the OpenAPI description
  */
 import pg from 'pg';
-import type { Schema } from '../../lib/config.js';
-import { resolveConfig } from '../../lib/config.js';
+import type { Schema } from '../../lib/config/index.js';
+import { DATABASE_URL, readSetting, resolveConfig } from '../../lib/config/index.js';
 import { HttpError, sendJson } from '../http.js';
 import { OPENAPI } from '../openapi.js';
 import * as p from '../queries/params.js';
@@ -94,7 +94,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
     name: 'queries',
     create({ logger }: ApiContext) {
       const config = resolveConfig('queries', QUERY_SCHEMA, explicit);
-      const url = config.databaseUrl ?? process.env['DATABASE_URL'];
+      const url = config.databaseUrl ?? readSetting('queries', DATABASE_URL);
       const s = quoteIdent(config.schema, 'schema');
       const role = quoteIdent(config.readerRole, 'reader role');
       const pool = url

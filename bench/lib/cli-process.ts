@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../stack/paths.js';
+import { environment } from '../../lib/config/index.js';
 
 export interface CliProcess {
   child: ChildProcess;
@@ -19,7 +20,7 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   const main = join(projectRoot(), 'dist', 'cli', 'main.js');
   if (!existsSync(main)) throw new Error('dist/cli/main.js missing: run `npm run build` first');
   const child = spawn(process.execPath, [main, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...environment(), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

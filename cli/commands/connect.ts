@@ -19,6 +19,7 @@ import {
 import { stackContext } from '../../stack/native.js';
 import { stackPaths } from '../../stack/paths.js';
 import { progress } from '../output.js';
+import { DATABASE_URL, readSetting, sharedSetting } from '../../lib/config/index.js';
 
 interface ApplyFlags {
   name?: string;
@@ -77,8 +78,8 @@ export function registerConnect(program: Command): void {
       const paths = stackPaths();
       const result = await applyConnector({
         options,
-        databaseUrl: process.env['DATABASE_URL'],
-        schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL'],
+        databaseUrl: readSetting('connect', DATABASE_URL),
+        schemaRegistryUrl: sharedSetting('schemaRegistryUrl'),
         root: paths.root,
         secretsFile: connectDirs(stackContext(paths, progress)).secrets,
       });

@@ -1,19 +1,14 @@
 /** `retail-etl pg migrate|retention|partitions` — the Postgres side of the sink (docs/sinks.md). */
 import type { Command } from 'commander';
 import pg from 'pg';
-import { resolveConfig } from '../../lib/config.js';
+import { resolveConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
 import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/config.js';
 import { ident, migrate } from '../../sinks/postgres/ddl.js';
 import { applyRetention, ensurePartitions, isoDay, partitionDays } from '../../sinks/postgres/partitions.js';
 
 function config(o: { schema?: string }) {
-  const c = resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
-  if (!c.databaseUrl)
-    throw new EtlError('CONFIG_INVALID', 'DATABASE_URL is not set', {
-      hint: 'run `make up` or set DATABASE_URL',
-    });
-  return { ...c, databaseUrl: c.databaseUrl };
+  return resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
-import { resolveConfig } from '../../lib/config.js';
+import { PRODUCER_CONTROL_TOPIC, PRODUCER_GROUP, resolveConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../../lib/shutdown.js';
@@ -58,14 +58,9 @@ const RUN_OPTIONS: [flag: string, key: string, help: string][] = [
   ['--currency <code>', 'currency', 'ISO 4217 currency (default EUR)'],
 ];
 
-const CONTROL_SCHEMA = {
-  group: { type: 'string', env: 'PRODUCER_GROUP', default: 'default', doc: 'producer group addressed' },
-  controlTopic: {
-    type: 'string',
-    env: 'PRODUCER_CONTROL_TOPIC',
-    default: TOPICS.control,
-    doc: 'control topic',
-  },
+export const CONTROL_SCHEMA = {
+  group: PRODUCER_GROUP,
+  controlTopic: PRODUCER_CONTROL_TOPIC,
   maxRate: { ...MAX_RATE_FIELD, doc: 'cap' },
   actor: { type: 'string', env: 'RETAIL_ETL_ACTOR', doc: 'who is acting (default: the OS user)' },
 } as const;

@@ -6,8 +6,8 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveConfig } from '../config.js';
-import type { ConfigOf } from '../config.js';
+import { environment, resolveConfig } from '../config/index.js';
+import type { ConfigOf } from '../config/index.js';
 import { EtlError } from '../errors.js';
 import { TOPICS } from '../contracts/topics.js';
 
@@ -49,7 +49,7 @@ export type ConnectOptions = ConfigOf<typeof CONNECT_SCHEMA>;
 
 export function resolveConnectOptions(
   explicit: Record<string, unknown>,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
 ): ConnectOptions {
   const options = resolveConfig('connect', CONNECT_SCHEMA, explicit, env);
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.table)) {

@@ -1,20 +1,12 @@
 /**
- * Kafka clients for every process: one place that reads KAFKA_BROKERS and maps kafkajs' logs onto
+ * Kafka clients for every process: one place that applies KAFKA_BROKERS and maps kafkajs' logs onto
  * ours, so the client library can be measured or swapped without touching the stages.
  */
 import type { KafkaConfig, logCreator } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaBrokers } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { createLogger } from '../logger.js';
-
-export const DEFAULT_BROKERS = '127.0.0.1:9092';
-
-export function brokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env['KAFKA_BROKERS'] ?? DEFAULT_BROKERS)
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-}
 
 function kafkajsLogCreator(logger: Logger): logCreator {
   return () =>
@@ -30,7 +22,7 @@ function kafkajsLogCreator(logger: Logger): logCreator {
 export function createKafka(clientId: string, options: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId,
-    brokers: brokersFromEnv(),
+    brokers: kafkaBrokers(),
     logLevel: logLevel.WARN,
     logCreator: kafkajsLogCreator(createLogger(`kafkajs:${clientId}`)),
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },

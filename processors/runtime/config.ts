@@ -2,8 +2,8 @@
  * The processors' options (docs/processors.md): option > environment variable > default. Every
  * processor of one process shares them; validated at start-up, unknown keys rejected.
  */
-import type { ConfigOf, Schema } from '../../lib/config.js';
-import { resolveConfig } from '../../lib/config.js';
+import type { ConfigOf, Schema } from '../../lib/config/index.js';
+import { environment, resolveConfig } from '../../lib/config/index.js';
 import { PORTS } from '../../lib/ports.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
 
@@ -115,7 +115,7 @@ export type ProcessorConfig = ConfigOf<typeof PROCESSOR_SCHEMA>;
 
 export function processorConfig(
   explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
 ): ProcessorConfig {
   return resolveConfig('processor', PROCESSOR_SCHEMA, explicit, env);
 }

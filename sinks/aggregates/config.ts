@@ -1,15 +1,28 @@
 /**
- * Options of `retail-etl sink aggregates` (docs/aggregates.md renders this table with
+ * Options of `retail-etl sink aggregates` (docs/configuration.md renders this table with
  * describeSchema): option > environment variable > default, unknown keys rejected at start-up.
  */
-import type { ConfigOf, Schema } from '../../lib/config.js';
-import { resolveConfig } from '../../lib/config.js';
+import type { ConfigOf, Schema } from '../../lib/config/index.js';
+import { CLICKHOUSE_URL, DATABASE_URL, environment, resolveConfig } from '../../lib/config/index.js';
+import { loopSchema } from '../config.js';
 import { PORTS } from '../../lib/ports.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
 import type { AggTable } from '../../lib/contracts/aggregates/records.js';
 
 export const AGG_TARGETS = ['postgres', 'clickhouse'] as const;
 export type AggTargetKind = (typeof AGG_TARGETS)[number];
+
+/**
+ * The consumer loop's options, as every sink declares them, under SINK_AGGREGATES_*: all but the
+ * single input topic (this sink reads three) and maxFutureMs (aggregate records carry no event time
+ * to check); the metrics port's default depends on the target.
+ */
+const {
+  topic: _topic,
+  maxFutureMs: _maxFutureMs,
+  metricsPort: _metricsPort,
+  ...AGG_LOOP_FIELDS
+} = loopSchema({ envPrefix: 'SINK_AGGREGATES_', maxBatchRows: 20_000, maxWaitMs: 250, metricsPort: 0 });
 
 export const AGGREGATES_SCHEMA = {
   target: {
@@ -37,60 +50,11 @@ export const AGGREGATES_SCHEMA = {
     default: TOPICS.storeRolling,
     doc: 'store rolling hour records → `store_rolling_1h`',
   },
-  dlqTopic: {
-    type: 'string',
-    env: 'SINK_AGGREGATES_DLQ_TOPIC',
-    default: TOPICS.dlq,
-    doc: 'records that are not valid aggregate records',
-  },
+  ...AGG_LOOP_FIELDS,
+  dlqTopic: { ...AGG_LOOP_FIELDS.dlqTopic, doc: 'records that are not valid aggregate records' },
   groupId: {
-    type: 'string',
-    env: 'SINK_AGGREGATES_GROUP_ID',
+    ...AGG_LOOP_FIELDS.groupId,
     doc: 'Kafka consumer group (default `retail-sink-aggregates-<target>`); also the key of the stored positions',
-  },
-  maxBatchRows: {
-    type: 'int',
-    env: 'SINK_AGGREGATES_MAX_BATCH_ROWS',
-    default: 20_000,
-    min: 1,
-    max: 1_000_000,
-    doc: 'flush when this many records are buffered',
-  },
-  maxWaitMs: {
-    type: 'int',
-    env: 'SINK_AGGREGATES_MAX_WAIT_MS',
-    default: 250,
-    min: 10,
-    max: 600_000,
-    doc: 'flush when the oldest buffered record has waited this long',
-  },
-  fromBeginning: {
-    type: 'bool',
-    env: 'SINK_AGGREGATES_FROM_BEGINNING',
-    default: true,
-    doc: 'a group with no stored position starts at the earliest offset (else the latest)',
-  },
-  sessionTimeoutMs: {
-    type: 'int',
-    env: 'SINK_AGGREGATES_SESSION_TIMEOUT_MS',
-    default: 30_000,
-    min: 6000,
-    max: 300_000,
-    doc: 'Kafka group session timeout: how long a dead instance holds its partitions',
-  },
-  writeRetryMaxMs: {
-    type: 'int',
-    env: 'SINK_AGGREGATES_WRITE_RETRY_MAX_MS',
-    default: 5000,
-    min: 100,
-    doc: 'cap of the exponential back-off between retries of a failed write (retries never give up)',
-  },
-  lagIntervalMs: {
-    type: 'int',
-    env: 'SINK_AGGREGATES_LAG_INTERVAL_MS',
-    default: 5000,
-    min: 500,
-    doc: 'how often consumer lag is measured',
   },
   metricsPort: {
     type: 'int',
@@ -100,9 +64,7 @@ export const AGGREGATES_SCHEMA = {
     doc: `/metrics, /healthz, /readyz port (default ${PORTS.sinkAggregatesMetrics} for postgres, ${PORTS.sinkAggregatesClickhouseMetrics} for clickhouse; 0 = any free port)`,
   },
   databaseUrl: {
-    type: 'string',
-    env: 'DATABASE_URL',
-    secret: true,
+    ...DATABASE_URL,
     doc: 'Postgres URL (target postgres); its role owns the tables and is a member of `sinkRole`',
   },
   schema: {
@@ -129,12 +91,7 @@ export const AGGREGATES_SCHEMA = {
     default: true,
     doc: 'at start, create what is missing (idempotent): Postgres tables, indexes, grants; ClickHouse database and tables',
   },
-  clickhouseUrl: {
-    type: 'string',
-    env: 'CLICKHOUSE_URL',
-    secret: true,
-    doc: 'ClickHouse HTTP URL (target clickhouse, production)',
-  },
+  clickhouseUrl: { ...CLICKHOUSE_URL, doc: 'ClickHouse HTTP URL (target clickhouse, production)' },
   chdbPath: {
     type: 'string',
     env: 'SINK_AGGREGATES_CHDB_PATH',
@@ -166,7 +123,7 @@ export type AggregatesConfig = Omit<
 
 export function aggregatesConfig(
   explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
 ): AggregatesConfig {
   const c = resolveConfig('sink-aggregates', AGGREGATES_SCHEMA, explicit, env);
   const target = c.target as AggTargetKind;

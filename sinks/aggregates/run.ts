@@ -19,6 +19,7 @@ import { createAggMetrics } from './metrics.js';
 import type { AggMetrics } from './metrics.js';
 import { PostgresAggTarget } from './postgres.js';
 import { aggregateRows } from './records.js';
+import { DATABASE_URL_REQUIRED, environment, readSetting } from '../../lib/config/index.js';
 
 export interface AggregatesProcess {
   config: AggregatesConfig;
@@ -33,11 +34,9 @@ export interface AggregatesProcess {
 export function createAggTarget(config: AggregatesConfig, metrics: AggMetrics): AggTarget {
   const logger = createLogger(`sink-aggregates-${config.target}`);
   if (config.target === 'postgres') {
-    if (!config.databaseUrl)
-      throw new EtlError('CONFIG_INVALID', 'sink-aggregates: DATABASE_URL is not set', {
-        hint: 'run `make up` (it writes .stack/env) or set DATABASE_URL',
-      });
-    return new PostgresAggTarget({ ...config, databaseUrl: config.databaseUrl }, metrics, logger);
+    // Required for this target only: the shared field's required check, applied here.
+    const databaseUrl = config.databaseUrl ?? readSetting('sink-aggregates', DATABASE_URL_REQUIRED);
+    return new PostgresAggTarget({ ...config, databaseUrl }, metrics, logger);
   }
   if (!config.clickhouseUrl && !config.chdbPath)
     throw new EtlError(
@@ -65,7 +64,7 @@ function specs(config: AggregatesConfig): TopicSpec[] {
 
 export async function startAggregatesProcess(
   options: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
 ): Promise<AggregatesProcess> {
   const config = aggregatesConfig(options, env);
   const logger = createLogger(`sink-aggregates-${config.target}`);

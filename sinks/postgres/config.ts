@@ -1,13 +1,12 @@
 /** Options of the Postgres sink (target side); the loop's options are in sinks/config.ts. */
-import type { ConfigOf, Schema } from '../../lib/config.js';
+import type { ConfigOf, Schema } from '../../lib/config/index.js';
+import { DATABASE_URL_REQUIRED } from '../../lib/config/index.js';
 import { PORTS } from '../../lib/ports.js';
 import { loopSchema } from '../config.js';
 
 export const POSTGRES_SINK_SCHEMA = {
   databaseUrl: {
-    type: 'string',
-    env: 'DATABASE_URL',
-    secret: true,
+    ...DATABASE_URL_REQUIRED,
     doc: 'Postgres URL; its role owns the tables (migrations) and is a member of `sinkRole`',
   },
   schema: {

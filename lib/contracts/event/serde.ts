@@ -7,6 +7,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sharedSetting } from '../../config/index.js';
 import { EtlError } from '../../errors.js';
 import { SALE_EVENT_SCHEMA, SALE_EVENT_SUBJECT } from './schema.js';
 import type { SaleEvent } from './schema.js';
@@ -14,9 +15,7 @@ import type { SaleEvent } from './schema.js';
 const MAGIC = 0;
 const HEADER = 5;
 
-export function createRegistry(
-  url = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
-): SchemaRegistry {
+export function createRegistry(url = sharedSetting('schemaRegistryUrl')): SchemaRegistry {
   return new SchemaRegistry({ host: url, retry: { retries: 5, initialRetryTimeInSecs: 0.2 } });
 }
 

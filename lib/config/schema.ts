@@ -1,9 +1,10 @@
 /**
- * One schema per component, validated at start-up every time. Resolution order: explicit option,
+ * The config mechanism: one schema per component, validated at start-up every time. Resolution order: explicit option,
  * then environment variable, then the documented default (as node-postgres' defaults.js).
  * Unknown keys are rejected with a message naming the key and the allowed ones.
  */
-import { EtlError } from './errors.js';
+import { EtlError } from '../errors.js';
+import { environment } from './environment.js';
 
 interface FieldBase<T> {
   doc: string;
@@ -11,6 +12,8 @@ interface FieldBase<T> {
   default?: T;
   /** Secrets are never echoed back in error messages. */
   secret?: boolean;
+  /** No default: start-up fails, naming the variable, when neither the option nor the env sets it. */
+  required?: boolean;
 }
 
 export interface IntField extends FieldBase<number> {
@@ -45,7 +48,7 @@ type ValueOf<F extends Field> = F extends IntField | NumberField
       ? V
       : string;
 
-type HasDefault<F> = F extends { default: unknown } ? true : false;
+type HasDefault<F> = F extends { default: unknown } ? true : F extends { required: true } ? true : false;
 
 export type ConfigOf<S extends Schema> = {
   [K in keyof S]: HasDefault<S[K]> extends true ? ValueOf<S[K]> : ValueOf<S[K]> | undefined;
@@ -102,7 +105,7 @@ export function resolveConfig<S extends Schema>(
   component: string,
   schema: S,
   explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = environment(),
 ): ConfigOf<S> {
   for (const key of Object.keys(explicit)) {
     if (!(key in schema)) {
@@ -118,16 +121,30 @@ export function resolveConfig<S extends Schema>(
     if (given !== undefined) out[key] = coerce(component, key, field, given, 'option');
     else if (fromEnv !== undefined && fromEnv !== '')
       out[key] = coerce(component, key, field, fromEnv, `env ${field.env}`);
+    else if (field.required && field.default === undefined)
+      fail(component, key, `is not set${field.env && field.env !== key ? ` (env ${field.env})` : ''}`);
     else out[key] = field.default;
   }
   return out as ConfigOf<S>;
+}
+
+/** One declared setting on its own (a field shared between schemas, read where it is used). */
+export function readSetting<F extends Field>(
+  component: string,
+  field: F,
+  env: NodeJS.ProcessEnv = environment(),
+): ConfigOf<{ value: F }>['value'] {
+  const key = field.env ?? 'value';
+  return (resolveConfig(component, { [key]: field }, {}, env) as Record<string, unknown>)[key] as ConfigOf<{
+    value: F;
+  }>['value'];
 }
 
 /** Markdown table of a schema, used by docs/configuration.md and its drift test. */
 export function describeSchema(schema: Schema): string {
   const rows = Object.entries(schema).map(([key, f]) => {
     const type = f.type === 'enum' ? f.values.join(' \\| ') : f.type;
-    const def = f.default === undefined ? '—' : `\`${String(f.default)}\``;
+    const def = f.default !== undefined ? `\`${String(f.default)}\`` : f.required ? '**required**' : '—';
     return `| \`${key}\` | ${f.env ? `\`${f.env}\`` : '—'} | ${type} | ${def} | ${f.doc} |`;
   });
   return ['| key | env | type | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeSchema, resolveConfig } from '../../lib/config.js';
-import type { Schema } from '../../lib/config.js';
+import { describeSchema, readSetting, resolveConfig } from '../../../lib/config/index.js';
+import type { Schema } from '../../../lib/config/index.js';
 
 const schema = {
   rate: { type: 'int', min: 1, max: 50_000, default: 100, env: 'RATE', doc: 'events per second' },
@@ -51,5 +51,24 @@ describe('resolveConfig', () => {
 
   it('documents a schema as a markdown table', () => {
     expect(describeSchema(schema)).toContain('| `rate` | `RATE` | int | `100` | events per second |');
+  });
+
+  it('a required setting with no value stops start-up, naming the key and its variable', () => {
+    const needs = { url: { type: 'string', env: 'THE_URL', required: true, doc: 'u' } } satisfies Schema;
+    expect(() => resolveConfig('c', needs, {}, {})).toThrowError(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: 'c: url is not set (env THE_URL)' }),
+    );
+    expect(resolveConfig('c', needs, {}, { THE_URL: 'http://x' }).url).toBe('http://x');
+    expect(resolveConfig('c', needs, { url: 'http://y' }, {}).url).toBe('http://y');
+    expect(describeSchema(needs)).toContain('| `url` | `THE_URL` | string | **required** | u |');
+  });
+
+  it('reads one shared field on its own, validated like a schema', () => {
+    const port = { type: 'int', env: 'SOME_PORT', default: 1, min: 1, doc: 'p' } as const;
+    expect(readSetting('c', port, {})).toBe(1);
+    expect(readSetting('c', port, { SOME_PORT: '7' })).toBe(7);
+    expect(() => readSetting('c', port, { SOME_PORT: '0' })).toThrowError(
+      'c: SOME_PORT must be ≥ 1, got 0 (env SOME_PORT)',
+    );
   });
 });
