@@ -1,25 +1,78 @@
 /**
- * `retail-etl processor <name>|all`: one or more processor runners in this process, sharing the
- * Kafka client, the schema registry cache and the metrics endpoint.
+ * `retail-etl processor <name>|all`: one topology in this process — the partition stage (every
+ * selected operator in each input-partition task) and, with top SKUs, its merge stage — sharing
+ * the Kafka client, the schema registry cache and the metrics endpoint, with the consumer lag of
+ * both groups exported like the sinks'.
  */
 import type { Server } from 'node:http';
+import type { Kafka } from '../lib/kafka/index.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ConsumerLagExporter } from '../lib/kafka/index.js';
+import { EtlError } from '../lib/errors.js';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
-import { createKafka } from '../lib/kafka/index.js';
+import { createKafka, ensureTopics } from '../lib/kafka/index.js';
 import { createLogger } from '../lib/logger.js';
+import type { Logger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
-import { PROCESSORS } from './definitions.js';
-import type { ProcessorName } from './definitions.js';
+import { outputTopics, topologyOf } from './definitions.js';
+import type { ProcessorName, Topology } from './definitions.js';
 import { processorConfig } from './runtime/config.js';
 import type { ProcessorConfig } from './runtime/config.js';
-import { ProcessorRunner } from './runtime/runner.js';
+import { TopologyRunner } from './runtime/runner.js';
+import { MergeRunner } from './top-skus/merge-runner.js';
 import { environment, sharedSetting } from '../lib/config/index.js';
 
 export interface RunningProcessors {
   config: ProcessorConfig;
-  runners: ProcessorRunner[];
+  topology: Topology;
+  runner: TopologyRunner;
+  merge: MergeRunner | undefined;
   registry: Registry;
   stop(): Promise<void>;
+}
+
+/** Create the topology's topics; returns the input's and the partials topic's partition counts. */
+async function prepareTopics(
+  kafka: Kafka,
+  topology: Topology,
+  cfg: ProcessorConfig,
+): Promise<{ input: number; partials: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [cfg.inputTopic] }).catch((err: unknown) => {
+      throw new EtlError(
+        'KAFKA_ERROR',
+        `input topic ${cfg.inputTopic} is not readable: ${(err as Error).message}`,
+        {
+          retriable: true,
+          serverCode: (err as { type?: string }).type,
+          hint: 'create the topics first (`retail-etl stack up` does) or check PROCESSOR_INPUT_TOPIC',
+          cause: err,
+        },
+      );
+    });
+    const input = meta.topics[0]?.partitions.length ?? 0;
+    // A segment record holds up to segmentMaxEvents events; allow batches of a few of them.
+    const changelog = { compacted: true, configEntries: { 'max.message.bytes': String(16 * 1024 * 1024) } };
+    const specs = [
+      ...outputTopics(topology, cfg),
+      { topic: cfg.lateTopic, numPartitions: 1 },
+      { topic: cfg.dlqTopic, numPartitions: 1 },
+      { topic: topology.changelogTopic, numPartitions: input, ...changelog },
+    ];
+    if (topology.operators.includes('top-skus'))
+      specs.push({ topic: topology.mergeChangelogTopic, numPartitions: cfg.mergePartitions, ...changelog });
+    await ensureTopics(admin, specs);
+    let partials = 0;
+    if (topology.operators.includes('top-skus')) {
+      const m = await admin.fetchTopicMetadata({ topics: [topology.partialsTopic] });
+      partials = m.topics[0]?.partitions.length ?? 0;
+    }
+    return { input, partials };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export async function runProcessors(
@@ -28,35 +81,83 @@ export async function runProcessors(
   env: NodeJS.ProcessEnv = environment(),
 ): Promise<RunningProcessors> {
   const config = processorConfig(explicit, env);
+  const topology = topologyOf(names, config);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'retail_processor_process_' });
-  const kafka = createKafka(`retail-etl-processor-${names.join('-')}`);
+  const kafka = createKafka(`retail-etl-processor-${topology.name}`);
   const serde = new SaleEventSerde(createRegistry(sharedSetting('schemaRegistryUrl', env)));
-  const runners = names.map(
-    (n) => new ProcessorRunner(PROCESSORS[n], config, kafka, serde, registry, createLogger(`processor:${n}`)),
-  );
+  const logger = createLogger(`processor:${topology.name}`);
+  const counts = await prepareTopics(kafka, topology, config);
+  const runner = new TopologyRunner(topology, config, kafka, serde, registry, logger, counts.partials);
+  const merge = topology.operators.includes('top-skus')
+    ? new MergeRunner(
+        topology,
+        config,
+        kafka,
+        counts.input,
+        registry,
+        createLogger('processor:top-skus-merge'),
+      )
+    : undefined;
+  const lags = lagExporters(kafka, registry, topology, config, logger);
   let server: Server | undefined;
   if (config.metricsPort !== 0) {
     server = await startProcessServer({
       port: config.metricsPort,
       registry,
-      ready: () => runners.every((r) => r.ready()),
+      ready: () => runner.ready() && (merge?.ready() ?? true),
     });
   }
   try {
-    for (const r of runners) await r.start();
+    await runner.start();
+    await merge?.start();
   } catch (err) {
-    for (const r of runners) await r.stop().catch(() => undefined);
+    await runner.stop().catch(() => undefined);
+    await merge?.stop().catch(() => undefined);
     if (server) await closeServer(server);
     throw err;
   }
+  for (const lag of lags)
+    await lag.start().catch((err: unknown) => logger.warn('consumer lag exporter not started', { err }));
   return {
     config,
-    runners,
+    topology,
+    runner,
+    merge,
     registry,
     async stop() {
-      for (const r of runners) await r.stop();
+      for (const lag of lags) await lag.stop();
+      await runner.stop();
+      await merge?.stop();
       if (server) await closeServer(server);
     },
   };
+}
+
+/** Lag of the partition stage on the raw topic and of the merge stage on the partials topic. */
+function lagExporters(
+  kafka: Kafka,
+  registry: Registry,
+  topology: Topology,
+  cfg: ProcessorConfig,
+  logger: Logger,
+): ConsumerLagExporter[] {
+  const reads: { groupId: string; topic: string; stage: string }[] = [
+    { groupId: topology.groupId, topic: cfg.inputTopic, stage: 'partition' },
+  ];
+  if (topology.operators.includes('top-skus'))
+    reads.push({ groupId: topology.mergeGroupId, topic: topology.partialsTopic, stage: 'merge' });
+  return reads.map(
+    (r) =>
+      new ConsumerLagExporter({
+        kafka,
+        registry,
+        prefix: 'retail_processor_',
+        groupId: r.groupId,
+        topic: r.topic,
+        labels: { topology: topology.name, stage: r.stage },
+        intervalMs: cfg.lagIntervalMs,
+        logger,
+      }),
+  );
 }

@@ -1,18 +1,25 @@
 /**
- * Runs one processor: a consumer group on the raw topic and, per task, a transactional producer.
- * Every input batch is one Kafka transaction holding the aggregate updates, the late and dead
- * records, the changelog entries and the input offsets (`sendOffsets`).
+ * Runs the partition stage of a topology: one consumer group on the raw topic and, per task (input
+ * partition), a transactional producer. Each record is decoded and deduplicated once and fed to
+ * every operator of the task. A task's transaction holds the aggregate updates, the late and dead
+ * records, the changelog entries and the input offsets (`sendOffsets`) of everything processed
+ * since its last commit; it is committed `commitIntervalMs` after the first uncommitted record or
+ * earlier when the record/byte bound is reached (pending.ts), never when nothing changed.
  *
  * Zombie fencing. kafkajs 2.2.4 speaks only the classic group protocol and sends TxnOffsetCommit
  * without the group generation, so KIP-447 fencing (one producer per instance, fenced by group
  * metadata) is not available. We use the older scheme Kafka Streams used before KIP-447: the
- * transactional id belongs to the task, not to the instance — `<group>-<partition>` (or
- * `<group>-all` for a single-task processor). Whoever takes a task over initialises that id, which
- * bumps its epoch: the previous owner's open transaction is aborted and its next send or commit
- * fails with INVALID_PRODUCER_EPOCH. Only then is the changelog read, so no zombie can commit
- * after the restore. Note: kafkajs' `producer.connect()` does not initialise the transactional id
- * (that happens at the first `transaction()`), so opening a task begins and aborts an empty
- * transaction on purpose.
+ * transactional id belongs to the task, not to the instance — `<group>-<partition>`. Whoever takes
+ * a task over initialises that id, which bumps its epoch: the previous owner's open transaction is
+ * aborted and its next send or commit fails with INVALID_PRODUCER_EPOCH. Only then is the changelog
+ * read, so no zombie can commit after the restore. Note: kafkajs' `producer.connect()` does not
+ * initialise the transactional id (that happens at the first `transaction()`), so opening a task
+ * begins and aborts an empty transaction on purpose (txn.ts).
+ *
+ * Offsets. With autoCommit off, kafkajs' resolveOffset only moves its fetch position; the group
+ * offset is written by `sendOffsets` inside the task's transaction and nowhere else. When a
+ * transaction fails the task is dropped and the partition is sought back to the last committed
+ * position, where the restored state resumes.
  */
 import type {
   Consumer,
@@ -22,63 +29,60 @@ import type {
   Message,
   Producer,
 } from '../../lib/kafka/index.js';
-import { Partitioners, ensureTopics } from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
-import { deadLetterHeaders } from '../../lib/contracts/dlq.js';
-import type { DlqReason } from '../../lib/contracts/dlq.js';
-import { lateHeaders } from '../../lib/contracts/late.js';
-import { EtlError } from '../../lib/errors.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { Logger } from '../../lib/logger.js';
-import type { ProcessorDefinition } from '../definitions.js';
-import { singleTaskAssigner } from './assigner.js';
+import { createLogic } from '../definitions.js';
+import type { Topology } from '../definitions.js';
 import { readChangelog } from './changelog.js';
 import type { ProcessorConfig } from './config.js';
 import { EventDecoder } from './decode.js';
-import { processorMetrics } from './metrics.js';
+import { deadMessage, lateMessage, sendsOf } from './messages.js';
 import type { ProcessorMetrics } from './metrics.js';
+import { processorMetrics } from './metrics.js';
+import { PendingCommit } from './pending.js';
 import { TaskState } from './task.js';
-import type { TaskRecord } from './task.js';
+import type { BatchOutcome, TaskRecord } from './task.js';
+import { commitTransaction, isFenced, openTaskProducer } from './txn.js';
 
 interface Task {
-  id: string;
+  partition: number;
   producer: Producer;
   state: TaskState;
-  changelogPartition: number;
-  /** Partitions whose first batch after the restore was checked against the restored position. */
-  checked: Set<number>;
+  pending: PendingCommit;
+  /** Input position of the last commit (or restore): where to resume after a failure. */
+  committedNext: number | undefined;
+  /** The first batch after the restore was checked against the restored position. */
+  checked: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** The running commit; the next waits for it (one transaction at a time per producer). */
+  committing: Promise<void>;
+  dead: boolean;
+  lastRecordAt: number;
+  caughtUp: boolean;
 }
 
-/** Messages per produce call: keeps every request well under the broker's 1 MB record-batch limit. */
-const SEND_CHUNK = 500;
-
-export class ProcessorRunner {
-  readonly groupId: string;
-  readonly changelogTopic: string;
+export class TopologyRunner {
   private readonly metrics: ProcessorMetrics;
   private readonly decoder: EventDecoder;
   private consumer: Consumer | undefined;
-  private readonly tasks = new Map<string, Task>();
-  private inputPartitions: number[] = [];
+  private readonly tasks = new Map<number, Task>();
+  private readonly opening = new Map<number, Promise<Task>>();
+  private idleTimer: NodeJS.Timeout | undefined;
   private joined = false;
   private crashed: Error | undefined;
 
   constructor(
-    private readonly def: ProcessorDefinition,
+    readonly topology: Topology,
     private readonly cfg: ProcessorConfig,
     private readonly kafka: Kafka,
     serde: SaleEventSerde,
     registry: Registry,
     private readonly logger: Logger,
+    private readonly mergePartitions: number,
   ) {
-    this.groupId = `${cfg.groupPrefix}-${def.name}`;
-    this.changelogTopic = `${this.groupId}-changelog`;
     this.metrics = processorMetrics(registry);
     this.decoder = new EventDecoder(serde);
-  }
-
-  get name(): string {
-    return this.def.name;
   }
 
   ready(): boolean {
@@ -86,48 +90,16 @@ export class ProcessorRunner {
   }
 
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [this.cfg.inputTopic] }).catch((err: unknown) => {
-        throw new EtlError(
-          'KAFKA_ERROR',
-          `input topic ${this.cfg.inputTopic} is not readable: ${(err as Error).message}`,
-          {
-            retriable: true,
-            serverCode: (err as { type?: string }).type,
-            hint: 'create the topics first (`retail-etl stack up` does) or check PROCESSOR_INPUT_TOPIC',
-            cause: err,
-          },
-        );
-      });
-      this.inputPartitions = (meta.topics[0]?.partitions ?? [])
-        .map((p) => p.partitionId)
-        .sort((a, b) => a - b);
-      await ensureTopics(admin, [
-        this.def.output(this.cfg),
-        { topic: this.cfg.lateTopic, numPartitions: 1 },
-        { topic: this.cfg.dlqTopic, numPartitions: 1 },
-        {
-          topic: this.changelogTopic,
-          numPartitions: this.def.mode === 'partition' ? this.inputPartitions.length : 1,
-          compacted: true,
-          // A segment record holds up to segmentMaxEvents events; allow batches of a few of them.
-          configEntries: { 'max.message.bytes': String(16 * 1024 * 1024) },
-        },
-      ]);
-    } finally {
-      await admin.disconnect();
-    }
     const consumer = this.kafka.consumer({
-      groupId: this.groupId,
+      groupId: this.topology.groupId,
       readUncommitted: false,
       maxBytesPerPartition: this.cfg.maxBatchBytes,
       maxBytes: Math.max(this.cfg.maxBatchBytes * 4, 1024 * 1024),
-      maxWaitTimeInMs: 250,
+      // An empty fetch waits this long at the broker: an idle consumer polls rarely, data still
+      // returns at once (minBytes 1).
+      maxWaitTimeInMs: this.cfg.fetchMaxWaitMs,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      ...(this.def.mode === 'single' ? { partitionAssigners: [singleTaskAssigner] } : {}),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment));
@@ -141,280 +113,309 @@ export class ProcessorRunner {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.def.mode === 'partition' ? this.cfg.concurrency : 1,
+      partitionsConsumedConcurrently: this.cfg.concurrency,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    if (this.topology.operators.includes('top-skus')) {
+      const every = Math.min(5_000, Math.max(100, Math.floor(this.cfg.idleTimeoutMs / 2)));
+      this.idleTimer = setInterval(() => this.checkIdle(), every);
+      this.idleTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    // Commit what is pending (before and after leaving the group, which waits for running
+    // batches): a clean stop leaves nothing for the next owner to redo.
+    for (const task of this.tasks.values()) await this.commit(task).catch(() => undefined);
     await this.consumer?.disconnect();
-    for (const task of this.tasks.values()) await task.producer.disconnect().catch(() => undefined);
+    for (const task of this.tasks.values()) await this.commit(task).catch(() => undefined);
+    for (const task of this.tasks.values()) this.discard(task);
     this.tasks.clear();
-  }
-
-  private taskIdOf(partition: number): string {
-    return this.def.mode === 'partition' ? String(partition) : 'all';
   }
 
   /** Tasks this member no longer owns are dropped (their producers would be fenced anyway). */
   private onAssignment(assignment: Record<string, number[]>): void {
     this.joined = true;
-    const owned = new Set((assignment[this.cfg.inputTopic] ?? []).map((p) => this.taskIdOf(p)));
-    for (const [id, task] of this.tasks) {
-      if (owned.has(id)) continue;
-      this.tasks.delete(id);
-      void task.producer.disconnect().catch(() => undefined);
-    }
+    const owned = new Set(assignment[this.cfg.inputTopic] ?? []);
+    for (const [p, task] of this.tasks) if (!owned.has(p)) this.discard(task);
     this.logger.info('assignment', { partitions: assignment[this.cfg.inputTopic] ?? [] });
   }
 
+  private discard(task: Task): void {
+    task.dead = true;
+    if (task.timer) clearTimeout(task.timer);
+    if (this.tasks.get(task.partition) === task) this.tasks.delete(task.partition);
+    void task.committing.finally(() => task.producer.disconnect().catch(() => undefined));
+  }
+
+  private task(partition: number, heartbeat: () => Promise<void>): Promise<Task> {
+    const existing = this.tasks.get(partition);
+    if (existing) return Promise.resolve(existing);
+    let opening = this.opening.get(partition);
+    if (!opening) {
+      opening = this.openTask(partition, heartbeat).finally(() => this.opening.delete(partition));
+      this.opening.set(partition, opening);
+    }
+    return opening;
+  }
+
   private async openTask(partition: number, heartbeat: () => Promise<void>): Promise<Task> {
-    const id = this.taskIdOf(partition);
+    const { topology, cfg } = this;
     const started = performance.now();
-    const producer = this.kafka.producer({
-      transactionalId: `${this.groupId}-${id}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.cfg.transactionTimeoutMs,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // After a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are
-      // written; retry that quickly instead of kafkajs' default 300 ms first backoff.
-      retry: { initialRetryTime: 10, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
-    });
-    await producer.connect();
-    // initTransactions: fences the previous owner and aborts its open transaction.
-    await (await producer.transaction()).abort();
-    const changelogPartition = this.def.mode === 'partition' ? partition : 0;
-    const read = await readChangelog(this.kafka, this.changelogTopic, changelogPartition, heartbeat);
-    const partitions = this.def.mode === 'partition' ? [partition] : this.inputPartitions;
-    const state = new TaskState(this.def.createLogic(this.cfg), {
-      partitions,
-      outOfOrderMs: this.cfg.outOfOrderMs,
-      segmentMaxEvents: this.cfg.segmentMaxEvents,
+    const producer = await openTaskProducer(
+      this.kafka,
+      `${topology.groupId}-${partition}`,
+      cfg.transactionTimeoutMs,
+    );
+    const read = await readChangelog(this.kafka, topology.changelogTopic, partition, heartbeat);
+    const ctx = { partition, partialsTopic: topology.partialsTopic, mergePartitions: this.mergePartitions };
+    const operators = topology.operators.map((name) => ({ name, logic: createLogic(name, cfg, ctx) }));
+    const state = new TaskState(operators, {
+      partitions: [partition],
+      outOfOrderMs: cfg.outOfOrderMs,
+      segmentMaxEvents: cfg.segmentMaxEvents,
     });
     const replayed = state.restore(read.entries);
     const seconds = (performance.now() - started) / 1000;
-    this.metrics.restoreSeconds.observe({ processor: this.def.name }, seconds);
-    this.metrics.restoredEvents.inc({ processor: this.def.name }, replayed);
+    this.metrics.restoreSeconds.observe({ processor: topology.name }, seconds);
+    this.metrics.restoredEvents.inc({ processor: topology.name }, replayed);
     this.logger.info('task restored', {
-      task: id,
+      task: partition,
       changelogRecords: read.records,
       events: replayed,
       seconds: Number(seconds.toFixed(3)),
-      next: Object.fromEntries(state.next),
+      next: state.next.get(partition),
     });
-    const task: Task = { id, producer, state, changelogPartition, checked: new Set() };
-    this.tasks.set(id, task);
+    const task: Task = {
+      partition,
+      producer,
+      state,
+      pending: new PendingCommit({
+        intervalMs: cfg.commitIntervalMs,
+        maxRecords: cfg.commitMaxRecords,
+        maxBytes: cfg.commitMaxBytes,
+      }),
+      committedNext: state.next.get(partition),
+      checked: false,
+      timer: undefined,
+      committing: Promise.resolve(),
+      dead: false,
+      lastRecordAt: Date.now(),
+      caughtUp: false,
+    };
+    this.tasks.set(partition, task);
     return task;
   }
 
-  private async dropTask(task: Task): Promise<void> {
-    if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
-    await task.producer.disconnect().catch(() => undefined);
-  }
-
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const consumer = this.consumer;
     if (!consumer) return;
     const p = batch.partition;
-    const topic = batch.topic;
-    const task = this.tasks.get(this.taskIdOf(p)) ?? (await this.openTask(p, heartbeat));
-    const restoredNext = task.state.next.get(p);
+    const task = await this.task(p, heartbeat);
+    if (task.dead || isStale()) return;
     const firstOffset = Number(batch.messages[0]?.offset);
-    if (!task.checked.has(p)) {
-      task.checked.add(p);
+    const position = task.state.next.get(p);
+    if (!task.checked) {
+      task.checked = true;
+      task.committedNext ??= firstOffset;
       // The consumer starts at the group's committed offset; the changelog is the truth.
-      if (restoredNext !== undefined && firstOffset !== restoredNext) {
+      if (position !== undefined && firstOffset !== position) {
         this.logger.info('seeking to the restored position', {
           partition: p,
           from: firstOffset,
-          to: restoredNext,
+          to: position,
         });
-        consumer.seek({ topic, partition: p, offset: String(restoredNext) });
+        consumer.seek({ topic: batch.topic, partition: p, offset: String(position) });
         return;
       }
     }
-    const from = restoredNext ?? firstOffset;
     const lastMessage = batch.messages[batch.messages.length - 1] as KafkaMessage;
     const lastOffset = Number(lastMessage.offset);
-    if (lastOffset < from) {
+    task.caughtUp = lastOffset + 1 >= Number(batch.highWatermark);
+    if (lastOffset < (position ?? firstOffset)) {
       resolveOffset(lastMessage.offset);
       return;
     }
-    try {
-      await this.processAndCommit(task, topic, p, batch.messages, from, lastOffset);
-      resolveOffset(lastMessage.offset);
-    } catch (err) {
-      const type = (err as { type?: string }).type;
-      const fenced = type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED';
-      this.metrics.transactions.inc({ processor: this.def.name, result: fenced ? 'fenced' : 'aborted' });
-      this.logger.warn(
-        fenced ? 'fenced: another instance owns this task now' : 'batch failed; restoring the task',
-        {
-          task: task.id,
-          partition: p,
-          err,
-        },
-      );
-      // The in-memory state already holds this batch: drop it, re-read from the last commit.
-      await this.dropTask(task);
-      consumer.seek({ topic, partition: p, offset: String(from) });
-      if (!fenced) await new Promise((r) => setTimeout(r, 1000));
-      return;
-    }
-    // Outside the try: a rebalance reported here must reach kafkajs (it rejoins the group).
+    await this.decoder.prepare(batch.messages.map((m) => m.value));
+    if (task.dead || isStale()) return;
+    this.process(task, batch.topic, batch.messages, lastOffset);
+    // Moves kafkajs' fetch position only (autoCommit is off); the commit is the transaction's.
+    resolveOffset(lastMessage.offset);
+    if (task.pending.full()) await this.commit(task).catch(() => undefined);
+    else this.schedule(task);
     await heartbeat();
   }
 
-  private async processAndCommit(
-    task: Task,
-    topic: string,
-    p: number,
-    messages: KafkaMessage[],
-    from: number,
-    lastOffset: number,
-  ): Promise<void> {
-    const name = this.def.name;
-    await this.decoder.prepare(messages.map((m) => m.value));
+  private process(task: Task, topic: string, messages: KafkaMessage[], lastOffset: number): void {
+    const p = task.partition;
+    const ops = this.topology.operators;
     const records: TaskRecord[] = [];
     const byOffset = new Map<number, KafkaMessage>();
     const dead: Message[] = [];
+    let bytes = 0;
     for (const m of messages) {
       const offset = Number(m.offset);
-      if (offset < from) continue;
+      bytes += m.value?.length ?? 0;
       const d = this.decoder.decode(m.value);
       if (d.ok) {
         records.push({ offset, event: d.event });
         byOffset.set(offset, m);
       } else {
-        this.metrics.dlq.inc({ processor: name, reason: d.reason });
-        this.metrics.records.inc({ processor: name, outcome: 'invalid' });
-        dead.push({ key: m.key, value: m.value, headers: this.dlqHeaders(m, topic, p, d.reason, d.detail) });
+        for (const name of ops) {
+          this.metrics.dlq.inc({ processor: name, reason: d.reason });
+          this.metrics.records.inc({ processor: name, outcome: 'invalid' });
+        }
+        dead.push(deadMessage(m, topic, p, d.reason, d.detail, `processor-${this.topology.name}`));
       }
     }
     const outcome = task.state.processBatch(p, records, lastOffset);
-    const late: Message[] = outcome.late.map((l) => {
-      const m = byOffset.get(l.offset) as KafkaMessage;
-      return {
-        key: m.key,
-        value: m.value,
-        headers: lateHeaders(m.headers, { processor: name, topic, partition: p, ...l }),
-      };
-    });
-    const sends: { topic: string; messages: Message[] }[] = [];
-    const byTopic = new Map<string, Message[]>();
-    for (const r of outcome.outputs) {
-      let list = byTopic.get(r.topic);
-      if (!list) byTopic.set(r.topic, (list = []));
-      list.push({ key: r.key, value: r.value });
-    }
-    for (const [t, msgs] of byTopic) sends.push({ topic: t, messages: msgs });
-    if (late.length > 0) sends.push({ topic: this.cfg.lateTopic, messages: late });
-    if (dead.length > 0) sends.push({ topic: this.cfg.dlqTopic, messages: dead });
-    sends.push({
-      topic: this.changelogTopic,
-      messages: outcome.changelog.map((c) => ({
-        key: c.key,
-        value: c.value,
-        partition: task.changelogPartition,
-      })),
-    });
+    if (outcome.accepted + outcome.duplicates + outcome.late.length > 0) task.lastRecordAt = Date.now();
+    const late = outcome.late.map((l) => lateMessage(byOffset.get(l.offset) as KafkaMessage, l, topic, p));
+    task.pending.add(
+      {
+        outputs: outcome.outputs,
+        late,
+        dead,
+        changelog: outcome.changelog,
+        next: task.state.next.get(p),
+        records: messages.length,
+        bytes,
+      },
+      Date.now(),
+    );
+    this.count(outcome);
+  }
 
+  private count(outcome: BatchOutcome): void {
+    const lateBy = new Map<string, number>();
+    for (const l of outcome.late) lateBy.set(l.operator, (lateBy.get(l.operator) ?? 0) + 1);
+    for (const name of this.topology.operators) {
+      const late = lateBy.get(name) ?? 0;
+      this.metrics.records.inc({ processor: name, outcome: 'accepted' }, outcome.acceptedBy.get(name) ?? 0);
+      this.metrics.records.inc({ processor: name, outcome: 'duplicate' }, outcome.duplicates);
+      this.metrics.records.inc({ processor: name, outcome: 'late' }, late);
+      this.metrics.late.inc({ processor: name }, late);
+      this.metrics.windowsClosed.inc({ processor: name }, outcome.windowsClosed.get(name) ?? 0);
+    }
+  }
+
+  private schedule(task: Task): void {
+    if (task.timer || task.dead) return;
+    const due = task.pending.dueIn(Date.now());
+    if (due === undefined) return;
+    task.timer = setTimeout(() => {
+      task.timer = undefined;
+      this.commit(task).catch(() => undefined);
+    }, due);
+  }
+
+  /** Commit what the task has pending (after the running commit, if any). */
+  private commit(task: Task): Promise<void> {
+    const run = task.committing.then(() => this.commitNow(task));
+    task.committing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(task: Task): Promise<void> {
+    if (task.dead || task.pending.isEmpty()) return;
+    if (task.timer) clearTimeout(task.timer);
+    task.timer = undefined;
+    const pending = task.pending;
+    task.pending = new PendingCommit({
+      intervalMs: this.cfg.commitIntervalMs,
+      maxRecords: this.cfg.commitMaxRecords,
+      maxBytes: this.cfg.commitMaxBytes,
+    });
+    const name = this.topology.name;
+    const sends = sendsOf(
+      pending.outputs,
+      [
+        { topic: this.cfg.lateTopic, messages: pending.late },
+        { topic: this.cfg.dlqTopic, messages: pending.dead },
+      ],
+      { topic: this.topology.changelogTopic, partition: task.partition, entries: pending.changelog },
+    );
     const started = performance.now();
-    const txn = await task.producer.transaction();
     try {
-      for (const chunk of chunked(sends, SEND_CHUNK)) await txn.sendBatch({ topicMessages: chunk, acks: -1 });
-      await txn.sendOffsets({
-        consumerGroupId: this.groupId,
-        topics: [{ topic, partitions: [{ partition: p, offset: String(lastOffset + 1) }] }],
-      });
-      await txn.commit();
+      await commitTransaction(
+        task.producer,
+        sends,
+        pending.next === undefined
+          ? undefined
+          : {
+              groupId: this.topology.groupId,
+              topic: this.cfg.inputTopic,
+              partition: task.partition,
+              next: pending.next,
+            },
+      );
     } catch (err) {
-      await txn.abort().catch(() => undefined);
+      const fenced = isFenced(err);
+      this.metrics.transactions.inc({ processor: name, result: fenced ? 'fenced' : 'aborted' });
+      this.logger.warn(
+        fenced ? 'fenced: another instance owns this task now' : 'commit failed; restoring the task',
+        {
+          task: task.partition,
+          err,
+        },
+      );
+      // The in-memory state is ahead of the changelog: drop it and re-read from the last commit.
+      this.discard(task);
+      if (!fenced && task.committedNext !== undefined && this.consumer) {
+        this.consumer.seek({
+          topic: this.cfg.inputTopic,
+          partition: task.partition,
+          offset: String(task.committedNext),
+        });
+      }
       throw err;
     }
+    if (pending.next !== undefined) task.committedNext = pending.next;
     this.metrics.commitSeconds.observe({ processor: name }, (performance.now() - started) / 1000);
     this.metrics.transactions.inc({ processor: name, result: 'committed' });
-    this.metrics.records.inc({ processor: name, outcome: 'accepted' }, outcome.accepted);
-    this.metrics.records.inc({ processor: name, outcome: 'duplicate' }, outcome.duplicates);
-    this.metrics.records.inc({ processor: name, outcome: 'late' }, outcome.late.length);
-    this.metrics.late.inc({ processor: name }, outcome.late.length);
-    this.metrics.windowsClosed.inc({ processor: name }, outcome.windowsClosed);
     this.updateGauges();
+    // What arrived while this transaction ran is due on its own schedule.
+    this.schedule(task);
+  }
+
+  /** Idle partitions forward what their operators hold back (top SKUs' partial sums). */
+  private checkIdle(): void {
+    const now = Date.now();
+    for (const task of this.tasks.values()) {
+      if (task.dead || !task.caughtUp || !task.pending.isEmpty()) continue;
+      if (now - task.lastRecordAt < this.cfg.idleTimeoutMs) continue;
+      const outcome = task.state.idle();
+      if (!outcome) continue;
+      this.logger.info('partition idle', { partition: task.partition, idleForMs: now - task.lastRecordAt });
+      task.pending.add({ outputs: outcome.outputs, changelog: outcome.changelog }, now);
+      this.commit(task).catch(() => undefined);
+    }
   }
 
   private updateGauges(): void {
-    const name = this.def.name;
-    let open = 0;
-    let keys = 0;
+    const open = new Map<string, number>();
+    const keys = new Map<string, number>();
     let dedup = 0;
     const now = Date.now();
     for (const task of this.tasks.values()) {
-      open += task.state.logic.openWindows();
-      keys += task.state.logic.stateKeys();
+      for (const op of task.state.operators) {
+        open.set(op.name, (open.get(op.name) ?? 0) + op.logic.openWindows());
+        keys.set(op.name, (keys.get(op.name) ?? 0) + op.logic.stateKeys());
+      }
       dedup += task.state.dedupSize();
-      const parts = this.def.mode === 'partition' ? [Number(task.id)] : this.inputPartitions;
-      for (const p of parts) {
-        const wm = task.state.partitionWatermark(p);
-        if (wm !== undefined)
-          this.metrics.watermarkLag.set({ processor: name, partition: String(p) }, (now - wm) / 1000);
-      }
+      const wm = task.state.partitionWatermark(task.partition);
+      if (wm !== undefined)
+        this.metrics.watermarkLag.set(
+          { processor: this.topology.name, partition: String(task.partition) },
+          (now - wm) / 1000,
+        );
     }
-    this.metrics.windowsOpen.set({ processor: name }, open);
-    this.metrics.stateKeys.set({ processor: name, kind: 'aggregate' }, keys);
-    this.metrics.stateKeys.set({ processor: name, kind: 'dedup' }, dedup);
-  }
-
-  private dlqHeaders(
-    m: KafkaMessage,
-    topic: string,
-    p: number,
-    reason: DlqReason,
-    detail: string,
-  ): Message['headers'] {
-    const letter = {
-      topic,
-      partition: p,
-      offset: Number(m.offset),
-      timestamp: Number(m.timestamp),
-      key: m.key,
-      value: m.value,
-      headers: m.headers ?? {},
-      reason,
-      detail,
-    };
-    return deadLetterHeaders(letter, `processor-${this.def.name}`);
-  }
-}
-
-/** Split topic sends into chunks of at most `size` messages, keeping order within each topic. */
-function chunked(
-  sends: { topic: string; messages: Message[] }[],
-  size: number,
-): { topic: string; messages: Message[] }[][] {
-  const out: { topic: string; messages: Message[] }[][] = [];
-  let current: { topic: string; messages: Message[] }[] = [];
-  let count = 0;
-  for (const s of sends) {
-    for (let i = 0; i < s.messages.length;) {
-      const take = Math.min(size - count, s.messages.length - i);
-      current.push({ topic: s.topic, messages: s.messages.slice(i, i + take) });
-      count += take;
-      i += take;
-      if (count >= size) {
-        out.push(current);
-        current = [];
-        count = 0;
-      }
+    for (const name of this.topology.operators) {
+      this.metrics.windowsOpen.set({ processor: name }, open.get(name) ?? 0);
+      this.metrics.stateKeys.set({ processor: name, kind: 'aggregate' }, keys.get(name) ?? 0);
     }
+    this.metrics.stateKeys.set({ processor: this.topology.name, kind: 'dedup' }, dedup);
   }
-  if (current.length > 0) out.push(current);
-  return out;
 }

@@ -1,14 +1,17 @@
 /**
- * The state of one task — one input partition, or every partition for a global processor — and
- * what a batch does to it. No Kafka here: the runner feeds decoded records in and writes what
- * comes out (aggregate updates, late records, changelog entries) in one transaction.
+ * The state of one task — one input partition — and what a batch does to it. No Kafka here: the
+ * runner feeds decoded records in and writes what comes out (aggregate updates, late records,
+ * changelog entries) in a transaction. A task runs every operator of the topology (hourly, the
+ * first stage of top SKUs, rolling) over one decoding and one dedup set.
  *
  * The state is event-sourced: the changelog holds the accepted events that are still inside some
- * open window (in segments of up to `segmentMaxEvents`, one or more per batch) and one meta record
- * per input partition (next offset, max event time). Restoring replays the live segments into the
- * processor logic and rebuilds the dedup set; the next offset comes from the same transactions as
- * the state, so state and position can never disagree. A segment is tombstoned in the transaction
- * whose watermark passes the last window of all its events, which bounds both state and dedup.
+ * open window (in segments of up to `segmentMaxEvents`, each event with the operators that
+ * accepted it), one meta record per input partition (next offset, max event time) and operator
+ * snapshots (`o/<operator>`, state that replay cannot rebuild). Restoring replays the live
+ * segments into the operators and rebuilds the dedup set; the next offset comes from the same
+ * transactions as the state, so state and position can never disagree. A segment is tombstoned in
+ * the transaction whose watermark passes the last window of all its events, which bounds both
+ * state and dedup.
  */
 import type { CompactEvent, Emit, OutRecord, ProcessorLogic } from './types.js';
 
@@ -16,6 +19,11 @@ export interface TaskOptions {
   partitions: number[];
   outOfOrderMs: number;
   segmentMaxEvents: number;
+}
+
+export interface Operator {
+  name: string;
+  logic: ProcessorLogic;
 }
 
 export interface TaskRecord {
@@ -28,16 +36,27 @@ export interface ChangelogEntry {
   value: string | null;
 }
 
+export interface LateRecord {
+  offset: number;
+  operator: string;
+  watermark: number;
+  closesAt: number;
+}
+
 export interface BatchOutcome {
   outputs: OutRecord[];
-  /** Offsets (of the batch's records) that were late, with the watermark that made them late. */
-  late: { offset: number; watermark: number; closesAt: number }[];
+  /** Records late for an operator (one entry per operator that found the record late). */
+  late: LateRecord[];
   changelog: ChangelogEntry[];
+  /** Records accepted by at least one operator. */
   accepted: number;
+  /** Records accepted, per operator. */
+  acceptedBy: Map<string, number>;
   duplicates: number;
   skipped: number;
   watermark: number;
-  windowsClosed: number;
+  /** Windows closed per operator. */
+  windowsClosed: Map<string, number>;
 }
 
 interface Meta {
@@ -45,22 +64,35 @@ interface Meta {
   max: number | null;
 }
 
-type SegmentRow = [string, number, string, string, number, number, string];
+/** id, time, store, sku, qty, price, basket, mask of the operators that accepted the event */
+type SegmentRow = [string, number, string, string, number, number, string, number?];
 
 const metaKey = (p: number) => `m/${p}`;
+const snapshotKey = (operator: string) => `o/${operator}`;
 
 export class TaskState {
   private readonly maxEventTime = new Map<number, number>();
-  /** Next input offset per partition, as of the last committed (or restored) batch. */
+  /** Next input offset per partition, as of the last processed (or restored) batch. */
   readonly next = new Map<number, number>();
   private readonly dedup = new Map<string, number>();
   private readonly dedupByExpiry = new Map<number, string[]>();
   private readonly segments = new Map<string, number>();
+  readonly operators: Operator[];
+  private readonly allMask: number;
 
   constructor(
-    readonly logic: ProcessorLogic,
+    operators: Operator[] | ProcessorLogic,
     private readonly options: TaskOptions,
-  ) {}
+  ) {
+    this.operators = Array.isArray(operators) ? operators : [{ name: 'default', logic: operators }];
+    if (this.operators.length > 30) throw new Error('at most 30 operators per task');
+    this.allMask = (1 << this.operators.length) - 1;
+  }
+
+  /** The first operator's logic (single-operator tasks and tests). */
+  get logic(): ProcessorLogic {
+    return (this.operators[0] as Operator).logic;
+  }
 
   /** Minimum over the task's partitions of (max event time − out-of-order bound); −∞ until each has data. */
   watermark(): number {
@@ -82,24 +114,29 @@ export class TaskState {
     return this.dedup.size;
   }
 
+  private emptyOutcome(): BatchOutcome {
+    return {
+      outputs: [],
+      late: [],
+      changelog: [],
+      accepted: 0,
+      acceptedBy: new Map(),
+      duplicates: 0,
+      skipped: 0,
+      watermark: -Infinity,
+      windowsClosed: new Map(),
+    };
+  }
+
   /**
    * Apply one batch of one partition. `lastOffset` is the batch's last offset (records after
    * `records`' last may have been dead letters). The state is changed in place: if the transaction
    * that carries the outcome fails, the runner must drop this state and restore.
    */
   processBatch(partition: number, records: TaskRecord[], lastOffset: number): BatchOutcome {
-    const out: BatchOutcome = {
-      outputs: [],
-      late: [],
-      changelog: [],
-      accepted: 0,
-      duplicates: 0,
-      skipped: 0,
-      watermark: -Infinity,
-      windowsClosed: 0,
-    };
+    const out = this.emptyOutcome();
     const from = this.next.get(partition) ?? -1;
-    const acceptedEvents: CompactEvent[] = [];
+    const accepted: SegmentRow[] = [];
     let firstOffset: number | undefined;
     for (const r of records) {
       if (r.offset < from) {
@@ -113,14 +150,25 @@ export class TaskState {
         continue;
       }
       const wm = this.watermark();
-      const closesAt = this.logic.closesAt(e.t);
-      if (closesAt <= wm) {
-        out.late.push({ offset: r.offset, watermark: wm, closesAt });
-      } else {
-        const exp = this.logic.expiresAt(e.t);
+      let mask = 0;
+      let exp = -Infinity;
+      for (let i = 0; i < this.operators.length; i++) {
+        const op = this.operators[i] as Operator;
+        const closesAt = op.logic.closesAt(e.t);
+        if (closesAt <= wm) {
+          out.late.push({ offset: r.offset, operator: op.name, watermark: wm, closesAt });
+          continue;
+        }
+        mask |= 1 << i;
+        out.acceptedBy.set(op.name, (out.acceptedBy.get(op.name) ?? 0) + 1);
+        exp = Math.max(exp, op.logic.expiresAt(e.t));
+        op.logic.add(e, false);
+      }
+      if (mask !== 0) {
         this.remember(e.id, exp);
-        this.logic.add(e, false);
-        acceptedEvents.push(e);
+        const row: SegmentRow = [e.id, e.t, e.store, e.sku, e.qty, e.price, e.basket];
+        if (mask !== this.allMask) row.push(mask);
+        accepted.push(row);
         out.accepted++;
       }
       const max = this.maxEventTime.get(partition);
@@ -129,15 +177,38 @@ export class TaskState {
     const wm = this.watermark();
     out.watermark = wm;
     const emit: Emit = (rec) => out.outputs.push(rec);
-    this.logic.flush(wm, emit);
-    out.windowsClosed = this.logic.takeClosedCount();
+    for (const op of this.operators) {
+      op.logic.flush(wm, emit);
+      out.windowsClosed.set(op.name, op.logic.takeClosedCount());
+    }
     this.expire(wm, out.changelog);
-    this.appendSegments(partition, firstOffset ?? lastOffset, acceptedEvents, out.changelog);
+    this.appendSegments(partition, firstOffset ?? lastOffset, accepted, out.changelog);
+    this.takeSnapshots(out.changelog);
     const next = Math.max(lastOffset + 1, from);
     this.next.set(partition, next);
     const meta: Meta = { next, max: this.maxEventTime.get(partition) ?? null };
     out.changelog.push({ key: metaKey(partition), value: JSON.stringify(meta) });
     return out;
+  }
+
+  /**
+   * The partition is idle: operators forward what they hold back (top SKUs' partial sums), and
+   * their snapshots record it. Returns undefined when no operator had anything to do.
+   */
+  idle(): BatchOutcome | undefined {
+    const out = this.emptyOutcome();
+    out.watermark = this.watermark();
+    const emit: Emit = (rec) => out.outputs.push(rec);
+    for (const op of this.operators) op.logic.idle?.(emit);
+    this.takeSnapshots(out.changelog);
+    return out.outputs.length === 0 && out.changelog.length === 0 ? undefined : out;
+  }
+
+  private takeSnapshots(changelog: ChangelogEntry[]): void {
+    for (const op of this.operators) {
+      const s = op.logic.takeSnapshot?.();
+      if (s !== undefined) changelog.push({ key: snapshotKey(op.name), value: s });
+    }
   }
 
   private remember(id: string, exp: number): void {
@@ -166,21 +237,25 @@ export class TaskState {
   private appendSegments(
     partition: number,
     firstOffset: number,
-    events: CompactEvent[],
+    rows: SegmentRow[],
     changelog: ChangelogEntry[],
   ): void {
     const size = this.options.segmentMaxEvents;
-    for (let i = 0, n = 0; i < events.length; i += size, n++) {
-      const chunk = events.slice(i, i + size);
+    for (let i = 0, n = 0; i < rows.length; i += size, n++) {
+      const chunk = rows.slice(i, i + size);
       let exp = -Infinity;
-      const rows: SegmentRow[] = chunk.map((e) => {
-        exp = Math.max(exp, this.logic.expiresAt(e.t));
-        return [e.id, e.t, e.store, e.sku, e.qty, e.price, e.basket];
-      });
+      for (const row of chunk) exp = Math.max(exp, this.expiryOf(row[1], row[7] ?? this.allMask));
       const key = `s/${partition}/${firstOffset}/${n}`;
       this.segments.set(key, exp);
-      changelog.push({ key, value: JSON.stringify({ exp, ev: rows }) });
+      changelog.push({ key, value: JSON.stringify({ exp, ev: chunk }) });
     }
+  }
+
+  private expiryOf(t: number, mask: number): number {
+    let exp = -Infinity;
+    for (let i = 0; i < this.operators.length; i++)
+      if (mask & (1 << i)) exp = Math.max(exp, (this.operators[i] as Operator).logic.expiresAt(t));
+    return exp;
   }
 
   /**
@@ -189,6 +264,7 @@ export class TaskState {
    */
   restore(entries: Map<string, string>): number {
     const segments: [string, { exp: number; ev: SegmentRow[] }][] = [];
+    const snapshots = new Map<string, string>();
     for (const [key, value] of entries) {
       if (key.startsWith('m/')) {
         const p = Number(key.slice(2));
@@ -197,20 +273,30 @@ export class TaskState {
         if (meta.max !== null) this.maxEventTime.set(p, meta.max);
       } else if (key.startsWith('s/')) {
         segments.push([key, JSON.parse(value) as { exp: number; ev: SegmentRow[] }]);
+      } else if (key.startsWith('o/')) {
+        snapshots.set(key.slice(2), value);
       }
     }
     const wm = this.watermark();
-    this.logic.restoredAt(wm);
+    for (const op of this.operators) op.logic.restoredAt(wm);
     let replayed = 0;
     for (const [key, seg] of segments) {
       this.segments.set(key, seg.exp);
-      for (const [id, t, store, sku, qty, price, basket] of seg.ev) {
-        const exp = this.logic.expiresAt(t);
+      for (const [id, t, store, sku, qty, price, basket, mask = this.allMask] of seg.ev) {
+        const exp = this.expiryOf(t, mask);
         if (exp <= wm) continue;
         this.remember(id, exp);
-        this.logic.add({ id, t, store, sku, qty, price, basket }, true);
+        const e: CompactEvent = { id, t, store, sku, qty, price, basket };
+        for (let i = 0; i < this.operators.length; i++) {
+          const op = this.operators[i] as Operator;
+          if (mask & (1 << i) && op.logic.expiresAt(t) > wm) op.logic.add(e, true);
+        }
         replayed++;
       }
+    }
+    for (const op of this.operators) {
+      const s = snapshots.get(op.name);
+      if (s !== undefined) op.logic.restoreSnapshot?.(s);
     }
     return replayed;
   }

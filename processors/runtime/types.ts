@@ -20,6 +20,8 @@ export interface OutRecord {
   topic: string;
   key: string;
   value: string | null;
+  /** Explicit partition (a broadcast to every partition); by key hash when absent. */
+  partition?: number;
 }
 
 export type Emit = (record: OutRecord) => void;
@@ -48,6 +50,15 @@ export interface ProcessorLogic {
   stateKeys(): number;
   /** Windows closed since the last call (for the windows_closed counter). */
   takeClosedCount(): number;
+  /**
+   * State that is not a function of the replayed events (what an operator already forwarded),
+   * when it changed since the last call; stored in the changelog next to the events.
+   */
+  takeSnapshot?(): string | undefined;
+  /** After a restore's replay: apply the last snapshot. */
+  restoreSnapshot?(value: string): void;
+  /** The partition went idle (caught up, no records for a while): forward what is pending. */
+  idle?(emit: Emit): void;
 }
 
 export const MINUTE = 60_000;

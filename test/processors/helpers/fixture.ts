@@ -236,22 +236,44 @@ export async function createFixture(opts: {
   };
 }
 
-/** Wait until the processor group committed the end of every input partition. */
-export async function waitCaughtUp(f: Fixture, processor: string, timeoutMs = 60_000): Promise<void> {
-  const end = await f.admin.fetchTopicOffsets(f.topics.input);
-  const deadline = Date.now() + timeoutMs;
+/** Consumer group of a topology (processors/definitions.ts). */
+export const groupOf = (f: Fixture, topology = 'all'): string => `${f.groupPrefix}-topology-${topology}`;
+
+/**
+ * `transactional`: the topic is written in transactions, so its last offset is a commit marker
+ * that no consumer position passes: caught up = high watermark − 1.
+ */
+async function waitCommitted(
+  f: Fixture,
+  groupId: string,
+  topic: string,
+  deadline: number,
+  transactional: boolean,
+): Promise<void> {
+  const end = await f.admin.fetchTopicOffsets(topic);
   for (;;) {
-    const [committed] = await f.admin.fetchOffsets({
-      groupId: `${f.groupPrefix}-${processor}`,
-      topics: [f.topics.input],
+    const [committed] = await f.admin.fetchOffsets({ groupId, topics: [topic] });
+    const done = end.every((e) => {
+      const c = Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
+      const high = Number(e.high);
+      return high === 0 || c === high || (transactional && c === high - 1);
     });
-    const done = end.every(
-      (e) => committed?.partitions.find((c) => c.partition === e.partition)?.offset === e.high,
-    );
     if (done) return;
-    if (Date.now() > deadline) throw new Error(`${processor} did not catch up: ${JSON.stringify(committed)}`);
+    if (Date.now() > deadline) throw new Error(`${groupId} did not catch up: ${JSON.stringify(committed)}`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/**
+ * Wait until the topology's group committed the end of every input partition and, with top SKUs,
+ * its merge group the end of the partials written by then.
+ */
+export async function waitCaughtUp(f: Fixture, topology = 'all', timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const group = groupOf(f, topology);
+  await waitCommitted(f, group, f.topics.input, deadline, false);
+  if (topology === 'all' || topology.includes('top-skus'))
+    await waitCommitted(f, `${group}-top-skus-merge`, `${group}-top-skus-partials`, deadline, true);
 }
 
 export interface ReadRecord {

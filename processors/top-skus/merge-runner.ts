@@ -1,0 +1,185 @@
+/**
+ * Runs top SKUs' second stage: a consumer group on the internal partials topic and one task per
+ * partials partition (merge.ts), exactly once like the partition stage — per-task transactional
+ * id `<merge group>-<partition>` (fence with an empty transaction, then read the changelog), state
+ * and input position in the same transactions. Its input is small (per input partition: one record
+ * per closed hour and a progress report), so every fetched batch is one transaction.
+ */
+import type {
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
+} from '../../lib/kafka/index.js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/logger.js';
+import type { Topology } from '../definitions.js';
+import { readChangelog } from '../runtime/changelog.js';
+import type { ProcessorConfig } from '../runtime/config.js';
+import { sendsOf } from '../runtime/messages.js';
+import { processorMetrics } from '../runtime/metrics.js';
+import type { ProcessorMetrics } from '../runtime/metrics.js';
+import { commitTransaction, isFenced, openTaskProducer } from '../runtime/txn.js';
+import { MergeState } from './merge.js';
+import type { StageRecord } from './partial.js';
+
+interface MergeTask {
+  partition: number;
+  producer: Producer;
+  state: MergeState;
+  checked: boolean;
+}
+
+export const MERGE_LABEL = 'top-skus-merge';
+
+export class MergeRunner {
+  private readonly metrics: ProcessorMetrics;
+  private consumer: Consumer | undefined;
+  private readonly tasks = new Map<number, MergeTask>();
+  private joined = false;
+  private crashed: Error | undefined;
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly cfg: ProcessorConfig,
+    private readonly kafka: Kafka,
+    private readonly inputPartitions: number,
+    registry: Registry,
+    private readonly logger: Logger,
+  ) {
+    this.metrics = processorMetrics(registry);
+  }
+
+  ready(): boolean {
+    return this.joined && this.crashed === undefined;
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.topology.mergeGroupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: this.cfg.fetchMaxWaitMs,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      const owned = new Set(e.payload.memberAssignment[this.topology.partialsTopic] ?? []);
+      for (const [p, task] of this.tasks) {
+        if (owned.has(p)) continue;
+        this.tasks.delete(p);
+        void task.producer.disconnect().catch(() => undefined);
+      }
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.crashed = e.payload.error;
+      this.logger.error('merge consumer crashed', { err: e.payload.error, restart: e.payload.restart });
+      if (e.payload.restart) this.crashed = undefined;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topology.partialsTopic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    for (const task of this.tasks.values()) await task.producer.disconnect().catch(() => undefined);
+    this.tasks.clear();
+  }
+
+  private async openTask(partition: number, heartbeat: () => Promise<void>): Promise<MergeTask> {
+    const started = performance.now();
+    const producer = await openTaskProducer(
+      this.kafka,
+      `${this.topology.mergeGroupId}-${partition}`,
+      this.cfg.transactionTimeoutMs,
+    );
+    const read = await readChangelog(this.kafka, this.topology.mergeChangelogTopic, partition, heartbeat);
+    const state = new MergeState(this.cfg.topSkusTopic, this.inputPartitions, this.cfg.topN);
+    state.restore(read.entries);
+    this.metrics.restoreSeconds.observe({ processor: MERGE_LABEL }, (performance.now() - started) / 1000);
+    this.logger.info('merge task restored', { task: partition, records: read.records, next: state.next });
+    const task: MergeTask = { partition, producer, state, checked: false };
+    this.tasks.set(partition, task);
+    return task;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    if (!isRunning() || isStale() || batch.messages.length === 0 || !this.consumer) return;
+    const p = batch.partition;
+    const task = this.tasks.get(p) ?? (await this.openTask(p, heartbeat));
+    const first = Number(batch.messages[0]?.offset);
+    const position = task.state.next;
+    if (!task.checked) {
+      task.checked = true;
+      if (position !== undefined && first !== position) {
+        this.consumer.seek({ topic: batch.topic, partition: p, offset: String(position) });
+        return;
+      }
+    }
+    const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+    const lastOffset = Number(last.offset);
+    const from = position ?? first;
+    if (lastOffset < from) {
+      resolveOffset(last.offset);
+      return;
+    }
+    const records: StageRecord[] = [];
+    for (const m of batch.messages) {
+      if (Number(m.offset) < from || !m.value) continue;
+      records.push(JSON.parse(m.value.toString('utf8')) as StageRecord);
+    }
+    const outcome = task.state.apply(records, lastOffset + 1);
+    const late: Message[] = outcome.late.map((r) => ({
+      key: new Date(r.h).toISOString(),
+      value: JSON.stringify(r),
+      headers: {
+        'content-type': 'application/json',
+        'late.processor': 'top-skus',
+        'late.stage': 'merge',
+        'late.source.partition': String(r.src),
+        'late.window_closed_at': String(r.h),
+      },
+    }));
+    const sends = sendsOf(outcome.outputs, [{ topic: this.cfg.lateTopic, messages: late }], {
+      topic: this.topology.mergeChangelogTopic,
+      partition: p,
+      entries: outcome.changelog,
+    });
+    const started = performance.now();
+    try {
+      await commitTransaction(task.producer, sends, {
+        groupId: this.topology.mergeGroupId,
+        topic: batch.topic,
+        partition: p,
+        next: lastOffset + 1,
+      });
+    } catch (err) {
+      const fenced = isFenced(err);
+      this.metrics.transactions.inc({ processor: MERGE_LABEL, result: fenced ? 'fenced' : 'aborted' });
+      this.logger.warn('merge commit failed; restoring the task', { task: p, err });
+      if (this.tasks.get(p) === task) this.tasks.delete(p);
+      await task.producer.disconnect().catch(() => undefined);
+      this.consumer.seek({ topic: batch.topic, partition: p, offset: String(from) });
+      return;
+    }
+    resolveOffset(last.offset);
+    this.metrics.commitSeconds.observe({ processor: MERGE_LABEL }, (performance.now() - started) / 1000);
+    this.metrics.transactions.inc({ processor: MERGE_LABEL, result: 'committed' });
+    this.metrics.windowsClosed.inc({ processor: MERGE_LABEL }, outcome.windowsClosed);
+    this.metrics.late.inc({ processor: MERGE_LABEL }, outcome.late.length);
+    this.metrics.windowsOpen.set(
+      { processor: MERGE_LABEL },
+      [...this.tasks.values()].reduce((s, t) => s + t.state.openHours(), 0),
+    );
+    await heartbeat();
+  }
+}

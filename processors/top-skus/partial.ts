@@ -1,0 +1,211 @@
+/**
+ * Top SKUs, stage 1: runs in every partition task. It sums revenue and quantity per (hour, SKU)
+ * over the partition's accepted events and, when the partition's watermark closes an hour, forwards
+ * those sums — every SKU, not only the partition's top N, because a SKU ranked N+1 in every
+ * partition can be first overall — to the internal partials topic, keyed by hour. With them it
+ * broadcasts a progress report to every partials partition: "this input partition has closed every
+ * hour up to `through`". Stage 2 (merge.ts) adds the sums and ranks an hour once every input
+ * partition has closed it.
+ *
+ * Idleness: when the runner finds the partition idle (caught up, no records for idleTimeoutMs), the
+ * sums of the hours still open are forwarded as they are and the report says `idle`; stage 2 then
+ * leaves the partition out of its minimum. Later events of those hours are summed again from zero
+ * and forwarded at the hour's close (stage 2 adds deltas). What was forwarded early is kept in the
+ * operator's snapshot, so a restore, which replays every event of the open hours, does not forward
+ * it twice.
+ */
+import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
+import { HOUR, floorTo } from '../runtime/types.js';
+
+export interface Sums {
+  revenue: number;
+  quantity: number;
+}
+
+/** Partial sums of one input partition for one hour: `[sku, revenue, quantity]` rows. */
+export interface PartialRecord {
+  k: 'p';
+  src: number;
+  h: number;
+  s: [string, number, number][];
+}
+
+/** Progress of one input partition: every hour starting at or before `through` is closed there. */
+export interface ReportRecord {
+  k: 'w';
+  src: number;
+  through: number | null;
+  idle: boolean;
+}
+
+export type StageRecord = PartialRecord | ReportRecord;
+
+interface Snapshot {
+  r: number | null;
+  idle: boolean;
+  f: [number, [string, number, number][]][];
+}
+
+/** The last hour start closed by watermark `wm` (−∞ when none). */
+export function closedThrough(wm: number, allowedLatenessMs: number): number {
+  return Number.isFinite(wm) ? floorTo(wm - HOUR - allowedLatenessMs, HOUR) : -Infinity;
+}
+
+function addSums(into: Map<string, Sums>, sku: string, revenue: number, quantity: number): void {
+  const s = into.get(sku);
+  if (s) {
+    s.revenue += revenue;
+    s.quantity += quantity;
+  } else into.set(sku, { revenue, quantity });
+}
+
+const rows = (m: Map<string, Sums>): [string, number, number][] =>
+  [...m].map(([sku, s]) => [sku, s.revenue, s.quantity]);
+
+export class TopSkusPartialLogic implements ProcessorLogic {
+  /** hour → sku → sums not forwarded yet */
+  private readonly hours = new Map<number, Map<string, Sums>>();
+  /** hour → sku → sums forwarded early (idleness) while the hour is still open here */
+  private readonly forwarded = new Map<number, Map<string, Sums>>();
+  private reported = -Infinity;
+  private isIdle = false;
+  private mustReport = false;
+  private snapshotDirty = false;
+  private closed = 0;
+
+  constructor(
+    private readonly topic: string,
+    private readonly partitions: number,
+    private readonly source: number,
+    private readonly allowedLatenessMs: number,
+  ) {}
+
+  closesAt(t: number): number {
+    return floorTo(t, HOUR) + HOUR + this.allowedLatenessMs;
+  }
+
+  expiresAt(t: number): number {
+    return this.closesAt(t);
+  }
+
+  add(e: CompactEvent, restoring: boolean): void {
+    const start = floorTo(e.t, HOUR);
+    let hour = this.hours.get(start);
+    if (!hour) {
+      hour = new Map();
+      this.hours.set(start, hour);
+    }
+    addSums(hour, e.sku, e.qty * e.price, e.qty);
+    if (!restoring && this.isIdle) {
+      this.isIdle = false;
+      this.mustReport = true;
+      this.snapshotDirty = true;
+    }
+  }
+
+  flush(watermark: number, emit: Emit): void {
+    const through = closedThrough(watermark, this.allowedLatenessMs);
+    for (const start of [...this.hours.keys()].sort((a, b) => a - b)) {
+      if (start > through) break;
+      this.emitPartial(start, this.hours.get(start) as Map<string, Sums>, emit);
+      this.hours.delete(start);
+      if (this.forwarded.delete(start)) this.snapshotDirty = true;
+      this.closed++;
+    }
+    for (const start of this.forwarded.keys()) {
+      if (start > through) continue;
+      this.forwarded.delete(start);
+      this.snapshotDirty = true;
+    }
+    if (through > this.reported || this.mustReport) {
+      if (through > this.reported) this.snapshotDirty = true;
+      this.reported = Math.max(this.reported, through);
+      this.report(emit);
+    }
+  }
+
+  idle(emit: Emit): void {
+    if (this.isIdle) return;
+    for (const [start, hour] of this.hours) {
+      if (hour.size === 0) continue;
+      this.emitPartial(start, hour, emit);
+      let f = this.forwarded.get(start);
+      if (!f) this.forwarded.set(start, (f = new Map()));
+      for (const [sku, s] of hour) addSums(f, sku, s.revenue, s.quantity);
+      hour.clear();
+    }
+    this.isIdle = true;
+    this.snapshotDirty = true;
+    this.report(emit);
+  }
+
+  private emitPartial(start: number, hour: Map<string, Sums>, emit: Emit): void {
+    if (hour.size === 0) return;
+    const value: PartialRecord = { k: 'p', src: this.source, h: start, s: rows(hour) };
+    emit({ topic: this.topic, key: new Date(start).toISOString(), value: JSON.stringify(value) });
+  }
+
+  private report(emit: Emit): void {
+    this.mustReport = false;
+    const value: ReportRecord = {
+      k: 'w',
+      src: this.source,
+      through: Number.isFinite(this.reported) ? this.reported : null,
+      idle: this.isIdle,
+    };
+    const json = JSON.stringify(value);
+    for (let partition = 0; partition < this.partitions; partition++)
+      emit({ topic: this.topic, key: `w/${this.source}`, value: json, partition });
+  }
+
+  takeSnapshot(): string | undefined {
+    if (!this.snapshotDirty) return undefined;
+    this.snapshotDirty = false;
+    const value: Snapshot = {
+      r: Number.isFinite(this.reported) ? this.reported : null,
+      idle: this.isIdle,
+      f: [...this.forwarded].map(([h, m]) => [h, rows(m)]),
+    };
+    return JSON.stringify(value);
+  }
+
+  restoredAt(watermark: number): void {
+    this.reported = closedThrough(watermark, this.allowedLatenessMs);
+  }
+
+  restoreSnapshot(value: string): void {
+    const s = JSON.parse(value) as Snapshot;
+    this.reported = Math.max(this.reported, s.r ?? -Infinity);
+    this.isIdle = s.idle;
+    for (const [h, list] of s.f) {
+      if (h <= this.reported) continue;
+      const f = new Map<string, Sums>();
+      this.forwarded.set(h, f);
+      const hour = this.hours.get(h);
+      for (const [sku, revenue, quantity] of list) {
+        addSums(f, sku, revenue, quantity);
+        const cur = hour?.get(sku);
+        if (!hour || !cur) continue;
+        cur.revenue -= revenue;
+        cur.quantity -= quantity;
+        if (cur.revenue === 0 && cur.quantity === 0) hour.delete(sku);
+      }
+    }
+  }
+
+  openWindows(): number {
+    return this.hours.size;
+  }
+
+  stateKeys(): number {
+    let n = 0;
+    for (const h of this.hours.values()) n += h.size;
+    return n;
+  }
+
+  takeClosedCount(): number {
+    const n = this.closed;
+    this.closed = 0;
+    return n;
+  }
+}
