@@ -12,6 +12,7 @@
  * hour) are returned as late partials: the runner writes them to the late topic, they are never
  * dropped silently and never revise the final record.
  */
+import { topSkusKey } from '../../lib/contracts/aggregates/keys.js';
 import { HOUR, iso } from '../runtime/types.js';
 import type { OutRecord } from '../runtime/types.js';
 import { rankTop } from './logic.js';
@@ -105,7 +106,11 @@ export class MergeState {
         skus_seen: hour.size,
         top: rankTop(hour, this.topN),
       };
-      out.outputs.push({ topic: this.outputTopic, key: iso(start), value: JSON.stringify(value) });
+      out.outputs.push({
+        topic: this.outputTopic,
+        key: topSkusKey({ window_start: start }),
+        value: JSON.stringify(value),
+      });
       out.changelog.push({ key: `h/${start}`, value: null });
       this.hours.delete(start);
       dirty.delete(start);
