@@ -142,6 +142,19 @@ const overview = dashboard(
         ],
       },
     ),
+    stat(
+      'Processor lag (s)',
+      'The furthest-behind processor group (partition stage or top-SKUs merge), in Kafka time',
+      'max(retail_processor_consumer_lag_seconds) or vector(0)',
+      {
+        unit: 's',
+        steps: [
+          { color: 'green', value: null },
+          { color: 'orange', value: 30 },
+          { color: 'red', value: 60 },
+        ],
+      },
+    ),
     stat('Processes up', 'Pipeline processes Prometheus scrapes successfully', 'sum(up{job=~"retail-.+"})', {
       decimals: 0,
     }),
@@ -163,6 +176,25 @@ const overview = dashboard(
       'Per group and topic: high watermark minus committed offset, summed over partitions',
       [['retail:consumer_lag_messages:sum', '{{group}} {{topic}}']],
     ),
+    ts(
+      'Sinks vs processors: lag (seconds)',
+      'Worst partition of each sink and each processor stage: derived aggregates fall behind here first',
+      [
+        ['max by (sink) (retail_sink_consumer_lag_seconds)', 'sink {{sink}}'],
+        [
+          'max by (topology, stage) (retail_processor_consumer_lag_seconds)',
+          'processor {{topology}} {{stage}}',
+        ],
+      ],
+      { unit: 's' },
+    ),
+    ts('Sinks vs processors: lag (records)', 'Summed over partitions, per sink and per processor stage', [
+      ['sum by (sink) (retail_sink_consumer_lag_messages)', 'sink {{sink}}'],
+      [
+        'sum by (topology, stage) (retail_processor_consumer_lag_messages)',
+        'processor {{topology}} {{stage}}',
+      ],
+    ]),
     ts(
       'Event-to-row latency (Kafka timestamp → row committed)',
       'p50/p95/p99 over 5 minutes; the SLO is p99-ish: 99 % under 5 s',
@@ -371,7 +403,17 @@ const processors = dashboard(
       'How to read this',
       '**Watermark lag** is wall clock minus the event-time watermark: it grows when input stops or a partition is idle. ' +
         'Windows close (and emit their final result) once the watermark passes their end plus the allowed lateness. ' +
-        '**Transaction commit time** is the exactly-once cost per batch.',
+        '**Consumer lag** is how far each stage of the topology (partition stage on the raw topic, top-SKUs merge on its partials) is behind. ' +
+        '**Transactions** are per task, every commit interval while records flow, none when idle.',
+    ),
+    ts('Consumer lag (records)', 'High watermark minus committed offset, per topology stage and partition', [
+      ['retail_processor_consumer_lag_messages', '{{stage}} p{{partition}}'],
+    ]),
+    ts(
+      'Consumer lag (seconds)',
+      'Kafka time of the newest record minus that of the next record to commit',
+      [['retail_processor_consumer_lag_seconds', '{{stage}} p{{partition}}']],
+      { unit: 's' },
     ),
     ts('Records /s by outcome', 'accepted, duplicate, late, invalid', [
       ['sum by (processor, outcome) (rate(retail_processor_records_total[1m]))', '{{processor}} {{outcome}}'],
@@ -393,7 +435,7 @@ const processors = dashboard(
     ]),
     ts(
       'Transaction commit time',
-      'First send of a batch to its commit: p50 / p99',
+      'First send of a transaction to its commit: p50 / p99 (processor = topology or the top-SKUs merge)',
       [
         [pct(0.5, 'retail_processor_transaction_commit_seconds', ['processor'], '1m'), 'p50 {{processor}}'],
         [pct(0.99, 'retail_processor_transaction_commit_seconds', ['processor'], '1m'), 'p99 {{processor}}'],

@@ -13,13 +13,15 @@ interface ProcessorOpts {
   allowedLatenessMs?: string;
   topN?: string;
   groupPrefix?: string;
+  commitIntervalMs?: string;
+  idleTimeoutMs?: string;
 }
 
 export function registerProcessor(program: Command): void {
   program
     .command('processor')
     .description(
-      'run event-time processors with exactly-once state: hourly | top-skus | rolling | all (docs/processors.md)',
+      'run event-time processors with exactly-once state, as one topology: hourly | top-skus | rolling | all (docs/processors.md)',
     )
     .argument('<name>', `one of ${PROCESSOR_NAMES.join(', ')}, or all`)
     .option(
@@ -36,6 +38,14 @@ export function registerProcessor(program: Command): void {
     )
     .option('--top-n <n>', 'SKUs in each hourly top list (env PROCESSOR_TOP_N, default 10)')
     .option('--group-prefix <prefix>', 'consumer group prefix (env PROCESSOR_GROUP_PREFIX)')
+    .option(
+      '--commit-interval-ms <ms>',
+      'a task commits this long after its first uncommitted record (env PROCESSOR_COMMIT_INTERVAL_MS, default 100)',
+    )
+    .option(
+      '--idle-timeout-ms <ms>',
+      'a partition without records this long leaves the top-SKUs watermark (env PROCESSOR_IDLE_TIMEOUT_MS, default 60000)',
+    )
     .action(async (name: string, opts: ProcessorOpts) => {
       const names: ProcessorName[] =
         name === 'all'
@@ -55,9 +65,12 @@ export function registerProcessor(program: Command): void {
         allowedLatenessMs: opts.allowedLatenessMs,
         topN: opts.topN,
         groupPrefix: opts.groupPrefix,
+        commitIntervalMs: opts.commitIntervalMs,
+        idleTimeoutMs: opts.idleTimeoutMs,
       });
       logger.info('processors running', {
         processors: names,
+        group: running.topology.groupId,
         input: running.config.inputTopic,
         metricsPort: running.config.metricsPort,
       });
