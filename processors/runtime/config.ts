@@ -48,7 +48,7 @@ export const PROCESSOR_SCHEMA = {
     type: 'string',
     env: 'PROCESSOR_GROUP_PREFIX',
     default: 'retail-etl-processor',
-    doc: 'consumer group = `<prefix>-topology-<all|processor>`; also prefixes the changelog, partials topics and transactional ids',
+    doc: 'consumer group = `<prefix>-topology-all` (or `-<processor>` alone); also prefixes changelogs, internal topics and transactional ids',
   },
   outOfOrderMs: {
     type: 'int',
