@@ -6,8 +6,9 @@
  * the single-task top SKUs it replaces: one final record per hour, never revised, SQL `rank()` ties.
  *
  * Idleness: a partition whose last report says `idle` is left out of the minimum until it reports
- * again; when every partition is idle the merge waits (an event-time result cannot close on wall
- * clock alone). A partition that never reported blocks the minimum: it has not closed anything.
+ * again; when every partition is idle, the furthest report counts (each idle partition forwarded
+ * all it held, so nothing is in flight). A partition that never reported blocks the minimum: it has
+ * not closed anything.
  * Sums that arrive for an hour already emitted (an idle partition that resumes with events of that
  * hour) are returned as late partials: the runner writes them to the late topic, they are never
  * dropped silently and never revise the final record.
@@ -52,18 +53,23 @@ export class MergeState {
     private readonly topN: number,
   ) {}
 
-  /** The merge watermark: the last hour closed on every partition that is not idle. */
+  /**
+   * The merge watermark: the last hour closed on every partition that is not idle; when every
+   * partition is idle (all caught up, nothing in flight), the furthest any of them closed.
+   */
   closedThrough(): number {
     let min = Infinity;
+    let max = -Infinity;
     let active = 0;
     for (let p = 0; p < this.inputPartitions; p++) {
       const s = this.sources.get(p);
       if (!s) return -Infinity;
+      max = Math.max(max, s.through);
       if (s.idle) continue;
       active++;
       min = Math.min(min, s.through);
     }
-    return active === 0 ? this.emitted : min;
+    return active === 0 ? max : min;
   }
 
   openHours(): number {
