@@ -14,6 +14,7 @@ import type {
   Producer,
 } from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
+import { LATE_HEADERS } from '../../lib/contracts/late.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from '../runtime/changelog.js';
@@ -33,6 +34,11 @@ interface MergeTask {
 }
 
 export const MERGE_LABEL = 'top-skus-merge';
+/**
+ * Marks a late record of the merge stage: its value is the JSON partial sums of an hour already
+ * emitted (top-skus/partial.ts PartialRecord), not an event.
+ */
+export const LATE_STAGE_HEADER = 'late.stage';
 
 export class MergeRunner {
   private readonly metrics: ProcessorMetrics;
@@ -143,10 +149,10 @@ export class MergeRunner {
       value: JSON.stringify(r),
       headers: {
         'content-type': 'application/json',
-        'late.processor': 'top-skus',
-        'late.stage': 'merge',
-        'late.source.partition': String(r.src),
-        'late.window_closed_at': String(r.h),
+        [LATE_HEADERS.processor]: 'top-skus',
+        [LATE_STAGE_HEADER]: 'merge',
+        [LATE_HEADERS.partition]: String(r.src),
+        [LATE_HEADERS.windowClosedAt]: String(r.h),
       },
     }));
     const sends = sendsOf(outcome.outputs, [{ topic: this.cfg.lateTopic, messages: late }], {

@@ -1,8 +1,8 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
-import type { SaleEvent } from '../../lib/event/schema.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import { createKafka } from '../../lib/kafka.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { runProcessors } from '../../processors/app.js';
