@@ -133,7 +133,12 @@ export class HourlyLogic implements ProcessorLogic {
       events: agg.events,
       final,
     };
-    emit({ topic: this.topic, key: encodeKey([isos[0], agg.store, agg.sku]), value: JSON.stringify(value) });
+    emit({
+      topic: this.topic,
+      key: encodeKey([isos[0], agg.store, agg.sku]),
+      value: JSON.stringify(value),
+      upsert: true,
+    });
   }
 
   restoredAt(_watermark: number): void {

@@ -2,7 +2,8 @@
  * What a task has processed but not committed yet, and when it must be committed. Transactions are
  * sized by time and volume, not by fetch: a task commits `intervalMs` after its first uncommitted
  * record, or at once when `maxRecords` input records or `maxBytes` input bytes are uncommitted.
- * Nothing pending, no transaction. The input position (`next`) is only handed to the transaction
+ * Nothing pending, no transaction. Updates of the same key (hourly's open windows) within one
+ * transaction are written once, with the latest value. The input position (`next`) is only handed to the transaction
  * (`sendOffsets`) together with the outputs and state it produced, so a crash between two commits
  * replays from the last commit and the in-memory state is rebuilt from the changelog.
  */
@@ -18,6 +19,8 @@ export interface CommitPolicy {
 
 export class PendingCommit {
   outputs: OutRecord[] = [];
+  /** topic + key of upsert outputs → their index in `outputs` */
+  private readonly upserts = new Map<string, number>();
   late: Message[] = [];
   dead: Message[] = [];
   changelog: ChangelogEntry[] = [];
@@ -47,7 +50,7 @@ export class PendingCommit {
     },
     now: number,
   ): void {
-    if (part.outputs) for (const o of part.outputs) this.outputs.push(o);
+    if (part.outputs) for (const o of part.outputs) this.addOutput(o);
     if (part.late) for (const m of part.late) this.late.push(m);
     if (part.dead) for (const m of part.dead) this.dead.push(m);
     if (part.changelog) for (const c of part.changelog) this.changelog.push(c);
@@ -55,6 +58,19 @@ export class PendingCommit {
     this.records += part.records ?? 0;
     this.bytes += part.bytes ?? 0;
     this.since ??= now;
+  }
+
+  private addOutput(o: OutRecord): void {
+    if (!o.upsert) {
+      this.outputs.push(o);
+      return;
+    }
+    const id = `${o.topic}\u0000${o.key}`;
+    const at = this.upserts.get(id);
+    if (at === undefined) {
+      this.upserts.set(id, this.outputs.length);
+      this.outputs.push(o);
+    } else this.outputs[at] = o;
   }
 
   /** Volume bound reached: commit now, before reading more. */

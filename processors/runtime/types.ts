@@ -22,6 +22,11 @@ export interface OutRecord {
   value: string | null;
   /** Explicit partition (a broadcast to every partition); by key hash when absent. */
   partition?: number;
+  /**
+   * The record replaces the previous value of its key (an update of an open window): a later one
+   * for the same key in the same transaction supersedes it, so only the latest is written.
+   */
+  upsert?: boolean;
 }
 
 export type Emit = (record: OutRecord) => void;

@@ -43,4 +43,28 @@ describe('commit scheduling', () => {
     expect(p.dead).toHaveLength(1);
     expect(p.dueIn(0)).toBe(100);
   });
+
+  it('writes one update per key and transaction (the latest), in the first update position', () => {
+    const p = new PendingCommit(policy);
+    p.add(
+      {
+        outputs: [
+          { topic: 'h', key: 'a', value: '1', upsert: true },
+          { topic: 'h', key: 'b', value: '1', upsert: true },
+          { topic: 'p', key: 'x', value: '1' },
+        ],
+      },
+      0,
+    );
+    p.add(
+      {
+        outputs: [
+          { topic: 'h', key: 'a', value: '2', upsert: true },
+          { topic: 'p', key: 'x', value: '2' },
+        ],
+      },
+      1,
+    );
+    expect(p.outputs.map((o) => `${o.topic}${o.key}${o.value}`)).toEqual(['ha2', 'hb1', 'px1', 'px2']);
+  });
 });
