@@ -1,6 +1,7 @@
 /** Metrics of every processor (prefix `retail_processor_`, label `processor`). */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { BatchOutcome, TaskState } from './task.js';
 
 export interface ProcessorMetrics {
   records: Counter<'processor' | 'outcome'>;
@@ -94,4 +95,45 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
   };
   cache.set(registry, m);
   return m;
+}
+
+/** Count what one processed batch did, per operator of the topology. */
+export function countOutcome(m: ProcessorMetrics, operators: readonly string[], outcome: BatchOutcome): void {
+  const lateBy = new Map<string, number>();
+  for (const l of outcome.late) lateBy.set(l.operator, (lateBy.get(l.operator) ?? 0) + 1);
+  for (const name of operators) {
+    const late = lateBy.get(name) ?? 0;
+    m.records.inc({ processor: name, outcome: 'accepted' }, outcome.acceptedBy.get(name) ?? 0);
+    m.records.inc({ processor: name, outcome: 'duplicate' }, outcome.duplicates);
+    m.records.inc({ processor: name, outcome: 'late' }, late);
+    m.late.inc({ processor: name }, late);
+    m.windowsClosed.inc({ processor: name }, outcome.windowsClosed.get(name) ?? 0);
+  }
+}
+
+/** Windows, state keys and watermark lag of the tasks this instance owns. */
+export function setTaskGauges(
+  m: ProcessorMetrics,
+  topology: { name: string; operators: readonly string[] },
+  tasks: { partition: number; state: TaskState }[],
+): void {
+  const open = new Map<string, number>();
+  const keys = new Map<string, number>();
+  let dedup = 0;
+  const now = Date.now();
+  for (const task of tasks) {
+    for (const op of task.state.operators) {
+      open.set(op.name, (open.get(op.name) ?? 0) + op.logic.openWindows());
+      keys.set(op.name, (keys.get(op.name) ?? 0) + op.logic.stateKeys());
+    }
+    dedup += task.state.dedupSize();
+    const wm = task.state.partitionWatermark(task.partition);
+    if (wm !== undefined)
+      m.watermarkLag.set({ processor: topology.name, partition: String(task.partition) }, (now - wm) / 1000);
+  }
+  for (const name of topology.operators) {
+    m.windowsOpen.set({ processor: name }, open.get(name) ?? 0);
+    m.stateKeys.set({ processor: name, kind: 'aggregate' }, keys.get(name) ?? 0);
+  }
+  m.stateKeys.set({ processor: topology.name, kind: 'dedup' }, dedup);
 }

@@ -39,10 +39,10 @@ import type { ProcessorConfig } from './config.js';
 import { EventDecoder } from './decode.js';
 import { deadMessage, lateMessage, sendsOf } from './messages.js';
 import type { ProcessorMetrics } from './metrics.js';
-import { processorMetrics } from './metrics.js';
+import { countOutcome, processorMetrics, setTaskGauges } from './metrics.js';
 import { PendingCommit } from './pending.js';
 import { TaskState } from './task.js';
-import type { BatchOutcome, TaskRecord } from './task.js';
+import type { TaskRecord } from './task.js';
 import { commitTransaction, isFenced, openTaskProducer } from './txn.js';
 
 interface Task {
@@ -285,20 +285,7 @@ export class TopologyRunner {
       },
       Date.now(),
     );
-    this.count(outcome);
-  }
-
-  private count(outcome: BatchOutcome): void {
-    const lateBy = new Map<string, number>();
-    for (const l of outcome.late) lateBy.set(l.operator, (lateBy.get(l.operator) ?? 0) + 1);
-    for (const name of this.topology.operators) {
-      const late = lateBy.get(name) ?? 0;
-      this.metrics.records.inc({ processor: name, outcome: 'accepted' }, outcome.acceptedBy.get(name) ?? 0);
-      this.metrics.records.inc({ processor: name, outcome: 'duplicate' }, outcome.duplicates);
-      this.metrics.records.inc({ processor: name, outcome: 'late' }, late);
-      this.metrics.late.inc({ processor: name }, late);
-      this.metrics.windowsClosed.inc({ processor: name }, outcome.windowsClosed.get(name) ?? 0);
-    }
+    countOutcome(this.metrics, this.topology.operators, outcome);
   }
 
   private schedule(task: Task): void {
@@ -375,7 +362,7 @@ export class TopologyRunner {
     if (pending.next !== undefined) task.committedNext = pending.next;
     this.metrics.commitSeconds.observe({ processor: name }, (performance.now() - started) / 1000);
     this.metrics.transactions.inc({ processor: name, result: 'committed' });
-    this.updateGauges();
+    setTaskGauges(this.metrics, this.topology, [...this.tasks.values()]);
     // What arrived while this transaction ran is due on its own schedule.
     this.schedule(task);
   }
@@ -392,30 +379,5 @@ export class TopologyRunner {
       task.pending.add({ outputs: outcome.outputs, changelog: outcome.changelog }, now);
       this.commit(task).catch(() => undefined);
     }
-  }
-
-  private updateGauges(): void {
-    const open = new Map<string, number>();
-    const keys = new Map<string, number>();
-    let dedup = 0;
-    const now = Date.now();
-    for (const task of this.tasks.values()) {
-      for (const op of task.state.operators) {
-        open.set(op.name, (open.get(op.name) ?? 0) + op.logic.openWindows());
-        keys.set(op.name, (keys.get(op.name) ?? 0) + op.logic.stateKeys());
-      }
-      dedup += task.state.dedupSize();
-      const wm = task.state.partitionWatermark(task.partition);
-      if (wm !== undefined)
-        this.metrics.watermarkLag.set(
-          { processor: this.topology.name, partition: String(task.partition) },
-          (now - wm) / 1000,
-        );
-    }
-    for (const name of this.topology.operators) {
-      this.metrics.windowsOpen.set({ processor: name }, open.get(name) ?? 0);
-      this.metrics.stateKeys.set({ processor: name, kind: 'aggregate' }, keys.get(name) ?? 0);
-    }
-    this.metrics.stateKeys.set({ processor: this.topology.name, kind: 'dedup' }, dedup);
   }
 }
