@@ -239,25 +239,19 @@ export async function createFixture(opts: {
 /** Consumer group of a topology (processors/definitions.ts). */
 export const groupOf = (f: Fixture, topology = 'all'): string => `${f.groupPrefix}-topology-${topology}`;
 
-/**
- * `transactional`: the topic is written in transactions, so its last offset is a commit marker
- * that no consumer position passes: caught up = high watermark − 1.
- */
+/** Wait until `groupId` committed at least `target` (next offset per partition). */
 async function waitCommitted(
   f: Fixture,
   groupId: string,
   topic: string,
+  target: Map<number, number>,
   deadline: number,
-  transactional: boolean,
 ): Promise<void> {
-  const end = await f.admin.fetchTopicOffsets(topic);
   for (;;) {
     const [committed] = await f.admin.fetchOffsets({ groupId, topics: [topic] });
-    const done = end.every((e) => {
-      const c = Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
-      const high = Number(e.high);
-      return high === 0 || c === high || (transactional && c === high - 1);
-    });
+    const done = [...target].every(
+      ([p, next]) => Number(committed?.partitions.find((c) => c.partition === p)?.offset ?? -1) >= next,
+    );
     if (done) return;
     if (Date.now() > deadline) throw new Error(`${groupId} did not catch up: ${JSON.stringify(committed)}`);
     await new Promise((r) => setTimeout(r, 300));
@@ -266,17 +260,33 @@ async function waitCommitted(
 
 /**
  * Wait until the topology's group committed the end of every input partition and, with top SKUs,
- * its merge group the end of the partials written by then.
+ * its merge group every partial written by then. The partials topic is transactional: its end is
+ * a commit or abort marker no consumer position passes, so the target there is the offset after
+ * the last record a read_committed reader sees.
  */
 export async function waitCaughtUp(f: Fixture, topology = 'all', timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const group = groupOf(f, topology);
-  await waitCommitted(f, group, f.topics.input, deadline, false);
-  if (topology === 'all' || topology.includes('top-skus'))
-    await waitCommitted(f, `${group}-top-skus-merge`, `${group}-top-skus-partials`, deadline, true);
+  const end = await f.admin.fetchTopicOffsets(f.topics.input);
+  await waitCommitted(
+    f,
+    group,
+    f.topics.input,
+    new Map(end.map((e) => [e.partition, Number(e.high)])),
+    deadline,
+  );
+  if (topology === 'all' || topology.includes('top-skus')) {
+    const partials = `${group}-top-skus-partials`;
+    const target = new Map<number, number>();
+    for (const r of await readAll(f, partials))
+      target.set(r.partition, Math.max(target.get(r.partition) ?? 0, r.offset + 1));
+    await waitCommitted(f, `${group}-top-skus-merge`, partials, target, deadline);
+  }
 }
 
 export interface ReadRecord {
+  partition: number;
+  offset: number;
   key: string;
   value: Buffer | null;
   headers: Record<string, string>;
@@ -290,11 +300,17 @@ export async function readAll(f: Fixture, topic: string): Promise<ReadRecord[]> 
     groupPrefix: 'proc-reader',
     consumer: { readUncommitted: false, maxWaitTimeInMs: 100 },
     timeoutMs: 30_000,
-    onBatch: (_partition, messages) => {
+    onBatch: (partition, messages) => {
       for (const message of messages) {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key: message.key?.toString() ?? '', value: message.value, headers });
+        out.push({
+          partition,
+          offset: Number(message.offset),
+          key: message.key?.toString() ?? '',
+          value: message.value,
+          headers,
+        });
       }
     },
   });
