@@ -1,9 +1,9 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import type { Admin, Kafka, Producer } from '../../lib/kafka/index.js';
+import { Partitioners } from '../../lib/kafka/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { runProcessors } from '../../processors/app.js';
 import type { RunningProcessors } from '../../processors/app.js';
