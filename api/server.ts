@@ -4,7 +4,8 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../lib/process-metrics.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
@@ -30,7 +31,7 @@ export interface ApiServerOptions {
 export async function startApiServer(config: ApiConfig, options: ApiServerOptions = {}): Promise<ApiServer> {
   const logger = options.logger ?? createLogger('serve');
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'retail_api_process_' });
+  collectProcessMetrics(registry, 'retail_api_process_');
   const instances: ModuleInstance[] = [];
   const router = new Router();
   for (const module of options.modules ?? routeModules(options.moduleOptions)) {

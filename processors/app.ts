@@ -6,7 +6,8 @@
  */
 import type { Server } from 'node:http';
 import type { Kafka } from '../lib/kafka/index.js';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../lib/process-metrics.js';
 import { ConsumerLagExporter } from '../lib/kafka/index.js';
 import { EtlError } from '../lib/errors.js';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
@@ -83,7 +84,7 @@ export async function runProcessors(
   const config = processorConfig(explicit, env);
   const topology = topologyOf(names, config);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'retail_processor_process_' });
+  collectProcessMetrics(registry, 'retail_processor_process_');
   const kafka = createKafka(`retail-etl-processor-${topology.name}`);
   const serde = new SaleEventSerde(createRegistry(sharedSetting('schemaRegistryUrl', env)));
   const logger = createLogger(`processor:${topology.name}`);

@@ -1,8 +1,9 @@
 /** The producer's Prometheus metrics (all `retail_producer_*`; docs/producer.md lists them). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../lib/process-metrics.js';
 
 export function producerMetrics(registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'retail_producer_process_' });
+  collectProcessMetrics(registry, 'retail_producer_process_');
   return {
     registry,
     events: new Counter({

@@ -2,7 +2,8 @@
  * A sink process: config validated at start-up, the shared loop around one sink, /metrics
  * /healthz /readyz, consumer lag, and SIGTERM → flush, commit, exit 0.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../lib/process-metrics.js';
 import { environment, resolveConfig } from '../lib/config/index.js';
 import { createKafka, ensureTopics } from '../lib/kafka/index.js';
 import { createLogger } from '../lib/logger.js';
@@ -92,7 +93,7 @@ export async function startSinkProcess(
   const { loop: config, target } = resolveSinkConfig(kind, options);
   const logger = createLogger(`sink-${kind}`);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const metrics = createSinkMetrics(registry);
   const kafka = createKafka(`retail-sink-${kind}`);
   const admin = kafka.admin();

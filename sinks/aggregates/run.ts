@@ -2,7 +2,8 @@
  * `retail-etl sink aggregates`: config validated at start-up, the aggregate loop around the
  * Postgres or ClickHouse target, /metrics /healthz /readyz, consumer lag of the three topics.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../lib/process-metrics.js';
 import { EtlError } from '../../lib/errors.js';
 import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { createLogger } from '../../lib/logger.js';
@@ -69,7 +70,7 @@ export async function startAggregatesProcess(
   const config = aggregatesConfig(options, env);
   const logger = createLogger(`sink-aggregates-${config.target}`);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const metrics = createAggMetrics(registry);
   const target = createAggTarget(config, metrics);
   const kafka = createKafka(`retail-sink-aggregates-${config.target}`);
