@@ -12,9 +12,9 @@ import { startConnectWorker, stopConnectWorker } from '../stack/components/kafka
 import { stackContext } from '../stack/native.js';
 import { stackPaths } from '../stack/paths.js';
 import pg from 'pg';
-import { migrate } from '../sinks/postgres/ddl.js';
-import { ensurePartitions } from '../sinks/postgres/partitions.js';
-import { startSinkProcess } from '../sinks/run.js';
+import { migrate } from '../sinks/postgres/raw/ddl.js';
+import { ensurePartitions } from '../sinks/postgres/raw/partitions.js';
+import { startSinkProcess } from '../sinks/raw/run.js';
 import type { Benchmark, Figure } from './harness.js';
 import { drainWithConnect, fillSalesTopic } from './lib/connect-drain.js';
 import { benchConfig, environment } from '../lib/config/index.js';

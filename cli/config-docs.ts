@@ -9,13 +9,13 @@ import { QUERY_SCHEMA } from '../api/routes/queries.js';
 import type { Schema } from '../lib/config/index.js';
 import { BENCH_SCHEMA, describeSchema, OS_USER, SHARED_SCHEMA, STACK_SCHEMA } from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
-import { FAULTS_SCHEMA } from '../sinks/faults.js';
+import { FAULTS_SCHEMA } from '../sinks/core/faults.js';
 import { PROCESSOR_SCHEMA } from '../processors/runtime/config.js';
 import { PRODUCER_SCHEMA } from '../producer/config.js';
 import { CONTROL_SCHEMA } from './commands/producer.js';
 import { AGGREGATES_SCHEMA } from '../sinks/aggregates/config.js';
-import { CLICKHOUSE_LOOP_SCHEMA, CLICKHOUSE_SINK_SCHEMA } from '../sinks/clickhouse/config.js';
-import { POSTGRES_LOOP_SCHEMA, POSTGRES_SINK_SCHEMA } from '../sinks/postgres/config.js';
+import { CLICKHOUSE_LOOP_SCHEMA, CLICKHOUSE_SINK_SCHEMA } from '../sinks/clickhouse/raw/config.js';
+import { POSTGRES_LOOP_SCHEMA, POSTGRES_SINK_SCHEMA } from '../sinks/postgres/raw/config.js';
 
 export interface ComponentConfig {
   /** The component name config errors use (and the section anchor). */

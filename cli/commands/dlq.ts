@@ -4,8 +4,8 @@ import { EtlError } from '../../lib/errors.js';
 import { createKafka } from '../../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
-import { readDlq, replayDlq } from '../../sinks/dlq/reader.js';
-import type { DlqFilter } from '../../sinks/dlq/reader.js';
+import { readDlq, replayDlq } from '../../sinks/core/dlq/reader.js';
+import type { DlqFilter } from '../../sinks/core/dlq/reader.js';
 import { DLQ_REASONS } from '../../lib/contracts/dlq.js';
 
 interface FilterOpts {

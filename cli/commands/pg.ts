@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { resolveConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
-import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/config.js';
-import { ident, migrate } from '../../sinks/postgres/ddl.js';
-import { applyRetention, ensurePartitions, isoDay, partitionDays } from '../../sinks/postgres/partitions.js';
+import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/raw/config.js';
+import { ident, migrate } from '../../sinks/postgres/raw/ddl.js';
+import { applyRetention, ensurePartitions, isoDay, partitionDays } from '../../sinks/postgres/raw/partitions.js';
 
 function config(o: { schema?: string }) {
   return resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });

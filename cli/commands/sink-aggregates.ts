@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../lib/logger.js';
 import { startAggregatesProcess } from '../../sinks/aggregates/run.js';
-import { runUntilStopped } from '../../sinks/process.js';
+import { runUntilStopped } from '../../sinks/core/process.js';
 
 interface AggOpts {
   target?: string;

@@ -1,9 +1,9 @@
 /** `retail-etl sink postgres|clickhouse` — run a sink until SIGTERM (flush, commit, exit 0). */
 import type { Command } from 'commander';
 import { createLogger } from '../../lib/logger.js';
-import { runUntilStopped } from '../../sinks/process.js';
-import { startSinkProcess } from '../../sinks/run.js';
-import type { SinkKind } from '../../sinks/run.js';
+import { runUntilStopped } from '../../sinks/core/process.js';
+import { startSinkProcess } from '../../sinks/raw/run.js';
+import type { SinkKind } from '../../sinks/raw/run.js';
 import { registerSinkAggregates } from './sink-aggregates.js';
 
 interface SinkOpts {

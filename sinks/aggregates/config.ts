@@ -4,7 +4,7 @@
  */
 import type { ConfigOf, Schema } from '../../lib/config/index.js';
 import { CLICKHOUSE_URL, DATABASE_URL, environment, resolveConfig } from '../../lib/config/index.js';
-import { loopSchema } from '../config.js';
+import { loopSchema } from '../core/config.js';
 import { PORTS } from '../../lib/ports.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
 import type { AggTable } from '../../lib/contracts/aggregates/records.js';

@@ -3,8 +3,8 @@
  * writeBatch / ready / close`, the same ResumePlan and fencing result), over parsed aggregate
  * records of several topics instead of sale events of one.
  */
-import type { TakenBatch } from '../batch-buffer.js';
-import type { Batch, ResumePlan, Segment, Sink, WriteResult } from '../contract.js';
+import type { TakenBatch } from '../core/batch-buffer.js';
+import type { Batch, ResumePlan, Segment, Sink, WriteResult } from '../core/contract.js';
 import type { AggRecord } from '../../lib/contracts/aggregates/records.js';
 
 export type { ResumePlan, WriteResult };

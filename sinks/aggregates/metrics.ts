@@ -4,7 +4,7 @@
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { SINK_METRIC_PREFIX, createSinkMetrics } from '../metrics.js';
+import { SINK_METRIC_PREFIX, createSinkMetrics } from '../core/metrics.js';
 
 export function createAggMetrics(registry: Registry) {
   const p = SINK_METRIC_PREFIX;

@@ -1,7 +1,7 @@
 /** The aggregate sink's row decoding: aggregate records (lib/contracts/aggregates) of the three topics. */
 import type { KafkaMessage } from '../../lib/kafka/index.js';
 import { parseRecord } from '../../lib/contracts/aggregates/records.js';
-import type { RowDecoder } from '../consumer-loop.js';
+import type { RowDecoder } from '../core/loop/sink-loop.js';
 import { topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
 import type { AggRow } from './contract.js';

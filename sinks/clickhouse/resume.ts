@@ -7,7 +7,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../lib/logger.js';
-import type { ResumePlan } from '../contract.js';
+import type { ResumePlan } from '../core/contract.js';
 import { chError } from './client.js';
 
 /** Segment ends that reproduce the stored ranges at or above `committed`. */

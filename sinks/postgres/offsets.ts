@@ -5,7 +5,7 @@
  * (it lost the partition in a rebalance but still flushes) finds the position moved and is fenced.
  */
 import type pg from 'pg';
-import type { ResumePlan, Segment, TopicPartition } from '../contract.js';
+import type { ResumePlan, Segment, TopicPartition } from '../core/contract.js';
 import { pgError } from './errors.js';
 
 /**

@@ -4,8 +4,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../sinks/postgres/ddl.js';
-import { aggMigrate } from '../../sinks/aggregates/postgres-ddl.js';
+import { migrate } from '../../sinks/postgres/raw/ddl.js';
+import { aggMigrate } from '../../sinks/postgres/aggregates/ddl.js';
 import { freePort, startCli, waitHealthy } from '../../bench/lib/cli-process.js';
 import type { CliProcess } from '../../bench/lib/cli-process.js';
 import { uuidv7 } from '../../lib/uuid.js';

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSchema } from '../../../lib/config/index.js';
-import { aggClickhouseDdl } from '../../../sinks/aggregates/clickhouse.js';
+import { aggClickhouseDdl } from '../../../sinks/clickhouse/aggregates/sink.js';
 import { AGGREGATES_SCHEMA, aggregatesConfig } from '../../../sinks/aggregates/config.js';
-import { aggMigrationSql } from '../../../sinks/aggregates/postgres-ddl.js';
+import { aggMigrationSql } from '../../../sinks/postgres/aggregates/ddl.js';
 import { projectRoot } from '../../../stack/paths.js';
 
 describe('sink aggregates config', () => {

@@ -1,0 +1,46 @@
+/** Options of the ClickHouse sink (target side); the loop's options are in sinks/config.ts. */
+import type { ConfigOf, Schema } from '../../../lib/config/index.js';
+import { PORTS } from '../../../lib/ports.js';
+import { loopSchema } from '../../core/config.js';
+
+export const CLICKHOUSE_SINK_SCHEMA = {
+  url: {
+    type: 'string',
+    env: 'CLICKHOUSE_URL',
+    secret: true,
+    doc: 'ClickHouse HTTP URL (production); user and password may be in the URL',
+  },
+  chdbPath: {
+    type: 'string',
+    env: 'SINK_CLICKHOUSE_CHDB_PATH',
+    doc: 'use the in-process chdb engine with this data directory instead of a server (tests, benchmarks)',
+  },
+  database: {
+    type: 'string',
+    env: 'SINK_CLICKHOUSE_DATABASE',
+    default: 'default',
+    doc: 'database holding `sales_raw`',
+  },
+  dedupWindow: {
+    type: 'int',
+    env: 'SINK_CLICKHOUSE_DEDUP_WINDOW',
+    default: 10_000,
+    min: 100,
+    doc: '`non_replicated_deduplication_window` of the table: how many recent inserts’ tokens are remembered',
+  },
+  createTable: {
+    type: 'bool',
+    env: 'SINK_CLICKHOUSE_CREATE_TABLE',
+    default: true,
+    doc: 'create the database and `sales_raw` if missing, at start',
+  },
+} satisfies Schema;
+
+export const CLICKHOUSE_LOOP_SCHEMA = loopSchema({
+  envPrefix: 'SINK_CLICKHOUSE_',
+  maxBatchRows: 200_000,
+  maxWaitMs: 500,
+  metricsPort: PORTS.sinkClickhouseMetrics,
+});
+
+export type ClickhouseSinkConfig = ConfigOf<typeof CLICKHOUSE_SINK_SCHEMA>;

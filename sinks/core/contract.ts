@@ -1,0 +1,83 @@
+/**
+ * The one contract every sink implements — `open() / writeBatch(batch) / close()` — plus the
+ * resume hook the shared consumer loop (sinks/consumer-loop.ts) asks on every partition
+ * assignment. The loop owns Kafka, decoding, validation, dead letters, batching and metrics; a
+ * sink only turns a batch of validated rows into durable rows and says where to resume.
+ */
+import type { SaleEvent } from '../../lib/contracts/event/schema.js';
+
+/** One validated event plus where it came from. */
+export interface SinkRow {
+  event: SaleEvent;
+  partition: number;
+  offset: number;
+  /** Kafka record timestamp (ms): the ingest time of the event. */
+  kafkaTimestamp: number;
+}
+
+/**
+ * A contiguous offset range of one topic-partition: `first` is the position the range starts at
+ * (the offset after the previous range), `last` the offset of its last record. Records inside the
+ * range that were dead-lettered have no row, so `rows.length <= last - first + 1`; a range may hold
+ * no rows at all and must still move the sink's stored position to `last + 1`.
+ */
+export interface Segment<Row = SinkRow> {
+  topic: string;
+  partition: number;
+  first: number;
+  last: number;
+  /** In offset order. */
+  rows: Row[];
+}
+
+export interface Batch<Row = SinkRow> {
+  /**
+   * In topic, partition order; one partition may have several segments (forced cuts, see
+   * ResumePlan).
+   */
+  segments: Segment<Row>[];
+  rowCount: number;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface WriteResult {
+  /**
+   * Partitions whose segments were NOT written because another instance moved the stored position
+   * first (a zombie after a rebalance). The loop drops them and re-reads their position.
+   */
+  fenced: TopicPartition[];
+}
+
+/** Where to resume a partition, decided by the sink (its own durable state is the truth). */
+export interface ResumePlan {
+  /** Next offset to write; undefined = the sink knows nothing, start where Kafka says. */
+  next: number | undefined;
+  /**
+   * Offsets at which a segment must end (ascending). ClickHouse uses this to replay exactly the
+   * ranges it may already have inserted, so their dedup tokens match.
+   */
+  cuts: number[];
+}
+
+export interface Sink<Row = SinkRow> {
+  /** `postgres`, `clickhouse`: the `sink` label of every metric. */
+  readonly name: string;
+  open(): Promise<void>;
+  /**
+   * Where to resume `partition`; `committed` is the consumer group's committed offset in Kafka
+   * (informational for Postgres, the lower bound of the replay window for ClickHouse).
+   */
+  resume(topic: string, partition: number, committed: number | undefined): Promise<ResumePlan>;
+  /**
+   * Write the batch durably. Resolves only when the target confirmed it; throws an EtlError
+   * (retriable or not) otherwise — the loop retries retriable errors with the same batch.
+   */
+  writeBatch(batch: Batch<Row>): Promise<WriteResult>;
+  /** Ready for /readyz: connected to the target. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,87 @@
+/**
+ * What every sink process does around its loop — the raw sinks (sinks/run.ts) and the aggregate
+ * sink (sinks/aggregates/run.ts): /metrics /healthz /readyz, start the loop, consumer lag of every
+ * topic it reads, a stop in the right order; and, for the CLI, run until SIGTERM (flush, commit,
+ * exit 0) or a fatal error (exit 1).
+ */
+import type { Server } from 'node:http';
+import type { Kafka } from '../../lib/kafka/index.js';
+import { ConsumerLagExporter } from '../../lib/kafka/index.js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/logger.js';
+import { closeServer, startProcessServer } from '../../lib/process-server.js';
+import { onShutdown } from '../../lib/shutdown.js';
+import type { SinkLoop } from './loop/sink-loop.js';
+
+export interface ServedLoop {
+  /** The metrics port actually bound (metricsPort 0 = any free port). */
+  port: number;
+  /** Stop the lag exporters, then the loop (flush, commit, leave the group), then the server. */
+  stop(): Promise<void>;
+}
+
+export async function serveLoop(o: {
+  loop: Pick<SinkLoop<{ kafkaTimestamp: number }>, 'ready' | 'start' | 'stop' | 'topics'>;
+  kafka: Kafka;
+  registry: Registry;
+  metricsPort: number;
+  groupId: string;
+  lagIntervalMs: number;
+  /** The `sink` label of the lag metrics and of the log line. */
+  sink: string;
+  logger: Logger;
+}): Promise<ServedLoop> {
+  const { loop, logger } = o;
+  const server: Server = await startProcessServer({
+    port: o.metricsPort,
+    registry: o.registry,
+    ready: () => loop.ready(),
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : o.metricsPort;
+  try {
+    await loop.start();
+  } catch (err) {
+    await closeServer(server);
+    throw err;
+  }
+  const lags = loop.topics.map(
+    (topic) =>
+      new ConsumerLagExporter({
+        kafka: o.kafka,
+        registry: o.registry,
+        prefix: 'retail_sink_',
+        groupId: o.groupId,
+        topic,
+        labels: { sink: o.sink },
+        intervalMs: o.lagIntervalMs,
+        logger,
+      }),
+  );
+  for (const lag of lags)
+    await lag.start().catch((err: unknown) => logger.warn('consumer lag exporter not started', { err }));
+  logger.info('sink running', { sink: o.sink, metricsPort: port, group: o.groupId });
+  return {
+    port,
+    async stop() {
+      for (const lag of lags) await lag.stop();
+      await loop.stop();
+      await closeServer(server);
+    },
+  };
+}
+
+/** CLI: run a started sink process until SIGTERM/SIGINT (graceful) or its fatal error (rethrown). */
+export async function runUntilStopped(
+  proc: { failed: Promise<never>; stop(): Promise<void> },
+  logger: Logger,
+): Promise<void> {
+  onShutdown(logger, () => proc.stop());
+  try {
+    await proc.failed;
+  } catch (err) {
+    logger.error('sink stopped on a fatal error', { err });
+    await proc.stop().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Aggregate tables in Postgres, exactly once: each batch is one transaction that first moves the
+ * stored position of every topic-partition in it with a compare-and-set (fencing a zombie
+ * instance, as sinks/postgres/sink.ts), then applies the latest record of each key — upserts,
+ * a whole hour's ranking replaced for top SKUs, deletes for tombstones — then COMMITs. Rows and
+ * positions commit together or not at all; a crash replays from exactly the committed position,
+ * and replaying an upsert of the same value is a no-op anyway.
+ */
+import pg from 'pg';
+import type { Logger } from '../../../lib/logger.js';
+import { watchClient } from '../watch-client.js';
+import { faultsFromEnv, killNow } from '../../core/faults.js';
+import { ident } from '../raw/ddl.js';
+import { pgError } from '../errors.js';
+import { moveStoredPositions, readStoredPosition } from '../offsets.js';
+import { collapse } from '../../aggregates/collapse.js';
+import type { AggBatch, AggRow, AggTarget, ResumePlan, WriteResult } from '../../aggregates/contract.js';
+import type { AggMetrics } from '../../aggregates/metrics.js';
+import { OFFSETS_TABLE, aggMigrate } from './ddl.js';
+import type { HourlyRow, RollingRow, TopSkuRow } from '../../../lib/contracts/aggregates/records.js';
+
+export interface AggPostgresOptions {
+  databaseUrl: string;
+  schema: string;
+  sinkRole: string;
+  readerRole: string;
+  migrate: boolean;
+  groupId: string;
+}
+
+const CHUNK = 5000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class PostgresAggTarget implements AggTarget {
+  readonly name = 'aggregates-postgres';
+  private pool: pg.Pool | undefined;
+  private readonly s: string;
+  private readonly faults = faultsFromEnv();
+  private writes = 0;
+
+  constructor(
+    private readonly o: AggPostgresOptions,
+    private readonly metrics: AggMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.s = ident(o.schema, 'schema');
+  }
+
+  async open(): Promise<void> {
+    if (this.o.migrate) {
+      const owner = new pg.Client({ connectionString: this.o.databaseUrl });
+      try {
+        await owner.connect();
+        await aggMigrate(owner, this.o);
+      } catch (err) {
+        throw pgError('could not prepare the aggregate tables', err);
+      } finally {
+        await owner.end().catch(() => undefined);
+      }
+    }
+    // Every session runs as the least-privilege sink role, set in the startup packet.
+    const pool = new pg.Pool({
+      connectionString: this.o.databaseUrl,
+      max: 2,
+      connectionTimeoutMillis: 5000,
+      options: `-c role=${ident(this.o.sinkRole).slice(1, -1)}`,
+    });
+    pool.on('error', (err) => this.logger.warn('idle Postgres connection lost', { err }));
+    this.pool = pool;
+  }
+
+  resume(topic: string, partition: number): Promise<ResumePlan> {
+    return readStoredPosition(
+      () => this.requirePool(),
+      `${this.s}.${OFFSETS_TABLE}`,
+      this.o.groupId,
+      topic,
+      partition,
+    );
+  }
+
+  async writeBatch(batch: AggBatch): Promise<WriteResult> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.requirePool().connect();
+    } catch (err) {
+      throw pgError('could not connect to Postgres', err);
+    }
+    this.writes++;
+    let broken = false;
+    const unwatch = watchClient(client, this.logger, 'aggregate batch');
+    try {
+      await client.query('BEGIN');
+      // Compare-and-set: move each position only from where this batch starts.
+      const fenced = await moveStoredPositions(
+        client,
+        `${this.s}.${OFFSETS_TABLE}`,
+        this.o.groupId,
+        batch.segments,
+      );
+      const isFenced = (t: string, p: number) => fenced.some((f) => f.topic === t && f.partition === p);
+      const { latest, replaced } = collapse(
+        batch.segments.filter((seg) => !isFenced(seg.topic, seg.partition)),
+      );
+      const counts = { upserted: new Map<string, number>(), deleted: new Map<string, number>() };
+      let statements = 0;
+      const step = async (sql: string, values: unknown[]) => {
+        await client.query(sql, values);
+        // Crash tests: SIGKILL inside the transaction, after its first statement (nothing committed).
+        if (++statements === 1 && this.faults.killMidWrite === this.writes)
+          killNow(`in the middle of transaction ${this.writes}`);
+      };
+      for (const [table, rows] of latest) {
+        const list = [...rows.values()];
+        const { upserted, deleted } = await this.apply(table, list, step);
+        counts.upserted.set(table, upserted);
+        counts.deleted.set(table, deleted);
+      }
+      await client.query('COMMIT');
+      for (const [table, n] of counts.upserted)
+        if (n > 0) this.metrics.rowsUpserted.inc({ sink: this.name, table }, n);
+      for (const [table, n] of counts.deleted)
+        if (n > 0) this.metrics.rowsDeleted.inc({ sink: this.name, table }, n);
+      for (const [table, n] of replaced) this.metrics.recordsCollapsed.inc({ sink: this.name, table }, n);
+      return { fenced };
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw pgError('aggregate batch failed', err);
+    } finally {
+      unwatch();
+      client.release(broken);
+    }
+  }
+
+  /** Apply the latest row of each key of one table; returns the rows written and keys deleted. */
+  private async apply(
+    table: string,
+    rows: AggRow[],
+    step: (sql: string, values: unknown[]) => Promise<void>,
+  ): Promise<{ upserted: number; deleted: number }> {
+    const s = this.s;
+    let upserted = 0;
+    let deleted = 0;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK).map((r) => r.record);
+      if (table === 'sales_hourly') {
+        const live: HourlyRow[] = [];
+        const gone: { store_id: string; sku: string; window_start: number }[] = [];
+        for (const r of chunk) {
+          if (r.table !== 'sales_hourly') continue;
+          if (r.row) live.push(r.row);
+          else gone.push(r.id);
+        }
+        if (gone.length > 0)
+          await step(
+            `DELETE FROM ${s}.sales_hourly h USING unnest($1::text[], $2::text[], $3::timestamptz[]) AS d(store_id, sku, window_start)
+              WHERE h.store_id = d.store_id AND h.sku = d.sku AND h.window_start = d.window_start`,
+            [gone.map((g) => g.store_id), gone.map((g) => g.sku), gone.map((g) => iso(g.window_start))],
+          );
+        if (live.length > 0)
+          await step(
+            `INSERT INTO ${s}.sales_hourly (store_id, sku, window_start, quantity, revenue_cents, returns, orders, final, updated_at)
+             SELECT u.*, now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::bool[]) AS u
+             ON CONFLICT (store_id, sku, window_start) DO UPDATE SET quantity = EXCLUDED.quantity,
+               revenue_cents = EXCLUDED.revenue_cents, returns = EXCLUDED.returns, orders = EXCLUDED.orders,
+               final = EXCLUDED.final, updated_at = EXCLUDED.updated_at`,
+            [
+              live.map((r) => r.store_id),
+              live.map((r) => r.sku),
+              live.map((r) => iso(r.window_start)),
+              live.map((r) => r.quantity),
+              live.map((r) => r.revenue_cents),
+              live.map((r) => r.returns),
+              live.map((r) => r.orders),
+              live.map((r) => r.final),
+            ],
+          );
+        upserted += live.length;
+        deleted += gone.length;
+      } else if (table === 'top_skus') {
+        // The topic's key is the hour: a record replaces the hour's whole ranking.
+        const hours: number[] = [];
+        const live: TopSkuRow[] = [];
+        for (const r of chunk) {
+          if (r.table !== 'top_skus') continue;
+          hours.push(r.id.window_start);
+          if (r.rows) live.push(...r.rows);
+          else deleted++;
+        }
+        await step(`DELETE FROM ${s}.top_skus WHERE window_start = ANY($1::timestamptz[])`, [hours.map(iso)]);
+        if (live.length > 0)
+          await step(
+            `INSERT INTO ${s}.top_skus (window_start, rank, sku, revenue_cents, quantity, updated_at)
+             SELECT u.*, now() FROM unnest($1::timestamptz[], $2::int[], $3::text[], $4::bigint[], $5::bigint[]) AS u`,
+            [
+              live.map((r) => iso(r.window_start)),
+              live.map((r) => r.rank),
+              live.map((r) => r.sku),
+              live.map((r) => r.revenue_cents),
+              live.map((r) => r.quantity),
+            ],
+          );
+        upserted += live.length;
+      } else {
+        const live: RollingRow[] = [];
+        const gone: { store_id: string; window_end: number }[] = [];
+        for (const r of chunk) {
+          if (r.table !== 'store_rolling_1h') continue;
+          if (r.row) live.push(r.row);
+          else gone.push(r.id);
+        }
+        if (gone.length > 0)
+          await step(
+            `DELETE FROM ${s}.store_rolling_1h w USING unnest($1::text[], $2::timestamptz[]) AS d(store_id, window_end)
+              WHERE w.store_id = d.store_id AND w.window_end = d.window_end`,
+            [gone.map((g) => g.store_id), gone.map((g) => iso(g.window_end))],
+          );
+        if (live.length > 0)
+          await step(
+            `INSERT INTO ${s}.store_rolling_1h (store_id, window_end, quantity, revenue_cents, orders, updated_at)
+             SELECT u.*, now() FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::int[]) AS u
+             ON CONFLICT (store_id, window_end) DO UPDATE SET quantity = EXCLUDED.quantity,
+               revenue_cents = EXCLUDED.revenue_cents, orders = EXCLUDED.orders, updated_at = EXCLUDED.updated_at`,
+            [
+              live.map((r) => r.store_id),
+              live.map((r) => iso(r.window_end)),
+              live.map((r) => r.quantity),
+              live.map((r) => r.revenue_cents),
+              live.map((r) => r.orders),
+            ],
+          );
+        upserted += live.length;
+        deleted += gone.length;
+      }
+    }
+    return { upserted, deleted };
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await this.pool?.query('SELECT 1');
+      return this.pool !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.end();
+    this.pool = undefined;
+  }
+
+  private requirePool(): pg.Pool {
+    if (!this.pool) throw new Error('PostgresAggTarget used before open()');
+    return this.pool;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * `retail-etl pg migrate` (also run at sink start): schema, the day-partitioned `sales_raw` with
+ * its DEFAULT guard partition and indexes, the sink's offsets table, two SECURITY DEFINER
+ * functions (create a day partition, apply retention) and the two least-privilege roles.
+ * It runs as the DATABASE_URL role, which owns the database and has CREATEROLE (`make up` sets
+ * it up so); an advisory lock makes concurrent starts safe. Identifiers are validated, then quoted.
+ */
+import type pg from 'pg';
+import { EtlError } from '../../../lib/errors.js';
+import { pgError } from '../errors.js';
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function ident(name: string, what = 'identifier'): string {
+  if (!IDENT.test(name)) throw new EtlError('CONFIG_INVALID', `${what} "${name}" must match ${IDENT.source}`);
+  return `"${name}"`;
+}
+
+export interface MigrateOptions {
+  schema: string;
+  sinkRole: string;
+  readerRole: string;
+}
+
+export function migrationSql(o: MigrateOptions): string[] {
+  const s = ident(o.schema, 'schema');
+  const sink = ident(o.sinkRole, 'sink role');
+  const reader = ident(o.readerRole, 'reader role');
+  const lit = `'${o.schema}'`;
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}.sales_raw (
+       event_id uuid NOT NULL,
+       event_time timestamptz NOT NULL,
+       store_id text NOT NULL,
+       sku text NOT NULL,
+       quantity integer NOT NULL,
+       unit_price_cents bigint NOT NULL,
+       currency text NOT NULL,
+       channel text NOT NULL,
+       payment_type text NOT NULL,
+       customer_id text,
+       basket_id text NOT NULL,
+       kafka_partition integer NOT NULL,
+       kafka_offset bigint NOT NULL,
+       kafka_timestamp timestamptz NOT NULL,
+       ingested_at timestamptz NOT NULL DEFAULT now()
+     ) PARTITION BY RANGE (event_time)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.sales_raw_default PARTITION OF ${s}.sales_raw DEFAULT`,
+    `CREATE INDEX IF NOT EXISTS sales_raw_store_time_idx ON ${s}.sales_raw (store_id, event_time)`,
+    `CREATE INDEX IF NOT EXISTS sales_raw_event_id_idx ON ${s}.sales_raw (event_id)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.sink_offsets (
+       group_id text NOT NULL,
+       topic text NOT NULL,
+       partition integer NOT NULL,
+       next_offset bigint NOT NULL,
+       updated_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (group_id, topic, partition)
+     )`,
+    // A day partition is created detached, filled with any guard rows of its day, then attached:
+    // ATTACH locks the parent far more lightly than CREATE … PARTITION OF, and a DEFAULT partition
+    // holding rows of the new range would otherwise make the creation fail.
+    `CREATE OR REPLACE FUNCTION ${s}.sales_raw_ensure_partition(day date) RETURNS boolean
+     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+     DECLARE
+       part text := 'sales_raw_p' || to_char(day, 'YYYYMMDD');
+       lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
+       hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+     BEGIN
+       PERFORM pg_advisory_xact_lock(hashtext(${lit} || '.sales_raw partitions'));
+       IF EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = ${lit} AND c.relname = part) THEN
+         RETURN false;
+       END IF;
+       EXECUTE format('CREATE TABLE %I.%I (LIKE %I.sales_raw INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', ${lit}, part, ${lit});
+       EXECUTE format('WITH moved AS (DELETE FROM %I.sales_raw_default WHERE event_time >= $1 AND event_time < $2 RETURNING *) INSERT INTO %I.%I SELECT * FROM moved', ${lit}, ${lit}, part) USING lo, hi;
+       EXECUTE format('ALTER TABLE %I.sales_raw ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)', ${lit}, ${lit}, part, lo, hi);
+       RETURN true;
+     END $fn$`,
+    `CREATE OR REPLACE FUNCTION ${s}.sales_raw_retention(cutoff date, mode text)
+     RETURNS TABLE (partition_name text, action text)
+     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+     DECLARE r record;
+     BEGIN
+       IF mode NOT IN ('drop', 'detach') THEN RAISE EXCEPTION 'mode must be drop or detach, got %', mode; END IF;
+       PERFORM pg_advisory_xact_lock(hashtext(${lit} || '.sales_raw partitions'));
+       FOR r IN
+         SELECT c.relname FROM pg_inherits i
+           JOIN pg_class c ON c.oid = i.inhrelid
+           JOIN pg_class p ON p.oid = i.inhparent
+           JOIN pg_namespace n ON n.oid = p.relnamespace
+          WHERE n.nspname = ${lit} AND p.relname = 'sales_raw' AND c.relname ~ '^sales_raw_p[0-9]{8}$'
+            AND to_date(substr(c.relname, 12), 'YYYYMMDD') < cutoff
+          ORDER BY c.relname
+       LOOP
+         EXECUTE format('ALTER TABLE %I.sales_raw DETACH PARTITION %I.%I', ${lit}, ${lit}, r.relname);
+         IF mode = 'drop' THEN EXECUTE format('DROP TABLE %I.%I', ${lit}, r.relname); END IF;
+         partition_name := r.relname; action := mode; RETURN NEXT;
+       END LOOP;
+     END $fn$`,
+    `DO $do$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.sinkRole}') THEN CREATE ROLE ${sink} NOLOGIN; END IF;
+       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.readerRole}') THEN CREATE ROLE ${reader} NOLOGIN; END IF;
+     END $do$`,
+    // The owner drops to the reader role for the query API's sessions (SET ROLE needs membership).
+    `GRANT ${sink}, ${reader} TO CURRENT_USER`,
+    `REVOKE ALL ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets FROM PUBLIC`,
+    `GRANT USAGE ON SCHEMA ${s} TO ${sink}, ${reader}`,
+    `GRANT INSERT ON ${s}.sales_raw TO ${sink}`,
+    `GRANT SELECT, INSERT, UPDATE ON ${s}.sink_offsets TO ${sink}`,
+    `REVOKE ALL ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text) FROM PUBLIC`,
+    `GRANT EXECUTE ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text) TO ${sink}`,
+    `GRANT SELECT ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets TO ${reader}`,
+    // Day partitions are created later by the owner (through the function): readers see them too.
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${reader}`,
+  ];
+}
+
+/**
+ * Run migration statements in one transaction under one advisory lock shared by every sink's
+ * migration, so sinks starting side by side (raw and aggregate) never race on roles or grants.
+ */
+export async function runMigration(client: pg.ClientBase, statements: string[], what: string): Promise<void> {
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('retail-etl pg migrate'))`);
+    for (const sql of statements) await client.query(sql);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw pgError(`${what} failed`, err);
+  }
+}
+
+export async function migrate(client: pg.ClientBase, o: MigrateOptions): Promise<void> {
+  await runMigration(client, migrationSql(o), 'pg migrate');
+}

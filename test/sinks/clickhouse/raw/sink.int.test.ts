@@ -1,0 +1,75 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { describe, expect, it } from 'vitest';
+import { createClickhouseClient } from '../../../../sinks/clickhouse/client.js';
+import type { ClickhouseSinkConfig } from '../../../../sinks/clickhouse/raw/config.js';
+import { ClickhouseSink } from '../../../../sinks/clickhouse/raw/sink.js';
+import { resolveSinkConfig } from '../../../../sinks/raw/run.js';
+import { projectRoot } from '../../../../stack/paths.js';
+import { uniqueName } from '../../../helpers/env.js';
+import { bareMetrics, sinkContractSuite } from '../../core/contract.suite.js';
+import { chCounts } from './ch-counts.js';
+
+// The ClickHouse engine in process (chdb): the sink and this test share the path, which one
+// process may do (two processes may not — see clickhouse-crash.int.test.ts).
+const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb'));
+const database = uniqueName('sinkch');
+let reader: ClickHouseClient | undefined;
+
+sinkContractSuite({
+  kind: 'clickhouse',
+  targetOptions: () => ({ chdbPath: dir, database }),
+  createSink() {
+    const { target } = resolveSinkConfig('clickhouse', { chdbPath: dir, database });
+    const { metrics, logger } = bareMetrics();
+    return new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
+  },
+  async counts() {
+    reader ??= await createClickhouseClient({ chdbPath: dir });
+    return chCounts(reader, database);
+  },
+  async setup() {
+    mkdirSync(dir, { recursive: true });
+    const { target } = resolveSinkConfig('clickhouse', { chdbPath: dir, database });
+    const { metrics, logger } = bareMetrics();
+    const sink = new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
+    await sink.open();
+    await sink.close();
+  },
+  async teardown() {
+    await reader?.close();
+    rmSync(dir, { recursive: true, force: true });
+  },
+});
+
+describe('ClickHouse dedup by token (chdb engine)', () => {
+  it('a second insert with the same token and different rows is dropped; another token is kept', async () => {
+    const path = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb-token'));
+    mkdirSync(path, { recursive: true });
+    const client = await createClickhouseClient({ chdbPath: path });
+    try {
+      await client.command({
+        query: `CREATE TABLE t (id UInt64) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`,
+      });
+      const insert = (ids: number[], token: string) =>
+        client.insert({
+          table: 't',
+          values: ids.map((id) => ({ id })),
+          format: 'JSONEachRow',
+          clickhouse_settings: { insert_deduplication_token: token },
+        });
+      await insert([1, 2, 3], 'retail.sales.v1:0:0-2');
+      await insert([7, 8, 9], 'retail.sales.v1:0:0-2'); // same token: must be ignored
+      await insert([1, 2, 3], 'retail.sales.v1:0:3-5'); // same rows, new token: must be kept
+      const rs = await client.query({
+        query: 'SELECT groupArray(id) ids FROM (SELECT id FROM t ORDER BY id)',
+        format: 'JSONEachRow',
+      });
+      expect((await rs.json<{ ids: string[] }>())[0]?.ids.map(Number)).toEqual([1, 1, 2, 2, 3, 3]);
+    } finally {
+      await client.close();
+      rmSync(path, { recursive: true, force: true });
+    }
+  });
+});
