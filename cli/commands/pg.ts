@@ -4,7 +4,8 @@ import pg from 'pg';
 import { resolveConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
 import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/raw/config.js';
-import { ident, migrate } from '../../sinks/postgres/raw/ddl.js';
+import { ident } from '../../sinks/postgres/ident.js';
+import { migrate } from '../../sinks/postgres/raw/ddl.js';
 import { applyRetention, ensurePartitions, isoDay, partitionDays } from '../../sinks/postgres/raw/partitions.js';
 
 function config(o: { schema?: string }) {

@@ -33,15 +33,3 @@ export async function createClickhouseClient(target: ClickhouseTarget): Promise<
     },
   );
 }
-
-/** ClickHouse failures as EtlErrors, keeping the server's exception type. */
-export function chError(what: string, err: unknown): EtlError {
-  const e = err as { code?: string; type?: string; message?: string; clickhouseCode?: unknown };
-  const code = e.type ?? (typeof e.code === 'string' ? e.code : undefined);
-  const message = e.message ?? String(err);
-  const retriable =
-    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|Timeout|TOO_MANY_PARTS|TOO_MANY_SIMULTANEOUS_QUERIES|NETWORK_ERROR/i.test(
-      `${code ?? ''} ${message}`,
-    );
-  return new EtlError('CLICKHOUSE_ERROR', `${what}: ${message}`, { retriable, serverCode: code, cause: err });
-}

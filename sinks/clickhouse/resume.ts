@@ -8,7 +8,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../lib/logger.js';
 import type { ResumePlan } from '../core/contract.js';
-import { chError } from './client.js';
+import { chError } from './errors.js';
 
 /** Segment ends that reproduce the stored ranges at or above `committed`. */
 export function cutsFor(

@@ -9,7 +9,10 @@ import { environment, resolveConfig } from '../../lib/config/index.js';
 export interface Faults {
   /** SIGKILL after the Nth batch is written to the target, before its Kafka commit. */
   killAfterWrites: number | undefined;
-  /** SIGKILL in the middle of the Nth COPY / insert (half the payload sent, nothing committed). */
+  /**
+   * SIGKILL inside the Nth write that carries rows, right after its first piece of data reached the
+   * target (MidWriteFault): nothing of it committed in Postgres, one insert of it in ClickHouse.
+   */
   killMidWrite: number | undefined;
 }
 
@@ -37,4 +40,30 @@ export function killNow(reason: string): never {
   process.stderr.write(JSON.stringify({ level: 'warn', msg: `fault injection: SIGKILL ${reason}` }) + '\n');
   process.kill(process.pid, 'SIGKILL');
   throw new Error('unreachable');
+}
+
+/**
+ * The one mid-write fault point every target shares. A target calls `begin` once per writeBatch
+ * and the returned `sent` after each piece of data it hands to the target (a COPY chunk, a
+ * statement, an insert); the first `sent` of the Nth write with rows SIGKILLs.
+ */
+export class MidWriteFault {
+  private writes = 0;
+
+  constructor(
+    private readonly killAt: number | undefined = faultsFromEnv().killMidWrite,
+    private readonly kill: (reason: string) => void = killNow,
+  ) {}
+
+  begin(rows: number): () => void {
+    if (rows === 0) return () => undefined;
+    const n = ++this.writes;
+    if (this.killAt !== n) return () => undefined;
+    let fired = false;
+    return () => {
+      if (fired) return;
+      fired = true;
+      this.kill(`in the middle of write ${n}`);
+    };
+  }
 }

@@ -5,6 +5,7 @@
  * (it lost the partition in a rebalance but still flushes) finds the position moved and is fenced.
  */
 import type pg from 'pg';
+import { tpKey } from '../core/batch-buffer.js';
 import type { ResumePlan, Segment, TopicPartition } from '../core/contract.js';
 import { pgError } from './errors.js';
 
@@ -45,7 +46,7 @@ export async function moveStoredPositions(
 ): Promise<TopicPartition[]> {
   const ranges = new Map<string, { topic: string; partition: number; first: number; last: number }>();
   for (const seg of segments) {
-    const k = `${seg.topic}\u0000${seg.partition}`;
+    const k = tpKey(seg.topic, seg.partition);
     const r = ranges.get(k);
     if (!r) ranges.set(k, { topic: seg.topic, partition: seg.partition, first: seg.first, last: seg.last });
     else r.last = Math.max(r.last, seg.last);

@@ -2,7 +2,7 @@
  * Aggregate tables in ClickHouse: ReplacingMergeTree tables ordered by the topic's key, versioned
  * by the Kafka offset (every key lives in one partition, where offsets only grow), so a query with
  * `FINAL` sees the latest record of each key. Inserts are made exactly as the raw ClickHouse sink
- * makes them (sinks/clickhouse/sink.ts): one insert per offset-range segment with
+ * makes them (sinks/clickhouse/insert.ts): one insert per offset-range segment with
  * `insert_deduplication_token = topic:partition:first-last`, the range stored in every row, and on
  * assignment the stored ranges above the group's committed offset become forced cuts so a replay
  * recreates the same inserts and tokens. The token keeps replays from storing rows twice; the
@@ -10,48 +10,19 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../../lib/logger.js';
-import { chError, createClickhouseClient } from '../client.js';
-import { quoteIdent } from '../raw/ddl.js';
+import { MidWriteFault } from '../../core/faults.js';
+import { createClickhouseClient } from '../client.js';
+import { chError } from '../errors.js';
+import { quoteIdent } from '../ident.js';
+import { clientReady, dedupToken, insertSegment, rangeColumns } from '../insert.js';
 import { resumeFromStoredRanges } from '../resume.js';
-import { dedupToken } from '../raw/sink.js';
-import { faultsFromEnv, killNow } from '../../core/faults.js';
 import { collapse } from '../../aggregates/collapse.js';
 import { topicTables } from '../../aggregates/config.js';
 import type { AggTable } from '../../../lib/contracts/aggregates/records.js';
 import type { AggregatesConfig } from '../../aggregates/config.js';
 import type { AggBatch, AggSegment, AggTarget, ResumePlan, WriteResult } from '../../aggregates/contract.js';
 import type { AggMetrics } from '../../aggregates/metrics.js';
-
-const META = `kafka_topic LowCardinality(String),
-    kafka_partition UInt32,
-    kafka_offset UInt64,
-    batch_first UInt64,
-    batch_last UInt64,
-    updated_at DateTime64(3, 'UTC') DEFAULT now64(3),
-    INDEX batch_last_minmax batch_last TYPE minmax GRANULARITY 1`;
-
-export function aggClickhouseDdl(database: string, dedupWindow: number): Record<AggTable, string> {
-  const db = quoteIdent(database);
-  const settings = `SETTINGS non_replicated_deduplication_window = ${Math.floor(dedupWindow)}`;
-  return {
-    sales_hourly: `CREATE TABLE IF NOT EXISTS ${db}.sales_hourly (
-    store_id String, sku String, window_start DateTime64(3, 'UTC'),
-    quantity Int64, revenue_cents Int64, returns UInt32, orders UInt32, final Bool,
-    ${META}
-  ) ENGINE = ReplacingMergeTree(kafka_offset)
-  PARTITION BY toYYYYMM(window_start) ORDER BY (store_id, sku, window_start) ${settings}`,
-    top_skus: `CREATE TABLE IF NOT EXISTS ${db}.top_skus (
-    window_start DateTime64(3, 'UTC'), rank UInt32, sku String, revenue_cents Int64, quantity Int64,
-    ${META}
-  ) ENGINE = ReplacingMergeTree(kafka_offset)
-  PARTITION BY toYYYYMM(window_start) ORDER BY (window_start, rank, sku) ${settings}`,
-    store_rolling_1h: `CREATE TABLE IF NOT EXISTS ${db}.store_rolling_1h (
-    store_id String, window_end DateTime64(3, 'UTC'), quantity Int64, revenue_cents Int64, orders UInt32,
-    ${META}
-  ) ENGINE = ReplacingMergeTree(kafka_offset)
-  PARTITION BY toYYYYMM(window_end) ORDER BY (store_id, window_end) ${settings}`,
-  };
-}
+import { aggClickhouseDdl } from './ddl.js';
 
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 /** DateTime64(3) as JSONEachRow text: seconds with three decimals (a JSON float is refused). */
@@ -63,8 +34,7 @@ export class ClickhouseAggTarget implements AggTarget {
   private client: ClickHouseClient | undefined;
   private readonly tables: Map<string, AggTable>;
   private readonly db: string;
-  private readonly faults = faultsFromEnv();
-  private writes = 0;
+  private readonly fault = new MidWriteFault();
 
   constructor(
     private readonly config: Pick<
@@ -114,15 +84,11 @@ export class ClickhouseAggTarget implements AggTarget {
   }
 
   async writeBatch(batch: AggBatch): Promise<WriteResult> {
-    this.writes++;
-    let inserted = 0;
+    const sent = this.fault.begin(batch.rowCount);
     for (const seg of batch.segments) {
       if (seg.rows.length === 0) continue;
-      // Crash tests: SIGKILL between the inserts of one batch (some ranges in, others not).
-      if (this.faults.killMidWrite === this.writes && inserted === 1)
-        killNow(`in the middle of batch ${this.writes}`);
-      inserted++;
       await this.writeSegment(seg);
+      sent();
     }
     return { fenced: [] };
   }
@@ -132,13 +98,8 @@ export class ClickhouseAggTarget implements AggTarget {
     const table = this.tables.get(seg.topic);
     if (!table) return;
     const latest = collapse([seg]).latest.get(table) ?? new Map();
-    const meta = (offset: number) => ({
-      kafka_topic: seg.topic,
-      kafka_partition: seg.partition,
-      kafka_offset: offset,
-      batch_first: seg.first,
-      batch_last: seg.last,
-    });
+    const range = rangeColumns(seg);
+    const meta = (offset: number) => ({ ...range, kafka_offset: offset });
     const values: Record<string, unknown>[] = [];
     const deletes: string[] = [];
     for (const { record: r, offset } of latest.values()) {
@@ -158,24 +119,13 @@ export class ClickhouseAggTarget implements AggTarget {
         else deletes.push(`(store_id = ${sqlString(r.id.store_id)} AND window_end = ${dt(r.id.window_end)})`);
       }
     }
-    const token = dedupToken(seg);
+    const target = `${this.db}.${table}`;
+    if (values.length > 0) await insertSegment(client, target, seg, values);
     try {
-      if (values.length > 0)
-        await client.insert({
-          table: `${this.db}.${table}`,
-          values,
-          format: 'JSONEachRow',
-          clickhouse_settings: {
-            insert_deduplicate: 1,
-            insert_deduplication_token: token,
-            // One insert = one block = one all-or-nothing dedup decision.
-            max_insert_block_size: String(Math.max(1_048_576, values.length + 1)),
-          },
-        });
       if (deletes.length > 0)
-        await client.command({ query: `DELETE FROM ${this.db}.${table} WHERE ${deletes.join(' OR ')}` });
+        await client.command({ query: `DELETE FROM ${target} WHERE ${deletes.join(' OR ')}` });
     } catch (err) {
-      throw chError(`write of ${token} failed`, err);
+      throw chError(`deletes of ${dedupToken(seg)} failed`, err);
     }
     this.metrics.rowsUpserted.inc({ sink: this.name, table }, values.length);
     const tombstones = [...latest.values()].filter((r) =>
@@ -186,12 +136,8 @@ export class ClickhouseAggTarget implements AggTarget {
     if (collapsed > 0) this.metrics.recordsCollapsed.inc({ sink: this.name, table }, collapsed);
   }
 
-  async ready(): Promise<boolean> {
-    try {
-      return (await this.client?.ping())?.success ?? false;
-    } catch {
-      return false;
-    }
+  ready(): Promise<boolean> {
+    return clientReady(this.client);
   }
 
   async close(): Promise<void> {

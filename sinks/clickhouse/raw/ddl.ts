@@ -1,11 +1,5 @@
 /** `sales_raw` in ClickHouse: the Postgres columns plus the insert's offset range. */
-import { EtlError } from '../../../lib/errors.js';
-
-export function quoteIdent(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name))
-    throw new EtlError('CONFIG_INVALID', `ClickHouse identifier "${name}" is not a plain name`);
-  return `\`${name}\``;
-}
+import { quoteIdent } from '../ident.js';
 
 export function createTableSql(database: string, dedupWindow: number): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteIdent(database)}.sales_raw (

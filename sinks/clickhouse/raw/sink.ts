@@ -10,23 +10,22 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../../lib/logger.js';
-import type { Batch, ResumePlan, Segment, Sink, WriteResult } from '../../core/contract.js';
+import type { Batch, ResumePlan, Sink, WriteResult } from '../../core/contract.js';
 import type { SinkMetrics } from '../../core/metrics.js';
-import { faultsFromEnv, killNow } from '../../core/faults.js';
-import { chError, createClickhouseClient } from '../client.js';
-import type { ClickhouseSinkConfig } from './config.js';
-import { createTableSql, quoteIdent } from './ddl.js';
+import { MidWriteFault } from '../../core/faults.js';
+import { createClickhouseClient } from '../client.js';
+import { chError } from '../errors.js';
+import { quoteIdent } from '../ident.js';
+import { clientReady, insertSegment, rangeColumns } from '../insert.js';
 import { resumeFromStoredRanges } from '../resume.js';
-
-export const dedupToken = (s: Pick<Segment, 'topic' | 'partition' | 'first' | 'last'>) =>
-  `${s.topic}:${s.partition}:${s.first}-${s.last}`;
+import type { ClickhouseSinkConfig } from './config.js';
+import { createTableSql } from './ddl.js';
 
 export class ClickhouseSink implements Sink {
   readonly name = 'clickhouse';
   private client: ClickHouseClient | undefined;
   private readonly table: string;
-  private readonly faults = faultsFromEnv();
-  private writes = 0;
+  private readonly fault = new MidWriteFault();
 
   constructor(
     private readonly config: ClickhouseSinkConfig,
@@ -66,47 +65,24 @@ export class ClickhouseSink implements Sink {
 
   async writeBatch(batch: Batch): Promise<WriteResult> {
     const client = this.requireClient();
-    this.writes++;
-    let inserted = 0;
+    const sent = this.fault.begin(batch.rowCount);
     for (const seg of batch.segments) {
       if (seg.rows.length === 0) continue;
+      const range = rangeColumns(seg);
       const values = seg.rows.map((r) => ({
         ...r.event,
-        kafka_topic: seg.topic,
-        kafka_partition: r.partition,
+        ...range,
         kafka_offset: r.offset,
         kafka_timestamp: r.kafkaTimestamp,
-        batch_first: seg.first,
-        batch_last: seg.last,
       }));
-      try {
-        await client.insert({
-          table: this.table,
-          values,
-          format: 'JSONEachRow',
-          clickhouse_settings: {
-            insert_deduplicate: 1,
-            insert_deduplication_token: dedupToken(seg),
-            // One insert = one block = one all-or-nothing dedup decision.
-            max_insert_block_size: String(Math.max(1_048_576, seg.rows.length + 1)),
-          },
-        });
-      } catch (err) {
-        throw chError(`insert of ${dedupToken(seg)} failed`, err);
-      }
-      // Crash tests: SIGKILL after the first insert of batch N (its other ranges not inserted).
-      if (this.faults.killMidWrite === this.writes && ++inserted === 1)
-        killNow(`in the middle of batch ${this.writes}`);
+      await insertSegment(client, this.table, seg, values);
+      sent();
     }
     return { fenced: [] };
   }
 
-  async ready(): Promise<boolean> {
-    try {
-      return (await this.client?.ping())?.success ?? false;
-    } catch {
-      return false;
-    }
+  ready(): Promise<boolean> {
+    return clientReady(this.client);
   }
 
   async close(): Promise<void> {

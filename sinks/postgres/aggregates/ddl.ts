@@ -5,7 +5,8 @@
  * makes concurrent starts safe. Identifiers are validated, then quoted (sinks/postgres/ddl.ts).
  */
 import type pg from 'pg';
-import { ident, runMigration } from '../raw/ddl.js';
+import { ident } from '../ident.js';
+import { runMigration } from '../migrate.js';
 
 export interface AggMigrateOptions {
   schema: string;

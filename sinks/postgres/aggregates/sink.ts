@@ -1,18 +1,18 @@
 /**
  * Aggregate tables in Postgres, exactly once: each batch is one transaction that first moves the
  * stored position of every topic-partition in it with a compare-and-set (fencing a zombie
- * instance, as sinks/postgres/sink.ts), then applies the latest record of each key — upserts,
+ * instance, sinks/postgres/transaction.ts), then applies the latest record of each key — upserts,
  * a whole hour's ranking replaced for top SKUs, deletes for tombstones — then COMMITs. Rows and
  * positions commit together or not at all; a crash replays from exactly the committed position,
  * and replaying an upsert of the same value is a no-op anyway.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../../lib/logger.js';
-import { watchClient } from '../watch-client.js';
-import { faultsFromEnv, killNow } from '../../core/faults.js';
-import { ident } from '../raw/ddl.js';
-import { pgError } from '../errors.js';
-import { moveStoredPositions, readStoredPosition } from '../offsets.js';
+import { MidWriteFault } from '../../core/faults.js';
+import { ident } from '../ident.js';
+import { readStoredPosition } from '../offsets.js';
+import { openSinkPool, poolReady } from '../pool.js';
+import { inBatchTransaction } from '../transaction.js';
 import { collapse } from '../../aggregates/collapse.js';
 import type { AggBatch, AggRow, AggTarget, ResumePlan, WriteResult } from '../../aggregates/contract.js';
 import type { AggMetrics } from '../../aggregates/metrics.js';
@@ -35,8 +35,7 @@ export class PostgresAggTarget implements AggTarget {
   readonly name = 'aggregates-postgres';
   private pool: pg.Pool | undefined;
   private readonly s: string;
-  private readonly faults = faultsFromEnv();
-  private writes = 0;
+  private readonly fault = new MidWriteFault();
 
   constructor(
     private readonly o: AggPostgresOptions,
@@ -47,26 +46,16 @@ export class PostgresAggTarget implements AggTarget {
   }
 
   async open(): Promise<void> {
-    if (this.o.migrate) {
-      const owner = new pg.Client({ connectionString: this.o.databaseUrl });
-      try {
-        await owner.connect();
-        await aggMigrate(owner, this.o);
-      } catch (err) {
-        throw pgError('could not prepare the aggregate tables', err);
-      } finally {
-        await owner.end().catch(() => undefined);
-      }
-    }
-    // Every session runs as the least-privilege sink role, set in the startup packet.
-    const pool = new pg.Pool({
-      connectionString: this.o.databaseUrl,
-      max: 2,
-      connectionTimeoutMillis: 5000,
-      options: `-c role=${ident(this.o.sinkRole).slice(1, -1)}`,
-    });
-    pool.on('error', (err) => this.logger.warn('idle Postgres connection lost', { err }));
-    this.pool = pool;
+    this.pool = await openSinkPool(
+      {
+        databaseUrl: this.o.databaseUrl,
+        sinkRole: this.o.sinkRole,
+        max: 2,
+        migrate: this.o.migrate ? (owner) => aggMigrate(owner, this.o) : undefined,
+        what: 'the aggregate tables',
+      },
+      this.logger,
+    );
   }
 
   resume(topic: string, partition: number): Promise<ResumePlan> {
@@ -80,57 +69,34 @@ export class PostgresAggTarget implements AggTarget {
   }
 
   async writeBatch(batch: AggBatch): Promise<WriteResult> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.requirePool().connect();
-    } catch (err) {
-      throw pgError('could not connect to Postgres', err);
-    }
-    this.writes++;
-    let broken = false;
-    const unwatch = watchClient(client, this.logger, 'aggregate batch');
-    try {
-      await client.query('BEGIN');
-      // Compare-and-set: move each position only from where this batch starts.
-      const fenced = await moveStoredPositions(
-        client,
-        `${this.s}.${OFFSETS_TABLE}`,
-        this.o.groupId,
-        batch.segments,
-      );
-      const isFenced = (t: string, p: number) => fenced.some((f) => f.topic === t && f.partition === p);
-      const { latest, replaced } = collapse(
-        batch.segments.filter((seg) => !isFenced(seg.topic, seg.partition)),
-      );
-      const counts = { upserted: new Map<string, number>(), deleted: new Map<string, number>() };
-      let statements = 0;
-      const step = async (sql: string, values: unknown[]) => {
-        await client.query(sql, values);
-        // Crash tests: SIGKILL inside the transaction, after its first statement (nothing committed).
-        if (++statements === 1 && this.faults.killMidWrite === this.writes)
-          killNow(`in the middle of transaction ${this.writes}`);
-      };
-      for (const [table, rows] of latest) {
-        const list = [...rows.values()];
-        const { upserted, deleted } = await this.apply(table, list, step);
-        counts.upserted.set(table, upserted);
-        counts.deleted.set(table, deleted);
-      }
-      await client.query('COMMIT');
-      for (const [table, n] of counts.upserted)
-        if (n > 0) this.metrics.rowsUpserted.inc({ sink: this.name, table }, n);
-      for (const [table, n] of counts.deleted)
-        if (n > 0) this.metrics.rowsDeleted.inc({ sink: this.name, table }, n);
-      for (const [table, n] of replaced) this.metrics.recordsCollapsed.inc({ sink: this.name, table }, n);
-      return { fenced };
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw pgError('aggregate batch failed', err);
-    } finally {
-      unwatch();
-      client.release(broken);
-    }
+    const sent = this.fault.begin(batch.rowCount);
+    const step = (client: pg.PoolClient) => async (sql: string, values: unknown[]) => {
+      await client.query(sql, values);
+      sent();
+    };
+    const { fenced, written } = await inBatchTransaction(
+      this.requirePool(),
+      this.logger,
+      { offsets: `${this.s}.${OFFSETS_TABLE}`, groupId: this.o.groupId, what: 'aggregate batch' },
+      batch,
+      async (client, live) => {
+        const { latest, replaced } = collapse(live);
+        const counts = { upserted: new Map<string, number>(), deleted: new Map<string, number>(), replaced };
+        for (const [table, rows] of latest) {
+          const { upserted, deleted } = await this.apply(table, [...rows.values()], step(client));
+          counts.upserted.set(table, upserted);
+          counts.deleted.set(table, deleted);
+        }
+        return counts;
+      },
+    );
+    for (const [table, n] of written.upserted)
+      if (n > 0) this.metrics.rowsUpserted.inc({ sink: this.name, table }, n);
+    for (const [table, n] of written.deleted)
+      if (n > 0) this.metrics.rowsDeleted.inc({ sink: this.name, table }, n);
+    for (const [table, n] of written.replaced)
+      this.metrics.recordsCollapsed.inc({ sink: this.name, table }, n);
+    return { fenced };
   }
 
   /** Apply the latest row of each key of one table; returns the rows written and keys deleted. */
@@ -237,13 +203,8 @@ export class PostgresAggTarget implements AggTarget {
     return { upserted, deleted };
   }
 
-  async ready(): Promise<boolean> {
-    try {
-      await this.pool?.query('SELECT 1');
-      return this.pool !== undefined;
-    } catch {
-      return false;
-    }
+  ready(): Promise<boolean> {
+    return poolReady(this.pool);
   }
 
   async close(): Promise<void> {

@@ -3,18 +3,11 @@
  * its DEFAULT guard partition and indexes, the sink's offsets table, two SECURITY DEFINER
  * functions (create a day partition, apply retention) and the two least-privilege roles.
  * It runs as the DATABASE_URL role, which owns the database and has CREATEROLE (`make up` sets
- * it up so); an advisory lock makes concurrent starts safe. Identifiers are validated, then quoted.
+ * it up so); sinks/postgres/migrate.ts makes concurrent starts safe. Identifiers are validated, then quoted.
  */
 import type pg from 'pg';
-import { EtlError } from '../../../lib/errors.js';
-import { pgError } from '../errors.js';
-
-const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
-
-export function ident(name: string, what = 'identifier'): string {
-  if (!IDENT.test(name)) throw new EtlError('CONFIG_INVALID', `${what} "${name}" must match ${IDENT.source}`);
-  return `"${name}"`;
-}
+import { ident } from '../ident.js';
+import { runMigration } from '../migrate.js';
 
 export interface MigrateOptions {
   schema: string;
@@ -114,22 +107,6 @@ export function migrationSql(o: MigrateOptions): string[] {
     // Day partitions are created later by the owner (through the function): readers see them too.
     `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${reader}`,
   ];
-}
-
-/**
- * Run migration statements in one transaction under one advisory lock shared by every sink's
- * migration, so sinks starting side by side (raw and aggregate) never race on roles or grants.
- */
-export async function runMigration(client: pg.ClientBase, statements: string[], what: string): Promise<void> {
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('retail-etl pg migrate'))`);
-    for (const sql of statements) await client.query(sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw pgError(`${what} failed`, err);
-  }
 }
 
 export async function migrate(client: pg.ClientBase, o: MigrateOptions): Promise<void> {

@@ -4,7 +4,7 @@
  * role, through the SECURITY DEFINER functions) and by `retail-etl pg retention`.
  */
 import type pg from 'pg';
-import { ident } from './ddl.js';
+import { ident } from '../ident.js';
 import { pgError } from '../errors.js';
 
 export const DAY_MS = 86_400_000;

@@ -6,18 +6,20 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import pg from 'pg';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../../../lib/logger.js';
-import { watchClient } from '../watch-client.js';
-import type { Batch, ResumePlan, Sink, WriteResult } from '../../core/contract.js';
+import type { Batch, ResumePlan, Sink, SinkRow, WriteResult } from '../../core/contract.js';
 import type { SinkMetrics } from '../../core/metrics.js';
-import { faultsFromEnv, killNow } from '../../core/faults.js';
+import { MidWriteFault } from '../../core/faults.js';
+import { ident } from '../ident.js';
+import { readStoredPosition } from '../offsets.js';
+import { openSinkPool, poolReady } from '../pool.js';
+import { inBatchTransaction } from '../transaction.js';
+import { watchClient } from '../watch-client.js';
 import type { PostgresSinkConfig } from './config.js';
 import { COPY_COLUMNS, copyChunks } from './copy-format.js';
-import { ident, migrate } from './ddl.js';
-import { pgError } from '../errors.js';
-import { moveStoredPositions, readStoredPosition } from '../offsets.js';
+import { migrate } from './ddl.js';
 import { applyRetention, dayOf, ensurePartitions, partitionDays } from './partitions.js';
 
 export class PostgresSink implements Sink {
@@ -28,8 +30,7 @@ export class PostgresSink implements Sink {
   private maintenanceRunning: Promise<void> | undefined;
   private readonly table: string;
   private readonly offsets: string;
-  private readonly faults = faultsFromEnv();
-  private copies = 0;
+  private readonly fault = new MidWriteFault();
 
   constructor(
     private readonly config: PostgresSinkConfig & { databaseUrl: string },
@@ -43,28 +44,16 @@ export class PostgresSink implements Sink {
 
   async open(): Promise<void> {
     const { config } = this;
-    if (config.migrate) {
-      const owner = new pg.Client({ connectionString: config.databaseUrl });
-      try {
-        await owner.connect();
-        await migrate(owner, config);
-      } catch (err) {
-        throw pgError('could not prepare the Postgres tables', err);
-      } finally {
-        await owner.end().catch(() => undefined);
-      }
-    }
-    // Every session runs as the least-privilege sink role (INSERT on sales_raw, its offsets),
-    // set in the startup packet so no statement ever runs with the owner's rights.
-    const pool = new pg.Pool({
-      connectionString: config.databaseUrl,
-      max: 3,
-      connectionTimeoutMillis: 5000,
-      options: `-c role=${ident(config.sinkRole).slice(1, -1)}`,
-    });
-    // An idle client losing its server (Postgres restart) must not crash the process.
-    pool.on('error', (err) => this.logger.warn('idle Postgres connection lost', { err }));
-    this.pool = pool;
+    this.pool = await openSinkPool(
+      {
+        databaseUrl: config.databaseUrl,
+        sinkRole: config.sinkRole,
+        max: 3,
+        migrate: config.migrate ? (owner) => migrate(owner, config) : undefined,
+        what: 'the Postgres tables',
+      },
+      this.logger,
+    );
     await this.maintain();
     this.maintenanceTimer = setInterval(() => void this.maintain(), config.maintenanceIntervalMs);
     this.maintenanceTimer.unref();
@@ -118,63 +107,48 @@ export class PostgresSink implements Sink {
   }
 
   async writeBatch(batch: Batch): Promise<WriteResult> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.requirePool().connect();
-    } catch (err) {
-      throw pgError('could not connect to Postgres', err);
-    }
-    const unwatch = watchClient(client, this.logger, 'COPY batch');
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      // Compare-and-set: move each position only from where this batch starts.
-      const fenced = await moveStoredPositions(client, this.offsets, this.groupId, batch.segments);
-      const fencedSet = new Set(fenced.map((f) => f.partition));
-      const rows = batch.segments.filter((s) => !fencedSet.has(s.partition)).flatMap((s) => s.rows);
-      if (rows.length > 0) {
-        const copy = client.query(
-          copyFrom(
-            `COPY ${this.table} (${COPY_COLUMNS.join(', ')}) FROM STDIN` +
-              (this.config.copyFormat === 'binary' ? ' (FORMAT binary)' : ''),
-          ),
-        );
-        await pipeline(Readable.from(this.withFault(copyChunks(rows, this.config.copyFormat))), copy);
-      }
-      await client.query('COMMIT');
-      let guard = 0;
-      for (const r of rows) if (!this.days.has(dayOf(r.event.event_time))) guard++;
-      if (guard > 0) this.metrics.guardRows.inc({ sink: this.name }, guard);
-      return { fenced };
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw pgError('COPY batch failed', err);
-    } finally {
-      unwatch();
-      // A client that failed mid-COPY may be in an unknown state: do not return it to the pool.
-      client.release(broken);
-    }
+    const sent = this.fault.begin(batch.rowCount);
+    const { fenced, written: rows } = await inBatchTransaction(
+      this.requirePool(),
+      this.logger,
+      { offsets: this.offsets, groupId: this.groupId, what: 'COPY batch' },
+      batch,
+      async (client, live) => {
+        const rows = live.flatMap((s) => s.rows);
+        if (rows.length > 0) await this.copy(client, rows, sent);
+        return rows;
+      },
+    );
+    let guard = 0;
+    for (const r of rows) if (!this.days.has(dayOf(r.event.event_time))) guard++;
+    if (guard > 0) this.metrics.guardRows.inc({ sink: this.name }, guard);
+    return { fenced };
   }
 
-  /** Crash tests: SIGKILL halfway through the Nth COPY (sinks/faults.ts). */
-  private *withFault(chunks: Generator<Buffer>): Generator<Buffer> {
-    this.copies++;
-    const kill = this.faults.killMidWrite === this.copies;
-    let n = 0;
-    for (const chunk of chunks) {
-      yield chunk;
-      if (kill && ++n === 3) killNow(`in the middle of COPY ${this.copies}`);
-    }
+  /** Every row in one COPY; `sent` after each chunk is the crash tests' mid-write point. */
+  private async copy(client: pg.PoolClient, rows: SinkRow[], sent: () => void): Promise<void> {
+    const copy = client.query(
+      copyFrom(
+        `COPY ${this.table} (${COPY_COLUMNS.join(', ')}) FROM STDIN` +
+          (this.config.copyFormat === 'binary' ? ' (FORMAT binary)' : ''),
+      ),
+    );
+    const chunks = copyChunks(rows, this.config.copyFormat);
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (const chunk of chunks) {
+            yield chunk;
+            sent();
+          }
+        })(),
+      ),
+      copy,
+    );
   }
 
-  async ready(): Promise<boolean> {
-    try {
-      await this.pool?.query('SELECT 1');
-      return this.pool !== undefined;
-    } catch {
-      return false;
-    }
+  ready(): Promise<boolean> {
+    return poolReady(this.pool);
   }
 
   async close(): Promise<void> {

@@ -95,7 +95,7 @@ describe('sink aggregates → Postgres: exactly once across kill -9', () => {
     // 1. SIGKILL by fault injection inside the sink's 3rd transaction (upserts sent, no COMMIT).
     const a = spawnSink(['aggregates'], sinkEnv({ RETAIL_ETL_FAULT_KILL_MID_WRITE: '3' }));
     expect(await a.exited).toBeNull();
-    killed.midTransaction = a.log.some((l) => l.includes('SIGKILL in the middle of transaction 3'));
+    killed.midTransaction = a.log.some((l) => l.includes('SIGKILL in the middle of write 3'));
 
     // 2. An outside kill -9 while records flow: after some progress, with the rest of the input arriving.
     const b = spawnSink(['aggregates'], sinkEnv());

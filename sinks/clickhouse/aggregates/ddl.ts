@@ -1,0 +1,38 @@
+/**
+ * The aggregate tables in ClickHouse: ReplacingMergeTree ordered by the topic's key and versioned
+ * by the Kafka offset (every key lives in one partition, where offsets only grow), so `FINAL`
+ * sees the latest record of each key; each row also stores its insert's range (resume.ts).
+ */
+import type { AggTable } from '../../aggregates/config.js';
+import { quoteIdent } from '../ident.js';
+
+const META = `kafka_topic LowCardinality(String),
+    kafka_partition UInt32,
+    kafka_offset UInt64,
+    batch_first UInt64,
+    batch_last UInt64,
+    updated_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    INDEX batch_last_minmax batch_last TYPE minmax GRANULARITY 1`;
+
+export function aggClickhouseDdl(database: string, dedupWindow: number): Record<AggTable, string> {
+  const db = quoteIdent(database);
+  const settings = `SETTINGS non_replicated_deduplication_window = ${Math.floor(dedupWindow)}`;
+  return {
+    sales_hourly: `CREATE TABLE IF NOT EXISTS ${db}.sales_hourly (
+    store_id String, sku String, window_start DateTime64(3, 'UTC'),
+    quantity Int64, revenue_cents Int64, returns UInt32, orders UInt32, final Bool,
+    ${META}
+  ) ENGINE = ReplacingMergeTree(kafka_offset)
+  PARTITION BY toYYYYMM(window_start) ORDER BY (store_id, sku, window_start) ${settings}`,
+    top_skus: `CREATE TABLE IF NOT EXISTS ${db}.top_skus (
+    window_start DateTime64(3, 'UTC'), rank UInt32, sku String, revenue_cents Int64, quantity Int64,
+    ${META}
+  ) ENGINE = ReplacingMergeTree(kafka_offset)
+  PARTITION BY toYYYYMM(window_start) ORDER BY (window_start, rank, sku) ${settings}`,
+    store_rolling_1h: `CREATE TABLE IF NOT EXISTS ${db}.store_rolling_1h (
+    store_id String, window_end DateTime64(3, 'UTC'), quantity Int64, revenue_cents Int64, orders UInt32,
+    ${META}
+  ) ENGINE = ReplacingMergeTree(kafka_offset)
+  PARTITION BY toYYYYMM(window_end) ORDER BY (store_id, window_end) ${settings}`,
+  };
+}
