@@ -1,9 +1,12 @@
 /**
  * The one contract every sink implements — `open() / writeBatch(batch) / close()` — plus the
- * resume hook the shared consumer loop (sinks/consumer-loop.ts) asks on every partition
+ * resume hook the shared consumer loop (sinks/core/loop/) asks on every partition
  * assignment. The loop owns Kafka, decoding, validation, dead letters, batching and metrics; a
- * sink only turns a batch of validated rows into durable rows and says where to resume.
+ * sink only turns a batch of validated rows into durable rows and says where to resume. What the
+ * records are is the RowDecoder's business (sale events for the raw sinks, aggregate records).
  */
+import type { KafkaMessage } from 'kafkajs';
+import type { DlqReason } from '../../lib/contracts/dlq.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 
 /** One validated event plus where it came from. */
@@ -80,4 +83,20 @@ export interface Sink<Row = SinkRow> {
   /** Ready for /readyz: connected to the target. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A Kafka record turned into a row, or the reason it is a dead letter. */
+export type DecodedRow<Row> = { ok: true; row: Row } | { ok: false; reason: DlqReason; detail: string };
+
+/** What a sink's records are: the one thing the loop's users differ in. */
+export interface RowDecoder<Row extends { kafkaTimestamp: number }> {
+  /**
+   * Async work once per fetched batch, before `decode` (Avro: fetch writer schemas not seen yet).
+   * A retriable error is retried like a failed write.
+   */
+  prepare?(messages: KafkaMessage[]): Promise<void>;
+  /** Synchronous: the row of the record at `offset`, or why it is a dead letter. */
+  decode(topic: string, partition: number, offset: number, message: KafkaMessage): DecodedRow<Row>;
+  /** The row's event time (ms) for `event_to_row_seconds{from="event"}`; absent = not observed. */
+  eventTime?(row: Row): number;
 }

@@ -3,7 +3,7 @@
  * by the Kafka offset (every key lives in one partition, where offsets only grow), so `FINAL`
  * sees the latest record of each key; each row also stores its insert's range (resume.ts).
  */
-import type { AggTable } from '../../aggregates/config.js';
+import type { AggTable } from '../../../lib/contracts/aggregates/records.js';
 import { quoteIdent } from '../ident.js';
 
 const META = `kafka_topic LowCardinality(String),
