@@ -1,5 +1,5 @@
 /**
- * The aggregate sink's target contract: the shape of sinks/contract.ts (`open / resume /
+ * The aggregate sink's target contract: the shape of sinks/core/contract.ts (`open / resume /
  * writeBatch / ready / close`, the same ResumePlan and fencing result), over parsed aggregate
  * records of several topics instead of sale events of one.
  */
@@ -16,7 +16,7 @@ export interface AggRow {
   kafkaTimestamp: number;
 }
 
-/** A contiguous offset range of one topic-partition (sinks/contract.ts Segment); rows in offset order. */
+/** A contiguous offset range of one topic-partition (sinks/core/contract.ts Segment); rows in offset order. */
 export type AggSegment = Segment<AggRow>;
 
 export type AggBatch = Batch<AggRow>;

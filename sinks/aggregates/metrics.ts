@@ -1,5 +1,5 @@
 /**
- * The aggregate sink's metrics: the shared sink metrics (sinks/metrics.ts, prefix `retail_sink_`,
+ * The aggregate sink's metrics: the shared sink metrics (sinks/core/metrics.ts, prefix `retail_sink_`,
  * label `sink="aggregates-postgres|aggregates-clickhouse"`) plus per-table row counters.
  */
 import { Counter } from 'prom-client';

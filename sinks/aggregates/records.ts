@@ -1,13 +1,13 @@
 /** The aggregate sink's row decoding: aggregate records (lib/contracts/aggregates) of the three topics. */
 import type { KafkaMessage } from '../../lib/kafka/index.js';
 import { parseRecord } from '../../lib/contracts/aggregates/records.js';
-import type { RowDecoder } from '../core/loop/sink-loop.js';
+import type { RowDecoder } from '../core/contract.js';
 import { topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
 import type { AggRow } from './contract.js';
 
 /**
- * The aggregate sink's records for sinks/consumer-loop.ts: JSON aggregate records of the three
+ * The aggregate sink's records for the sink loop (sinks/core/loop/): JSON aggregate records of the three
  * topics; anything else is a dead letter (`invalid_event`) with a one-line detail.
  */
 export function aggregateRows(

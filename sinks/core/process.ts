@@ -1,5 +1,5 @@
 /**
- * What every sink process does around its loop — the raw sinks (sinks/run.ts) and the aggregate
+ * What every sink process does around its loop — the raw sinks (sinks/raw/run.ts) and the aggregate
  * sink (sinks/aggregates/run.ts): /metrics /healthz /readyz, start the loop, consumer lag of every
  * topic it reads, a stop in the right order; and, for the CLI, run until SIGTERM (flush, commit,
  * exit 0) or a fatal error (exit 1).

@@ -24,8 +24,6 @@ import { coverFiltered, intake } from './fetch.js';
 import { Flusher } from './flush.js';
 import { PartitionPositions } from './positions.js';
 
-export type { DecodedRow, RowDecoder } from '../contract.js';
-
 export type LoopSettings = Pick<
   LoopConfig,
   'dlqTopic' | 'maxBatchRows' | 'maxWaitMs' | 'fromBeginning' | 'sessionTimeoutMs' | 'writeRetryMaxMs'

@@ -2,7 +2,7 @@
  * The aggregate tables in Postgres (DESIGN.md contract names and columns), their offsets table,
  * indexes for the query API's key queries, and grants: the sink role writes, the reader role
  * (`retail_reader`, which the query API SETs ROLE to) only reads. Idempotent; an advisory lock
- * makes concurrent starts safe. Identifiers are validated, then quoted (sinks/postgres/ddl.ts).
+ * makes concurrent starts safe. Identifiers are validated, then quoted (sinks/postgres/ident.ts).
  */
 import type pg from 'pg';
 import { ident } from '../ident.js';

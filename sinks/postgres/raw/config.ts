@@ -1,6 +1,5 @@
-/** Options of the Postgres sink (target side); the loop's options are in sinks/config.ts. */
-import type { ConfigOf, Schema } from '../../../lib/config/index.js';
-import { DATABASE_URL_REQUIRED } from '../../../lib/config/index.js';
+/** Options of the Postgres sink (target side); the loop's options are in sinks/core/config.ts. */
+import type { ConfigOf, Schema } from '../../../lib/config.js';
 import { PORTS } from '../../../lib/ports.js';
 import { loopSchema } from '../../core/config.js';
 

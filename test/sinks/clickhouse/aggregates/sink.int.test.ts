@@ -84,7 +84,7 @@ describe('sink aggregates → ClickHouse (chdb): FINAL equals SQL across kill -9
     const script = `
       import { createClient } from '@clickhouse/client';
       import { createChdbConnection } from 'chdb/connection';
-      import { aggClickhouseDdl } from '../../aggregates/dist/sinks/aggregates/clickhouse.js';
+      import { aggClickhouseDdl } from './dist/sinks/clickhouse/aggregates/ddl.js';
       const client = createClient({ connection: createChdbConnection({ path: ${JSON.stringify(dir)} }) });
       await client.command({ query: 'CREATE DATABASE \`${database}\`' });
       for (const sql of Object.values(aggClickhouseDdl(${JSON.stringify(database)}, 10000)))

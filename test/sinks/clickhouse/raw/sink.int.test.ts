@@ -12,7 +12,7 @@ import { bareMetrics, sinkContractSuite } from '../../core/contract.suite.js';
 import { chCounts } from './ch-counts.js';
 
 // The ClickHouse engine in process (chdb): the sink and this test share the path, which one
-// process may do (two processes may not — see clickhouse-crash.int.test.ts).
+// process may do (two processes may not — see crash.int.test.ts).
 const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb'));
 const database = uniqueName('sinkch');
 let reader: ClickHouseClient | undefined;

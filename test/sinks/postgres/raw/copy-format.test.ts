@@ -1,5 +1,5 @@
 /**
- * The COPY payloads of sinks/postgres/copy-format.ts, decoded back by an independent reader of
+ * The COPY payloads of sinks/postgres/raw/copy-format.ts, decoded back by an independent reader of
  * Postgres' two wire formats (text: backslash escapes, \N for NULL; binary: PGCOPY header,
  * length-prefixed fields, -1 for NULL, int8 micro-seconds since 2000-01-01 for timestamptz).
  * Awkward values: tab, newline, CR, backslash, the literal text "\N", unicode beyond the BMP,

@@ -5,7 +5,7 @@
  * - events older than retention or beyond the created days land in the DEFAULT guard partition
  *   and are counted (retail_sink_guard_rows_total); events beyond maxFutureMs are dead letters;
  *   `pg migrate` creating the day of guard rows later moves them into it (extends
- *   test/sinks/dlq/poison.int.test.ts, which proves the guard count);
+ *   test/sinks/core/dlq/poison.int.test.ts, which proves the guard count);
  * - `retail-etl pg retention` (spawned CLI): --dry-run changes nothing, detach keeps the tables
  *   outside sales_raw with their rows, drop removes them; it reports the guard rows;
  * - the sink's automatic job applies retention at start (retail_sink_partitions_dropped_total),
