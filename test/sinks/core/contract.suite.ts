@@ -1,6 +1,8 @@
 /**
- * The shared test suite every sink passes (each sink's *.int.test.ts calls it): open/close,
- * batches, crash-and-resume, duplicates. Real Kafka and registry; the target is the sink's own.
+ * The shared test suite every sink passes — raw and aggregates, Postgres and ClickHouse (each
+ * target's *.int.test.ts calls it): open/close, batches, crash-and-resume, duplicates. Real Kafka
+ * and registry; the target is the sink's own. What differs between targets is only how it is
+ * started, read and built, and which records it takes (contract-records.ts).
  */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,22 +10,33 @@ import { createKafka } from '../../../lib/kafka/index.js';
 import { createLogger } from '../../../lib/logger.js';
 import type { Batch, Sink } from '../../../sinks/core/contract.js';
 import { createSinkMetrics } from '../../../sinks/core/metrics.js';
-import { startSinkProcess } from '../../../sinks/raw/run.js';
-import type { SinkKind, SinkProcess } from '../../../sinks/raw/run.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics } from '../../helpers/producer-fixture.js';
 import type { Totals } from '../../helpers/producer-fixture.js';
 import { uniqueName } from '../../helpers/env.js';
+import type { RecordKind } from './contract-records.js';
 
 export interface TargetCounts extends Totals {
+  /** Distinct identities (event ids, aggregate keys): equal to `count` when nothing is stored twice. */
   distinct: number;
 }
 
-export interface SinkUnderTest {
-  kind: SinkKind;
-  /** Target options (schema, chdbPath…) for startSinkProcess and createSink. */
-  targetOptions(): Record<string, unknown>;
+/** The loop options the suite sets on every start: small batches, a fast flush, a short session. */
+export const CONTRACT_LOOP = { metricsPort: 0, maxBatchRows: 1000, maxWaitMs: 100, sessionTimeoutMs: 6000 };
+
+export interface StartedSink {
+  loop: { ready(): Promise<boolean> };
+  stop(): Promise<void>;
+}
+
+export interface SinkUnderTest<Row> {
+  name: string;
+  records: RecordKind<Row>;
+  /** Topics the sink reads (the suite creates them and produces to the first). */
+  topicCount: number;
+  /** Start the sink process on `topics` with `group` and CONTRACT_LOOP. */
+  start(topics: string[], group: string): Promise<StartedSink>;
   /** A bare sink instance (not started) for direct contract calls. */
-  createSink(groupId: string): Sink;
+  createSink(groupId: string, topics: string[]): Sink<Row>;
   counts(): Promise<TargetCounts>;
   setup?(): Promise<void>;
   teardown?(): Promise<void>;
@@ -42,39 +55,32 @@ export async function waitUntil(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-export function sinkContractSuite(s: SinkUnderTest): void {
-  describe(`sink contract: ${s.kind}`, () => {
-    const topic = uniqueName('contract');
-    const group = uniqueName('grp');
-    const events = makeEvents(6000);
-    const expected = totals(events);
-    let running: SinkProcess | undefined;
+const add = (a: Totals, b: Totals): Totals => ({
+  count: a.count + b.count,
+  quantity: a.quantity + b.quantity,
+  value: a.value + b.value,
+});
 
-    const start = (extra: Record<string, unknown> = {}) =>
-      startSinkProcess(s.kind, {
-        ...s.targetOptions(),
-        topic,
-        groupId: group,
-        metricsPort: 0,
-        maxBatchRows: 1000,
-        maxWaitMs: 100,
-        sessionTimeoutMs: 6000,
-        ...extra,
-      });
+export function sinkContractSuite<Row>(s: SinkUnderTest<Row>): void {
+  describe(`sink contract: ${s.name}`, () => {
+    const topics = Array.from({ length: s.topicCount }, (_, i) => uniqueName(`contract${i}`));
+    const group = uniqueName('grp');
+    let produced: Totals = { count: 0, quantity: 0, value: 0 };
+    let running: StartedSink | undefined;
 
     beforeAll(async () => {
       await s.setup?.();
-      await createTopic(topic, 3);
+      for (const t of topics) await createTopic(t, 3);
     });
     afterAll(async () => {
       await running?.stop().catch(() => undefined);
-      await deleteTopics([topic]);
+      await deleteTopics(topics);
       await s.teardown?.();
     });
 
     it('opens and closes cleanly on an empty topic, and again', async () => {
       for (let i = 0; i < 2; i++) {
-        running = await start();
+        running = await s.start(topics, group);
         expect(await running.loop.ready()).toBe(true);
         await running.stop();
         running = undefined;
@@ -82,14 +88,13 @@ export function sinkContractSuite(s: SinkUnderTest): void {
       expect((await s.counts()).count).toBe(0);
     });
 
-    it('writes every event exactly once in many batches, sums exact', async () => {
-      await produce(topic, events);
-      running = await start();
-      await waitUntil(async () => (await s.counts()).count >= expected.count, 60_000, 'all rows');
+    it('writes every record exactly once in many batches, sums exact', async () => {
+      produced = await s.records.produce(topics[0] as string, 6000, 1);
+      running = await s.start(topics, group);
+      await waitUntil(async () => (await s.counts()).count >= produced.count, 60_000, 'all rows');
       await running.stop();
       running = undefined;
-      const c = await s.counts();
-      expect(c).toEqual({ ...expected, distinct: expected.count });
+      expect(await s.counts()).toEqual({ ...produced, distinct: produced.count });
     });
 
     it('crash-and-resume: with the Kafka group reset behind the sink, a restart writes nothing twice', async () => {
@@ -97,36 +102,30 @@ export function sinkContractSuite(s: SinkUnderTest): void {
       // behind the target. Resetting it to the earliest offset is that crash, at its worst.
       const admin = createKafka('test-contract').admin();
       await admin.connect();
-      await admin.resetOffsets({ groupId: group, topic, earliest: true });
+      for (const topic of topics) await admin.resetOffsets({ groupId: group, topic, earliest: true });
       await admin.disconnect();
-      const more = makeEvents(1500, { seed: 3 });
-      await produce(topic, more);
-      const all = totals([...events, ...more]);
-      running = await start();
-      await waitUntil(async () => (await s.counts()).count >= all.count, 60_000, 'all rows after resume');
+      produced = add(produced, await s.records.produce(topics[0] as string, 1500, 3));
+      running = await s.start(topics, group);
+      await waitUntil(
+        async () => (await s.counts()).count >= produced.count,
+        60_000,
+        'all rows after resume',
+      );
       // Give a duplicate the time to show up if the sink were to write one.
       await new Promise((r) => setTimeout(r, 1500));
       await running.stop();
       running = undefined;
-      expect(await s.counts()).toEqual({ ...all, distinct: all.count });
+      expect(await s.counts()).toEqual({ ...produced, distinct: produced.count });
     });
 
     it('duplicates: the same batch written twice is stored once', async () => {
-      const dupGroup = uniqueName('dup');
-      const sink = s.createSink(dupGroup);
+      const sink = s.createSink(uniqueName('dup'), topics);
       await sink.open();
       try {
         const before = await s.counts();
-        const rows = makeEvents(300, { seed: 9 }).map((event, i) => ({
-          event,
-          partition: 99,
-          offset: 1_000_000 + i,
-          kafkaTimestamp: Date.now(),
-        }));
-        const batch: Batch = {
-          segments: [
-            { topic: uniqueName('dup-topic'), partition: 99, first: 1_000_000, last: 1_000_299, rows },
-          ],
+        const rows = s.records.rows(300, 9, 99, 1_000_000);
+        const batch: Batch<Row> = {
+          segments: [{ topic: topics[0] as string, partition: 99, first: 1_000_000, last: 1_000_299, rows }],
           rowCount: rows.length,
         };
         const first = await sink.writeBatch(batch);

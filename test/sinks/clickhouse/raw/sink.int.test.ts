@@ -9,6 +9,7 @@ import { resolveSinkConfig } from '../../../../sinks/raw/run.js';
 import { projectRoot } from '../../../../stack/paths.js';
 import { uniqueName } from '../../../helpers/env.js';
 import { bareMetrics, sinkContractSuite } from '../../core/contract.suite.js';
+import { rawSink } from '../../core/contract-targets.js';
 import { chCounts } from './ch-counts.js';
 
 // The ClickHouse engine in process (chdb): the sink and this test share the path, which one
@@ -18,13 +19,7 @@ const database = uniqueName('sinkch');
 let reader: ClickHouseClient | undefined;
 
 sinkContractSuite({
-  kind: 'clickhouse',
-  targetOptions: () => ({ chdbPath: dir, database }),
-  createSink() {
-    const { target } = resolveSinkConfig('clickhouse', { chdbPath: dir, database });
-    const { metrics, logger } = bareMetrics();
-    return new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
-  },
+  ...rawSink('clickhouse', () => ({ chdbPath: dir, database })),
   async counts() {
     reader ??= await createClickhouseClient({ chdbPath: dir });
     return chCounts(reader, database);

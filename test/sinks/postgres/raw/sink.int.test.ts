@@ -4,19 +4,14 @@ import { resolveSinkConfig } from '../../../../sinks/raw/run.js';
 import type { PostgresSinkConfig } from '../../../../sinks/postgres/raw/config.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { bareMetrics, sinkContractSuite } from '../../core/contract.suite.js';
+import { rawSink } from '../../core/contract-targets.js';
 import { pgCounts } from './pg-counts.js';
 
 const env = stackEnv();
 const schema = uniqueName('sinkpg');
 
 sinkContractSuite({
-  kind: 'postgres',
-  targetOptions: () => ({ schema, databaseUrl: env.DATABASE_URL }),
-  createSink(groupId) {
-    const { target } = resolveSinkConfig('postgres', { schema, databaseUrl: env.DATABASE_URL });
-    const { metrics, logger } = bareMetrics();
-    return new PostgresSink(target as PostgresSinkConfig & { databaseUrl: string }, groupId, metrics, logger);
-  },
+  ...rawSink('postgres', () => ({ schema, databaseUrl: env.DATABASE_URL })),
   counts: () => pgCounts(env.DATABASE_URL, schema),
   async setup() {
     const { target } = resolveSinkConfig('postgres', { schema, databaseUrl: env.DATABASE_URL });

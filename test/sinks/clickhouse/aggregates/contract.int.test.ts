@@ -1,0 +1,51 @@
+/**
+ * The shared sink contract suite for the aggregate tables in ClickHouse (the chdb engine in this
+ * process). The tables are created ahead with background merges off: a ReplacingMergeTree merge
+ * would hide a record stored twice, and the suite must see whether the dedup tokens alone kept
+ * every record single. Rows are counted without FINAL for the same reason.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createClickhouseClient } from '../../../../sinks/clickhouse/client.js';
+import { aggClickhouseDdl } from '../../../../sinks/clickhouse/aggregates/ddl.js';
+import { projectRoot } from '../../../../stack/paths.js';
+import { uniqueName } from '../../../helpers/env.js';
+import { aggregateSink } from '../../core/contract-targets.js';
+import { sinkContractSuite } from '../../core/contract.suite.js';
+
+const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb-aggc'));
+const database = uniqueName('aggch');
+let client: ClickHouseClient | undefined;
+const ch = async () => (client ??= await createClickhouseClient({ chdbPath: dir }));
+
+sinkContractSuite({
+  ...aggregateSink('clickhouse', () => ({ chdbPath: dir, database, migrate: false })),
+  async counts() {
+    const rs = await (
+      await ch()
+    ).query({
+      query: `SELECT count() n, uniqExact(store_id, sku, window_start) d, sum(quantity) q, sum(revenue_cents) v
+                FROM \`${database}\`.sales_hourly`,
+      format: 'JSONEachRow',
+    });
+    const row = (await rs.json<{ n: string; d: string; q: string; v: string }>())[0];
+    return {
+      count: Number(row?.n ?? 0),
+      distinct: Number(row?.d ?? 0),
+      quantity: Number(row?.q ?? 0),
+      value: Number(row?.v ?? 0),
+    };
+  },
+  async setup() {
+    mkdirSync(dir, { recursive: true });
+    const c = await ch();
+    await c.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` });
+    for (const sql of Object.values(aggClickhouseDdl(database, 10_000)))
+      await c.command({ query: `${sql}, max_bytes_to_merge_at_max_space_in_pool = 1` });
+  },
+  async teardown() {
+    await client?.close();
+    rmSync(dir, { recursive: true, force: true });
+  },
+});
