@@ -5,17 +5,17 @@
 import { Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../lib/process-metrics.js';
 import { EtlError } from '../../lib/errors.js';
-import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
+import { createKafka } from '../../lib/kafka.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_TOPIC_SPECS } from '../../lib/contracts/topics.js';
 import type { TopicSpec } from '../../lib/contracts/topics.js';
 import { faultsFromEnv } from '../core/faults.js';
-import { serveLoop } from '../core/process.js';
+import { startServedLoop } from '../core/process.js';
 import { ClickhouseAggTarget } from '../clickhouse/aggregates/sink.js';
 import { aggregatesConfig, topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
 import type { AggRow, AggTarget } from './contract.js';
-import { SinkLoop } from '../core/loop/sink-loop.js';
+import type { SinkLoop } from '../core/loop/sink-loop.js';
 import { createAggMetrics } from './metrics.js';
 import type { AggMetrics } from './metrics.js';
 import { PostgresAggTarget } from '../postgres/aggregates/sink.js';
@@ -73,34 +73,26 @@ export async function startAggregatesProcess(
   collectProcessMetrics(registry);
   const metrics = createAggMetrics(registry);
   const target = createAggTarget(config, metrics);
-  const kafka = createKafka(`retail-sink-aggregates-${config.target}`);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    // The processors create their outputs too; whoever starts first makes them with the same layout.
-    await ensureTopics(admin, specs(config));
-  } finally {
-    await admin.disconnect();
-  }
-  const loop = new SinkLoop<AggRow>({
-    sink: target,
-    kafka,
-    topics: [...topicTables(config).keys()],
-    decoder: aggregateRows(config),
-    config,
-    metrics,
-    logger,
-    faults: faultsFromEnv(env),
-  });
-  const served = await serveLoop({
-    loop,
-    kafka,
-    registry,
-    metricsPort: config.metricsPort,
-    groupId: config.groupId,
-    lagIntervalMs: config.lagIntervalMs,
-    sink: target.name,
-    logger,
-  });
+  const served = await startServedLoop<AggRow>(
+    {
+      sink: target,
+      kafka: createKafka(`retail-sink-aggregates-${config.target}`),
+      topics: [...topicTables(config).keys()],
+      decoder: aggregateRows(config),
+      config,
+      metrics,
+      logger,
+      faults: faultsFromEnv(env),
+    },
+    {
+      // The processors create their outputs too; whoever starts first makes them with the same layout.
+      specs: specs(config),
+      registry,
+      metricsPort: config.metricsPort,
+      lagIntervalMs: config.lagIntervalMs,
+      label: target.name,
+    },
+  );
+  const { loop } = served;
   return { config, loop, port: served.port, registry, failed: loop.failed, stop: () => served.stop() };
 }

@@ -11,7 +11,10 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { closeServer, startProcessServer } from '../../lib/process-server.js';
 import { onShutdown } from '../../lib/shutdown.js';
-import type { SinkLoop } from './loop/sink-loop.js';
+import { ensureTopics } from '../../lib/kafka.js';
+import type { TopicSpec } from '../../lib/contracts/topics.js';
+import { SinkLoop } from './loop/sink-loop.js';
+import type { LoopDeps } from './loop/sink-loop.js';
 
 export interface ServedLoop {
   /** The metrics port actually bound (metricsPort 0 = any free port). */
@@ -69,6 +72,39 @@ export async function serveLoop(o: {
       await closeServer(server);
     },
   };
+}
+
+export interface StartedLoop<Row extends { kafkaTimestamp: number }> extends ServedLoop {
+  loop: SinkLoop<Row>;
+}
+
+/**
+ * Make sure the topics exist (`specs`: those the sink reads and its DLQ), then start the loop
+ * around `deps.sink` and serve it (serveLoop).
+ */
+export async function startServedLoop<Row extends { kafkaTimestamp: number }>(
+  deps: LoopDeps<Row>,
+  o: { specs: TopicSpec[]; registry: Registry; metricsPort: number; lagIntervalMs: number; label: string },
+): Promise<StartedLoop<Row>> {
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, o.specs);
+  } finally {
+    await admin.disconnect();
+  }
+  const loop = new SinkLoop<Row>(deps);
+  const served = await serveLoop({
+    loop,
+    kafka: deps.kafka,
+    registry: o.registry,
+    metricsPort: o.metricsPort,
+    groupId: deps.config.groupId,
+    lagIntervalMs: o.lagIntervalMs,
+    sink: o.label,
+    logger: deps.logger,
+  });
+  return { loop, ...served };
 }
 
 /** CLI: run a started sink process until SIGTERM/SIGINT (graceful) or its fatal error (rethrown). */

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { pgError } from './errors.js';
+import { ident } from './ident.js';
 
 export async function runMigration(client: pg.ClientBase, statements: string[], what: string): Promise<void> {
   try {
@@ -16,4 +17,14 @@ export async function runMigration(client: pg.ClientBase, statements: string[], 
     await client.query('ROLLBACK').catch(() => undefined);
     throw pgError(`${what} failed`, err);
   }
+}
+
+/** The two NOLOGIN roles (the sink writes, the reader reads), created once whichever sink migrates first. */
+export function createRolesSql(sinkRole: string, readerRole: string): string {
+  const sink = ident(sinkRole, 'sink role');
+  const reader = ident(readerRole, 'reader role');
+  return `DO $do$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${sinkRole}') THEN CREATE ROLE ${sink} NOLOGIN; END IF;
+       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${readerRole}') THEN CREATE ROLE ${reader} NOLOGIN; END IF;
+     END $do$`;
 }

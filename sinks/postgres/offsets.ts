@@ -9,6 +9,18 @@ import { tpKey } from '../core/batch-buffer.js';
 import type { ResumePlan, Segment, TopicPartition } from '../core/contract.js';
 import { pgError } from './errors.js';
 
+/** The offsets table (`qualified`: quoted, schema-qualified name); the same columns for every sink. */
+export function offsetsTableSql(qualified: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified} (
+       group_id text NOT NULL,
+       topic text NOT NULL,
+       partition integer NOT NULL,
+       next_offset bigint NOT NULL,
+       updated_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (group_id, topic, partition)
+     )`;
+}
+
 /**
  * The stored position of topic-partition (no cuts: Postgres needs none). `table` is the quoted,
  * schema-qualified offsets table; `pool` is asked inside the error handling.

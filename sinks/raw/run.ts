@@ -5,7 +5,7 @@
 import { Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../lib/process-metrics.js';
 import { environment, resolveConfig } from '../../lib/config/index.js';
-import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { createLogger } from '../../lib/logger.js';
 import type { Logger } from '../../lib/logger.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
@@ -13,11 +13,11 @@ import { DEFAULT_TOPIC_SPECS } from '../../lib/contracts/topics.js';
 import { EtlError } from '../../lib/errors.js';
 import type { LoopConfig } from '../core/config.js';
 import type { Sink } from '../core/contract.js';
-import { SinkLoop } from '../core/loop/sink-loop.js';
+import type { SinkLoop } from '../core/loop/sink-loop.js';
 import { saleEventRows } from './decode.js';
 import { createSinkMetrics } from '../core/metrics.js';
 import { faultsFromEnv } from '../core/faults.js';
-import { serveLoop } from '../core/process.js';
+import { startServedLoop } from '../core/process.js';
 import type { SinkMetrics } from '../core/metrics.js';
 import { CLICKHOUSE_LOOP_SCHEMA, CLICKHOUSE_SINK_SCHEMA } from '../clickhouse/raw/config.js';
 import type { ClickhouseSinkConfig } from '../clickhouse/raw/config.js';
@@ -95,37 +95,28 @@ export async function startSinkProcess(
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = createSinkMetrics(registry);
-  const kafka = createKafka(`retail-sink-${kind}`);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(
-      admin,
-      DEFAULT_TOPIC_SPECS.filter((s) => s.topic === config.topic || s.topic === config.dlqTopic),
-    );
-  } finally {
-    await admin.disconnect();
-  }
   const sink = createSink(kind, target, config.groupId, metrics, logger);
-  const loop = new SinkLoop({
-    sink,
-    kafka,
-    topics: [config.topic],
-    decoder: saleEventRows(new SaleEventSerde(createRegistry()), () => ({ maxFutureMs: config.maxFutureMs })),
-    config,
-    metrics,
-    logger,
-    faults: faultsFromEnv(),
-  });
-  const served = await serveLoop({
-    loop,
-    kafka,
-    registry,
-    metricsPort: config.metricsPort,
-    groupId: config.groupId,
-    lagIntervalMs: config.lagIntervalMs,
-    sink: kind,
-    logger,
-  });
+  const served = await startServedLoop(
+    {
+      sink,
+      kafka: createKafka(`retail-sink-${kind}`),
+      topics: [config.topic],
+      decoder: saleEventRows(new SaleEventSerde(createRegistry()), () => ({
+        maxFutureMs: config.maxFutureMs,
+      })),
+      config,
+      metrics,
+      logger,
+      faults: faultsFromEnv(),
+    },
+    {
+      specs: DEFAULT_TOPIC_SPECS.filter((s) => s.topic === config.topic || s.topic === config.dlqTopic),
+      registry,
+      metricsPort: config.metricsPort,
+      lagIntervalMs: config.lagIntervalMs,
+      label: kind,
+    },
+  );
+  const { loop } = served;
   return { loop, port: served.port, failed: loop.failed, stop: () => served.stop() };
 }

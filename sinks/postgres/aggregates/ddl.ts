@@ -6,7 +6,8 @@
  */
 import type pg from 'pg';
 import { ident } from '../ident.js';
-import { runMigration } from '../migrate.js';
+import { createRolesSql, runMigration } from '../migrate.js';
+import { offsetsTableSql } from '../offsets.js';
 
 export interface AggMigrateOptions {
   schema: string;
@@ -57,18 +58,8 @@ export function aggMigrationSql(o: AggMigrateOptions): string[] {
        updated_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (store_id, window_end)
      )`,
-    `CREATE TABLE IF NOT EXISTS ${s}.${OFFSETS_TABLE} (
-       group_id text NOT NULL,
-       topic text NOT NULL,
-       partition integer NOT NULL,
-       next_offset bigint NOT NULL,
-       updated_at timestamptz NOT NULL DEFAULT now(),
-       PRIMARY KEY (group_id, topic, partition)
-     )`,
-    `DO $do$ BEGIN
-       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.sinkRole}') THEN CREATE ROLE ${sink} NOLOGIN; END IF;
-       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.readerRole}') THEN CREATE ROLE ${reader} NOLOGIN; END IF;
-     END $do$`,
+    offsetsTableSql(`${s}.${OFFSETS_TABLE}`),
+    createRolesSql(o.sinkRole, o.readerRole),
     `GRANT ${sink} TO CURRENT_USER`,
     `REVOKE ALL ON ${tables} FROM PUBLIC`,
     `GRANT USAGE ON SCHEMA ${s} TO ${sink}, ${reader}`,

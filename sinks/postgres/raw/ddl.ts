@@ -7,7 +7,8 @@
  */
 import type pg from 'pg';
 import { ident } from '../ident.js';
-import { runMigration } from '../migrate.js';
+import { createRolesSql, runMigration } from '../migrate.js';
+import { offsetsTableSql } from '../offsets.js';
 
 export interface MigrateOptions {
   schema: string;
@@ -42,14 +43,7 @@ export function migrationSql(o: MigrateOptions): string[] {
     `CREATE TABLE IF NOT EXISTS ${s}.sales_raw_default PARTITION OF ${s}.sales_raw DEFAULT`,
     `CREATE INDEX IF NOT EXISTS sales_raw_store_time_idx ON ${s}.sales_raw (store_id, event_time)`,
     `CREATE INDEX IF NOT EXISTS sales_raw_event_id_idx ON ${s}.sales_raw (event_id)`,
-    `CREATE TABLE IF NOT EXISTS ${s}.sink_offsets (
-       group_id text NOT NULL,
-       topic text NOT NULL,
-       partition integer NOT NULL,
-       next_offset bigint NOT NULL,
-       updated_at timestamptz NOT NULL DEFAULT now(),
-       PRIMARY KEY (group_id, topic, partition)
-     )`,
+    offsetsTableSql(`${s}.sink_offsets`),
     // A day partition is created detached, filled with any guard rows of its day, then attached:
     // ATTACH locks the parent far more lightly than CREATE … PARTITION OF, and a DEFAULT partition
     // holding rows of the new range would otherwise make the creation fail.
@@ -91,10 +85,7 @@ export function migrationSql(o: MigrateOptions): string[] {
          partition_name := r.relname; action := mode; RETURN NEXT;
        END LOOP;
      END $fn$`,
-    `DO $do$ BEGIN
-       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.sinkRole}') THEN CREATE ROLE ${sink} NOLOGIN; END IF;
-       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.readerRole}') THEN CREATE ROLE ${reader} NOLOGIN; END IF;
-     END $do$`,
+    createRolesSql(o.sinkRole, o.readerRole),
     // The owner drops to the reader role for the query API's sessions (SET ROLE needs membership).
     `GRANT ${sink}, ${reader} TO CURRENT_USER`,
     `REVOKE ALL ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets FROM PUBLIC`,
