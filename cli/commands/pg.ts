@@ -6,7 +6,12 @@ import { EtlError } from '../../lib/errors.js';
 import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/raw/config.js';
 import { ident } from '../../sinks/postgres/ident.js';
 import { migrate } from '../../sinks/postgres/raw/ddl.js';
-import { applyRetention, ensurePartitions, isoDay, partitionDays } from '../../sinks/postgres/raw/partitions.js';
+import {
+  applyRetention,
+  ensurePartitions,
+  isoDay,
+  partitionDays,
+} from '../../sinks/postgres/raw/partitions.js';
 
 function config(o: { schema?: string }) {
   return resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
