@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchBuffer, tpKey } from '../../../sinks/core/batch-buffer.js';
-import type { DeadLetter } from '../../../lib/contracts/dlq.js';
-
-const dead = (topic: string, partition: number, offset: number): DeadLetter => ({
-  topic,
-  partition,
-  offset,
-  timestamp: 0,
-  key: null,
-  value: null,
-  headers: {},
-  reason: 'invalid_event',
-  detail: 'test',
-});
+import { deadLetter } from './dead-letter.js';
 
 describe('BatchBuffer (generic, keyed by topic-partition)', () => {
   it('never mixes two topics with the same partition number', () => {
@@ -37,8 +25,8 @@ describe('BatchBuffer (generic, keyed by topic-partition)', () => {
     const c = { next: 0, cuts: [9] };
     const d = { next: 0, cuts: [] as number[] };
     buf.append('t', 1, c, 0, { o: 0 });
-    buf.append('t', 1, c, 1, undefined, dead('t', 1, 1));
-    buf.append('t', 2, d, 0, undefined, dead('t', 2, 0));
+    buf.append('t', 1, c, 1, undefined, deadLetter('t', 1, 1));
+    buf.append('t', 2, d, 0, undefined, deadLetter('t', 2, 0));
     const pinned = new Set([tpKey('t', 1)]);
     expect(buf.isEmptyExcept(pinned)).toBe(false);
     const first = buf.take(pinned);

@@ -20,6 +20,18 @@ export interface TargetCounts extends Totals {
   distinct: number;
 }
 
+/** A counts row as SQL returns it (numbers as strings, sums null on an empty table). */
+export function toCounts(
+  row: { n?: unknown; d?: unknown; q?: unknown; v?: unknown } | undefined,
+): TargetCounts {
+  return {
+    count: Number(row?.n ?? 0),
+    distinct: Number(row?.d ?? 0),
+    quantity: Number(row?.q ?? 0),
+    value: Number(row?.v ?? 0),
+  };
+}
+
 /** The loop options the suite sets on every start: small batches, a fast flush, a short session. */
 export const CONTRACT_LOOP = { metricsPort: 0, maxBatchRows: 1000, maxWaitMs: 100, sessionTimeoutMs: 6000 };
 

@@ -12,7 +12,7 @@ import { aggClickhouseDdl } from '../../../../sinks/clickhouse/aggregates/ddl.js
 import { projectRoot } from '../../../../stack/paths.js';
 import { uniqueName } from '../../../helpers/env.js';
 import { aggregateSink } from '../../core/contract-targets.js';
-import { sinkContractSuite } from '../../core/contract.suite.js';
+import { sinkContractSuite, toCounts } from '../../core/contract.suite.js';
 
 const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb-aggc'));
 const database = uniqueName('aggch');
@@ -30,12 +30,7 @@ sinkContractSuite({
       format: 'JSONEachRow',
     });
     const row = (await rs.json<{ n: string; d: string; q: string; v: string }>())[0];
-    return {
-      count: Number(row?.n ?? 0),
-      distinct: Number(row?.d ?? 0),
-      quantity: Number(row?.q ?? 0),
-      value: Number(row?.v ?? 0),
-    };
+    return toCounts(row);
   },
   async setup() {
     mkdirSync(dir, { recursive: true });

@@ -5,23 +5,13 @@ import { BatchBuffer } from '../../../../sinks/core/batch-buffer.js';
 import type { Batch, Sink, WriteResult } from '../../../../sinks/core/contract.js';
 import { Flusher, dedupeDead } from '../../../../sinks/core/loop/flush.js';
 import { createSinkMetrics } from '../../../../sinks/core/metrics.js';
-import type { DeadLetter } from '../../../../lib/contracts/dlq.js';
+import { deadLetter } from '../dead-letter.js';
 
 interface Row {
   kafkaTimestamp: number;
 }
 const logger = createLogger('test', { write: () => undefined });
-const dead = (partition: number, offset: number): DeadLetter => ({
-  topic: 't',
-  partition,
-  offset,
-  timestamp: 0,
-  key: null,
-  value: null,
-  headers: {},
-  reason: 'bad_avro',
-  detail: 'x',
-});
+const dead = (partition: number, offset: number) => deadLetter('t', partition, offset);
 
 function setup(o: { fenced?: number[]; killAfterWrites?: number; failWith?: Error } = {}) {
   const registry = new Registry();

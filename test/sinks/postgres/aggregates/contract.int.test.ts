@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { aggregateSink } from '../../core/contract-targets.js';
-import { sinkContractSuite } from '../../core/contract.suite.js';
+import { sinkContractSuite, toCounts } from '../../core/contract.suite.js';
 
 const env = stackEnv();
 const schema = uniqueName('aggpg');
@@ -24,12 +24,7 @@ sinkContractSuite({
       `SELECT count(*) n, count(DISTINCT (store_id, sku, window_start)) d, sum(quantity) q, sum(revenue_cents) v
          FROM "${schema}".sales_hourly`,
     ).catch(() => []);
-    return {
-      count: Number(row?.n ?? 0),
-      distinct: Number(row?.d ?? 0),
-      quantity: Number(row?.q ?? 0),
-      value: Number(row?.v ?? 0),
-    };
+    return toCounts(row);
   },
   async teardown() {
     await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
