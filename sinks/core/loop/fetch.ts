@@ -40,15 +40,16 @@ export interface IntakeOptions<Row extends { kafkaTimestamp: number }> {
   logger: Logger;
 }
 
+/** Returns false when it stopped early (no longer live, or sought back): the batch is abandoned. */
 export async function intake<Row extends { kafkaTimestamp: number }>(
   batch: FetchedBatch,
   state: PartitionState,
   o: IntakeOptions<Row>,
   hooks: IntakeHooks,
-): Promise<void> {
+): Promise<boolean> {
   const { topic, partition } = batch;
   for (const message of batch.messages) {
-    if (!hooks.live()) return;
+    if (!hooks.live()) return false;
     const offset = Number(message.offset);
     if (state.next < 0) state.next = offset;
     if (offset < state.next) {
@@ -68,7 +69,7 @@ export async function intake<Row extends { kafkaTimestamp: number }>(
         to: state.next,
       });
       hooks.seek(state.next);
-      return;
+      return false;
     }
     state.checked = true;
     const decoded = o.decoder.decode(topic, partition, offset, message);
@@ -94,6 +95,7 @@ export async function intake<Row extends { kafkaTimestamp: number }>(
   // Trailing records the consumer filtered out (a transaction's commit marker) are covered too.
   if (batch.lastOffset >= state.next && hooks.assigned())
     o.buffer.append(topic, partition, state, batch.lastOffset, undefined);
+  return true;
 }
 
 /**

@@ -184,7 +184,7 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
       await this.retry('prepare batch (fetch writer schemas)', () => prepare(batch.messages));
     }
     const assigned = () => this.positions.isCurrent(state) && !this.stopping;
-    await intake(
+    const completed = await intake(
       { topic, partition, messages: batch.messages, lastOffset: Number(batch.lastOffset()) },
       state,
       { buffer: this.buffer, decoder, maxBatchRows: config.maxBatchRows, logger },
@@ -197,6 +197,7 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
         full: () => this.flusher.whenFull(),
       },
     );
+    if (!completed) return;
     metrics.bufferedRows.set({ sink: sink.name }, this.buffer.rows);
     await heartbeat();
   }

@@ -89,11 +89,11 @@ describe('intake (fetched records → buffer)', () => {
   it('seeks back once when the first record is above the stored position; a later gap is real', async () => {
     const st = state(5, false);
     const first = run([msg(8, 'x'), msg(9, 'y')], st);
-    await first.done;
+    expect(await first.done).toBe(false);
     expect(first.events).toEqual(['seek 5']);
     expect(first.buffer.isEmpty()).toBe(true);
     const second = run([msg(8, 'x')], st);
-    await second.done;
+    expect(await second.done).toBe(true);
     expect(second.events).toEqual(['resolve 8']);
     expect(second.buffer.take().batch.segments.map((s) => [s.first, s.last])).toEqual([[5, 8]]);
   });
@@ -122,7 +122,7 @@ describe('intake (fetched records → buffer)', () => {
   it('stops at once when the batch is no longer live (rebalance, stop)', async () => {
     let n = 0;
     const { events, done } = run([msg(0, 'a'), msg(1, 'b')], state(0), { live: () => n++ < 1 });
-    await done;
+    expect(await done).toBe(false);
     expect(events).toEqual(['resolve 0']);
   });
 });
