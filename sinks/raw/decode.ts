@@ -3,8 +3,7 @@ import type { KafkaMessage } from '../../lib/kafka/index.js';
 import { RecordDecoder } from '../../lib/contracts/event/decode.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { ValidationOptions } from '../../lib/contracts/event/validate.js';
-import type { RowDecoder } from '../core/contract.js';
-import type { SinkRow } from '../core/contract.js';
+import type { RowDecoder, SinkRow } from '../core/contract.js';
 
 /** The raw sinks' records: Avro sale events, validated, as SinkRows (for the sink loop, sinks/core/loop/). */
 export function saleEventRows(
