@@ -5,7 +5,7 @@
 import { Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../lib/process-metrics.js';
 import { EtlError } from '../../lib/errors.js';
-import { createKafka } from '../../lib/kafka.js';
+import { createKafka } from '../../lib/kafka/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_TOPIC_SPECS } from '../../lib/contracts/topics.js';
 import type { TopicSpec } from '../../lib/contracts/topics.js';

@@ -5,7 +5,7 @@
  * sink only turns a batch of validated rows into durable rows and says where to resume. What the
  * records are is the RowDecoder's business (sale events for the raw sinks, aggregate records).
  */
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '../../lib/kafka/index.js';
 import type { DlqReason } from '../../lib/contracts/dlq.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 

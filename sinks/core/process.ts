@@ -6,12 +6,11 @@
  */
 import type { Server } from 'node:http';
 import type { Kafka } from '../../lib/kafka/index.js';
-import { ConsumerLagExporter } from '../../lib/kafka/index.js';
+import { ConsumerLagExporter, ensureTopics } from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { closeServer, startProcessServer } from '../../lib/process-server.js';
 import { onShutdown } from '../../lib/shutdown.js';
-import { ensureTopics } from '../../lib/kafka.js';
 import type { TopicSpec } from '../../lib/contracts/topics.js';
 import { SinkLoop } from './loop/sink-loop.js';
 import type { LoopDeps } from './loop/sink-loop.js';

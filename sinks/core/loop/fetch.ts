@@ -5,7 +5,7 @@
  * `read_committed` consumer never sees (transaction markers, aborted records) still move the
  * position, so a caught-up sink stores each partition's high watermark.
  */
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '../../../lib/kafka/index.js';
 import type { Logger } from '../../../lib/logger.js';
 import type { BatchBuffer } from '../batch-buffer.js';
 import type { RowDecoder } from '../contract.js';

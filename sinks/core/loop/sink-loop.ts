@@ -11,7 +11,7 @@
  * more meanwhile) and keeps heartbeating, so a slow target pauses fetching instead of growing
  * memory or starving the group.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from '../../../lib/kafka/index.js';
 import type { Logger } from '../../../lib/logger.js';
 import { BatchBuffer } from '../batch-buffer.js';
 import type { LoopConfig } from '../config.js';

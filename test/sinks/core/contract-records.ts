@@ -5,7 +5,7 @@
  */
 import { hourlyKey } from '../../../lib/contracts/aggregates/keys.js';
 import { parseRecord } from '../../../lib/contracts/aggregates/records.js';
-import { createKafka } from '../../../lib/kafka.js';
+import { createKafka } from '../../../lib/kafka/index.js';
 import type { SinkRow } from '../../../sinks/core/contract.js';
 import type { AggRow } from '../../../sinks/aggregates/contract.js';
 import { makeEvents, produce, totals } from '../../helpers/producer-fixture.js';

@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '../../../../lib/kafka/index.js';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../lib/logger.js';
 import { BatchBuffer } from '../../../../sinks/core/batch-buffer.js';
