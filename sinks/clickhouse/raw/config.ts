@@ -1,5 +1,5 @@
 /** Options of the ClickHouse sink (target side); the loop's options are in sinks/core/config.ts. */
-import type { ConfigOf, Schema } from '../../../lib/config.js';
+import type { ConfigOf, Schema } from '../../../lib/config/index.js';
 import { PORTS } from '../../../lib/ports.js';
 import { loopSchema } from '../../core/config.js';
 

@@ -1,5 +1,6 @@
 /** Options of the Postgres sink (target side); the loop's options are in sinks/core/config.ts. */
-import type { ConfigOf, Schema } from '../../../lib/config.js';
+import type { ConfigOf, Schema } from '../../../lib/config/index.js';
+import { DATABASE_URL_REQUIRED } from '../../../lib/config/index.js';
 import { PORTS } from '../../../lib/ports.js';
 import { loopSchema } from '../../core/config.js';
 

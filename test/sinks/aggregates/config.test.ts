@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeSchema } from '../../../lib/config.js';
+import { describeSchema } from '../../../lib/config/index.js';
 import { aggClickhouseDdl } from '../../../sinks/clickhouse/aggregates/ddl.js';
 import { AGGREGATES_SCHEMA, aggregatesConfig } from '../../../sinks/aggregates/config.js';
 import { aggMigrationSql } from '../../../sinks/postgres/aggregates/ddl.js';
