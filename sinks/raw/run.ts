@@ -6,7 +6,6 @@ import { Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../lib/process-metrics.js';
 import { environment, resolveConfig } from '../../lib/config/index.js';
 import { createKafka } from '../../lib/kafka/index.js';
-import { createKafka } from '../../lib/kafka/index.js';
 import { createLogger } from '../../lib/logger.js';
 import type { Logger } from '../../lib/logger.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
