@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { ProducerConfig } from '../../producer/config.js';
-import { createGenerator } from '../../producer/run.js';
+import { createGenerator } from '../../producer/batch.js';
 import type { Landed } from './kafka-helpers.js';
 
 /** Check the landed records against the regenerated sequence; returns the intentional duplicates seen. */
