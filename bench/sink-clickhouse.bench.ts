@@ -10,8 +10,8 @@ import { createClickhouseClient } from '../sinks/clickhouse/client.js';
 import { createTableSql } from '../sinks/clickhouse/ddl.js';
 import { startSinkProcess } from '../sinks/run.js';
 import { projectRoot } from '../stack/paths.js';
-import { createTopic, deleteTopics, makeEvents, produce } from '../test/helpers/producer-fixture.js';
-import { uniqueName } from '../test/helpers/env.js';
+import { createTopic, deleteTopics, makeEvents, produce } from './lib/sale-events.js';
+import { uniqueName } from './lib/names.js';
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

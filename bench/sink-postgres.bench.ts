@@ -14,8 +14,8 @@ import { COPY_COLUMNS, textRows } from '../sinks/postgres/copy-format.js';
 import type { SinkRow } from '../sinks/contract.js';
 import { startSinkProcess } from '../sinks/run.js';
 import { projectRoot } from '../stack/paths.js';
-import { createTopic, deleteTopics, makeEvents, produce } from '../test/helpers/producer-fixture.js';
-import { uniqueName } from '../test/helpers/env.js';
+import { createTopic, deleteTopics, makeEvents, produce } from './lib/sale-events.js';
+import { uniqueName } from './lib/names.js';
 import { DATABASE_URL, readSetting } from '../lib/config/index.js';
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {

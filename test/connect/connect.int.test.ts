@@ -23,7 +23,7 @@ import {
 import { stackContext } from '../../stack/native.js';
 import { projectRoot, stackPaths } from '../../stack/paths.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../bench/lib/sale-events.js';
 
 const env = stackEnv();
 const N = 5000;

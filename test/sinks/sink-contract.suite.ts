@@ -10,8 +10,8 @@ import type { Batch, Sink } from '../../sinks/contract.js';
 import { createSinkMetrics } from '../../sinks/metrics.js';
 import { startSinkProcess } from '../../sinks/run.js';
 import type { SinkKind, SinkProcess } from '../../sinks/run.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../helpers/producer-fixture.js';
-import type { Totals } from '../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../bench/lib/sale-events.js';
+import type { Totals } from '../../bench/lib/sale-events.js';
 import { uniqueName } from '../helpers/env.js';
 
 export interface TargetCounts extends Totals {

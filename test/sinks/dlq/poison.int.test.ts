@@ -11,7 +11,7 @@ import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/ser
 import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import { startSinkProcess } from '../../../sinks/run.js';
 import { readDlq, replayDlq } from '../../../sinks/dlq/reader.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../bench/lib/sale-events.js';
 import { stackEnv, uniqueName } from '../../helpers/env.js';
 import { waitUntil } from '../sink-contract.suite.js';
 import { pgCounts } from '../postgres/pg-counts.js';

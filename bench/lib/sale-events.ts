@@ -1,6 +1,6 @@
 /**
- * Fills a topic with known sale events (and chosen poison records) for the sink tests, with
- * SaleEventSerde + kafkajs directly — independent of the real producer in producer/.
+ * Fills a topic with known sale events (and chosen poison records) for the sink tests and
+ * benchmarks, with SaleEventSerde + kafkajs directly — independent of the real producer in producer/.
  */
 import type { Kafka } from '../../lib/kafka/index.js';
 import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
