@@ -1,5 +1,5 @@
 /**
- * The issue's bound: the rate is held within ±5 % over 30 s at 1k and 10k events/s, measured by
+ * The producer's rate promise: the rate is held within ±5 % over 30 s at 1k and 10k events/s, measured by
  * counting the records that land in the topic during the window (not the producer's own counter).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
