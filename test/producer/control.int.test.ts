@@ -13,7 +13,7 @@ import { resolveProducerConfig } from '../../producer/config.js';
 import type { ProducerHandle } from '../../producer/run.js';
 import { startProducer } from '../../producer/run.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { deleteTopics, readTopic, topicExists, topicSize } from './kafka-helpers.js';
+import { deleteTopics, readTopic, topicExists, topicSize } from '../helpers/kafka.js';
 
 describe('producer run-time control through the control topic', () => {
   const env = stackEnv();

@@ -10,8 +10,8 @@ import { resolveProducerConfig } from '../../producer/config.js';
 import { startCli } from '../../stack/cli-process.js';
 import { waitUntil } from '../../stack/wait.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { expectPrefixOfGenerated } from './sequence.js';
-import { deleteTopics, readTopic, topicSize } from './kafka-helpers.js';
+import { expectPrefixOfGenerated, expectTopicMatchesSummary } from './sequence.js';
+import { deleteTopics, readTopic, topicSize } from '../helpers/kafka.js';
 
 describe('producer process killed or stopped mid-stream', () => {
   const env = stackEnv();
@@ -70,13 +70,6 @@ describe('producer process killed or stopped mid-stream', () => {
       events: number;
       duplicates: number;
     };
-    const records = await readTopic(kafka, topic);
-    const { duplicates } = await expectPrefixOfGenerated(
-      config,
-      records,
-      env.SCHEMA_REGISTRY_URL,
-      summary.events,
-    );
-    expect(duplicates).toBe(summary.duplicates);
+    await expectTopicMatchesSummary(kafka, topic, config, env.SCHEMA_REGISTRY_URL, summary);
   });
 });

@@ -8,7 +8,7 @@ import { createKafka } from '../../lib/kafka/index.js';
 import { resolveProducerConfig } from '../../producer/config.js';
 import { startProducer } from '../../producer/run.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { deleteTopics, topicSize } from './kafka-helpers.js';
+import { deleteTopics, topicSize } from '../helpers/kafka.js';
 
 const WINDOW_S = 30;
 

@@ -1,4 +1,4 @@
-/** Small Kafka helpers shared by the producer's integration tests. */
+/** Small Kafka helpers for integration tests: topic sizes and existence, deletion, reading a topic whole. */
 import type { Kafka } from '../../lib/kafka/index.js';
 import { readToEnd } from '../../lib/kafka/index.js';
 
