@@ -100,3 +100,11 @@ export async function produce(
   }
   return serde;
 }
+
+/** A new 6-partition topic holding `n` fixture events over 60 stores (what the sink benchmarks drain). */
+export async function fillTopic(topic: string, n: number): Promise<SaleEvent[]> {
+  await createTopic(topic, 6);
+  const events = makeEvents(n, { stores: 60 });
+  for (let i = 0; i < n; i += 100_000) await produce(topic, events.slice(i, i + 100_000));
+  return events;
+}
