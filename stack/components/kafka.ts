@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LaunchSpec, NativeComponent, StackContext } from '../component.js';
-import { maven, requireJava, requireMaven } from '../java.js';
+import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
 import { tcpOpen } from '../net.js';
 import { run } from '../process.js';
 import { HOST, PORTS } from '../../lib/ports.js';
@@ -79,18 +79,12 @@ export function formatStorage(ctx: StackContext, config: string): void {
 
 /** The JVM command line of a broker with this `config`; `heap` is e.g. ['-Xmx1g', '-XX:+UseG1GC']. */
 export function brokerLaunch(ctx: StackContext, config: string, heap: string[]): LaunchSpec {
-  return {
-    command: requireJava(),
-    args: [
-      ...heap,
-      '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${dirs(ctx).log4j}`,
-      '-cp',
-      kafkaClasspath(ctx),
-      'kafka.Kafka',
-      config,
-    ],
-  };
+  return javaLaunch(heap, { 'java.awt.headless': 'true', 'log4j2.configurationFile': dirs(ctx).log4j }, [
+    '-cp',
+    kafkaClasspath(ctx),
+    'kafka.Kafka',
+    config,
+  ]);
 }
 
 /** True when the broker at `brokers` answers metadata with a controller (the port opens earlier). */
