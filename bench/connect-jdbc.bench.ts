@@ -11,6 +11,7 @@ import { createKafka } from '../lib/kafka/index.js';
 import { startConnectWorker, stopConnectWorker } from '../stack/components/kafka-connect.js';
 import { stackContext } from '../stack/native.js';
 import { stackPaths } from '../stack/paths.js';
+import { waitUntil } from '../stack/wait.js';
 import pg from 'pg';
 import { migrate } from '../sinks/postgres/ddl.js';
 import { ensurePartitions } from '../sinks/postgres/partitions.js';
@@ -81,12 +82,11 @@ const bench: Benchmark = {
                       extract(epoch FROM max(ingested_at) - min(ingested_at)) AS span FROM "${schema}".sales_raw`,
             )
           ).rows[0];
-        const deadline = Date.now() + 300_000;
         let st = await stats();
-        while (Number(st?.n) < events && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 250));
-          st = await stats();
-        }
+        await waitUntil(async () => Number((st = await stats())?.n) >= events, {
+          timeoutMs: 300_000,
+          intervalMs: 250,
+        });
         const wall = (performance.now() - started) / 1000;
         await sink.stop();
         const rows = Number(st?.n);

@@ -3,20 +3,17 @@
  * framing) → one idempotent kafkajs producer, paced by a token bucket and steered at run time by
  * the control topic. This file wires the parts and owns start-up and shutdown:
  *   batch.ts (records) → send-loop.ts (pacing) → sender.ts (retrying sends),
- *   rate-control.ts (control records → state), replica-report.ts (reports), throughput.ts (totals).
+ *   rate-control.ts (control records → state), replica-report.ts (reports), throughput.ts (totals),
+ *   topics.ts (the topics it needs, created at start).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kafka } from '../lib/kafka/index.js';
-import { CompressionTypes, Partitioners } from '../lib/kafka/index.js';
-import { EtlError } from '../lib/errors.js';
+import { CompressionTypes, Partitioners, createKafka } from '../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
-import { createKafka, ensureTopics } from '../lib/kafka/index.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
-import type { TopicSpec } from '../lib/contracts/topics.js';
-import { DEFAULT_TOPIC_SPECS } from '../lib/contracts/topics.js';
 import { BatchBuilder, createGenerator } from './batch.js';
 import type { ProducerConfig } from './config.js';
 import { controlKeys } from '../lib/contracts/control.js';
@@ -29,6 +26,7 @@ import { Sender } from './sender.js';
 import { runSendLoop } from './send-loop.js';
 import type { Totals } from './throughput.js';
 import { Throughput } from './throughput.js';
+import { ensureProducerTopics } from './topics.js';
 import { TokenBucket } from './token-bucket.js';
 import { Waker } from './waker.js';
 
@@ -66,33 +64,6 @@ export interface StartOptions {
 }
 
 const REPORT_EVERY_MS = 5000;
-
-export function topicSpecs(config: Pick<ProducerConfig, 'topic' | 'controlTopic'>): TopicSpec[] {
-  const specs = [...DEFAULT_TOPIC_SPECS];
-  if (!specs.some((s) => s.topic === config.topic)) specs.push({ topic: config.topic, numPartitions: 6 });
-  if (!specs.some((s) => s.topic === config.controlTopic)) {
-    specs.push({ topic: config.controlTopic, numPartitions: 1, compacted: true });
-  }
-  return specs;
-}
-
-async function ensureProducerTopics(kafka: Kafka, config: ProducerConfig): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await ensureTopics(admin, topicSpecs(config));
-  } catch (err) {
-    throw err instanceof EtlError
-      ? err
-      : new EtlError('KAFKA_ERROR', `cannot reach Kafka: ${(err as Error).message}`, {
-          retriable: true,
-          hint: 'is the stack running (make up)? check KAFKA_BROKERS',
-          cause: err,
-        });
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 export async function startProducer(
   config: ProducerConfig,
