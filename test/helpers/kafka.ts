@@ -1,4 +1,5 @@
 /** Small Kafka helpers for integration tests: topic sizes and existence, deletion, reading a topic whole. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from '../../lib/kafka/index.js';
 import { readToEnd } from '../../lib/kafka/index.js';
 
@@ -42,8 +43,23 @@ export interface Landed {
   value: Buffer;
 }
 
-/** Every record of a topic, per partition in offset order. */
+/**
+ * Every record of a topic, per partition in offset order. A broker that has just restarted answers
+ * a group join with COORDINATOR_LOAD_IN_PROGRESS (retriable) while it loads its offsets topic, so a
+ * retriable failure is tried again, from scratch, a few times.
+ */
 export async function readTopic(kafka: Kafka, topic: string): Promise<Landed[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readTopicOnce(kafka, topic);
+    } catch (err) {
+      if (attempt >= 5 || (err as { retriable?: boolean }).retriable !== true) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
+async function readTopicOnce(kafka: Kafka, topic: string): Promise<Landed[]> {
   const out: Landed[] = [];
   await readToEnd(kafka, {
     topic,
