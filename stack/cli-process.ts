@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LaunchSpec } from './component.js';
 import { projectRoot } from './paths.js';
 import { waitUntil } from './wait.js';
 
@@ -50,10 +51,21 @@ export function cliMain(): string {
 }
 
 export function startCli(args: string[], options: CliOptions = {}): CliProcess {
-  const name = options.name ?? args.slice(0, 2).join(' ');
-  const child = spawn(process.execPath, [cliMain(), ...args], {
+  return startLaunch(
+    {
+      command: process.execPath,
+      args: [cliMain(), ...args],
+      env: { ...process.env, LOG_LEVEL: options.logLevel ?? 'info', ...options.env },
+    },
+    options.name ?? args.slice(0, 2).join(' '),
+  );
+}
+
+/** Start a launch spec (e.g. a pipeline service's, from stack/pipeline.ts), keeping its output lines. */
+export function startLaunch(spec: LaunchSpec, name: string): CliProcess {
+  const child = spawn(spec.command, spec.args, {
     cwd: projectRoot(),
-    env: { ...process.env, LOG_LEVEL: options.logLevel ?? 'info', ...options.env },
+    env: spec.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
