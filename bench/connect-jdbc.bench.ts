@@ -15,10 +15,11 @@ import { waitUntil } from '../stack/wait.js';
 import pg from 'pg';
 import { migrate } from '../sinks/postgres/ddl.js';
 import { ensurePartitions } from '../sinks/postgres/partitions.js';
-import { startSinkProcess } from '../sinks/run.js';
 import type { Benchmark, Figure } from './harness.js';
+import { freePort, startCli } from './lib/cli-process.js';
 import { drainWithConnect, fillSalesTopic } from './lib/connect-drain.js';
 import { benchConfig, environment } from '../lib/config/index.js';
+import { cpuSnapshot } from './lib/proc-cpu.js';
 
 const bench: Benchmark = {
   name: 'connect-jdbc',
@@ -53,6 +54,12 @@ const bench: Benchmark = {
           );
         }
         figures.push({
+          name: `connect_jdbc.tasks_${tasks}.cpu_seconds_per_million_events`,
+          value: (r.workerCpuSeconds / r.rows) * 1e6,
+          unit: 'CPU-s/M events',
+          notes: `worker JVM (/proc utime+stime) from apply to the last row: ${r.workerCpuSeconds.toFixed(1)} CPU-s for ${r.rows} rows`,
+        });
+        figures.push({
           name: `connect_jdbc.tasks_${tasks}.events_per_s`,
           value: r.eventsPerSecond,
           unit: 'events/s',
@@ -68,13 +75,25 @@ const bench: Benchmark = {
         await migrate(db, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
         await ensurePartitions(db, { schema, retentionDays: 30, aheadDays: 3 });
         const started = performance.now();
-        const sink = await startSinkProcess('postgres', {
-          schema,
-          topic,
-          groupId: `bench-ours-${schema}`,
-          metricsPort: 0,
-          databaseUrl: url,
-        });
+        // A process of its own, as the Connect worker is: its CPU is read from /proc like the JVM's.
+        const port = await freePort();
+        const sink = startCli(
+          [
+            'sink',
+            'postgres',
+            '--topic',
+            topic,
+            '--group',
+            `bench-ours-${schema}`,
+            '--schema',
+            schema,
+            '--metrics-port',
+            String(port),
+          ],
+          { ...ctx.env },
+        );
+        const sinkPids = new Map([['sink', sink.child.pid ?? -1]]);
+        const cpu0 = cpuSnapshot(sinkPids).get('sink') ?? 0;
         const stats = async () =>
           (
             await db.query<{ n: string; q: string | null; v: string | null; span: number | null }>(
@@ -88,6 +107,7 @@ const bench: Benchmark = {
           intervalMs: 250,
         });
         const wall = (performance.now() - started) / 1000;
+        const sinkCpu = (cpuSnapshot(sinkPids).get('sink') ?? 0) - cpu0;
         await sink.stop();
         const rows = Number(st?.n);
         const exact = rows === events && Number(st?.q) === fill.quantity && Number(st?.v) === fill.valueCents;
@@ -109,8 +129,29 @@ const bench: Benchmark = {
           target: '≥ 5× Kafka Connect',
           notes: `same ${events} events and table shape; COPY + offsets in one transaction; ${wall.toFixed(1)} s wall from sink start (${Math.round(events / wall)} events/s with start-up and group join)`,
         });
+        const connectCpu = figures
+          .filter((f) => f.name.endsWith('.cpu_seconds_per_million_events'))
+          .map((f) => f.value)
+          .filter((v) => Number.isFinite(v));
+        figures.push({
+          name: 'sink_vs_connect.ours_cpu_seconds_per_million_events',
+          value: (sinkCpu / events) * 1e6,
+          unit: 'CPU-s/M events',
+          ...(connectCpu.length > 0
+            ? {
+                ceiling: Math.min(...connectCpu),
+                ceilingName: 'Kafka Connect JDBC worker, cheapest task count, same topic',
+              }
+            : {}),
+          target: '≤ 1/3 of Kafka Connect (ratio ≤ 0.33)',
+          notes: `our sink process (/proc utime+stime) from start, Node start-up and migration included, to the last row: ${sinkCpu.toFixed(1)} CPU-s for ${events} rows`,
+        });
       } finally {
         await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+        const admin = kafka.admin();
+        await admin.connect();
+        await admin.deleteGroups([`bench-ours-${schema}`]).catch(() => undefined);
+        await admin.disconnect();
         await db.end();
       }
     } finally {
