@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
-import { createRegistry, SaleEventSerde } from '../../lib/event/serde.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import { LATE_HEADERS } from '../../lib/contracts/late.js';
 
 export async function lateIdsByProcessor(
   kafka: Kafka,
@@ -39,7 +40,7 @@ export async function lateIdsByProcessor(
         lastRecordAt = Date.now();
         seen = true;
         next.set(partition, Number(message.offset) + 1);
-        const processor = message.headers?.['late.processor']?.toString() ?? '';
+        const processor = message.headers?.[LATE_HEADERS.processor]?.toString() ?? '';
         if (message.value === null) return;
         const event = await serde.decode(message.value);
         const list = out.get(processor) ?? [];
