@@ -4,17 +4,18 @@ import { cpuDelta, cpuSnapshot, describe as describeCpu, sum } from '../../../be
 
 describe('cpuSnapshot', () => {
   it('charges a process tree for a child it has already reaped', async () => {
-    // The shell is idle; its child burns 0.5 CPU-seconds (by its own account) and exits, then
+    // The shell is idle; its child burns 0.3 CPU-seconds (by its own account) and exits, then
     // the shell says so and waits: the tree must show that CPU though the child is gone.
-    const burn = 'while (process.cpuUsage().user < 500000);';
+    const burn = 'while (process.cpuUsage().user < 300000);';
     const sh = spawn('sh', ['-c', `${process.execPath} -e "${burn}"; echo done; sleep 30`]);
     const pids = new Map([['tree', sh.pid!]]);
     const before = cpuSnapshot(pids);
     await new Promise((resolve) => sh.stdout.once('data', resolve));
     const used = cpuDelta(cpuSnapshot(pids), before).get('tree') ?? 0;
     sh.kill('SIGKILL');
-    expect(used).toBeGreaterThanOrEqual(0.4);
-  });
+    expect(used).toBeGreaterThanOrEqual(0.25);
+    // A busy machine may take a while to give the child its CPU time: no speed is asserted.
+  }, 60_000);
 
   it('counts a process that does not exist as zero', () => {
     expect(cpuSnapshot(new Map([['gone', 2 ** 22 + 12345]])).get('gone')).toBe(0);
