@@ -88,9 +88,12 @@ export function lagGrowth(
   let worst: Growth = { slope: 0, records: samples.at(-1)?.records ?? 0, grows: false };
   for (let i = 0; i < samples.length; i++) {
     const start = samples[i]!;
-    const window = samples.filter((s) => s.t >= start.t && s.t <= start.t + windowS);
-    const last = window.at(-1);
-    if (!last || last.t - start.t < windowS * 0.9) break;
+    // The window runs to the first sample at least `windowS` later: sampling slows down when the
+    // broker is busy, so a window may span a little more than `windowS`, never less.
+    const end = samples.findIndex((s, j) => j > i && s.t - start.t >= windowS);
+    if (end < 0) break;
+    const window = samples.slice(i, end + 1);
+    const last = window.at(-1)!;
     const k = slope(window);
     const grows = k > minSlope && last.records > minRecords;
     if (grows || (!worst.grows && k > worst.slope)) worst = { slope: k, records: last.records, grows };

@@ -108,7 +108,11 @@ export async function runStep(
   for (const [group, samples] of series) {
     const g = lagGrowth(samples, o.growthWindowS, Math.max(20, 0.02 * o.rate), Math.max(1000, 2 * o.rate));
     growth.set(group, g);
-    if (g.grows) reasons.push(`${group} lag grows ${Math.round(g.slope)}/s (${g.records} records behind)`);
+    const span = (samples.at(-1)?.t ?? 0) - (samples[0]?.t ?? 0);
+    if (span < o.growthWindowS)
+      reasons.push(`${group} lag not judged (samples span only ${span.toFixed(0)} s)`);
+    else if (g.grows)
+      reasons.push(`${group} lag grows ${Math.round(g.slope)}/s (${g.records} records behind)`);
   }
   if (!(p95 <= o.p95LimitS)) reasons.push(`raw p95 ${p95.toFixed(2)} s > ${o.p95LimitS} s`);
   if (achieved < 0.95 * o.rate) reasons.push(`producer reached ${Math.round(achieved)}/s`);

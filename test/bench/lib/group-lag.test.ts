@@ -49,6 +49,13 @@ describe('lagGrowth', () => {
     expect(g.grows).toBe(false);
   });
 
+  it('judges a window even when samples come further apart than planned', () => {
+    // A busy broker answers slowly: a sample every 3.5 s against a 10 s window.
+    const slow: LagSample[] = [];
+    for (let t = 3.5; t <= 15; t += 3.5) slow.push({ t, records: 3000 * t });
+    expect(lagGrowth(slow, 10, 100, 5000).grows).toBe(true);
+  });
+
   it('needs a full window of samples', () => {
     expect(
       lagGrowth(
