@@ -8,9 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from '../../lib/kafka/index.js';
 import pg from 'pg';
-import { createKafka, ensureTopics } from '../../lib/kafka.js';
+import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
 import { publishControl } from '../../producer/control.js';

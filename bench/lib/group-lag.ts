@@ -4,7 +4,7 @@
  * discovered by listing, so a pipeline whose processors change how many groups they use is
  * measured without change here. A group's lag is summed over its topics and partitions.
  */
-import type { Admin } from 'kafkajs';
+import type { Admin } from '../../lib/kafka/index.js';
 
 export interface GroupLag {
   /** Records behind, summed over the group's partitions. */

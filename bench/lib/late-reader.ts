@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { LATE_HEADERS } from '../../lib/contracts/late.js';
 
