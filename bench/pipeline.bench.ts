@@ -164,7 +164,7 @@ const bench: Benchmark = {
       const r = await runStep(soak, servers, {
         rate: soakRate,
         seconds: soakS,
-        growthWindowS: 30,
+        growthWindowS: Math.min(30, Math.round((soakS * 2) / 3)),
         p95LimitS: P95_LIMIT_S,
         log: ctx.log,
       });
