@@ -13,6 +13,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { benchConfig, environment } from '../lib/config/index.js';
+import { processorConfig } from '../processors/runtime/config.js';
 import type { Benchmark, Figure } from './harness.js';
 import { checkAggregates, checkRaw } from './lib/aggregate-recompute.js';
 import { startBenchPipeline } from './lib/bench-pipeline.js';
@@ -23,11 +25,6 @@ import { describe, sum } from './lib/proc-cpu.js';
 import { counter } from './lib/prom-text.js';
 
 const P95_LIMIT_S = 1;
-
-function numberEnv(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v === undefined || v === '' ? fallback : Number(v);
-}
 
 function cores(w: CpuWindow, name: string, target: string): Figure[] {
   const per = (m: Map<string, number>) => new Map([...m].map(([k, v]) => [k, v / w.seconds]));
@@ -85,16 +82,16 @@ const bench: Benchmark = {
   title: 'Whole pipeline as `make up` runs it: sustained rate, CPU at rest and per event, exactness',
   async run(ctx) {
     const quick = ctx.quick;
+    const config = benchConfig({ ...environment(), ...ctx.env });
     const rates = (
-      process.env['BENCH_PIPELINE_RATES'] ??
-      (quick ? '500,2000,8000' : '500,1000,2000,5000,8000,11600,15000,20000')
+      config.pipelineRates ?? (quick ? '500,2000,8000' : '500,1000,2000,5000,8000,11600,15000,20000')
     )
       .split(',')
       .map(Number);
-    const stepS = numberEnv('BENCH_PIPELINE_STEP_S', quick ? 15 : 45);
+    const stepS = config.pipelineStepSeconds ?? (quick ? 15 : 45);
     const growthWindowS = Math.min(30, Math.round((stepS * 2) / 3));
-    const cpuS = numberEnv('BENCH_PIPELINE_CPU_S', quick ? 15 : 60);
-    const soakS = numberEnv('BENCH_PIPELINE_SOAK_S', quick ? 30 : 600);
+    const cpuS = config.pipelineCpuSeconds ?? (quick ? 15 : 60);
+    const soakS = config.pipelineSoakSeconds ?? (quick ? 30 : 600);
     const servers = serverPids();
     const figures: Figure[] = [];
     const steps: StepResult[] = [];
@@ -186,7 +183,7 @@ const bench: Benchmark = {
       const records = await soak.produced();
       const raw = await checkRaw(db, soak.schema);
       const late = await lateIdsByProcessor(soak.kafka, soak.topics.late, ctx.env['SCHEMA_REGISTRY_URL']);
-      const topN = numberEnv('PROCESSOR_TOP_N', Number(ctx.env['PROCESSOR_TOP_N'] ?? 10));
+      const topN = processorConfig({}, { ...environment(), ...ctx.env }).topN;
       const tables = await checkAggregates(db, soak.schema, late, topN);
       const rawWrong =
         Math.abs(raw.rows - records) +

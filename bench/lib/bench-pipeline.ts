@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Producer } from '../../lib/kafka/index.js';
 import pg from 'pg';
+import { environment } from '../../lib/config/index.js';
 import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
@@ -122,7 +123,7 @@ export async function startBenchPipeline(
       SINK_AGGREGATES_SCHEMA: schema,
       SINK_AGGREGATES_CLICKHOUSE_DATABASE: schema,
     };
-    const services = enabledPipelineServices({ ...process.env, ...stackEnv });
+    const services = enabledPipelineServices({ ...environment(), ...stackEnv });
     for (const service of services) {
       const port = await freePort();
       ports.set(service.name, port);
