@@ -16,7 +16,8 @@ import pg from 'pg';
 import { migrate } from '../sinks/postgres/ddl.js';
 import { ensurePartitions } from '../sinks/postgres/partitions.js';
 import type { Benchmark, Figure } from './harness.js';
-import { freePort, startCli } from './lib/cli-process.js';
+import { startCli } from '../stack/cli-process.js';
+import { freePort } from '../stack/net.js';
 import { drainWithConnect, fillSalesTopic } from './lib/connect-drain.js';
 import { benchConfig, environment } from '../lib/config/index.js';
 import { cpuSnapshot } from './lib/proc-cpu.js';
@@ -90,7 +91,7 @@ const bench: Benchmark = {
             '--metrics-port',
             String(port),
           ],
-          { ...ctx.env },
+          { env: { ...ctx.env }, logLevel: 'warn' },
         );
         const sinkPids = new Map([['sink', sink.child.pid ?? -1]]);
         const cpu0 = cpuSnapshot(sinkPids).get('sink') ?? 0;
