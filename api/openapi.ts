@@ -2,6 +2,10 @@
  * The OpenAPI 3.1 description of `retail-etl serve`, served at GET /v1/openapi.json.
  * test/api/openapi.test.ts fails when a route exists that is not described here, or the reverse.
  */
+import { CHANNELS, PAYMENT_TYPES, SALE_EVENT_FIELDS } from '../lib/contracts/event/schema.js';
+
+const integer = { type: 'integer' } as const;
+
 const error = {
   type: 'object',
   required: ['error', 'message', 'retriable'],
@@ -202,18 +206,8 @@ export const OPENAPI = {
       Error: error,
       SaleEvent: {
         type: 'object',
-        required: [
-          'event_id',
-          'event_time',
-          'store_id',
-          'sku',
-          'quantity',
-          'unit_price_cents',
-          'currency',
-          'channel',
-          'payment_type',
-          'basket_id',
-        ],
+        // Every field of the contract but the nullable customer_id.
+        required: SALE_EVENT_FIELDS.filter((f) => f !== 'customer_id'),
         additionalProperties: false,
         properties: {
           event_id: { type: 'string', format: 'uuid' },
@@ -223,8 +217,8 @@ export const OPENAPI = {
           quantity: { type: 'integer', not: { const: 0 }, minimum: -10000, maximum: 10000 },
           unit_price_cents: { type: 'integer', minimum: 0, maximum: 100000000 },
           currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-          channel: { enum: ['store', 'online', 'mobile'] },
-          payment_type: { enum: ['card', 'cash', 'wallet', 'gift_card'] },
+          channel: { enum: CHANNELS },
+          payment_type: { enum: PAYMENT_TYPES },
           customer_id: { type: ['string', 'null'], maxLength: 64 },
           basket_id: { type: 'string', minLength: 1, maxLength: 64 },
         },
@@ -234,19 +228,19 @@ export const OPENAPI = {
         properties: {
           skus: { type: 'integer', description: 'SKUs sold in the hour (store totals only)' },
           window_start: { type: 'string', format: 'date-time' },
-          quantity: { type: 'integer' },
-          revenue_cents: { type: 'integer' },
-          returns: { type: 'integer' },
-          orders: { type: 'integer' },
+          quantity: integer,
+          revenue_cents: integer,
+          returns: integer,
+          orders: integer,
         },
       },
       TopSku: {
         type: 'object',
         properties: {
-          rank: { type: 'integer' },
+          rank: integer,
           sku: { type: 'string' },
-          revenue_cents: { type: 'integer' },
-          quantity: { type: 'integer' },
+          revenue_cents: integer,
+          quantity: integer,
         },
       },
       Rolling: {
@@ -254,9 +248,9 @@ export const OPENAPI = {
         properties: {
           store_id: { type: 'string' },
           window_end: { type: 'string', format: 'date-time' },
-          quantity: { type: 'integer' },
-          revenue_cents: { type: 'integer' },
-          orders: { type: 'integer' },
+          quantity: integer,
+          revenue_cents: integer,
+          orders: integer,
         },
       },
     },

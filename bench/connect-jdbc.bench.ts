@@ -11,13 +11,16 @@ import { createKafka } from '../lib/kafka/index.js';
 import { startConnectWorker, stopConnectWorker } from '../stack/components/kafka-connect.js';
 import { stackContext } from '../stack/native.js';
 import { stackPaths } from '../stack/paths.js';
+import { waitUntil } from '../stack/wait.js';
 import pg from 'pg';
 import { migrate } from '../sinks/postgres/raw/ddl.js';
 import { ensurePartitions } from '../sinks/postgres/raw/partitions.js';
-import { startSinkProcess } from '../sinks/raw/run.js';
 import type { Benchmark, Figure } from './harness.js';
+import { startCli } from '../stack/cli-process.js';
+import { freePort } from '../stack/net.js';
 import { drainWithConnect, fillSalesTopic } from './lib/connect-drain.js';
 import { benchConfig, environment } from '../lib/config/index.js';
+import { cpuSnapshot } from './lib/proc-cpu.js';
 
 const bench: Benchmark = {
   name: 'connect-jdbc',
@@ -52,6 +55,12 @@ const bench: Benchmark = {
           );
         }
         figures.push({
+          name: `connect_jdbc.tasks_${tasks}.cpu_seconds_per_million_events`,
+          value: (r.workerCpuSeconds / r.rows) * 1e6,
+          unit: 'CPU-s/M events',
+          notes: `worker JVM (/proc utime+stime) from apply to the last row: ${r.workerCpuSeconds.toFixed(1)} CPU-s for ${r.rows} rows`,
+        });
+        figures.push({
           name: `connect_jdbc.tasks_${tasks}.events_per_s`,
           value: r.eventsPerSecond,
           unit: 'events/s',
@@ -67,13 +76,25 @@ const bench: Benchmark = {
         await migrate(db, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
         await ensurePartitions(db, { schema, retentionDays: 30, aheadDays: 3 });
         const started = performance.now();
-        const sink = await startSinkProcess('postgres', {
-          schema,
-          topic,
-          groupId: `bench-ours-${schema}`,
-          metricsPort: 0,
-          databaseUrl: url,
-        });
+        // A process of its own, as the Connect worker is: its CPU is read from /proc like the JVM's.
+        const port = await freePort();
+        const sink = startCli(
+          [
+            'sink',
+            'postgres',
+            '--topic',
+            topic,
+            '--group',
+            `bench-ours-${schema}`,
+            '--schema',
+            schema,
+            '--metrics-port',
+            String(port),
+          ],
+          { env: { ...ctx.env }, logLevel: 'warn' },
+        );
+        const sinkPids = new Map([['sink', sink.child.pid ?? -1]]);
+        const cpu0 = cpuSnapshot(sinkPids).get('sink') ?? 0;
         const stats = async () =>
           (
             await db.query<{ n: string; q: string | null; v: string | null; span: number | null }>(
@@ -81,13 +102,13 @@ const bench: Benchmark = {
                       extract(epoch FROM max(ingested_at) - min(ingested_at)) AS span FROM "${schema}".sales_raw`,
             )
           ).rows[0];
-        const deadline = Date.now() + 300_000;
         let st = await stats();
-        while (Number(st?.n) < events && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 250));
-          st = await stats();
-        }
+        await waitUntil(async () => Number((st = await stats())?.n) >= events, {
+          timeoutMs: 300_000,
+          intervalMs: 250,
+        });
         const wall = (performance.now() - started) / 1000;
+        const sinkCpu = (cpuSnapshot(sinkPids).get('sink') ?? 0) - cpu0;
         await sink.stop();
         const rows = Number(st?.n);
         const exact = rows === events && Number(st?.q) === fill.quantity && Number(st?.v) === fill.valueCents;
@@ -109,8 +130,29 @@ const bench: Benchmark = {
           target: '≥ 5× Kafka Connect',
           notes: `same ${events} events and table shape; COPY + offsets in one transaction; ${wall.toFixed(1)} s wall from sink start (${Math.round(events / wall)} events/s with start-up and group join)`,
         });
+        const connectCpu = figures
+          .filter((f) => f.name.endsWith('.cpu_seconds_per_million_events'))
+          .map((f) => f.value)
+          .filter((v) => Number.isFinite(v));
+        figures.push({
+          name: 'sink_vs_connect.ours_cpu_seconds_per_million_events',
+          value: (sinkCpu / events) * 1e6,
+          unit: 'CPU-s/M events',
+          ...(connectCpu.length > 0
+            ? {
+                ceiling: Math.min(...connectCpu),
+                ceilingName: 'Kafka Connect JDBC worker, cheapest task count, same topic',
+              }
+            : {}),
+          target: '≤ 1/3 of Kafka Connect (ratio ≤ 0.33)',
+          notes: `our sink process (/proc utime+stime) from start, Node start-up and migration included, to the last row: ${sinkCpu.toFixed(1)} CPU-s for ${events} rows`,
+        });
       } finally {
         await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+        const admin = kafka.admin();
+        await admin.connect();
+        await admin.deleteGroups([`bench-ours-${schema}`]).catch(() => undefined);
+        await admin.disconnect();
         await db.end();
       }
     } finally {

@@ -10,7 +10,8 @@ import { createQuietKafka } from '../lib/kafka/index.js';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Benchmark, Figure } from './harness.js';
-import { freePort, startCli, waitHealthy } from './lib/cli-process.js';
+import { startCli, waitReady } from '../stack/cli-process.js';
+import { freePort } from '../stack/net.js';
 import { delta, histogram, quantile, scrape, shareAtOrBelow } from './lib/prom-text.js';
 import { benchConfig } from '../lib/config/index.js';
 
@@ -67,21 +68,24 @@ const bench: Benchmark = {
     };
 
     const sinkPort = await freePort();
-    const sink = startCli([
-      'sink',
-      'postgres',
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--schema',
-      schema,
-      '--metrics-port',
-      String(sinkPort),
-    ]);
+    const sink = startCli(
+      [
+        'sink',
+        'postgres',
+        '--topic',
+        topic,
+        '--group',
+        group,
+        '--schema',
+        schema,
+        '--metrics-port',
+        String(sinkPort),
+      ],
+      { logLevel: 'warn' },
+    );
     const figures: Figure[] = [];
     try {
-      await waitHealthy(sinkPort, sink);
+      await waitReady(sinkPort, sink);
 
       const runStep = async (rate: number, seconds: number): Promise<StepResult> => {
         const before = histogram(await scrape(sinkPort), 'retail_sink_event_to_row_seconds', {
@@ -89,21 +93,24 @@ const bench: Benchmark = {
         });
         const start = await produced();
         const producerPort = await freePort();
-        const producer = startCli([
-          'producer',
-          'run',
-          '--topic',
-          topic,
-          '--rate',
-          String(rate),
-          '--duration',
-          `${seconds}s`,
-          '--no-control',
-          '--duplicate-share',
-          '0',
-          '--metrics-port',
-          String(producerPort),
-        ]);
+        const producer = startCli(
+          [
+            'producer',
+            'run',
+            '--topic',
+            topic,
+            '--rate',
+            String(rate),
+            '--duration',
+            `${seconds}s`,
+            '--no-control',
+            '--duplicate-share',
+            '0',
+            '--metrics-port',
+            String(producerPort),
+          ],
+          { logLevel: 'warn' },
+        );
         let maxLag = 0;
         const t0 = Date.now();
         while (producer.child.exitCode === null) {

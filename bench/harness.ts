@@ -15,7 +15,7 @@ export interface Figure {
   ceilingName?: string;
   /** value / ceiling, filled in by the runner when a ceiling is given. */
   ratio?: number;
-  /** The issue's target, for the table (e.g. `≥ 0.5× ceiling`). */
+  /** The figure this benchmark must reach, for the table (e.g. `≥ 0.5× ceiling`). */
   target?: string;
   p50?: number;
   p95?: number;

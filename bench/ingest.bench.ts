@@ -8,7 +8,8 @@ import { createKafka } from '../lib/kafka/index.js';
 import { uuidv7 } from '../lib/uuid.js';
 import type { Benchmark } from './harness.js';
 import { percentile } from './harness.js';
-import { freePort, startCli, waitHealthy } from './lib/cli-process.js';
+import { startCli, waitReady } from '../stack/cli-process.js';
+import { freePort } from '../stack/net.js';
 
 const BATCH = 100;
 const CONCURRENCY = 16;
@@ -37,9 +38,9 @@ const bench: Benchmark = {
     const seconds = ctx.quick ? 5 : 20;
     const topic = `bench-ingest-${randomUUID().slice(0, 8)}`;
     const port = await freePort();
-    const proc = startCli(['serve', '--port', String(port), '--topic', topic]);
+    const proc = startCli(['serve', '--port', String(port), '--topic', topic], { logLevel: 'warn' });
     try {
-      await waitHealthy(port, proc);
+      await waitReady(port, proc);
       const url = `http://127.0.0.1:${port}/v1/events`;
       // Bodies prepared up front so the clients measure the server, not JSON.stringify.
       const bodies = Array.from({ length: 64 }, (_, i) => body(Date.now() - i * 1000));

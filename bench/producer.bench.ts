@@ -12,7 +12,7 @@ import { kafkaClasspath } from '../stack/components/kafka.js';
 import { requireJava } from '../stack/java.js';
 import { stackPaths } from '../stack/paths.js';
 import type { Benchmark, Figure } from './harness.js';
-import { startCli } from './lib/cli-process.js';
+import { startCli } from '../stack/cli-process.js';
 
 interface Summary {
   events: number;
@@ -21,26 +21,29 @@ interface Summary {
 }
 
 async function runProducer(topic: string, count: number, compression: string): Promise<Summary> {
-  const proc = startCli([
-    'producer',
-    'run',
-    '--topic',
-    topic,
-    '--control-topic',
-    `${topic}-control`,
-    '--count',
-    String(count),
-    '--rate',
-    '1000000',
-    '--max-rate',
-    '1000000',
-    '--seed',
-    '1',
-    '--compression',
-    compression,
-    '--metrics-port',
-    '0',
-  ]);
+  const proc = startCli(
+    [
+      'producer',
+      'run',
+      '--topic',
+      topic,
+      '--control-topic',
+      `${topic}-control`,
+      '--count',
+      String(count),
+      '--rate',
+      '1000000',
+      '--max-rate',
+      '1000000',
+      '--seed',
+      '1',
+      '--compression',
+      compression,
+      '--metrics-port',
+      '0',
+    ],
+    { logLevel: 'warn' },
+  );
   const code = await proc.exited;
   if (code !== 0) throw new Error(`producer exited ${code}:\n${proc.tail()}`);
   const last = proc

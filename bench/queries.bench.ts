@@ -14,7 +14,8 @@ import { aggMigrate } from '../sinks/postgres/aggregates/ddl.js';
 import { projectRoot } from '../stack/paths.js';
 import type { Benchmark, Figure } from './harness.js';
 import { percentile } from './harness.js';
-import { freePort, startCli, waitHealthy } from './lib/cli-process.js';
+import { startCli, waitReady } from '../stack/cli-process.js';
+import { freePort } from '../stack/net.js';
 import { benchConfig, environment } from '../lib/config/index.js';
 
 const STORES = 50;
@@ -102,10 +103,13 @@ const bench: Benchmark = {
     await db.connect();
     const work = mkdtempSync(join(tmpdir(), 'bench-queries-'));
     const port = await freePort();
-    const serve = startCli(['serve', '--port', String(port)], { QUERY_SCHEMA: schema });
+    const serve = startCli(['serve', '--port', String(port)], {
+      logLevel: 'warn',
+      env: { QUERY_SCHEMA: schema },
+    });
     try {
       await fill(db, schema, ctx.quick ? 100_000 : 1_000_000, ctx.log);
-      await waitHealthy(port, serve);
+      await waitReady(port, serve);
       const direct = await directCeiling(ctx.env['DATABASE_URL']!, schema, 500);
       const config = benchConfig();
       const duration = config.queriesDuration ?? (ctx.quick ? '15s' : '60s');

@@ -10,14 +10,9 @@ import { createClickhouseClient } from '../sinks/clickhouse/client.js';
 import { createTableSql } from '../sinks/clickhouse/raw/ddl.js';
 import { startSinkProcess } from '../sinks/raw/run.js';
 import { projectRoot } from '../stack/paths.js';
-import { createTopic, deleteTopics, makeEvents, produce } from '../test/helpers/producer-fixture.js';
-import { uniqueName } from '../test/helpers/env.js';
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text);
-  return Number(m?.[1] ?? 0);
-}
+import { waitForRowsWritten } from './lib/prom-text.js';
+import { deleteTopics, fillTopic } from './lib/sale-events.js';
+import { uniqueName } from './lib/names.js';
 
 const bench: Benchmark = {
   name: 'sink-clickhouse',
@@ -29,9 +24,7 @@ const bench: Benchmark = {
     mkdirSync(dir, { recursive: true });
     try {
       ctx.log(`producing ${n} events to ${topic}`);
-      await createTopic(topic, 6);
-      const events = makeEvents(n, { stores: 60 });
-      for (let i = 0; i < n; i += 100_000) await produce(topic, events.slice(i, i + 100_000));
+      const events = await fillTopic(topic, n);
 
       // Ceiling: the same rows (with the sink's metadata columns) inserted directly, 200k per insert.
       const client = await createClickhouseClient({ chdbPath: dir });
@@ -65,11 +58,8 @@ const bench: Benchmark = {
         groupId: uniqueName('bench'),
         metricsPort: 0,
       });
-      const deadline = Date.now() + 240_000;
-      while ((await metric(sink.port, 'retail_sink_rows_written_total')) < n && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 200));
+      const written = await waitForRowsWritten(sink.port, n, 240_000);
       const seconds = (performance.now() - started) / 1000;
-      const written = await metric(sink.port, 'retail_sink_rows_written_total');
       await sink.stop();
       await client.close();
       const rate = written / seconds;

@@ -14,8 +14,9 @@ import { COPY_COLUMNS, textRows } from '../sinks/postgres/raw/copy-format.js';
 import type { SinkRow } from '../sinks/core/contract.js';
 import { startSinkProcess } from '../sinks/raw/run.js';
 import { projectRoot } from '../stack/paths.js';
-import { createTopic, deleteTopics, makeEvents, produce } from '../test/helpers/producer-fixture.js';
-import { uniqueName } from '../test/helpers/env.js';
+import { waitForRowsWritten } from './lib/prom-text.js';
+import { deleteTopics, fillTopic } from './lib/sale-events.js';
+import { uniqueName } from './lib/names.js';
 import { DATABASE_URL, readSetting } from '../lib/config/index.js';
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
@@ -35,12 +36,6 @@ async function prepareSchema(url: string, schema: string): Promise<void> {
   });
 }
 
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text);
-  return Number(m?.[1] ?? 0);
-}
-
 const bench: Benchmark = {
   name: 'sink-postgres',
   title: 'Postgres sink: drain a pre-filled topic vs psql \\copy',
@@ -54,9 +49,7 @@ const bench: Benchmark = {
     mkdirSync(tmp, { recursive: true });
     try {
       ctx.log(`producing ${n} events to ${topic}`);
-      await createTopic(topic, 6);
-      const events = makeEvents(n, { stores: 60 });
-      for (let i = 0; i < n; i += 100_000) await produce(topic, events.slice(i, i + 100_000));
+      const events = await fillTopic(topic, n);
 
       // Ceiling: psql \copy of the same rows (text format) into an identical partitioned table.
       const ceilingSchema = uniqueName('bench_psql');
@@ -100,11 +93,8 @@ const bench: Benchmark = {
           copyFormat: format,
           databaseUrl: url,
         });
-        const deadline = Date.now() + 240_000;
-        while ((await metric(sink.port, 'retail_sink_rows_written_total')) < n && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 200));
+        const written = await waitForRowsWritten(sink.port, n, 240_000);
         const seconds = (performance.now() - started) / 1000;
-        const written = await metric(sink.port, 'retail_sink_rows_written_total');
         await sink.stop();
         const rate = written / seconds;
         ctx.log(

@@ -17,51 +17,49 @@ import { fileURLToPath } from 'node:url';
 const DS = { type: 'prometheus', uid: 'prometheus' };
 
 let nextId = 1;
-/** A time series panel; `targets` are [expr, legend] pairs. */
-function ts(title, description, targets, opts = {}) {
+/** What every Prometheus panel has: its type, words, data source, unit defaults and queries. */
+function panel(type, title, description, defaults, options, targets, w) {
   return {
-    type: 'timeseries',
+    type,
     title,
     description,
     datasource: DS,
-    fieldConfig: {
-      defaults: { unit: opts.unit ?? 'short', min: opts.min ?? 0, custom: { lineWidth: 1, fillOpacity: 10 } },
-      overrides: [],
-    },
-    options: { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
-    targets: targets.map(([expr, legendFormat], i) => ({
-      datasource: DS,
-      expr,
-      legendFormat,
-      refId: String.fromCharCode(65 + i),
-    })),
-    w: opts.w ?? 12,
+    fieldConfig: { defaults, overrides: [] },
+    options,
+    targets: targets.map((t) => ({ datasource: DS, ...t })),
+    w,
   };
+}
+
+/** A time series panel; `targets` are [expr, legend] pairs. */
+function ts(title, description, targets, opts = {}) {
+  return panel(
+    'timeseries',
+    title,
+    description,
+    { unit: opts.unit ?? 'short', min: opts.min ?? 0, custom: { lineWidth: 1, fillOpacity: 10 } },
+    { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
+    targets.map(([expr, legendFormat], i) => ({ expr, legendFormat, refId: String.fromCharCode(65 + i) })),
+    opts.w ?? 12,
+  );
 }
 
 /** A single-number panel. */
 function stat(title, description, expr, opts = {}) {
-  return {
-    type: 'stat',
+  return panel(
+    'stat',
     title,
     description,
-    datasource: DS,
-    fieldConfig: {
-      defaults: {
-        unit: opts.unit ?? 'short',
-        decimals: opts.decimals,
-        thresholds: {
-          mode: 'absolute',
-          steps: opts.steps ?? [{ color: 'green', value: null }],
-        },
-        mappings: opts.mappings ?? [],
-      },
-      overrides: [],
+    {
+      unit: opts.unit ?? 'short',
+      decimals: opts.decimals,
+      thresholds: { mode: 'absolute', steps: opts.steps ?? [{ color: 'green', value: null }] },
+      mappings: opts.mappings ?? [],
     },
-    options: { reduceOptions: { calcs: ['lastNotNull'] }, colorMode: 'background', graphMode: 'none' },
-    targets: [{ datasource: DS, expr, legendFormat: opts.legend ?? '', refId: 'A', instant: false }],
-    w: opts.w ?? 6,
-  };
+    { reduceOptions: { calcs: ['lastNotNull'] }, colorMode: 'background', graphMode: 'none' },
+    [{ expr, legendFormat: opts.legend ?? '', refId: 'A', instant: false }],
+    opts.w ?? 6,
+  );
 }
 
 function text(title, content, w = 24) {

@@ -1,5 +1,5 @@
 /**
- * Default local ports (DESIGN.md). Every server the project starts listens on 127.0.0.1 only.
+ * Default local ports (docs/stack.md lists them). Every server the project starts listens on 127.0.0.1 only.
  * Pipeline processes each serve /metrics, /healthz and /readyz on their own port.
  */
 export const HOST = '127.0.0.1';

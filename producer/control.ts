@@ -83,7 +83,7 @@ export class ControlFollower {
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
     if (ends.done) caughtUp();
-    // A short fetch wait: a control change is applied within a second (the bound).
+    // A short fetch wait: a control change is applied within a second (docs/producer.md promises it).
     this.consumer = this.kafka.consumer({
       groupId: this.groupId,
       maxWaitTimeInMs: 200,

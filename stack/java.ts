@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
-import type { StackContext } from './component.js';
+import type { LaunchSpec, StackContext } from './component.js';
 import { run, which } from './process.js';
 
 export function requireJava(): string {
@@ -57,4 +57,10 @@ export function maven(ctx: StackContext, args: string[], cwd: string): void {
       cause: err,
     });
   }
+}
+
+/** A JVM command line: heap and GC flags, `-D` system properties, then `-cp … Main args` or `-jar …`. */
+export function javaLaunch(jvm: string[], properties: Record<string, string>, main: string[]): LaunchSpec {
+  const props = Object.entries(properties).map(([k, v]) => `-D${k}=${v}`);
+  return { command: requireJava(), args: [...jvm, ...props, ...main] };
 }

@@ -18,16 +18,8 @@ import { schemaRegistry } from './components/schema-registry.js';
 import { portIsFree } from './net.js';
 import type { StackPaths } from './paths.js';
 import { PIPELINE_SERVICES, pipelineComponent } from './pipeline.js';
-import {
-  isAlive,
-  pidFileFor,
-  readPid,
-  removePidFile,
-  startDetached,
-  stopPid,
-  tailFile,
-  waitFor,
-} from './process.js';
+import { isAlive, pidFileFor, readPid, removePidFile, startDetached, stopPid, tailFile } from './process.js';
+import { waitUntil } from './wait.js';
 import { loadOrCreateSecrets } from './secrets.js';
 
 export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, prometheus];
@@ -153,13 +145,16 @@ export async function launchAndWait(ctx: StackContext, c: NativeComponent): Prom
   ctx.progress(`${c.name}: starting…`);
   const pid = startDetached({ name: c.name, ...spec, cwd: ctx.paths.root, logFile, pidFile });
   let died = false;
-  const ok = await waitFor(async () => {
-    if (!isAlive(pid)) {
-      died = true;
-      return true;
-    }
-    return c.healthy(ctx);
-  }, c.startTimeoutMs);
+  const ok = await waitUntil(
+    async () => {
+      if (!isAlive(pid)) {
+        died = true;
+        return true;
+      }
+      return c.healthy(ctx);
+    },
+    { timeoutMs: c.startTimeoutMs },
+  );
   if (!ok || died) {
     await stopPid(pid, 'SIGKILL', 5000);
     removePidFile(pidFile);

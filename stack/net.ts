@@ -32,3 +32,16 @@ export async function httpOk(url: string, timeoutMs = 2000): Promise<boolean> {
     return false;
   }
 }
+
+/** A port nothing listens on right now (the OS picks it), for a server a test or benchmark starts. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { HOST, PORTS } from '../lib/ports.js';
-import type { NativeComponent } from './component.js';
+import type { LaunchSpec, NativeComponent } from './component.js';
 import { httpOk } from './net.js';
 
 export interface PipelineService {
@@ -13,6 +13,8 @@ export interface PipelineService {
   title: string;
   args: string[];
   port: number;
+  /** The environment variable that moves `port` (a benchmark runs a second pipeline beside `make up`'s). */
+  portEnv: string;
   /** Started only when this returns true for the stack's environment (e.g. CLICKHOUSE_URL set). */
   enabled?: (env: NodeJS.ProcessEnv) => boolean;
 }
@@ -23,12 +25,14 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     title: 'sink: Kafka → Postgres sales_raw (COPY, exactly once)',
     args: ['sink', 'postgres'],
     port: PORTS.sinkPostgresMetrics,
+    portEnv: 'SINK_POSTGRES_METRICS_PORT',
   },
   {
     name: 'sink-clickhouse',
     title: 'sink: Kafka → ClickHouse sales_raw (dedup tokens)',
     args: ['sink', 'clickhouse'],
     port: PORTS.sinkClickhouseMetrics,
+    portEnv: 'SINK_CLICKHOUSE_METRICS_PORT',
     enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
   },
   {
@@ -36,33 +40,60 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     title: 'processors: hourly, top SKUs, store rolling hour (event time, exactly once)',
     args: ['processor', 'all'],
     port: PORTS.processorMetrics,
+    portEnv: 'PROCESSOR_METRICS_PORT',
   },
   {
     name: 'producer',
     title: 'producer: synthetic sales, 100 events/s (change: retail-etl producer rate N)',
     args: ['producer', 'run', '--rate', '100'],
     port: PORTS.producerMetrics,
+    portEnv: 'PRODUCER_METRICS_PORT',
   },
   {
     name: 'serve',
     title: 'HTTP API: POST /v1/events ingest, health, metrics',
     args: ['serve'],
     port: PORTS.pipelineHttp,
+    portEnv: 'PIPELINE_HTTP_PORT',
   },
   {
     name: 'sink-aggregates',
     title: 'sink: aggregate topics → Postgres sales_hourly, top_skus, store_rolling_1h (exactly once)',
     args: ['sink', 'aggregates'],
     port: PORTS.sinkAggregatesMetrics,
+    portEnv: 'SINK_AGGREGATES_METRICS_PORT',
   },
   {
     name: 'sink-aggregates-clickhouse',
     title: 'sink: aggregate topics → ClickHouse ReplacingMergeTree tables (dedup tokens)',
     args: ['sink', 'aggregates', '--target', 'clickhouse'],
     port: PORTS.sinkAggregatesClickhouseMetrics,
+    portEnv: 'SINK_AGGREGATES_METRICS_PORT',
     enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
   },
 ];
+
+/** The services `make up` starts for this environment (optional ones only when enabled). */
+export function enabledPipelineServices(env: NodeJS.ProcessEnv): PipelineService[] {
+  return PIPELINE_SERVICES.filter((s) => s.enabled?.(env) ?? true);
+}
+
+/**
+ * How a service is started: the built CLI under this Node, with the stack's environment over ours
+ * and then `overrides` (ports, topics, groups of a second pipeline).
+ */
+export function pipelineLaunch(
+  service: PipelineService,
+  root: string,
+  stackEnv: Record<string, string>,
+  overrides: Record<string, string> = {},
+): LaunchSpec {
+  return {
+    command: process.execPath,
+    args: [join(root, 'dist', 'cli', 'main.js'), ...service.args],
+    env: { ...process.env, ...stackEnv, ...overrides },
+  };
+}
 
 export function pipelineComponent(
   service: PipelineService,
@@ -77,11 +108,7 @@ export function pipelineComponent(
     url: `http://${HOST}:${service.port}/metrics`,
     provision: async () => undefined,
     prepare: async () => undefined,
-    launch: (ctx) => ({
-      command: process.execPath,
-      args: [join(ctx.paths.root, 'dist', 'cli', 'main.js'), ...service.args],
-      env: { ...process.env, ...stackEnv },
-    }),
+    launch: (ctx) => pipelineLaunch(service, ctx.paths.root, stackEnv),
     // Ready, not just alive: connected to Kafka and to its target (what `make status` should say).
     healthy: () => httpOk(`http://${HOST}:${service.port}/readyz`),
     env: () => ({}),

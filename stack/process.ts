@@ -91,19 +91,6 @@ export function tailFile(file: string, lines = 20): string {
   return text.slice(-lines).join('\n');
 }
 
-export async function waitFor(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 250,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await sleep(intervalMs);
-  }
-  return false;
-}
-
 /** Run a command to completion; returns its output, throws with the output tail on failure. */
 export function run(
   command: string,

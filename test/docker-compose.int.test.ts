@@ -1,6 +1,6 @@
 /**
  * docker-compose.yml is valid (Debian's docker-compose parses it with no engine) and every service
- * the issue names is there with a healthcheck.
+ * docs/stack.md names is there with a healthcheck.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';

@@ -89,6 +89,14 @@ function dbError(err: unknown): HttpError {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+/** The figures every hourly row has, whether per SKU or summed over a store's SKUs. */
+const hourlyFigures = (r: Record<string, unknown>) => ({
+  window_start: (r['window_start'] as Date).toISOString(),
+  quantity: num(r['quantity']),
+  revenue_cents: num(r['revenue_cents']),
+  returns: num(r['returns']),
+});
+
 export function queriesModule(explicit: Record<string, unknown> = {}): RouteModule {
   return {
     name: 'queries',
@@ -145,13 +153,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
             store_id: store,
             sku,
             date,
-            rows: rows.map((r) => ({
-              window_start: (r['window_start'] as Date).toISOString(),
-              quantity: num(r['quantity']),
-              revenue_cents: num(r['revenue_cents']),
-              returns: num(r['returns']),
-              orders: num(r['orders']),
-            })),
+            rows: rows.map((r) => ({ ...hourlyFigures(r), orders: num(r['orders']) })),
           });
           return;
         }
@@ -165,13 +167,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
         sendJson(res, 200, {
           store_id: store,
           date,
-          rows: rows.map((r) => ({
-            window_start: (r['window_start'] as Date).toISOString(),
-            quantity: num(r['quantity']),
-            revenue_cents: num(r['revenue_cents']),
-            returns: num(r['returns']),
-            skus: num(r['skus']),
-          })),
+          rows: rows.map((r) => ({ ...hourlyFigures(r), skus: num(r['skus']) })),
         });
       };
 

@@ -28,6 +28,8 @@ import {
 } from '../../stack/components/kafka-connect.js';
 import { stackContext } from '../../stack/native.js';
 import { stackPaths } from '../../stack/paths.js';
+import { pidFileFor, readPid } from '../../stack/process.js';
+import { cpuSnapshot } from './proc-cpu.js';
 
 export interface FillResult {
   topic: string;
@@ -108,6 +110,8 @@ export interface DrainResult {
   /** Σ quantity and Σ quantity × unit_price_cents in the table, to check against the fill. */
   quantity: number;
   valueCents: number;
+  /** CPU-seconds the worker JVM used from `apply` to the last row (NaN when its PID is unknown). */
+  workerCpuSeconds: number;
 }
 
 interface TableStats {
@@ -169,7 +173,11 @@ export async function drainWithConnect(options: DrainOptions): Promise<DrainResu
   const databaseUrl = options.env['DATABASE_URL'];
   const db = new pg.Client({ connectionString: databaseUrl });
   const kafka = createKafka('bench-connect');
+  const workerPid = readPid(pidFileFor(paths.run, 'kafka-connect'));
+  const workerCpu = () =>
+    workerPid === undefined ? NaN : (cpuSnapshot(new Map([['worker', workerPid]])).get('worker') ?? NaN);
   try {
+    const cpu0 = workerCpu();
     const applied = Date.now();
     await applyConnector({
       options: connectOptions,
@@ -186,10 +194,14 @@ export async function drainWithConnect(options: DrainOptions): Promise<DrainResu
     let rows = 0;
     let lastRowAt = applied;
     let lastLog = Date.now();
+    let cpuAtLastRow = cpu0;
     while (rows < options.expected && Date.now() < deadline) {
       await sleep(250);
       const n = await rowCount(db, table);
-      if (n > rows) lastRowAt = Date.now();
+      if (n > rows) {
+        lastRowAt = Date.now();
+        cpuAtLastRow = workerCpu();
+      }
       rows = n;
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
@@ -210,6 +222,7 @@ export async function drainWithConnect(options: DrainOptions): Promise<DrainResu
       applyToLastRowSeconds: (lastRowAt - applied) / 1000,
       quantity: stats.quantity,
       valueCents: stats.valueCents,
+      workerCpuSeconds: cpuAtLastRow - cpu0,
     };
   } finally {
     await client.remove(connectOptions.name).catch(() => undefined);

@@ -2,6 +2,8 @@
  * Reading a process's /metrics directly (no Prometheus in between): histogram buckets and
  * counters with a label filter, and quantiles from bucket deltas the way histogram_quantile does.
  */
+import { waitUntil } from '../../stack/wait.js';
+
 export interface Buckets {
   /** upper bound → cumulative count */
   le: Map<number, number>;
@@ -77,4 +79,14 @@ export function quantile(b: Buckets, q: number): number {
 export function shareAtOrBelow(b: Buckets, bound: number): number {
   const total = b.le.get(Infinity) ?? b.count;
   return total > 0 ? (b.le.get(bound) ?? 0) / total : NaN;
+}
+
+/**
+ * Wait until a process's `retail_sink_rows_written_total` reaches `rows` (or `timeoutMs` passes);
+ * returns the rows written by then.
+ */
+export async function waitForRowsWritten(port: number, rows: number, timeoutMs: number): Promise<number> {
+  const written = async () => counter(await scrape(port), 'retail_sink_rows_written_total');
+  await waitUntil(async () => (await written()) >= rows, { timeoutMs, intervalMs: 200 });
+  return written();
 }

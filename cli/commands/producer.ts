@@ -226,27 +226,19 @@ export function registerProducer(program: Command): void {
     );
   });
 
-  controlOptions(producer.command('pause').description('pause every running replica (within 1 s)')).action(
-    async (opts: ControlOpts) => {
+  for (const [action, paused, description] of [
+    ['pause', true, 'pause every running replica (within 1 s)'],
+    ['resume', false, 'resume every paused replica (within 1 s)'],
+  ] as const) {
+    controlOptions(producer.command(action).description(description)).action(async (opts: ControlOpts) => {
       await publish(
         opts,
-        'pause',
-        (actor) => pausedRecord(true, actor),
+        action,
+        (actor) => pausedRecord(paused, actor),
         (k) => k.paused,
       );
-    },
-  );
-
-  controlOptions(producer.command('resume').description('resume every paused replica (within 1 s)')).action(
-    async (opts: ControlOpts) => {
-      await publish(
-        opts,
-        'resume',
-        (actor) => pausedRecord(false, actor),
-        (k) => k.paused,
-      );
-    },
-  );
+    });
+  }
 
   producer
     .command('status')

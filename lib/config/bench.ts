@@ -42,6 +42,29 @@ export const BENCH_SCHEMA = {
     default: '1,2',
     doc: 'connect-jdbc: comma-separated tasks.max values to measure',
   },
+  pipelineRates: {
+    type: 'string',
+    env: 'BENCH_PIPELINE_RATES',
+    doc: 'pipeline: comma-separated steady rates of the ladder (events/s)',
+  },
+  pipelineStepSeconds: {
+    type: 'int',
+    env: 'BENCH_PIPELINE_STEP_S',
+    min: 1,
+    doc: 'pipeline: seconds per ladder step',
+  },
+  pipelineCpuSeconds: {
+    type: 'int',
+    env: 'BENCH_PIPELINE_CPU_S',
+    min: 1,
+    doc: 'pipeline: seconds of each CPU window (100 events/s, paused)',
+  },
+  pipelineSoakSeconds: {
+    type: 'int',
+    env: 'BENCH_PIPELINE_SOAK_S',
+    min: 1,
+    doc: 'pipeline: soak at the highest sustained rate',
+  },
 } as const satisfies Schema;
 
 export type BenchConfig = ConfigOf<typeof BENCH_SCHEMA>;

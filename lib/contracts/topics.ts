@@ -1,4 +1,4 @@
-/** Topic names (contract, DESIGN.md) and how each is created. */
+/** Topic names, shared by every stage, and how each is created. */
 export const TOPICS = {
   sales: 'retail.sales.v1',
   dlq: 'retail.sales.dlq',

@@ -7,6 +7,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { kafkaBrokers } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { createLogger } from '../logger.js';
+import { applyRequestQueueFix } from './request-queue-fix.js';
+
+applyRequestQueueFix();
 
 function kafkajsLogCreator(logger: Logger): logCreator {
   return () =>

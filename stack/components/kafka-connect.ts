@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import type { NativeComponent, StackContext } from '../component.js';
-import { maven, requireJava, requireMaven } from '../java.js';
+import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
 import { launchAndWait } from '../native.js';
 import { httpOk, portIsFree } from '../net.js';
 import { isAlive, pidFileFor, readPid, removePidFile, run, stopPid } from '../process.js';
@@ -122,22 +122,16 @@ export const kafkaConnect: NativeComponent = {
 
   launch(ctx) {
     const d = connectDirs(ctx);
-    return {
-      command: requireJava(),
-      args: [
-        '-Xms256m',
-        '-Xmx1g',
-        '-XX:+UseG1GC',
-        '-Djava.awt.headless=true',
+    return javaLaunch(
+      ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC'],
+      {
+        'java.awt.headless': 'true',
         // Timestamps the sink writes are converted in UTC whatever the machine's zone is.
-        '-Duser.timezone=UTC',
-        `-Dlog4j2.configurationFile=${join(d.assets, 'log4j2.properties')}`,
-        '-cp',
-        join(d.libs, '*'),
-        'org.apache.kafka.connect.cli.ConnectDistributed',
-        d.config,
-      ],
-    };
+        'user.timezone': 'UTC',
+        'log4j2.configurationFile': join(d.assets, 'log4j2.properties'),
+      },
+      ['-cp', join(d.libs, '*'), 'org.apache.kafka.connect.cli.ConnectDistributed', d.config],
+    );
   },
 
   // The REST server answers before the worker has joined its group and read the config topic;

@@ -2,10 +2,11 @@
  * Apache Kafka 4.1 in KRaft combined mode (broker + controller in one JVM), from Maven Central jars.
  * kafkajs 2.2.4 speaks only the classic group protocol, which Kafka 4.x still serves, so 4.x it is.
  */
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NativeComponent, StackContext } from '../component.js';
-import { maven, requireJava, requireMaven } from '../java.js';
+import type { LaunchSpec, NativeComponent, StackContext } from '../component.js';
+import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
 import { tcpOpen } from '../net.js';
 import { run } from '../process.js';
 import { HOST, PORTS } from '../../lib/ports.js';
@@ -24,23 +25,32 @@ export function kafkaClasspath(ctx: StackContext): string {
   return join(dirs(ctx).libs, '*');
 }
 
-function serverProperties(dataDir: string): string {
+/** Where one single-node KRaft server listens and keeps its data (the stack's, or a test's own). */
+export interface KafkaNode {
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  /** Partitions of the internal offsets and transaction topics (fewer start faster). */
+  internalPartitions: number;
+}
+
+export function serverProperties(node: KafkaNode): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@${HOST}:${PORTS.kafkaController}`,
-    `listeners=PLAINTEXT://${HOST}:${PORTS.kafka},CONTROLLER://${HOST}:${PORTS.kafkaController}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${PORTS.kafka}`,
+    `controller.quorum.voters=1@${HOST}:${node.controllerPort}`,
+    `listeners=PLAINTEXT://${HOST}:${node.port},CONTROLLER://${HOST}:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${node.port}`,
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${dataDir}`,
+    `log.dirs=${node.dataDir}`,
     'num.partitions=3',
     // A single node: every internal topic has one replica.
     'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=10',
+    `offsets.topic.num.partitions=${node.internalPartitions}`,
     'transaction.state.log.replication.factor=1',
     'transaction.state.log.min.isr=1',
-    'transaction.state.log.num.partitions=10',
+    `transaction.state.log.num.partitions=${node.internalPartitions}`,
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
     // Tests and `make up` start consumers right away; the 3 s default only slows the first join.
@@ -50,6 +60,44 @@ function serverProperties(dataDir: string): string {
     'log.segment.bytes=268435456',
     '',
   ].join('\n');
+}
+
+/** Format a new data directory for `config` (the cluster id is any 16 random bytes, base64url). */
+export function formatStorage(ctx: StackContext, config: string): void {
+  run(requireJava(), [
+    `-Dlog4j2.configurationFile=${dirs(ctx).log4j}`,
+    '-cp',
+    kafkaClasspath(ctx),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    randomBytes(16).toString('base64url'),
+    '-c',
+    config,
+  ]);
+}
+
+/** The JVM command line of a broker with this `config`; `heap` is e.g. ['-Xmx1g', '-XX:+UseG1GC']. */
+export function brokerLaunch(ctx: StackContext, config: string, heap: string[]): LaunchSpec {
+  return javaLaunch(heap, { 'java.awt.headless': 'true', 'log4j2.configurationFile': dirs(ctx).log4j }, [
+    '-cp',
+    kafkaClasspath(ctx),
+    'kafka.Kafka',
+    config,
+  ]);
+}
+
+/** True when the broker at `brokers` answers metadata with a controller (the port opens earlier). */
+export async function brokerAnswers(brokers: string): Promise<boolean> {
+  const { createQuietKafka } = await import('../../lib/kafka/client.js');
+  const admin = createQuietKafka([brokers], { retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.controller !== null && cluster.brokers.length > 0;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export const kafka: NativeComponent = {
@@ -79,56 +127,24 @@ export const kafka: NativeComponent = {
   async prepare(ctx) {
     const d = dirs(ctx);
     mkdirSync(ctx.paths.conf, { recursive: true });
-    writeFileSync(d.config, serverProperties(d.data));
+    writeFileSync(
+      d.config,
+      serverProperties({
+        port: PORTS.kafka,
+        controllerPort: PORTS.kafkaController,
+        dataDir: d.data,
+        internalPartitions: 10,
+      }),
+    );
     if (existsSync(join(d.data, 'meta.properties'))) return;
     mkdirSync(d.data, { recursive: true });
-    const java = requireJava();
-    const cp = kafkaClasspath(ctx);
-    const clusterId =
-      run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid']).trim().split('\n').pop() ?? '';
-    run(java, [
-      `-Dlog4j2.configurationFile=${d.log4j}`,
-      '-cp',
-      cp,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId,
-      '-c',
-      d.config,
-    ]);
+    formatStorage(ctx, d.config);
   },
 
-  launch(ctx) {
-    const d = dirs(ctx);
-    return {
-      command: requireJava(),
-      args: [
-        '-Xms256m',
-        '-Xmx1g',
-        '-XX:+UseG1GC',
-        '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${d.log4j}`,
-        '-cp',
-        kafkaClasspath(ctx),
-        'kafka.Kafka',
-        d.config,
-      ],
-    };
-  },
+  launch: (ctx) => brokerLaunch(ctx, dirs(ctx).config, ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC']),
 
   async healthy() {
-    if (!(await tcpOpen(PORTS.kafka))) return false;
-    // The port opens before the broker has joined the quorum; ask it for metadata.
-    const { createQuietKafka } = await import('../../lib/kafka/client.js');
-    const admin = createQuietKafka([`${HOST}:${PORTS.kafka}`], { retry: { retries: 0 } }).admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return cluster.controller !== null && cluster.brokers.length > 0;
-    } finally {
-      await admin.disconnect();
-    }
+    return (await tcpOpen(PORTS.kafka)) && brokerAnswers(`${HOST}:${PORTS.kafka}`);
   },
 
   env: () => ({ KAFKA_BROKERS: `${HOST}:${PORTS.kafka}` }),

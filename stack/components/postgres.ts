@@ -10,7 +10,7 @@ import pg from 'pg';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import { aptInstall } from '../apt.js';
-import type { NativeComponent, StackContext } from '../component.js';
+import type { LaunchSpec, NativeComponent, StackContext } from '../component.js';
 import { tcpOpen } from '../net.js';
 import { run } from '../process.js';
 
@@ -69,8 +69,70 @@ const dirs = (ctx: StackContext) => ({
   socket: join(ctx.paths.run, 'pg'),
 });
 
-export function adminUrl(ctx: StackContext): string {
-  return `postgres://postgres:${ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}@${HOST}:${PORTS.postgres}/postgres`;
+export function adminUrl(ctx: StackContext, port: number = PORTS.postgres): string {
+  return `postgres://postgres:${ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}@${HOST}:${port}/postgres`;
+}
+
+/** The application URL (role `retail`, database `retail`): DATABASE_URL. */
+export function appUrl(ctx: StackContext, port: number = PORTS.postgres): string {
+  return `postgres://${APP_ROLE}:${ctx.secrets['POSTGRES_APP_PASSWORD']}@${HOST}:${port}/${APP_DATABASE}`;
+}
+
+/** The stack's server settings; a test's own server overrides some (memory, log level). */
+const SETTINGS: Record<string, string> = {
+  max_connections: '200',
+  shared_buffers: '256MB',
+  max_wal_size: '4GB',
+  checkpoint_timeout: '15min',
+  log_min_messages: 'warning',
+};
+
+/** The postmaster's command line for the data directory of `ctx`, on `port`. */
+export function serverLaunch(
+  ctx: StackContext,
+  port: number = PORTS.postgres,
+  overrides: Record<string, string> = {},
+): LaunchSpec {
+  const d = dirs(ctx);
+  const settings = {
+    listen_addresses: HOST,
+    port: String(port),
+    unix_socket_directories: d.socket,
+    ...SETTINGS,
+    ...overrides,
+  };
+  const args = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  return asPostgres(join(requireBinDir(), 'postgres'), ['-D', d.data, ...args]);
+}
+
+/** True once the server at `url` runs a query (the port opens before it accepts logins). */
+export async function serverAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Create (or re-password) the `retail` LOGIN CREATEROLE role and its `retail` database. */
+export async function ensureAppRole(ctx: StackContext, port: number = PORTS.postgres): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl(ctx, port) });
+  await client.connect();
+  try {
+    const password = ctx.secrets['POSTGRES_APP_PASSWORD'] ?? '';
+    const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+    // Identifiers and the generated hex password are ours, not user input.
+    if (role.rowCount === 0)
+      await client.query(`CREATE ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
+    else await client.query(`ALTER ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
+    const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [APP_DATABASE]);
+    if (db.rowCount === 0) await client.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
+  } finally {
+    await client.end();
+  }
 }
 
 export const postgres: NativeComponent = {
@@ -126,61 +188,16 @@ export const postgres: NativeComponent = {
     }
   },
 
-  launch(ctx) {
-    const d = dirs(ctx);
-    return asPostgres(join(requireBinDir(), 'postgres'), [
-      '-D',
-      d.data,
-      '-c',
-      `listen_addresses=${HOST}`,
-      '-c',
-      `port=${PORTS.postgres}`,
-      '-c',
-      `unix_socket_directories=${d.socket}`,
-      '-c',
-      'max_connections=200',
-      '-c',
-      'shared_buffers=256MB',
-      '-c',
-      'max_wal_size=4GB',
-      '-c',
-      'checkpoint_timeout=15min',
-      '-c',
-      'log_min_messages=warning',
-    ]);
-  },
+  launch: (ctx) => serverLaunch(ctx),
 
   async healthy(ctx) {
-    if (!(await tcpOpen(PORTS.postgres))) return false;
-    const client = new pg.Client({ connectionString: adminUrl(ctx), connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return true;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    return (await tcpOpen(PORTS.postgres)) && serverAnswers(adminUrl(ctx));
   },
 
-  async afterStart(ctx) {
-    const client = new pg.Client({ connectionString: adminUrl(ctx) });
-    await client.connect();
-    try {
-      const password = ctx.secrets['POSTGRES_APP_PASSWORD'] ?? '';
-      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
-      // Identifiers and the generated hex password are ours, not user input.
-      if (role.rowCount === 0)
-        await client.query(`CREATE ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
-      else await client.query(`ALTER ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
-      const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [APP_DATABASE]);
-      if (db.rowCount === 0) await client.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
-    } finally {
-      await client.end();
-    }
-  },
+  afterStart: (ctx) => ensureAppRole(ctx),
 
   env: (ctx) => ({
-    DATABASE_URL: `postgres://${APP_ROLE}:${ctx.secrets['POSTGRES_APP_PASSWORD']}@${HOST}:${PORTS.postgres}/${APP_DATABASE}`,
+    DATABASE_URL: appUrl(ctx),
     DATABASE_ADMIN_URL: adminUrl(ctx),
   }),
 };

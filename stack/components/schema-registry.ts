@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NativeComponent, StackContext } from '../component.js';
-import { maven, requireJava, requireMaven } from '../java.js';
+import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
 import { httpOk } from '../net.js';
 import { run } from '../process.js';
 import { HOST, PORTS } from '../../lib/ports.js';
@@ -78,20 +78,17 @@ export const schemaRegistry: NativeComponent = {
 
   launch(ctx) {
     const d = dirs(ctx);
-    return {
-      command: requireJava(),
-      args: [
-        '-Xms128m',
-        '-Xmx512m',
-        `-Dquarkus.http.host=${HOST}`,
-        `-Dquarkus.http.port=${PORTS.schemaRegistry}`,
-        '-Dquarkus.management.enabled=false',
-        '-Dquarkus.http.access-log.enabled=false',
-        `-Dapicurio.datasource.url=jdbc:h2:file:${join(d.data, 'registry')}`,
-        '-jar',
-        runnerJar(d.home),
-      ],
-    };
+    return javaLaunch(
+      ['-Xms128m', '-Xmx512m'],
+      {
+        'quarkus.http.host': HOST,
+        'quarkus.http.port': String(PORTS.schemaRegistry),
+        'quarkus.management.enabled': 'false',
+        'quarkus.http.access-log.enabled': 'false',
+        'apicurio.datasource.url': `jdbc:h2:file:${join(d.data, 'registry')}`,
+      },
+      ['-jar', runnerJar(d.home)],
+    );
   },
 
   healthy: () => httpOk(`http://${HOST}:${PORTS.schemaRegistry}${CCOMPAT_PATH}/subjects`),

@@ -1,5 +1,4 @@
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import type { Kafka } from '../../lib/kafka/index.js';
 import { createKafka } from '../../lib/kafka/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,9 @@ import { startApiServer } from '../../api/server.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { uuidv7 } from '../../lib/uuid.js';
+import { freePort } from '../../stack/net.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
+import { topicSize } from '../helpers/kafka.js';
 
 const event = (over: Partial<Record<keyof SaleEvent, unknown>> = {}): Record<string, unknown> => ({
   event_id: uuidv7(),
@@ -38,17 +39,6 @@ async function post(
     body,
   });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
-}
-
-async function topicSize(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function readAll(kafka: Kafka, topic: string, expected: number): Promise<Buffer[]> {
@@ -293,13 +283,7 @@ describe('POST /v1/events against real Kafka and the registry', () => {
   });
 
   it('503 with Retry-After when Kafka is unreachable (a server pointed at a dead broker)', async () => {
-    const dead = await new Promise<number>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const port = (s.address() as { port: number }).port;
-        s.close(() => resolve(port));
-      });
-    });
+    const dead = await freePort();
     const down = await startApiServer(resolveApiConfig({ port: 0, topic, kafkaTimeoutMs: 500 }, {}), {
       modules: [ingestModule({ brokers: [`127.0.0.1:${dead}`] })],
     });

@@ -6,20 +6,20 @@
  * Prometheus is down keeps its controls working. Screenshot: test-artifacts/panel.png (the one in
  * docs/panel.png, with a whole pipeline behind it, comes from test/dashboards/dashboards.int.test.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../lib/kafka/index.js';
 import { PORTS } from '../../lib/ports.js';
 import { readControlState } from '../../producer/control.js';
+import type { Browser } from '../helpers/browser.js';
+import { openBrowser } from '../helpers/browser.js';
+import { waitOrThrow } from '../../stack/wait.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import type { CliProcess } from '../dashboards/processes.js';
 import { pollJson, requireBuild, requireFreePorts, ROOT, scrape, startCli } from '../dashboards/processes.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CAP = 1000;
 
 interface PanelState {
@@ -47,18 +47,13 @@ describe('control panel (Chromium)', () => {
   let base = '';
   let noPromBase = '';
   let context: BrowserContext;
-  let userDataDir = '';
+  let browser: Browser | undefined;
   const kafka = createKafka('panel-test');
 
   const events = () => scrape(producerPort, 'retail_producer_events_total');
   const gauge = (metric: string) => scrape(producerPort, metric);
-  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const until = (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) =>
+    waitOrThrow(what, check, { timeoutMs });
 
   beforeAll(async () => {
     requireBuild();
@@ -103,27 +98,12 @@ describe('control panel (Chromium)', () => {
         (s) => s.connected && s.replicas.some((r) => !r.stale),
       );
     }
-    userDataDir = mkdtempSync(join(tmpdir(), 'panel-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1100, height: 900 },
-    });
+    browser = await openBrowser('panel-chromium');
+    context = browser.context;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await Promise.all(procs.map((p) => p.stop()));
     const admin = kafka.admin();
     await admin.connect();

@@ -6,8 +6,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../sinks/postgres/raw/ddl.js';
 import { aggMigrate } from '../../sinks/postgres/aggregates/ddl.js';
-import { freePort, startCli, waitHealthy } from '../../bench/lib/cli-process.js';
-import type { CliProcess } from '../../bench/lib/cli-process.js';
+import { startCli, waitReady } from '../../stack/cli-process.js';
+import { freePort } from '../../stack/net.js';
+import type { CliProcess } from '../../stack/cli-process.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 
@@ -71,9 +72,9 @@ beforeAll(async () => {
     );
   }
   const port = await freePort();
-  serve = startCli(['serve', '--port', String(port)], { QUERY_SCHEMA: schema });
+  serve = startCli(['serve', '--port', String(port)], { logLevel: 'warn', env: { QUERY_SCHEMA: schema } });
   base = `http://127.0.0.1:${port}`;
-  await waitHealthy(port, serve);
+  await waitReady(port, serve);
 });
 
 afterAll(async () => {

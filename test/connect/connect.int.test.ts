@@ -5,10 +5,7 @@
  * event times, the poison record in the connector's dead-letter topic, RUNNING in
  * `connect status` — and the database password nowhere in the connector config or the output.
  */
-import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectClient, isRunning } from '../../lib/connect/rest.js';
@@ -20,10 +17,12 @@ import {
   startConnectWorker,
   stopConnectWorker,
 } from '../../stack/components/kafka-connect.js';
+import { runCli } from '../../stack/cli-process.js';
 import { stackContext } from '../../stack/native.js';
-import { projectRoot, stackPaths } from '../../stack/paths.js';
+import { stackPaths } from '../../stack/paths.js';
+import { waitUntil } from '../../stack/wait.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../bench/lib/sale-events.js';
 
 const env = stackEnv();
 const N = 5000;
@@ -35,12 +34,9 @@ const ctx = stackContext(stackPaths(), (m) => process.stderr.write(`[connect] ${
 const client = new ConnectClient(CONNECT_URL);
 let startedHere = false;
 
-function cli(...args: string[]) {
-  const res = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'cli', 'main.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-  return { code: res.status, out: res.stdout, err: res.stderr };
+async function cli(...args: string[]) {
+  const res = await runCli(args, env);
+  return { code: res.code, out: res.stdout, err: res.stderr };
 }
 
 async function sums(): Promise<{
@@ -109,33 +105,27 @@ describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
     if (startedHere) await stopConnectWorker(ctx);
   });
 
+  const applyArgs = () => [
+    'connect',
+    'apply',
+    '--name',
+    name,
+    '--topic',
+    topic,
+    '--table',
+    table,
+    '--dlq-topic',
+    dlqTopic,
+  ];
+
   it('drains the topic into its own table: exact count, sums and event times', async () => {
-    const apply = cli(
-      'connect',
-      'apply',
-      '--name',
-      name,
-      '--topic',
-      topic,
-      '--table',
-      table,
-      '--dlq-topic',
-      dlqTopic,
-      '--tasks',
-      '2',
-      '--batch-size',
-      '1000',
-    );
+    const apply = await cli(...applyArgs(), '--tasks', '2', '--batch-size', '1000');
     expect(apply.err).toBe('');
     expect(apply.code).toBe(0);
     expect(apply.out).toContain(`connector ${name} created`);
 
-    const deadline = Date.now() + 90_000;
     let got = await sums();
-    while (got.n < N && Date.now() < deadline) {
-      await sleep(500);
-      got = await sums();
-    }
+    await waitUntil(async () => (got = await sums()).n >= N, { timeoutMs: 90_000, intervalMs: 500 });
     expect(got.n).toBe(expected.count);
     expect(got.q).toBe(expected.quantity);
     expect(got.v).toBe(expected.value);
@@ -145,17 +135,14 @@ describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
     // Every row carries its own Kafka position (InsertField), as our sink's rows do.
     expect(got.offsets).toBe(N);
 
-    let dead = await dlqCount();
-    while (dead < 1 && Date.now() < deadline) {
-      await sleep(500);
-      dead = await dlqCount();
-    }
+    let dead = 0;
+    await waitUntil(async () => (dead = await dlqCount()) >= 1, { timeoutMs: 90_000, intervalMs: 500 });
     expect(dead).toBe(1);
   });
 
   it('reports RUNNING in `connect status`', async () => {
     expect(isRunning(await client.status(name))).toBe(true);
-    const status = cli('connect', 'status', '--name', name);
+    const status = await cli('connect', 'status', '--name', name);
     expect(status.code).toBe(0);
     expect(status.out).toContain(`${name}: connector RUNNING`);
     expect(status.out).toMatch(/task 0: RUNNING/);
@@ -163,18 +150,7 @@ describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
   });
 
   it('applying again updates in place, and the password is never in the config or the output', async () => {
-    const again = cli(
-      'connect',
-      'apply',
-      '--name',
-      name,
-      '--topic',
-      topic,
-      '--table',
-      table,
-      '--dlq-topic',
-      dlqTopic,
-    );
+    const again = await cli(...applyArgs());
     expect(again.code).toBe(0);
     expect(again.out).toContain(`connector ${name} updated`);
 
@@ -188,8 +164,8 @@ describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
     expect(statSync(connectDirs(ctx).secrets).mode & 0o777).toBe(0o600);
   });
 
-  it('`connect status` names a missing connector in one line and exits 1', () => {
-    const res = cli('connect', 'status', '--name', uniqueName('nope'));
+  it('`connect status` names a missing connector in one line and exits 1', async () => {
+    const res = await cli('connect', 'status', '--name', uniqueName('nope'));
     expect(res.code).toBe(1);
     expect(res.err.trim().split('\n')).toHaveLength(1);
     expect(res.err).toMatch(/^error: INVALID_ARGUMENT: no connector named/);

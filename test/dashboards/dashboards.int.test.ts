@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import pg from 'pg';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PORTS } from '../../lib/ports.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
+import { openBrowser } from '../helpers/browser.js';
 import type { CliProcess } from './processes.js';
 import { pollJson, requireBuild, requireFreePorts, ROOT, startCli } from './processes.js';
 
@@ -329,24 +329,9 @@ describe('Grafana dashboards against the real Prometheus', () => {
   });
 
   it('the control panel shows the live pipeline (screenshot)', async () => {
-    const userDataDir = mkdtempSync(join(tmpdir(), 'dash-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1100, height: 900 },
-    });
+    const browser = await openBrowser('dash-chromium');
     try {
-      const page = await context.newPage();
+      const page = await browser.context.newPage();
       await page.goto(`http://127.0.0.1:${PORTS.pipelineHttp}/panel`);
       for (const id of ['#fig-eventsIn', '#fig-rowsOut', '#fig-latencyP95']) {
         await expect.poll(() => page.locator(id).textContent(), { timeout: 20_000 }).toMatch(/^\d/);
@@ -357,8 +342,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
       await page.screenshot({ path: shot, fullPage: true });
       if (process.env['UPDATE_DOCS_SCREENSHOT'] === '1') copyFileSync(shot, join(ROOT, 'docs', 'panel.png'));
     } finally {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
+      await browser.close();
     }
   }, 60_000);
 });

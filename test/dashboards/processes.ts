@@ -1,29 +1,18 @@
 /**
- * Real pipeline processes for the observability tests: `node dist/cli/main.js <args>` children
- * with the stack's environment, their output kept for the failure message, stopped with SIGTERM
- * (SIGKILL after 15 s). Nothing here fakes a server.
+ * Real pipeline processes for the observability tests (the shared CLI launcher in
+ * stack/cli-process.ts), the ports they need and their metrics. Nothing here fakes a server.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { cliMain, startCli as startCliProcess } from '../../stack/cli-process.js';
+import type { CliProcess } from '../../stack/cli-process.js';
 import { portIsFree } from '../../stack/net.js';
+import { projectRoot } from '../../stack/paths.js';
+import { waitUntil } from '../../stack/wait.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+export type { CliProcess };
+export const ROOT = projectRoot();
 
-export interface CliProcess {
-  name: string;
-  child: ChildProcess;
-  output(): string;
-  /** Resolves with the first match of `re` in stdout+stderr. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  stop(): Promise<number | null>;
-}
-
-export function requireBuild(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (make test does)`);
-}
+/** Path of the built CLI; throws one actionable line when it is missing. */
+export const requireBuild = (): string => cliMain();
 
 /** Fail with one clear line when a port the test needs is taken (e.g. `make up`'s pipeline runs). */
 export async function requireFreePorts(ports: Record<string, number>): Promise<void> {
@@ -38,62 +27,9 @@ export async function requireFreePorts(ports: Record<string, number>): Promise<v
   }
 }
 
+/** A named pipeline process, logging at info (the tests wait for its log lines). */
 export function startCli(name: string, args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-    if (text.length > 2_000_000) text = text.slice(-1_000_000);
-    for (const l of listeners) l();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    name,
-    child,
-    output: () => text,
-    waitFor(re, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(text);
-          if (m) {
-            cleanup();
-            resolve(m);
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`${name}: no ${re} within ${timeoutMs} ms; output:\n${text.slice(-3000)}`));
-        }, timeoutMs);
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`${name} exited (${child.exitCode}) before ${re}; output:\n${text.slice(-3000)}`));
-        };
-        function cleanup() {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-        }
-        listeners.add(check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+  return startCliProcess(args, { name, env, logLevel: 'info' });
 }
 
 /** GET a URL until `ok(body)` holds; returns the body. */
@@ -103,20 +39,23 @@ export async function pollJson<T>(
   timeoutMs = 30_000,
   what = url,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  for (;;) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      last = await res.json();
-      if (ok(last as T)) return last as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: condition not met within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const met = await waitUntil(
+    async () => {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+        last = await res.json();
+      } catch (err) {
+        last = err;
+        return false;
+      }
+      return ok(last as T);
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  if (!met)
+    throw new Error(`${what}: condition not met within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  return last as T;
 }
 
 /** The value of one sample (summed over label sets that match `labels`) from a /metrics text. */

@@ -5,41 +5,27 @@
  * Prometheus of a throwaway stack directory (RETAIL_ETL_STACK_DIR; the shared servers' PID files
  * are copied so they show as they are), then kills it.
  */
-import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../lib/kafka/index.js';
 import { stackPaths } from '../../stack/paths.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import type { CliProcess } from './processes.js';
-import { CLI, pollJson, requireBuild, ROOT, scrape, startCli } from './processes.js';
-
-const run = promisify(execFile);
+import { runCli } from '../../stack/cli-process.js';
+import { pollJson, requireBuild, ROOT, scrape, startCli } from './processes.js';
 
 interface Status {
   statuses: { name: string; running: boolean; healthy: boolean }[];
 }
 
 async function stackStatus(stackDir: string): Promise<{ code: number; text: string; json: Status }> {
-  const env = { ...process.env, RETAIL_ETL_STACK_DIR: stackDir };
-  const json = JSON.parse(
-    (
-      await run(process.execPath, [CLI, 'stack', 'status', '--json'], { env }).catch(
-        (e: { stdout: string }) => e,
-      )
-    ).stdout,
-  ) as Status;
-  try {
-    const { stdout } = await run(process.execPath, [CLI, 'stack', 'status'], { env });
-    return { code: 0, text: stdout, json };
-  } catch (err) {
-    const e = err as { code: number; stdout: string };
-    return { code: e.code, text: e.stdout, json };
-  }
+  const env = { RETAIL_ETL_STACK_DIR: stackDir };
+  const json = JSON.parse((await runCli(['stack', 'status', '--json'], env)).stdout) as Status;
+  const { code, stdout } = await runCli(['stack', 'status'], env);
+  return { code: code ?? -1, text: stdout, json };
 }
 
 describe('Prometheus down', () => {

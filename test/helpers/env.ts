@@ -1,5 +1,4 @@
 /** Integration tests read the running stack's addresses and name everything they create uniquely. */
-import { randomUUID } from 'node:crypto';
 import { loadStackEnv } from '../../lib/stack-env.js';
 import { stackPaths } from '../../stack/paths.js';
 
@@ -24,7 +23,4 @@ export function stackEnv(): StackEnv {
   return env as StackEnv;
 }
 
-/** A unique, identifier-safe name: `prefix_<12 hex>`. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-}
+export { uniqueName } from '../../bench/lib/names.js';

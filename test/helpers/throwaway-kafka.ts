@@ -1,30 +1,27 @@
 /**
  * A Kafka broker of a test's own (KRaft, single node) on free ports with its data under
  * .stack/tmp/<uuid>, for tests that must stop or restart Kafka — never the shared one.
- * It reuses the shared stack's jars (stack/components/kafka.ts).
+ * It is launched by the shared stack's own code (stack/components/kafka.ts: properties, storage
+ * format, JVM command line, health check); only the ports, the heap and the internal topics'
+ * partition count differ.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createQuietKafka } from '../../lib/kafka/index.js';
-import { kafkaClasspath } from '../../stack/components/kafka.js';
-import { requireJava } from '../../stack/java.js';
+import type { StackContext } from '../../stack/component.js';
+import {
+  brokerAnswers,
+  brokerLaunch,
+  formatStorage,
+  serverProperties,
+} from '../../stack/components/kafka.js';
+import { freePort } from '../../stack/net.js';
 import { stackPaths } from '../../stack/paths.js';
-import { run, waitFor } from '../../stack/process.js';
+import { waitUntil } from '../../stack/wait.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const ctx: StackContext = { paths: stackPaths(), secrets: {}, progress: () => undefined };
 
 export class ThrowawayKafka {
   private child: ChildProcess | undefined;
@@ -53,82 +50,21 @@ export class ThrowawayKafka {
   }
 
   private format(): void {
-    mkdirSync(join(this.dir, 'data'), { recursive: true });
-    writeFileSync(
-      this.config,
-      [
-        'process.roles=broker,controller',
-        'node.id=1',
-        `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
-        `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
-        'controller.listener.names=CONTROLLER',
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-        `log.dirs=${join(this.dir, 'data')}`,
-        'offsets.topic.replication.factor=1',
-        'offsets.topic.num.partitions=1',
-        'transaction.state.log.replication.factor=1',
-        'transaction.state.log.min.isr=1',
-        'transaction.state.log.num.partitions=1',
-        'share.coordinator.state.topic.replication.factor=1',
-        'share.coordinator.state.topic.min.isr=1',
-        'group.initial.rebalance.delay.ms=0',
-        'auto.create.topics.enable=false',
-        '',
-      ].join('\n'),
-    );
-    const java = requireJava();
-    const cp = kafkaClasspath({ paths: stackPaths(), secrets: {}, progress: () => undefined });
-    const log4j = join(stackPaths().assets, 'kafka', 'log4j2.properties');
-    run(java, [
-      `-Dlog4j2.configurationFile=${log4j}`,
-      '-cp',
-      cp,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      randomBytes(16).toString('base64url'),
-      '-c',
-      this.config,
-    ]);
+    const dataDir = join(this.dir, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const node = { port: this.port, controllerPort: this.controllerPort, dataDir, internalPartitions: 1 };
+    writeFileSync(this.config, serverProperties(node));
+    formatStorage(ctx, this.config);
   }
 
   async start(): Promise<void> {
-    const java = requireJava();
-    const cp = kafkaClasspath({ paths: stackPaths(), secrets: {}, progress: () => undefined });
-    const log4j = join(stackPaths().assets, 'kafka', 'log4j2.properties');
+    const spec = brokerLaunch(ctx, this.config, ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC']);
     const out = openSync(join(this.dir, 'kafka.log'), 'a');
-    this.child = spawn(
-      java,
-      [
-        '-Xms128m',
-        '-Xmx512m',
-        '-XX:+UseSerialGC',
-        `-Dlog4j2.configurationFile=${log4j}`,
-        '-cp',
-        cp,
-        'kafka.Kafka',
-        this.config,
-      ],
-      { stdio: ['ignore', out, out] },
-    );
+    this.child = spawn(spec.command, spec.args, { stdio: ['ignore', out, out] });
     closeSync(out);
-    const ok = await waitFor(() => this.healthy(), 90_000, 500);
+    const ok = await waitUntil(() => brokerAnswers(this.brokers), { timeoutMs: 90_000, intervalMs: 500 });
     if (!ok)
       throw new Error(`throwaway Kafka on ${this.port} did not become healthy (log: ${this.dir}/kafka.log)`);
-  }
-
-  private async healthy(): Promise<boolean> {
-    const admin = createQuietKafka([this.brokers], {
-      retry: { retries: 0 },
-    }).admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return cluster.controller !== null && cluster.brokers.length > 0;
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   /** Stop the broker (SIGTERM, a clean shutdown; SIGKILL after 30 s). */

@@ -1,43 +1,28 @@
 /**
  * A Postgres server of a test's own, for tests that must stop, kill or restart Postgres — never the
  * shared one on 5432. Its data directory is `.stack/tmp/<uuid>/data/postgres`, it listens on
- * 127.0.0.1 on a free port, and it is set up exactly as the shared stack's (stack/components/
+ * 127.0.0.1 on a free port, and it is set up by the shared stack's own code (stack/components/
  * postgres.ts): the same initdb and launch command (as the `postgres` OS user through setpriv when
- * root), then the `retail` LOGIN CREATEROLE role owning the `retail` database, as its afterStart
- * does. Only the port, the socket directory and the memory settings differ.
+ * root), then the `retail` LOGIN CREATEROLE role owning the `retail` database (ensureAppRole). Only the port, the socket directory and the memory settings differ.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import type { StackContext } from '../../stack/component.js';
-import { APP_DATABASE, APP_ROLE, postgres } from '../../stack/components/postgres.js';
+import {
+  adminUrl,
+  appUrl,
+  ensureAppRole,
+  postgres,
+  serverAnswers,
+  serverLaunch,
+} from '../../stack/components/postgres.js';
+import { freePort } from '../../stack/net.js';
 import { stackPaths } from '../../stack/paths.js';
 import { isAlive, tailFile } from '../../stack/process.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Replace `-c key=…` in a postgres command line (or append it); `key=` must match exactly. */
-function setOption(args: string[], key: string, value: string): string[] {
-  const out = [...args];
-  const i = out.findIndex((a, j) => out[j - 1] === '-c' && a.startsWith(`${key}=`));
-  if (i >= 0) out[i] = `${key}=${value}`;
-  else out.push('-c', `${key}=${value}`);
-  return out;
-}
 
 /** PIDs whose parent is `pid` (the postmaster's backends and auxiliary processes). */
 function childrenOf(pid: number): number[] {
@@ -90,25 +75,17 @@ export class ThrowawayPostgres {
       throw err;
     }
     await p.start();
-    const admin = new pg.Client({ connectionString: p.adminUrl });
-    await admin.connect();
-    try {
-      const password = p.ctx.secrets['POSTGRES_APP_PASSWORD'] ?? '';
-      await admin.query(`CREATE ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
-      await admin.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
-    } finally {
-      await admin.end();
-    }
+    await ensureAppRole(p.ctx, p.port);
     return p;
   }
 
   /** The application URL (role `retail`, database `retail`): what DATABASE_URL is in the stack. */
   get databaseUrl(): string {
-    return `postgres://${APP_ROLE}:${this.ctx.secrets['POSTGRES_APP_PASSWORD']}@127.0.0.1:${this.port}/${APP_DATABASE}`;
+    return appUrl(this.ctx, this.port);
   }
 
   get adminUrl(): string {
-    return `postgres://postgres:${this.ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}@127.0.0.1:${this.port}/postgres`;
+    return adminUrl(this.ctx, this.port);
   }
 
   get pid(): number | undefined {
@@ -122,17 +99,15 @@ export class ThrowawayPostgres {
    */
   async start(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const spec = postgres.launch(this.ctx);
-    let args = setOption(spec.args, 'port', String(this.port));
-    args = setOption(args, 'shared_buffers', '64MB');
-    args = setOption(args, 'max_connections', '50');
     // LOG level: the tests read the crash-recovery and shutdown lines.
-    args = setOption(args, 'log_min_messages', 'log');
-    if (!args.includes(`port=${this.port}`) || args.includes('port=5432'))
-      throw new Error('throwaway Postgres: could not set its own port');
+    const { command, args, env } = serverLaunch(this.ctx, this.port, {
+      shared_buffers: '64MB',
+      max_connections: '50',
+      log_min_messages: 'log',
+    });
     while (Date.now() < deadline) {
       const out = openSync(this.logFile, 'a');
-      const child = spawn(spec.command, args, { env: spec.env ?? process.env, stdio: ['ignore', out, out] });
+      const child = spawn(command, args, { env: env ?? process.env, stdio: ['ignore', out, out] });
       closeSync(out);
       this.child = child;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -149,17 +124,8 @@ export class ThrowawayPostgres {
     );
   }
 
-  private async healthy(): Promise<boolean> {
-    const c = new pg.Client({ connectionString: this.adminUrl, connectionTimeoutMillis: 2000 });
-    try {
-      await c.connect();
-      await c.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await c.end().catch(() => undefined);
-    }
+  private healthy(): Promise<boolean> {
+    return serverAnswers(this.adminUrl).catch(() => false);
   }
 
   /**

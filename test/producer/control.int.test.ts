@@ -2,6 +2,9 @@
  * Run-time control end to end: a running producer replica, the real CLI publishing to a control
  * topic of this test's own, and the events that land in Kafka.
  */
+import { waitUntil } from '../../stack/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli } from '../../stack/cli-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { validateEvent } from '../../lib/contracts/event/validate.js';
@@ -10,7 +13,7 @@ import { resolveProducerConfig } from '../../producer/config.js';
 import type { ProducerHandle } from '../../producer/run.js';
 import { startProducer } from '../../producer/run.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { cli, deleteTopics, readTopic, sleep, topicExists, topicSize, until } from './kafka-helpers.js';
+import { deleteTopics, readTopic, topicExists, topicSize } from '../helpers/kafka.js';
 
 describe('producer run-time control through the control topic', () => {
   const env = stackEnv();
@@ -18,7 +21,7 @@ describe('producer run-time control through the control topic', () => {
   const controlTopic = uniqueName('control');
   const kafka = createKafka('producer-control-test');
   const ctl = (...args: string[]) =>
-    cli(['producer', ...args, '--control-topic', controlTopic, '--actor', 'test-actor']);
+    runCli(['producer', ...args, '--control-topic', controlTopic, '--actor', 'test-actor']);
   let producer: ProducerHandle;
 
   beforeAll(async () => {
@@ -35,7 +38,7 @@ describe('producer run-time control through the control topic', () => {
   });
 
   it('producer rate N is applied within one second, audited, and reported', async () => {
-    await until(async () => (await topicSize(kafka, topic)) > 0, 5000);
+    await waitUntil(async () => (await topicSize(kafka, topic)) > 0, { timeoutMs: 5000, intervalMs: 25 });
     const res = await ctl('rate', '500');
     const published = Date.now();
     expect(res.code).toBe(0);
@@ -46,7 +49,9 @@ describe('producer run-time control through the control topic', () => {
       .find((l) => l['audit'] === true);
     expect(audit).toMatchObject({ actor: 'test-actor', action: 'rate 500', msg: 'audit: control action' });
     expect(typeof audit?.['time']).toBe('string');
-    expect(await until(() => producer.status().rate === 500, 1000)).toBe(true);
+    expect(await waitUntil(() => producer.status().rate === 500, { timeoutMs: 1000, intervalMs: 25 })).toBe(
+      true,
+    );
     expect(Date.now() - published).toBeLessThan(1000);
     const metrics = await (await fetch(`http://127.0.0.1:${producer.metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^retail_producer_target_rate 500$/m);
@@ -65,13 +70,18 @@ describe('producer run-time control through the control topic', () => {
     expect(metrics).toMatch(/^retail_producer_paused 1$/m);
 
     expect((await ctl('resume')).code).toBe(0);
-    expect(await until(async () => (await topicSize(kafka, topic)) > paused, 1500)).toBe(true);
+    expect(
+      await waitUntil(async () => (await topicSize(kafka, topic)) > paused, {
+        timeoutMs: 1500,
+        intervalMs: 25,
+      }),
+    ).toBe(true);
     expect(producer.status().paused).toBe(false);
   });
 
   it('status shows the desired state and the replica’s report', async () => {
     await sleep(300);
-    const res = await cli(['producer', 'status', '--control-topic', controlTopic, '--json']);
+    const res = await runCli(['producer', 'status', '--control-topic', controlTopic, '--json']);
     expect(res.code).toBe(0);
     const status = JSON.parse(res.stdout) as {
       desired: { rate: { rate: number; actor: string }; paused: { paused: boolean } };
@@ -82,7 +92,7 @@ describe('producer run-time control through the control topic', () => {
     expect(status.replicas).toEqual([
       expect.objectContaining({ replica: 'replica-a', rate: 500, paused: false, stale: false }),
     ]);
-    const text = await cli(['producer', 'status', '--control-topic', controlTopic]);
+    const text = await runCli(['producer', 'status', '--control-topic', controlTopic]);
     expect(text.stdout).toMatch(/desired rate: +500 events\/s \(set by test-actor/);
     expect(text.stdout).toMatch(/replica-a +live +running rate 500\/s/);
   });
@@ -103,7 +113,7 @@ describe('producer run-time control through the control topic', () => {
   });
 
   it('a replica with a lower cap refuses a rate the CLI allowed, keeps its rate and says so', async () => {
-    const res = await cli([
+    const res = await runCli([
       'producer',
       'rate',
       '30000',
@@ -116,7 +126,7 @@ describe('producer run-time control through the control topic', () => {
     await sleep(1000);
     expect(producer.status().rate).toBe(500);
     const status = JSON.parse(
-      (await cli(['producer', 'status', '--control-topic', controlTopic, '--json'])).stdout,
+      (await runCli(['producer', 'status', '--control-topic', controlTopic, '--json'])).stdout,
     ) as {
       replicas: { lastChange: string }[];
     };
@@ -144,7 +154,7 @@ describe('producer run-time control through the control topic', () => {
       ['--bogus-flag', '1'],
       ['--duration', 'forever'],
     ]) {
-      const res = await cli([
+      const res = await runCli([
         'producer',
         'run',
         '--topic',

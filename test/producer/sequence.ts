@@ -5,8 +5,10 @@
 import { expect } from 'vitest';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { ProducerConfig } from '../../producer/config.js';
-import { createGenerator } from '../../producer/run.js';
-import type { Landed } from './kafka-helpers.js';
+import { createGenerator } from '../../producer/batch.js';
+import type { Kafka } from '../../lib/kafka/index.js';
+import type { Landed } from '../helpers/kafka.js';
+import { readTopic } from '../helpers/kafka.js';
 
 /** Check the landed records against the regenerated sequence; returns the intentional duplicates seen. */
 export async function expectPrefixOfGenerated(
@@ -55,4 +57,20 @@ export async function expectPrefixOfGenerated(
   }
   if (exact !== undefined) expect(records.length).toBe(exact);
   return { duplicates, landed: records.length };
+}
+
+/**
+ * After a clean stop: the topic holds exactly the events the producer reported, each partition a
+ * prefix of the generated sequence, and exactly the intentional duplicates it reported.
+ */
+export async function expectTopicMatchesSummary(
+  kafka: Kafka,
+  topic: string,
+  config: ProducerConfig,
+  registryUrl: string,
+  summary: { events: number; duplicates: number },
+): Promise<void> {
+  const records = await readTopic(kafka, topic);
+  const { duplicates } = await expectPrefixOfGenerated(config, records, registryUrl, summary.events);
+  expect(duplicates).toBe(summary.duplicates);
 }

@@ -3,15 +3,13 @@
  * what to do, a fitting exit code, and no half-started stack. A second stack directory
  * (RETAIL_ETL_STACK_DIR) stands for "another checkout" next to the running shared stack.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../stack/paths.js';
+import { runCli } from '../../stack/cli-process.js';
 import { stackEnv } from '../helpers/env.js';
 
-const cli = join(projectRoot(), 'dist', 'cli', 'main.js');
 const dirs: string[] = [];
 
 function tempStackDir(): string {
@@ -20,13 +18,9 @@ function tempStackDir(): string {
   return dir;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv) {
-  const res = spawnSync(process.execPath, [cli, ...args], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+async function run(args: string[], env: Record<string, string>) {
+  const res = await runCli(args, env);
+  return { status: res.code, stdout: res.stdout, stderr: res.stderr };
 }
 
 afterAll(() => {
@@ -36,15 +30,15 @@ afterAll(() => {
 describe('stack faults', () => {
   stackEnv(); // the shared stack is up and holds the default ports
 
-  it('`stack down` when nothing runs says so and exits 0', () => {
-    const res = run(['stack', 'down'], { RETAIL_ETL_STACK_DIR: tempStackDir() });
+  it('`stack down` when nothing runs says so and exits 0', async () => {
+    const res = await run(['stack', 'down'], { RETAIL_ETL_STACK_DIR: tempStackDir() });
     expect(res.status).toBe(0);
     expect(res.stdout.trim()).toBe('nothing is running');
   });
 
-  it('a port already in use: fails at once naming the port and the component, starts nothing', () => {
+  it('a port already in use: fails at once naming the port and the component, starts nothing', async () => {
     const dir = tempStackDir();
-    const res = run(['stack', 'up', '--infra-only', '--mode', 'native'], { RETAIL_ETL_STACK_DIR: dir });
+    const res = await run(['stack', 'up', '--infra-only', '--mode', 'native'], { RETAIL_ETL_STACK_DIR: dir });
     expect(res.status).toBe(1);
     const errorLines = res.stderr.split('\n').filter((l) => l.startsWith('error:'));
     expect(errorLines).toHaveLength(1);
@@ -57,11 +51,11 @@ describe('stack faults', () => {
     expect(pids).toEqual([]);
   });
 
-  it('Java missing on the native path: one line that says what to install', () => {
+  it('Java missing on the native path: one line that says what to install', async () => {
     const bin = join(tempStackDir(), 'bin');
     mkdirSync(bin);
     symlinkSync('/bin/sh', join(bin, 'sh'));
-    const res = run(['stack', 'up', '--infra-only', '--mode', 'native'], {
+    const res = await run(['stack', 'up', '--infra-only', '--mode', 'native'], {
       RETAIL_ETL_STACK_DIR: tempStackDir(),
       PATH: bin,
     });
@@ -71,14 +65,14 @@ describe('stack faults', () => {
     ]);
   });
 
-  it('an unknown mode is refused with the allowed values', () => {
-    const res = run(['stack', 'up', '--mode', 'kubernetes'], { RETAIL_ETL_STACK_DIR: tempStackDir() });
+  it('an unknown mode is refused with the allowed values', async () => {
+    const res = await run(['stack', 'up', '--mode', 'kubernetes'], { RETAIL_ETL_STACK_DIR: tempStackDir() });
     expect(res.status).toBe(1);
     expect(res.stderr).toContain('STACK_MODE must be auto, native or docker; got "kubernetes"');
   });
 
-  it('`stack status` reports the running stack healthy', () => {
-    const res = run(['stack', 'status'], {});
+  it('`stack status` reports the running stack healthy', async () => {
+    const res = await run(['stack', 'status'], {});
     expect(res.status, res.stdout + res.stderr).toBe(0);
     for (const name of ['kafka', 'schema-registry', 'postgres', 'prometheus']) {
       expect(res.stdout).toMatch(new RegExp(`healthy\\s+${name}\\s`));

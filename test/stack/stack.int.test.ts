@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createQuietKafka, ensureTopics } from '../../lib/kafka/index.js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../stack/wait.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 
 const env = stackEnv();
@@ -110,17 +111,21 @@ describe('the native stack', () => {
 
   it('Prometheus: ready, and scraping itself', async () => {
     expect((await fetch(`${env.PROMETHEUS_URL}/-/ready`)).status).toBe(200);
-    const deadline = Date.now() + 30_000;
     let value: string | undefined;
-    while (Date.now() < deadline && value !== '1') {
-      const res = (await (
-        await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent('up{job="prometheus"}')}`)
-      ).json()) as {
-        data: { result: Array<{ value: [number, string] }> };
-      };
-      value = res.data.result[0]?.value[1];
-      if (value !== '1') await new Promise((r) => setTimeout(r, 1000));
-    }
+    await waitUntil(
+      async () => {
+        const res = (await (
+          await fetch(
+            `${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent('up{job="prometheus"}')}`,
+          )
+        ).json()) as {
+          data: { result: Array<{ value: [number, string] }> };
+        };
+        value = res.data.result[0]?.value[1];
+        return value === '1';
+      },
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    );
     expect(value).toBe('1');
   });
 

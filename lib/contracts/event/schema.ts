@@ -1,5 +1,5 @@
 /**
- * The sale event contract (DESIGN.md): one Avro schema, from which the TypeScript type is derived
+ * The sale event contract (documented in docs/events.md): one Avro schema, from which the TypeScript type is derived
  * at compile time, the validator's field list comes, and the registry registration is made.
  *
  * Evolution rule (docs/events.md): BACKWARD compatible only — a new version may add a field with

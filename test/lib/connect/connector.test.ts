@@ -12,6 +12,7 @@ import {
   storeSecret,
   tableSql,
 } from '../../../lib/connect/connector.js';
+import { SALE_EVENT_FIELDS } from '../../../lib/contracts/event/schema.js';
 import { projectRoot } from '../../../stack/paths.js';
 
 const root = projectRoot();
@@ -112,18 +113,9 @@ describe('the connector template', () => {
       'transforms.kafkaMeta.offset.field': 'kafka_offset',
     });
     const ddl = tableSql(readFileSync(join(root, 'connect-config', 'sales_raw_connect.sql'), 'utf8'), 'tbl');
+    // Every field of the event, then the Kafka position and ingest time, as the sink's own table.
     for (const column of [
-      'event_id',
-      'event_time',
-      'store_id',
-      'sku',
-      'quantity',
-      'unit_price_cents',
-      'currency',
-      'channel',
-      'payment_type',
-      'customer_id',
-      'basket_id',
+      ...SALE_EVENT_FIELDS,
       'kafka_partition',
       'kafka_offset',
       'kafka_timestamp',

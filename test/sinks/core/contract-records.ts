@@ -8,8 +8,8 @@ import { parseRecord } from '../../../lib/contracts/aggregates/records.js';
 import { createKafka } from '../../../lib/kafka/index.js';
 import type { SinkRow } from '../../../sinks/core/contract.js';
 import type { AggRow } from '../../../sinks/aggregates/contract.js';
-import { makeEvents, produce, totals } from '../../helpers/producer-fixture.js';
-import type { Totals } from '../../helpers/producer-fixture.js';
+import { makeEvents, produce, totals } from '../../../bench/lib/sale-events.js';
+import type { Totals } from '../../../bench/lib/sale-events.js';
 
 export interface RecordKind<Row> {
   /** Produce `n` records with distinct identities to `topic`; returns what the target must hold for them. */

@@ -10,8 +10,8 @@ import { createKafka } from '../../../lib/kafka/index.js';
 import { createLogger } from '../../../lib/logger.js';
 import type { Batch, Sink } from '../../../sinks/core/contract.js';
 import { createSinkMetrics } from '../../../sinks/core/metrics.js';
-import { createTopic, deleteTopics } from '../../helpers/producer-fixture.js';
-import type { Totals } from '../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics } from '../../../bench/lib/sale-events.js';
+import type { Totals } from '../../../bench/lib/sale-events.js';
 import { uniqueName } from '../../helpers/env.js';
 import type { RecordKind } from './contract-records.js';
 

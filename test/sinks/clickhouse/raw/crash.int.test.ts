@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClickhouseClient } from '../../../../sinks/clickhouse/client.js';
 import { projectRoot } from '../../../../stack/paths.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import { uniqueName } from '../../../helpers/env.js';
 import { chCounts } from './ch-counts.js';

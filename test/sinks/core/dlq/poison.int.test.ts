@@ -11,7 +11,7 @@ import { createRegistry, SaleEventSerde } from '../../../../lib/contracts/event/
 import type { SaleEvent } from '../../../../lib/contracts/event/schema.js';
 import { startSinkProcess } from '../../../../sinks/raw/run.js';
 import { readDlq, replayDlq } from '../../../../sinks/core/dlq/reader.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../contract.suite.js';
 import { pgCounts } from '../../postgres/raw/pg-counts.js';

@@ -13,7 +13,7 @@ import { readDlq } from '../../../../sinks/core/dlq/reader.js';
 import { PostgresSink } from '../../../../sinks/postgres/raw/sink.js';
 import type { PostgresSinkConfig } from '../../../../sinks/postgres/raw/config.js';
 import { resolveSinkConfig, startSinkProcess } from '../../../../sinks/raw/run.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { bareMetrics, waitUntil } from '../../core/contract.suite.js';
 import { AWKWARD_ROWS } from './awkward-rows.js';

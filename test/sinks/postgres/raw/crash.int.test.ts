@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../../core/contract.suite.js';

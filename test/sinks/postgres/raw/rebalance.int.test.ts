@@ -16,7 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import type { SinkChild } from '../../../helpers/sink-process.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';

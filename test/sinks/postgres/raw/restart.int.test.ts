@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTopic, deleteTopics, makeEvents, totals } from '../../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, totals } from '../../../../bench/lib/sale-events.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import type { SinkChild } from '../../../helpers/sink-process.js';
 import { ThrowawayPostgres } from '../../../helpers/throwaway-postgres.js';

@@ -20,7 +20,7 @@ import { DAY_MS, dayOf, isoDay } from '../../../../sinks/postgres/raw/partitions
 import { startSinkProcess } from '../../../../sinks/raw/run.js';
 import type { SinkProcess } from '../../../../sinks/raw/run.js';
 import { projectRoot } from '../../../../stack/paths.js';
-import { createTopic, deleteTopics, makeEvents, produce } from '../../../helpers/producer-fixture.js';
+import { createTopic, deleteTopics, makeEvents, produce } from '../../../../bench/lib/sale-events.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../../core/contract.suite.js';
 import { metricValue } from './stream.js';

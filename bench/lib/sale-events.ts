@@ -1,6 +1,6 @@
 /**
- * Fills a topic with known sale events (and chosen poison records) for the sink tests, with
- * SaleEventSerde + kafkajs directly — independent of the real producer in producer/.
+ * Fills a topic with known sale events (and chosen poison records) for the sink tests and
+ * benchmarks, with SaleEventSerde + kafkajs directly — independent of the real producer in producer/.
  */
 import type { Kafka } from '../../lib/kafka/index.js';
 import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
@@ -99,4 +99,12 @@ export async function produce(
     await producer.disconnect();
   }
   return serde;
+}
+
+/** A new 6-partition topic holding `n` fixture events over 60 stores (what the sink benchmarks drain). */
+export async function fillTopic(topic: string, n: number): Promise<SaleEvent[]> {
+  await createTopic(topic, 6);
+  const events = makeEvents(n, { stores: 60 });
+  for (let i = 0; i < n; i += 100_000) await produce(topic, events.slice(i, i + 100_000));
+  return events;
 }

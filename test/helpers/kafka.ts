@@ -1,9 +1,7 @@
-/** Small Kafka helpers shared by the producer's integration tests. */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+/** Small Kafka helpers for integration tests: topic sizes and existence, deletion, reading a topic whole. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from '../../lib/kafka/index.js';
 import { readToEnd } from '../../lib/kafka/index.js';
-import { projectRoot } from '../../stack/paths.js';
 
 export async function topicSize(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -45,8 +43,23 @@ export interface Landed {
   value: Buffer;
 }
 
-/** Every record of a topic, per partition in offset order. */
+/**
+ * Every record of a topic, per partition in offset order. A broker that has just restarted answers
+ * a group join with COORDINATOR_LOAD_IN_PROGRESS (retriable) while it loads its offsets topic, so a
+ * retriable failure is tried again, from scratch, a few times.
+ */
 export async function readTopic(kafka: Kafka, topic: string): Promise<Landed[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readTopicOnce(kafka, topic);
+    } catch (err) {
+      if (attempt >= 5 || (err as { retriable?: boolean }).retriable !== true) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
+async function readTopicOnce(kafka: Kafka, topic: string): Promise<Landed[]> {
   const out: Landed[] = [];
   await readToEnd(kafka, {
     topic,
@@ -63,42 +76,4 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<Landed[]> 
     },
   });
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-}
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the built CLI (`npm run build` first; `make test` does). */
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'cli', 'main.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  everyMs = 25,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    // A broker that is starting (or a topic just created) may refuse for a moment: not yet.
-    if (await Promise.resolve(check()).catch(() => false)) return true;
-    await sleep(everyMs);
-  }
-  return false;
 }

@@ -1,0 +1,185 @@
+/**
+ * A second copy of the pipeline `make up` runs — the same services, arguments and launch code
+ * (stack/pipeline.ts) — beside whatever already runs: its own topics (same partition layout as
+ * the defaults), consumer groups, Postgres schema and free ports, all named after one random id,
+ * so a benchmark measures the whole pipeline without touching the stack's data, and removes
+ * everything again. The producer is steered through its control topic as an operator would
+ * (`retail-etl producer rate|pause`).
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Kafka, Producer } from '../../lib/kafka/index.js';
+import pg from 'pg';
+import { environment } from '../../lib/config/index.js';
+import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
+import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
+import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
+import { publishControl } from '../../producer/control.js';
+import { enabledPipelineServices, pipelineLaunch } from '../../stack/pipeline.js';
+import { projectRoot } from '../../stack/paths.js';
+import type { CliProcess } from '../../stack/cli-process.js';
+import { startLaunch, waitReady } from '../../stack/cli-process.js';
+import { freePort } from '../../stack/net.js';
+import { counter, scrape } from './prom-text.js';
+
+type TopicKey = keyof typeof TOPICS;
+
+export interface BenchPipeline {
+  /** Prefix of every topic, group and transactional id of this pipeline. */
+  base: string;
+  schema: string;
+  topics: Record<TopicKey, string>;
+  /** Service name → metrics/HTTP port. */
+  ports: Map<string, number>;
+  /** Service name → PID. */
+  pids: Map<string, number>;
+  admin: Admin;
+  kafka: Kafka;
+  setRate(rate: number): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Records in the raw topic (sum of end offsets). */
+  produced(): Promise<number>;
+  metrics(service: string): Promise<string>;
+  /** Stop the processes (SIGTERM, then SIGKILL after 30 s). */
+  stop(): Promise<void>;
+  /** stop(), then delete the topics, groups and schema. */
+  remove(): Promise<void>;
+}
+
+export async function startBenchPipeline(
+  stackEnv: Record<string, string>,
+  log: (m: string) => void,
+): Promise<BenchPipeline> {
+  const id = randomUUID().replace(/-/g, '').slice(0, 10);
+  const base = `bench-pipe-${id}`;
+  const schema = `bench_pipe_${id}`;
+  const topics = Object.fromEntries(Object.entries(TOPICS).map(([k, t]) => [k, `${base}.${t}`])) as Record<
+    TopicKey,
+    string
+  >;
+
+  const kafka = createKafka('bench-pipeline');
+  const admin = kafka.admin();
+  await admin.connect();
+  const control: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await control.connect();
+  const db = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
+  await db.connect();
+  const procs = new Map<string, CliProcess>();
+  const ports = new Map<string, number>();
+  const pids = new Map<string, number>();
+  const stop = async () => {
+    await Promise.all([...procs.values()].map((p) => p.stop()));
+    procs.clear();
+  };
+  const remove = async () => {
+    await stop();
+    await control.disconnect().catch(() => undefined);
+    const mine = (await admin.listTopics().catch(() => [])).filter((t) => t.startsWith(base));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+    const groups = (await admin.listGroups().catch(() => ({ groups: [] }))).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(base));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await db.end().catch(() => undefined);
+  };
+
+  try {
+    await ensureTopics(
+      admin,
+      DEFAULT_TOPIC_SPECS.map((s) => {
+        const key = (Object.keys(TOPICS) as TopicKey[]).find((k) => TOPICS[k] === s.topic);
+        return { ...s, topic: key ? topics[key] : `${base}.${s.topic}` };
+      }),
+    );
+    // One environment for every service: each reads only its own variables.
+    const common: Record<string, string> = {
+      PRODUCER_TOPIC: topics.sales,
+      PRODUCER_CONTROL_TOPIC: topics.control,
+      PRODUCER_GROUP: base,
+      INGEST_TOPIC: topics.sales,
+      SINK_POSTGRES_TOPIC: topics.sales,
+      SINK_POSTGRES_DLQ_TOPIC: topics.dlq,
+      SINK_POSTGRES_SCHEMA: schema,
+      SINK_POSTGRES_GROUP_ID: `${base}-sink-postgres`,
+      SINK_CLICKHOUSE_TOPIC: topics.sales,
+      SINK_CLICKHOUSE_DLQ_TOPIC: topics.dlq,
+      SINK_CLICKHOUSE_DATABASE: schema,
+      SINK_CLICKHOUSE_GROUP_ID: `${base}-sink-clickhouse`,
+      PROCESSOR_INPUT_TOPIC: topics.sales,
+      PROCESSOR_HOURLY_TOPIC: topics.salesHourly,
+      PROCESSOR_TOP_SKUS_TOPIC: topics.topSkus,
+      PROCESSOR_ROLLING_TOPIC: topics.storeRolling,
+      PROCESSOR_LATE_TOPIC: topics.late,
+      PROCESSOR_DLQ_TOPIC: topics.dlq,
+      PROCESSOR_GROUP_PREFIX: `${base}-processor`,
+      SINK_AGGREGATES_HOURLY_TOPIC: topics.salesHourly,
+      SINK_AGGREGATES_TOP_SKUS_TOPIC: topics.topSkus,
+      SINK_AGGREGATES_ROLLING_TOPIC: topics.storeRolling,
+      SINK_AGGREGATES_DLQ_TOPIC: topics.dlq,
+      SINK_AGGREGATES_SCHEMA: schema,
+      SINK_AGGREGATES_CLICKHOUSE_DATABASE: schema,
+    };
+    const services = enabledPipelineServices({ ...environment(), ...stackEnv });
+    for (const service of services) {
+      const port = await freePort();
+      ports.set(service.name, port);
+      const overrides = { ...common, [service.portEnv]: String(port) };
+      // The two aggregate sinks read the same variables: each gets its own group.
+      if (service.args[1] === 'aggregates') overrides['SINK_AGGREGATES_GROUP_ID'] = `${base}-${service.name}`;
+      const proc = startLaunch(pipelineLaunch(service, projectRoot(), stackEnv, overrides), service.name);
+      procs.set(service.name, proc);
+      if (proc.child.pid !== undefined) pids.set(service.name, proc.child.pid);
+    }
+    for (const service of services) await waitReady(ports.get(service.name)!, procs.get(service.name)!);
+    log(`pipeline ${base} ready: ${services.map((s) => `${s.name} pid ${pids.get(s.name)}`).join(', ')}`);
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+
+  const metrics = (service: string) => scrape(ports.get(service) ?? 0);
+  const keys = controlKeys(base);
+  /** Wait until the producer reports `target` as its target rate (0 = paused). */
+  const applied = async (target: number) => {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const text = await metrics('producer').catch(() => '');
+      if (counter(text, 'retail_producer_target_rate') === target) return;
+      await sleep(200);
+    }
+    throw new Error(`the producer did not apply target rate ${target} within 15 s`);
+  };
+  let rate = 100;
+  return {
+    base,
+    schema,
+    topics,
+    ports,
+    pids,
+    admin,
+    kafka,
+    async setRate(r) {
+      rate = r;
+      await publishControl(control, topics.control, keys.rate, rateRecord(r, 'bench'));
+      await applied(r);
+    },
+    async pause() {
+      await publishControl(control, topics.control, keys.paused, pausedRecord(true, 'bench'));
+      await applied(0);
+    },
+    async resume() {
+      await publishControl(control, topics.control, keys.paused, pausedRecord(false, 'bench'));
+      await applied(rate);
+    },
+    async produced() {
+      return (await admin.fetchTopicOffsets(topics.sales)).reduce((a, p) => a + Number(p.high), 0);
+    },
+    metrics,
+    stop,
+    remove,
+  };
+}
