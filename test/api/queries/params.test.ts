@@ -2,19 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../../api/http.js';
 import { sku, storeId } from '../../../api/queries/params.js';
 import { validateEvent } from '../../../lib/contracts/event/validate.js';
+import { NOW, VALID_EVENT } from '../../lib/contracts/event/valid-event.js';
 
-const event = (id: string) => ({
-  event_id: '0193a5f2-7c1e-7d2b-9c3a-1b2c3d4e5f60',
-  event_time: Date.UTC(2026, 0, 1),
-  store_id: id,
-  sku: id,
-  quantity: 1,
-  unit_price_cents: 1,
-  currency: 'EUR',
-  channel: 'store',
-  payment_type: 'cash',
-  basket_id: 'B',
-});
+const event = (id: string) => ({ ...VALID_EVENT, store_id: id, sku: id });
 
 describe('query API id parameters', () => {
   it('accept exactly the ids the event contract accepts', () => {
@@ -32,7 +22,7 @@ describe('query API id parameters', () => {
       'S\u202e',
     ];
     for (const id of ids) {
-      const ingest = validateEvent(event(id), { now: Date.UTC(2026, 0, 1) }).ok;
+      const ingest = validateEvent(event(id), { now: NOW }).ok;
       const query = (f: (v: string) => string) => {
         try {
           return f(id) === id;

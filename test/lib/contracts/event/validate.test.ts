@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../../../lib/contracts/event/validate.js';
+import { NOW, VALID_EVENT } from './valid-event.js';
 
-const now = Date.UTC(2026, 10, 21, 12);
-const good = {
-  event_id: '0193a5f2-7c1e-7d2b-9c3a-1b2c3d4e5f60',
-  event_time: now - 1000,
-  store_id: 'S001',
-  sku: 'SKU-1',
-  quantity: 2,
-  unit_price_cents: 250,
-  currency: 'EUR',
-  channel: 'store',
-  payment_type: 'cash',
-  customer_id: 'C-9',
-  basket_id: 'B-1',
-};
+const now = NOW;
+const good = VALID_EVENT;
 
 describe('validateEvent', () => {
   it('accepts a valid event, and a missing customer_id as null', () => {
