@@ -5,17 +5,23 @@ import { EtlError } from '../lib/errors.js';
 import type { LaunchSpec, StackContext } from './component.js';
 import { run, which } from './process.js';
 
-export function requireJava(): string {
-  const java = which('java');
-  if (!java) {
-    throw new EtlError(
-      'DEPENDENCY_MISSING',
-      'Java 17 or newer is required for the native stack but `java` was not found',
-      {
-        hint: 'install it (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless) or start a Docker engine',
-      },
-    );
+/** The path of `command`, or a DEPENDENCY_MISSING error saying what needs it and how to install it. */
+function requireCommand(command: string, needed: string, debianPackage: string): string {
+  const path = which(command);
+  if (!path) {
+    throw new EtlError('DEPENDENCY_MISSING', `${needed} but \`${command}\` was not found`, {
+      hint: `install it (Debian/Ubuntu: apt-get install -y ${debianPackage}) or start a Docker engine`,
+    });
   }
+  return path;
+}
+
+export function requireJava(): string {
+  const java = requireCommand(
+    'java',
+    'Java 17 or newer is required for the native stack',
+    'openjdk-17-jre-headless',
+  );
   const res = spawnSync(java, ['-version'], { encoding: 'utf8' });
   const match = /version "(\d+)/.exec(`${res.stderr}${res.stdout}`);
   const major = match?.[1] ? Number(match[1]) : 0;
@@ -32,17 +38,7 @@ export function requireJava(): string {
 }
 
 export function requireMaven(): string {
-  const mvn = which('mvn');
-  if (!mvn) {
-    throw new EtlError(
-      'DEPENDENCY_MISSING',
-      'Maven is required to fetch the Kafka and Schema Registry jars but `mvn` was not found',
-      {
-        hint: 'install it (Debian/Ubuntu: apt-get install -y maven) or start a Docker engine',
-      },
-    );
-  }
-  return mvn;
+  return requireCommand('mvn', 'Maven is required to fetch the Kafka and Schema Registry jars', 'maven');
 }
 
 /** Maven with its local repository inside `.stack/cache`, so the stack's downloads stay in the project. */
