@@ -39,7 +39,7 @@ const RUN_OPTIONS: [flag: string, key: string, help: string][] = [
   ['--replica-id <id>', 'replicaId', 'name of this replica in status (default host-pid)'],
   ['--metrics-port <port>', 'metricsPort', 'port of /metrics /healthz /readyz (default 9401, 0 = any)'],
   ['--batch-size <n>', 'batchSize', 'most events per produce request (default 2000, max 5000)'],
-  ['--linger-ms <ms>', 'lingerMs', 'wait for this many ms of due events before sending (default 10)'],
+  ['--linger-ms <ms>', 'lingerMs', 'wait for this many ms of due events before sending (default 100)'],
   ['--compression <c>', 'compression', 'none | gzip (default none)'],
   ['--stores <n>', 'stores', 'stores in the catalogue (default 50)'],
   ['--skus <n>', 'skus', 'SKUs in the catalogue (default 2000)'],
