@@ -43,12 +43,3 @@ export async function insertSegment(
     throw chError(`insert of ${token} failed`, err);
   }
 }
-
-/** Ready for /readyz: the client exists and answers a ping. */
-export async function clientReady(client: ClickHouseClient | undefined): Promise<boolean> {
-  try {
-    return (await client?.ping())?.success ?? false;
-  } catch {
-    return false;
-  }
-}

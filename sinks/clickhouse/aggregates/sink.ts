@@ -8,13 +8,13 @@
  * recreates the same inserts and tokens. The token keeps replays from storing rows twice; the
  * version keeps `FINAL` exact even when a replay's ranges differ (merges may have removed a range).
  */
-import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../../lib/logger.js';
 import { MidWriteFault } from '../../core/faults.js';
 import { createClickhouseClient } from '../client.js';
 import { chError } from '../errors.js';
 import { quoteIdent } from '../ident.js';
-import { clientReady, dedupToken, insertSegment, rangeColumns } from '../insert.js';
+import { dedupToken, insertSegment, rangeColumns } from '../insert.js';
+import { ClickhouseClientOwner } from '../owner.js';
 import { resumeFromStoredRanges } from '../resume.js';
 import { collapse } from '../../aggregates/collapse.js';
 import { topicTables } from '../../aggregates/config.js';
@@ -29,9 +29,9 @@ const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'
 const secs = (ms: number) => (ms / 1000).toFixed(3);
 const dt = (ms: number) => `toDateTime64('${secs(ms)}', 3, 'UTC')`;
 
-export class ClickhouseAggTarget implements AggTarget {
+export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTarget {
+  protected readonly ownerName = 'ClickhouseAggTarget';
   readonly name = 'aggregates-clickhouse';
-  private client: ClickHouseClient | undefined;
   private readonly tables: Map<string, AggTable>;
   private readonly db: string;
   private readonly fault = new MidWriteFault();
@@ -51,6 +51,7 @@ export class ClickhouseAggTarget implements AggTarget {
     private readonly metrics: AggMetrics,
     private readonly logger: Logger,
   ) {
+    super();
     this.tables = topicTables(config);
     this.db = quoteIdent(config.database);
   }
@@ -134,19 +135,5 @@ export class ClickhouseAggTarget implements AggTarget {
     if (tombstones > 0) this.metrics.rowsDeleted.inc({ sink: this.name, table }, tombstones);
     const collapsed = seg.rows.length - latest.size;
     if (collapsed > 0) this.metrics.recordsCollapsed.inc({ sink: this.name, table }, collapsed);
-  }
-
-  ready(): Promise<boolean> {
-    return clientReady(this.client);
-  }
-
-  async close(): Promise<void> {
-    await this.client?.close();
-    this.client = undefined;
-  }
-
-  private requireClient(): ClickHouseClient {
-    if (!this.client) throw new Error('ClickhouseAggTarget used before open()');
-    return this.client;
   }
 }

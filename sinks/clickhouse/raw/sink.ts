@@ -16,14 +16,15 @@ import { MidWriteFault } from '../../core/faults.js';
 import { createClickhouseClient } from '../client.js';
 import { chError } from '../errors.js';
 import { quoteIdent } from '../ident.js';
-import { clientReady, insertSegment, rangeColumns } from '../insert.js';
+import { insertSegment, rangeColumns } from '../insert.js';
+import { ClickhouseClientOwner } from '../owner.js';
 import { resumeFromStoredRanges } from '../resume.js';
 import type { ClickhouseSinkConfig } from './config.js';
 import { createTableSql } from './ddl.js';
 
-export class ClickhouseSink implements Sink {
+export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
+  protected readonly ownerName = 'ClickhouseSink';
   readonly name = 'clickhouse';
-  private client: ClickHouseClient | undefined;
   private readonly table: string;
   private readonly fault = new MidWriteFault();
 
@@ -34,6 +35,7 @@ export class ClickhouseSink implements Sink {
     private readonly clientFactory: () => Promise<ClickHouseClient> = () =>
       createClickhouseClient({ url: config.url, chdbPath: config.chdbPath }),
   ) {
+    super();
     this.table = `${quoteIdent(config.database)}.sales_raw`;
   }
 
@@ -79,19 +81,5 @@ export class ClickhouseSink implements Sink {
       sent();
     }
     return { fenced: [] };
-  }
-
-  ready(): Promise<boolean> {
-    return clientReady(this.client);
-  }
-
-  async close(): Promise<void> {
-    await this.client?.close();
-    this.client = undefined;
-  }
-
-  private requireClient(): ClickHouseClient {
-    if (!this.client) throw new Error('ClickhouseSink used before open()');
-    return this.client;
   }
 }
