@@ -18,6 +18,7 @@ import { ensurePartitions } from '../sinks/postgres/raw/partitions.js';
 import type { Benchmark, Figure } from './harness.js';
 import { startCli } from '../stack/cli-process.js';
 import { freePort } from '../stack/net.js';
+import { postgresSinkArgs } from './lib/sink-cli.js';
 import { drainWithConnect, fillSalesTopic } from './lib/connect-drain.js';
 import { benchConfig, environment } from '../lib/config/index.js';
 import { cpuSnapshot } from './lib/proc-cpu.js';
@@ -79,18 +80,7 @@ const bench: Benchmark = {
         // A process of its own, as the Connect worker is: its CPU is read from /proc like the JVM's.
         const port = await freePort();
         const sink = startCli(
-          [
-            'sink',
-            'postgres',
-            '--topic',
-            topic,
-            '--group',
-            `bench-ours-${schema}`,
-            '--schema',
-            schema,
-            '--metrics-port',
-            String(port),
-          ],
+          postgresSinkArgs({ topic, group: `bench-ours-${schema}`, schema, metricsPort: port }),
           { env: { ...ctx.env }, logLevel: 'warn' },
         );
         const sinkPids = new Map([['sink', sink.child.pid ?? -1]]);

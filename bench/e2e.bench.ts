@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Benchmark, Figure } from './harness.js';
 import { startCli, waitReady } from '../stack/cli-process.js';
 import { freePort } from '../stack/net.js';
+import { postgresSinkArgs } from './lib/sink-cli.js';
 import { delta, histogram, quantile, scrape, shareAtOrBelow } from './lib/prom-text.js';
 import { benchConfig } from '../lib/config/index.js';
 
@@ -68,21 +69,9 @@ const bench: Benchmark = {
     };
 
     const sinkPort = await freePort();
-    const sink = startCli(
-      [
-        'sink',
-        'postgres',
-        '--topic',
-        topic,
-        '--group',
-        group,
-        '--schema',
-        schema,
-        '--metrics-port',
-        String(sinkPort),
-      ],
-      { logLevel: 'warn' },
-    );
+    const sink = startCli(postgresSinkArgs({ topic, group, schema, metricsPort: sinkPort }), {
+      logLevel: 'warn',
+    });
     const figures: Figure[] = [];
     try {
       await waitReady(sinkPort, sink);
