@@ -11,10 +11,11 @@ import { createRegistry, SaleEventSerde } from '../../../../lib/contracts/event/
 import type { SaleEvent } from '../../../../lib/contracts/event/schema.js';
 import { startSinkProcess } from '../../../../sinks/raw/run.js';
 import { readDlq, replayDlq } from '../../../../sinks/core/dlq/reader.js';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
+import { createTopic, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../contract.suite.js';
 import { pgCounts } from '../../postgres/raw/pg-counts.js';
+import { dropTopicsAndSchema } from '../../postgres/raw/process-setup.js';
 
 const env = stackEnv();
 const DAY = 86_400_000;
@@ -24,11 +25,7 @@ describe('dead letters and the guard partition (postgres sink)', () => {
   const dlqTopic = uniqueName('dlq');
   const schema = uniqueName('poisonpg');
   afterAll(async () => {
-    await deleteTopics([topic, dlqTopic]);
-    const c = new pg.Client({ connectionString: env.DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
+    await dropTopicsAndSchema(env.DATABASE_URL, [topic, dlqTopic], schema);
   });
 
   it('routes each poison record to the DLQ with its reason, counts guard rows, keeps going', async () => {

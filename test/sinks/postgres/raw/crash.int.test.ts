@@ -3,13 +3,13 @@
  * commit (before the Kafka commit), and at an arbitrary moment from outside — then a restart:
  * every event exactly once, sums exact, and SIGTERM exits 0.
  */
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
+import { createTopic, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../../core/contract.suite.js';
 import { pgCounts } from './pg-counts.js';
+import { dropTopicsAndSchema } from './process-setup.js';
 
 const env = stackEnv();
 
@@ -18,11 +18,7 @@ describe('postgres sink survives kill -9', () => {
   const schema = uniqueName('crashpg');
   const group = uniqueName('grp');
   afterAll(async () => {
-    await deleteTopics([topic]);
-    const c = new pg.Client({ connectionString: env.DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
+    await dropTopicsAndSchema(env.DATABASE_URL, [topic], schema);
   });
 
   it('mid-COPY, after commit, and from outside: count, distinct ids and sums exact', async () => {

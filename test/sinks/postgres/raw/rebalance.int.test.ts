@@ -15,13 +15,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
+import { createTopic, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import type { SinkChild } from '../../../helpers/sink-process.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../../core/contract.suite.js';
 import { pgCounts } from './pg-counts.js';
+import { dropTopicsAndSchema } from './process-setup.js';
 import { metricValue, metricsPort, produceStream } from './stream.js';
 
 const env = stackEnv();
@@ -57,11 +57,7 @@ describe('postgres sink: two instances, rebalances mid-stream, and a fenced zomb
         await c.exited;
       }
     }
-    await deleteTopics([topic]);
-    const c = new pg.Client({ connectionString: env.DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
+    await dropTopicsAndSchema(env.DATABASE_URL, [topic], schema);
   });
 
   it('exact after a join and a kill -9 mid-stream; a stalled instance’s stale batch is refused', async () => {
