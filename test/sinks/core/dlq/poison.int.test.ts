@@ -15,7 +15,7 @@ import { createTopic, makeEvents, produce, totals } from '../../../../bench/lib/
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../contract.suite.js';
 import { pgCounts } from '../../postgres/raw/pg-counts.js';
-import { dropTopicsAndSchema } from '../../postgres/raw/process-setup.js';
+import { dlqSinkOptions, dropTopicsAndSchema } from '../../postgres/raw/process-setup.js';
 
 const env = stackEnv();
 const DAY = 86_400_000;
@@ -58,12 +58,7 @@ describe('dead letters and the guard partition (postgres sink)', () => {
     const all = [...good, ...guard];
     const expected = totals(all);
     const sink = await startSinkProcess('postgres', {
-      schema,
-      topic,
-      dlqTopic,
-      groupId: uniqueName('grp'),
-      metricsPort: 0,
-      maxWaitMs: 100,
+      ...dlqSinkOptions(schema, topic, dlqTopic),
       retentionDays: 7,
       partitionsAheadDays: 3,
     });

@@ -18,6 +18,7 @@ import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { bareMetrics, waitUntil } from '../../core/contract.suite.js';
 import { AWKWARD_ROWS } from './awkward-rows.js';
 import { pgCounts } from './pg-counts.js';
+import { dlqSinkOptions } from './process-setup.js';
 
 const env = stackEnv();
 
@@ -118,14 +119,7 @@ describe('COPY round trip of awkward values (shared Postgres)', () => {
     // One partition: the NUL record sits between good ones in the same partition.
     await produce(topic, [...before, { ...nul, sku: 'SKU-\u0000-1' }, ...after]);
     const expected = totals([...before, ...after]);
-    const sink = await startSinkProcess('postgres', {
-      schema,
-      topic,
-      dlqTopic,
-      groupId: uniqueName('grp'),
-      metricsPort: 0,
-      maxWaitMs: 100,
-    });
+    const sink = await startSinkProcess('postgres', dlqSinkOptions(schema, topic, dlqTopic));
     let fatal: unknown;
     sink.failed.catch((err: unknown) => (fatal = err));
     try {
