@@ -22,6 +22,14 @@ const env = stackEnv();
 const SINK = 'retail_sink';
 const READER = 'retail_reader';
 
+/** A connection of its own acting as `role` (SET ROLE from the owner's session), as each block's setup. */
+async function connectAs(role: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: env.DATABASE_URL });
+  await c.connect();
+  await c.query(`SET ROLE ${role}`);
+  return c;
+}
+
 /** Run `sql` and return the SQLSTATE and message it fails with (fails the test if it succeeds). */
 async function refused(c: pg.Client, sql: string, params: unknown[] = []) {
   try {
@@ -90,9 +98,7 @@ describe('least-privilege roles (shared Postgres)', () => {
   describe(SINK, () => {
     let c: pg.Client;
     beforeAll(async () => {
-      c = new pg.Client({ connectionString: env.DATABASE_URL });
-      await c.connect();
-      await c.query(`SET ROLE ${SINK}`);
+      c = await connectAs(SINK);
       expect((await c.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u).toBe(SINK);
     });
     afterAll(() => c.end());
@@ -205,9 +211,7 @@ describe('least-privilege roles (shared Postgres)', () => {
   describe(READER, () => {
     let c: pg.Client;
     beforeAll(async () => {
-      c = new pg.Client({ connectionString: env.DATABASE_URL });
-      await c.connect();
-      await c.query(`SET ROLE ${READER}`);
+      c = await connectAs(READER);
     });
     afterAll(() => c.end());
 
