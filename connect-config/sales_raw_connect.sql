@@ -1,6 +1,6 @@
 -- The table the Debezium JDBC sink writes (`retail-etl connect apply` creates it; {{TABLE}} is the
 -- --table option, default sales_raw_connect). Same columns, types and indexes as our sink's
--- sales_raw (sinks/postgres/ddl.ts), so both sinks do the same work per row; the kafka_* columns
+-- sales_raw (sinks/postgres/raw/ddl.ts), so both sinks do the same work per row; the kafka_* columns
 -- are filled by the connector's InsertField transform.
 -- Two deliberate differences: no daily partitions, and event_id is the primary key — the JDBC
 -- sink's upsert (ON CONFLICT (event_id)) needs a unique index on event_id alone, which a table
