@@ -35,6 +35,8 @@ import type { Logger } from '../../lib/logger.js';
 import { createLogic } from '../definitions.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from './changelog.js';
+import { createStageConsumer, runStageConsumer } from './consumer.js';
+import type { StageConsumerSpec } from './consumer.js';
 import type { ProcessorConfig } from './config.js';
 import { EventDecoder } from './decode.js';
 import { deadMessage, lateMessage, sendsOf } from './messages.js';
@@ -90,32 +92,21 @@ export class TopologyRunner {
   }
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({
+    const spec: StageConsumerSpec = {
       groupId: this.topology.groupId,
-      readUncommitted: false,
-      maxBytesPerPartition: this.cfg.maxBatchBytes,
-      maxBytes: Math.max(this.cfg.maxBatchBytes * 4, 1024 * 1024),
-      // An empty fetch waits this long at the broker: an idle consumer polls rarely, data still
-      // returns at once (minBytes 1).
-      maxWaitTimeInMs: this.cfg.fetchMaxWaitMs,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.crashed = e.payload.error;
-      this.logger.error('consumer crashed', { err: e.payload.error, restart: e.payload.restart });
-      if (e.payload.restart) this.crashed = undefined;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.cfg.inputTopic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.cfg.concurrency,
+      topic: this.cfg.inputTopic,
+      concurrency: this.cfg.concurrency,
+      fetch: {
+        maxBytesPerPartition: this.cfg.maxBatchBytes,
+        maxBytes: Math.max(this.cfg.maxBatchBytes * 4, 1024 * 1024),
+      },
+      crashMessage: 'consumer crashed',
+      onJoin: (assignment) => this.onAssignment(assignment),
+      onCrash: (err) => (this.crashed = err),
       eachBatch: (payload) => this.onBatch(payload),
-    });
+    };
+    this.consumer = createStageConsumer(this.kafka, this.cfg, spec);
+    await runStageConsumer(this.consumer, spec, this.logger);
     if (this.topology.operators.includes('top-skus')) {
       const every = Math.min(5_000, Math.max(100, Math.floor(this.cfg.idleTimeoutMs / 2)));
       this.idleTimer = setInterval(() => this.checkIdle(), every);

@@ -18,6 +18,8 @@ import { LATE_HEADERS } from '../../lib/contracts/late.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from '../runtime/changelog.js';
+import { createStageConsumer, runStageConsumer } from '../runtime/consumer.js';
+import type { StageConsumerSpec } from '../runtime/consumer.js';
 import type { ProcessorConfig } from '../runtime/config.js';
 import { sendsOf } from '../runtime/messages.js';
 import { processorMetrics } from '../runtime/metrics.js';
@@ -63,36 +65,28 @@ export class MergeRunner {
   }
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({
+    const spec: StageConsumerSpec = {
       groupId: this.topology.mergeGroupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: this.cfg.fetchMaxWaitMs,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      this.joined = true;
-      const owned = new Set(e.payload.memberAssignment[this.topology.partialsTopic] ?? []);
-      for (const [p, task] of this.tasks) {
-        if (owned.has(p)) continue;
-        this.tasks.delete(p);
-        void task.producer.disconnect().catch(() => undefined);
-      }
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.crashed = e.payload.error;
-      this.logger.error('merge consumer crashed', { err: e.payload.error, restart: e.payload.restart });
-      if (e.payload.restart) this.crashed = undefined;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topology.partialsTopic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      topic: this.topology.partialsTopic,
+      concurrency: 1,
+      crashMessage: 'merge consumer crashed',
+      onJoin: (assignment) => this.onAssignment(assignment),
+      onCrash: (err) => (this.crashed = err),
       eachBatch: (payload) => this.onBatch(payload),
-    });
+    };
+    this.consumer = createStageConsumer(this.kafka, this.cfg, spec);
+    await runStageConsumer(this.consumer, spec, this.logger);
+  }
+
+  /** Drops the tasks of partials partitions this instance no longer owns. */
+  private onAssignment(assignment: Record<string, number[]>): void {
+    this.joined = true;
+    const owned = new Set(assignment[this.topology.partialsTopic] ?? []);
+    for (const [p, task] of this.tasks) {
+      if (owned.has(p)) continue;
+      this.tasks.delete(p);
+      void task.producer.disconnect().catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {
