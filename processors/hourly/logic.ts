@@ -7,7 +7,7 @@
  */
 import { encodeKey } from '../../lib/contracts/aggregates/keys.js';
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
-import { HOUR, floorTo, iso } from '../runtime/types.js';
+import { HOUR, floorTo, hourClosesAt, innerMap, innerSet, iso } from '../runtime/types.js';
 
 export interface HourlyValue {
   window_start: string;
@@ -46,7 +46,7 @@ export class HourlyLogic implements ProcessorLogic {
   ) {}
 
   closesAt(t: number): number {
-    return floorTo(t, HOUR) + HOUR + this.allowedLatenessMs;
+    return hourClosesAt(t, this.allowedLatenessMs);
   }
 
   expiresAt(t: number): number {
@@ -55,16 +55,7 @@ export class HourlyLogic implements ProcessorLogic {
 
   add(e: CompactEvent, restoring: boolean): void {
     const start = floorTo(e.t, HOUR);
-    let window = this.windows.get(start);
-    if (!window) {
-      window = new Map();
-      this.windows.set(start, window);
-    }
-    let perStore = window.get(e.store);
-    if (!perStore) {
-      perStore = new Map();
-      window.set(e.store, perStore);
-    }
+    const perStore = innerMap(innerMap(this.windows, start), e.store);
     let agg = perStore.get(e.sku);
     if (!agg) {
       agg = {
@@ -84,14 +75,7 @@ export class HourlyLogic implements ProcessorLogic {
     if (e.qty < 0) agg.returns++;
     agg.events++;
     agg.baskets.add(e.basket);
-    if (!restoring) {
-      let d = this.dirty.get(start);
-      if (!d) {
-        d = new Set();
-        this.dirty.set(start, d);
-      }
-      d.add(agg);
-    }
+    if (!restoring) innerSet(this.dirty, start).add(agg);
   }
 
   flush(watermark: number, emit: Emit): void {

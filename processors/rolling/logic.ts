@@ -11,7 +11,7 @@
  */
 import { rollingKey } from '../../lib/contracts/aggregates/keys.js';
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
-import { HOUR, MINUTE, floorTo, iso } from '../runtime/types.js';
+import { HOUR, MINUTE, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
 export interface RollingValue {
   store_id: string;
@@ -70,22 +70,13 @@ export class RollingLogic implements ProcessorLogic {
 
   add(e: CompactEvent): void {
     const m = floorTo(e.t, MINUTE);
-    let perStore = this.buckets.get(e.store);
-    if (!perStore) {
-      perStore = new Map();
-      this.buckets.set(e.store, perStore);
-    }
+    const perStore = innerMap(this.buckets, e.store);
     let bucket = perStore.get(m);
     if (!bucket) {
       bucket = emptyTotals();
       perStore.set(m, bucket);
       this.bucketCount++;
-      let stores = this.minutes.get(m);
-      if (!stores) {
-        stores = new Set();
-        this.minutes.set(m, stores);
-      }
-      stores.add(e.store);
+      innerSet(this.minutes, m).add(e.store);
     }
     const one: Totals = {
       quantity: e.qty,

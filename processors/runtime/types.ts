@@ -76,3 +76,34 @@ export function floorTo(t: number, size: number): number {
 export function iso(t: number): string {
   return new Date(t).toISOString();
 }
+
+/**
+ * When the hour window holding `t` closes: its end plus the allowed lateness. The hourly and the
+ * top SKUs operators close their hours alike, so that they emit the same hours for the same input.
+ */
+export function hourClosesAt(t: number, allowedLatenessMs: number): number {
+  return floorTo(t, HOUR) + HOUR + allowedLatenessMs;
+}
+
+/**
+ * The inner map of a nested index at `key`, created empty when missing. Called once per event:
+ * typed for maps and sets rather than taking a factory, so that no closure is made per call.
+ */
+export function innerMap<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let inner = outer.get(key);
+  if (!inner) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
+}
+
+/** The inner set of an index at `key`, created empty when missing (see innerMap). */
+export function innerSet<K, V>(outer: Map<K, Set<V>>, key: K): Set<V> {
+  let inner = outer.get(key);
+  if (!inner) {
+    inner = new Set();
+    outer.set(key, inner);
+  }
+  return inner;
+}

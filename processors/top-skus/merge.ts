@@ -14,7 +14,7 @@
  * dropped silently and never revise the final record.
  */
 import { topSkusKey } from '../../lib/contracts/aggregates/keys.js';
-import { HOUR, iso } from '../runtime/types.js';
+import { HOUR, innerMap, iso } from '../runtime/types.js';
 import type { OutRecord } from '../runtime/types.js';
 import { rankTop } from './logic.js';
 import type { TopSkusValue } from './logic.js';
@@ -89,8 +89,7 @@ export class MergeState {
         out.late.push(r);
         continue;
       }
-      let hour = this.hours.get(r.h);
-      if (!hour) this.hours.set(r.h, (hour = new Map()));
+      const hour = innerMap(this.hours, r.h);
       for (const [sku, revenue, quantity] of r.s) {
         const s = hour.get(sku);
         if (s) {

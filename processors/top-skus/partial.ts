@@ -15,7 +15,7 @@
  * it twice.
  */
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
-import { HOUR, floorTo } from '../runtime/types.js';
+import { HOUR, floorTo, hourClosesAt, innerMap } from '../runtime/types.js';
 
 export interface Sums {
   revenue: number;
@@ -81,7 +81,7 @@ export class TopSkusPartialLogic implements ProcessorLogic {
   ) {}
 
   closesAt(t: number): number {
-    return floorTo(t, HOUR) + HOUR + this.allowedLatenessMs;
+    return hourClosesAt(t, this.allowedLatenessMs);
   }
 
   expiresAt(t: number): number {
@@ -90,12 +90,7 @@ export class TopSkusPartialLogic implements ProcessorLogic {
 
   add(e: CompactEvent, restoring: boolean): void {
     const start = floorTo(e.t, HOUR);
-    let hour = this.hours.get(start);
-    if (!hour) {
-      hour = new Map();
-      this.hours.set(start, hour);
-    }
-    addSums(hour, e.sku, e.qty * e.price, e.qty);
+    addSums(innerMap(this.hours, start), e.sku, e.qty * e.price, e.qty);
     if (!restoring && this.isIdle) {
       this.isIdle = false;
       this.mustReport = true;
@@ -129,8 +124,7 @@ export class TopSkusPartialLogic implements ProcessorLogic {
     for (const [start, hour] of this.hours) {
       if (hour.size === 0) continue;
       this.emitPartial(start, hour, emit);
-      let f = this.forwarded.get(start);
-      if (!f) this.forwarded.set(start, (f = new Map()));
+      const f = innerMap(this.forwarded, start);
       for (const [sku, s] of hour) addSums(f, sku, s.revenue, s.quantity);
       hour.clear();
     }
