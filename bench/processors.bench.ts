@@ -15,6 +15,7 @@ import { HourlyLogic } from '../processors/hourly/logic.js';
 import { readChangelog } from '../processors/runtime/changelog.js';
 import { TaskState } from '../processors/runtime/task.js';
 import type { Benchmark, Figure } from './harness.js';
+import { deletePrefixed } from './lib/kafka-cleanup.js';
 import { environment } from '../lib/config/index.js';
 
 const PARTITIONS = 6;
@@ -203,12 +204,7 @@ const bench: Benchmark = {
         notes: `${replayed} keys (events in open windows, each a dedup key) from ${read.records} changelog records, ${(read.bytes / 1e6).toFixed(0)} MB; read ${readSeconds.toFixed(2)} s`,
       });
     } finally {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(base));
-      if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-      const groups = (await admin.listGroups()).groups
-        .map((g) => g.groupId)
-        .filter((g) => g.startsWith(base));
-      if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+      await deletePrefixed(admin, base);
       await admin.disconnect();
     }
     return figures;

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import { uuidv7 } from '../../../lib/uuid.js';
+import { deletePrefixed } from '../../../bench/lib/kafka-cleanup.js';
 import { stackEnv, uniqueName } from '../../helpers/env.js';
 import { HOUR, seededRandom } from './expected.js';
 
@@ -224,13 +225,7 @@ export async function createFixture(opts: {
       await producer.disconnect();
       await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
       await db.end();
-      const existing = await admin.listTopics();
-      const mine = existing.filter((t) => t.startsWith(base));
-      if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-      const groups = (await admin.listGroups()).groups
-        .map((g) => g.groupId)
-        .filter((g) => g.startsWith(base));
-      if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+      await deletePrefixed(admin, base);
       await admin.disconnect();
     },
   };
