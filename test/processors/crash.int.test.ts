@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../stack/paths.js';
 import { stackEnv } from '../helpers/env.js';
 import { checkHourly, checkRolling, checkTopSkus, lateIds } from './helpers/checks.js';
-import { createFixture, groupOf, waitCaughtUp } from './helpers/fixture.js';
+import { committed, createFixture, waitCaughtUp } from './helpers/fixture.js';
 import type { Fixture } from './helpers/fixture.js';
 
 function startCli(f: Fixture, log: string[]): ChildProcess {
@@ -15,12 +15,6 @@ function startCli(f: Fixture, log: string[]): ChildProcess {
   });
   child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
   return child;
-}
-
-/** Input records committed by the topology's group so far. */
-async function committed(f: Fixture): Promise<number> {
-  const [c] = await f.admin.fetchOffsets({ groupId: groupOf(f), topics: [f.topics.input] });
-  return (c?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
 }
 
 describe('kill -9 of a processor mid-stream, then a restart', () => {

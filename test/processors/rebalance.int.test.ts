@@ -2,13 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProcessors } from '../../processors/app.js';
 import type { RunningProcessors } from '../../processors/app.js';
 import { checkHourly, checkRolling, checkTopSkus, lateIds } from './helpers/checks.js';
-import { createFixture, groupOf, waitCaughtUp } from './helpers/fixture.js';
+import { committed, createFixture, waitCaughtUp } from './helpers/fixture.js';
 import type { Fixture } from './helpers/fixture.js';
-
-async function committed(f: Fixture): Promise<number> {
-  const [c] = await f.admin.fetchOffsets({ groupId: groupOf(f), topics: [f.topics.input] });
-  return (c?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-}
 
 describe('a rebalance between two processor instances', () => {
   let f: Fixture;

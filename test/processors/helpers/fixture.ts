@@ -234,6 +234,12 @@ export async function createFixture(opts: {
 /** Consumer group of a topology (processors/definitions.ts). */
 export const groupOf = (f: Fixture, topology = 'all'): string => `${f.groupPrefix}-topology-${topology}`;
 
+/** Input records committed by the topology's group so far (crash and rebalance tests poll it). */
+export async function committed(f: Fixture): Promise<number> {
+  const [c] = await f.admin.fetchOffsets({ groupId: groupOf(f), topics: [f.topics.input] });
+  return (c?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+}
+
 /** Wait until `groupId` committed at least `target` (next offset per partition). */
 async function waitCommitted(
   f: Fixture,
