@@ -1,7 +1,7 @@
 /**
  * The consumer of a stage (runner.ts, top-skus/merge-runner.ts). Both stages need the same
- * exactly-once settings and the same lifecycle (assignment, crash, subscribe, manual resolve and
- * commit), so they live here once and the two stages cannot drift apart.
+ * exactly-once settings, the same lifecycle (assignment, crash, subscribe, manual resolve and
+ * commit) and the same readiness rule, so they live here once and the stages cannot drift apart.
  */
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka } from '../../lib/kafka/index.js';
 import type { Logger } from '../../lib/logger.js';
@@ -16,48 +16,62 @@ export interface StageConsumerSpec {
   fetch?: Pick<ConsumerConfig, 'maxBytesPerPartition' | 'maxBytes'>;
   /** Logged when the consumer crashes. */
   crashMessage: string;
+  /** Called on every group join, after the stage has been marked as joined. */
   onJoin(assignment: Record<string, number[]>): void;
-  /** The error that stopped the consumer, or undefined when kafkajs restarts it itself. */
-  onCrash(err: Error | undefined): void;
   eachBatch(payload: EachBatchPayload): Promise<void>;
 }
 
-/**
- * Creates the consumer without connecting it: the caller keeps it before `runStageConsumer` so that
- * a stop during the start still disconnects it.
- */
-export function createStageConsumer(kafka: Kafka, cfg: ProcessorConfig, spec: StageConsumerSpec): Consumer {
-  return kafka.consumer({
-    groupId: spec.groupId,
-    // Only committed transactions: aborted output of a fenced task must not be read.
-    readUncommitted: false,
-    ...spec.fetch,
-    // An empty fetch waits this long at the broker: an idle consumer polls rarely, data still
-    // returns at once (minBytes 1).
-    maxWaitTimeInMs: cfg.fetchMaxWaitMs,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
-  });
-}
+export class StageConsumer {
+  /** Set before connecting, so that a stop during the start still disconnects it. */
+  consumer: Consumer | undefined;
+  private joined = false;
+  private crashed: Error | undefined;
 
-/** Wires the events, connects, subscribes from the beginning and runs with manual offsets. */
-export async function runStageConsumer(
-  consumer: Consumer,
-  spec: StageConsumerSpec,
-  logger: Logger,
-): Promise<void> {
-  consumer.on(consumer.events.GROUP_JOIN, (e) => spec.onJoin(e.payload.memberAssignment));
-  consumer.on(consumer.events.CRASH, (e) => {
-    logger.error(spec.crashMessage, { err: e.payload.error, restart: e.payload.restart });
-    spec.onCrash(e.payload.restart ? undefined : e.payload.error);
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: spec.topic, fromBeginning: true });
-  await consumer.run({
-    // Offsets are committed by `sendOffsets` inside each task's transaction, nowhere else.
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: spec.concurrency,
-    eachBatch: (payload) => spec.eachBatch(payload),
-  });
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly cfg: ProcessorConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Joined its group once and not crashed for good (kafkajs restarts clear a crash). */
+  ready(): boolean {
+    return this.joined && this.crashed === undefined;
+  }
+
+  async start(spec: StageConsumerSpec): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: spec.groupId,
+      // Only committed transactions: aborted output of a fenced task must not be read.
+      readUncommitted: false,
+      ...spec.fetch,
+      // An empty fetch waits this long at the broker: an idle consumer polls rarely, data still
+      // returns at once (minBytes 1).
+      maxWaitTimeInMs: this.cfg.fetchMaxWaitMs,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      spec.onJoin(e.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.crashed = e.payload.error;
+      this.logger.error(spec.crashMessage, { err: e.payload.error, restart: e.payload.restart });
+      if (e.payload.restart) this.crashed = undefined;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: spec.topic, fromBeginning: true });
+    await consumer.run({
+      // Offsets are committed by `sendOffsets` inside each task's transaction, nowhere else.
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: spec.concurrency,
+      eachBatch: (payload) => spec.eachBatch(payload),
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
 }

@@ -21,22 +21,14 @@
  * transaction fails the task is dropped and the partition is sought back to the last committed
  * position, where the restored state resumes.
  */
-import type {
-  Consumer,
-  EachBatchPayload,
-  Kafka,
-  KafkaMessage,
-  Message,
-  Producer,
-} from '../../lib/kafka/index.js';
+import type { EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { Logger } from '../../lib/logger.js';
 import { createLogic } from '../definitions.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from './changelog.js';
-import { createStageConsumer, runStageConsumer } from './consumer.js';
-import type { StageConsumerSpec } from './consumer.js';
+import { StageConsumer } from './consumer.js';
 import type { ProcessorConfig } from './config.js';
 import { EventDecoder } from './decode.js';
 import { deadMessage, lateMessage, sendsOf } from './messages.js';
@@ -67,12 +59,10 @@ interface Task {
 export class TopologyRunner {
   private readonly metrics: ProcessorMetrics;
   private readonly decoder: EventDecoder;
-  private consumer: Consumer | undefined;
+  private readonly stage: StageConsumer;
   private readonly tasks = new Map<number, Task>();
   private readonly opening = new Map<number, Promise<Task>>();
   private idleTimer: NodeJS.Timeout | undefined;
-  private joined = false;
-  private crashed: Error | undefined;
 
   constructor(
     readonly topology: Topology,
@@ -85,14 +75,15 @@ export class TopologyRunner {
   ) {
     this.metrics = processorMetrics(registry);
     this.decoder = new EventDecoder(serde);
+    this.stage = new StageConsumer(kafka, cfg, logger);
   }
 
   ready(): boolean {
-    return this.joined && this.crashed === undefined;
+    return this.stage.ready();
   }
 
   async start(): Promise<void> {
-    const spec: StageConsumerSpec = {
+    await this.stage.start({
       groupId: this.topology.groupId,
       topic: this.cfg.inputTopic,
       concurrency: this.cfg.concurrency,
@@ -102,11 +93,8 @@ export class TopologyRunner {
       },
       crashMessage: 'consumer crashed',
       onJoin: (assignment) => this.onAssignment(assignment),
-      onCrash: (err) => (this.crashed = err),
       eachBatch: (payload) => this.onBatch(payload),
-    };
-    this.consumer = createStageConsumer(this.kafka, this.cfg, spec);
-    await runStageConsumer(this.consumer, spec, this.logger);
+    });
     if (this.topology.operators.includes('top-skus')) {
       const every = Math.min(5_000, Math.max(100, Math.floor(this.cfg.idleTimeoutMs / 2)));
       this.idleTimer = setInterval(() => this.checkIdle(), every);
@@ -119,7 +107,7 @@ export class TopologyRunner {
     // Commit what is pending (before and after leaving the group, which waits for running
     // batches): a clean stop leaves nothing for the next owner to redo.
     for (const task of this.tasks.values()) await this.commit(task).catch(() => undefined);
-    await this.consumer?.disconnect();
+    await this.stage.disconnect();
     for (const task of this.tasks.values()) await this.commit(task).catch(() => undefined);
     for (const task of this.tasks.values()) this.discard(task);
     this.tasks.clear();
@@ -127,7 +115,6 @@ export class TopologyRunner {
 
   /** Tasks this member no longer owns are dropped (their producers would be fenced anyway). */
   private onAssignment(assignment: Record<string, number[]>): void {
-    this.joined = true;
     const owned = new Set(assignment[this.cfg.inputTopic] ?? []);
     for (const [p, task] of this.tasks) if (!owned.has(p)) this.discard(task);
     this.logger.info('assignment', { partitions: assignment[this.cfg.inputTopic] ?? [] });
@@ -201,7 +188,7 @@ export class TopologyRunner {
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const consumer = this.consumer;
+    const consumer = this.stage.consumer;
     if (!consumer) return;
     const p = batch.partition;
     const task = await this.task(p, heartbeat);
@@ -341,8 +328,8 @@ export class TopologyRunner {
       );
       // The in-memory state is ahead of the changelog: drop it and re-read from the last commit.
       this.discard(task);
-      if (!fenced && task.committedNext !== undefined && this.consumer) {
-        this.consumer.seek({
+      if (!fenced && task.committedNext !== undefined && this.stage.consumer) {
+        this.stage.consumer.seek({
           topic: this.cfg.inputTopic,
           partition: task.partition,
           offset: String(task.committedNext),

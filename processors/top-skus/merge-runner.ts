@@ -5,21 +5,13 @@
  * and input position in the same transactions. Its input is small (per input partition: one record
  * per closed hour and a progress report), so every fetched batch is one transaction.
  */
-import type {
-  Consumer,
-  EachBatchPayload,
-  Kafka,
-  KafkaMessage,
-  Message,
-  Producer,
-} from '../../lib/kafka/index.js';
+import type { EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import { LATE_HEADERS } from '../../lib/contracts/late.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from '../runtime/changelog.js';
-import { createStageConsumer, runStageConsumer } from '../runtime/consumer.js';
-import type { StageConsumerSpec } from '../runtime/consumer.js';
+import { StageConsumer } from '../runtime/consumer.js';
 import type { ProcessorConfig } from '../runtime/config.js';
 import { sendsOf } from '../runtime/messages.js';
 import { processorMetrics } from '../runtime/metrics.js';
@@ -44,10 +36,8 @@ export const LATE_STAGE_HEADER = 'late.stage';
 
 export class MergeRunner {
   private readonly metrics: ProcessorMetrics;
-  private consumer: Consumer | undefined;
+  private readonly stage: StageConsumer;
   private readonly tasks = new Map<number, MergeTask>();
-  private joined = false;
-  private crashed: Error | undefined;
 
   constructor(
     private readonly topology: Topology,
@@ -58,29 +48,26 @@ export class MergeRunner {
     private readonly logger: Logger,
   ) {
     this.metrics = processorMetrics(registry);
+    this.stage = new StageConsumer(kafka, cfg, logger);
   }
 
   ready(): boolean {
-    return this.joined && this.crashed === undefined;
+    return this.stage.ready();
   }
 
   async start(): Promise<void> {
-    const spec: StageConsumerSpec = {
+    await this.stage.start({
       groupId: this.topology.mergeGroupId,
       topic: this.topology.partialsTopic,
       concurrency: 1,
       crashMessage: 'merge consumer crashed',
       onJoin: (assignment) => this.onAssignment(assignment),
-      onCrash: (err) => (this.crashed = err),
       eachBatch: (payload) => this.onBatch(payload),
-    };
-    this.consumer = createStageConsumer(this.kafka, this.cfg, spec);
-    await runStageConsumer(this.consumer, spec, this.logger);
+    });
   }
 
   /** Drops the tasks of partials partitions this instance no longer owns. */
   private onAssignment(assignment: Record<string, number[]>): void {
-    this.joined = true;
     const owned = new Set(assignment[this.topology.partialsTopic] ?? []);
     for (const [p, task] of this.tasks) {
       if (owned.has(p)) continue;
@@ -90,7 +77,7 @@ export class MergeRunner {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.stage.disconnect();
     for (const task of this.tasks.values()) await task.producer.disconnect().catch(() => undefined);
     this.tasks.clear();
   }
@@ -113,7 +100,7 @@ export class MergeRunner {
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
-    if (!isRunning() || isStale() || batch.messages.length === 0 || !this.consumer) return;
+    if (!isRunning() || isStale() || batch.messages.length === 0 || !this.stage.consumer) return;
     const p = batch.partition;
     const task = this.tasks.get(p) ?? (await this.openTask(p, heartbeat));
     const first = Number(batch.messages[0]?.offset);
@@ -121,7 +108,7 @@ export class MergeRunner {
     if (!task.checked) {
       task.checked = true;
       if (position !== undefined && first !== position) {
-        this.consumer.seek({ topic: batch.topic, partition: p, offset: String(position) });
+        this.stage.consumer.seek({ topic: batch.topic, partition: p, offset: String(position) });
         return;
       }
     }
@@ -168,7 +155,7 @@ export class MergeRunner {
       this.logger.warn('merge commit failed; restoring the task', { task: p, err });
       if (this.tasks.get(p) === task) this.tasks.delete(p);
       await task.producer.disconnect().catch(() => undefined);
-      this.consumer.seek({ topic: batch.topic, partition: p, offset: String(from) });
+      this.stage.consumer.seek({ topic: batch.topic, partition: p, offset: String(from) });
       return;
     }
     resolveOffset(last.offset);
