@@ -7,7 +7,7 @@
  */
 import { encodeKey } from '../../lib/contracts/aggregates/keys.js';
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
-import { HOUR, floorTo, hourClosesAt, innerMap, innerSet, iso } from '../runtime/types.js';
+import { HOUR, HourWindowLogic, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
 export interface HourlyValue {
   window_start: string;
@@ -32,7 +32,7 @@ interface Agg {
   baskets: Set<string>;
 }
 
-export class HourlyLogic implements ProcessorLogic {
+export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
   /** window start → store → sku → aggregate (nested maps: no key strings built per event) */
   private readonly windows = new Map<number, Map<string, Map<string, Agg>>>();
   private readonly dirty = new Map<number, Set<Agg>>();
@@ -42,15 +42,9 @@ export class HourlyLogic implements ProcessorLogic {
 
   constructor(
     private readonly topic: string,
-    private readonly allowedLatenessMs: number,
-  ) {}
-
-  closesAt(t: number): number {
-    return hourClosesAt(t, this.allowedLatenessMs);
-  }
-
-  expiresAt(t: number): number {
-    return this.closesAt(t);
+    allowedLatenessMs: number,
+  ) {
+    super(allowedLatenessMs);
   }
 
   add(e: CompactEvent, restoring: boolean): void {
@@ -82,7 +76,7 @@ export class HourlyLogic implements ProcessorLogic {
     for (const start of [...this.windows.keys()].sort((a, b) => a - b)) {
       const window = this.windows.get(start);
       if (!window) continue;
-      if (start + HOUR + this.allowedLatenessMs <= watermark) {
+      if (this.closesAt(start) <= watermark) {
         for (const perStore of window.values()) {
           for (const agg of perStore.values()) this.emitAgg(start, agg, true, emit);
           this.keys -= perStore.size;

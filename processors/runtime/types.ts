@@ -78,11 +78,20 @@ export function iso(t: number): string {
 }
 
 /**
- * When the hour window holding `t` closes: its end plus the allowed lateness. The hourly and the
- * top SKUs operators close their hours alike, so that they emit the same hours for the same input.
+ * Base of the operators with hour windows (hourly, top SKUs partial): the hour of `t` closes, and
+ * its state expires, at the hour's end plus the allowed lateness. Defined once so that both
+ * operators close the same hours for the same input.
  */
-export function hourClosesAt(t: number, allowedLatenessMs: number): number {
-  return floorTo(t, HOUR) + HOUR + allowedLatenessMs;
+export abstract class HourWindowLogic {
+  constructor(protected readonly allowedLatenessMs: number) {}
+
+  closesAt(t: number): number {
+    return floorTo(t, HOUR) + HOUR + this.allowedLatenessMs;
+  }
+
+  expiresAt(t: number): number {
+    return this.closesAt(t);
+  }
 }
 
 /**

@@ -15,7 +15,7 @@
  * it twice.
  */
 import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
-import { HOUR, floorTo, hourClosesAt, innerMap } from '../runtime/types.js';
+import { HOUR, HourWindowLogic, floorTo, innerMap } from '../runtime/types.js';
 
 export interface Sums {
   revenue: number;
@@ -62,7 +62,7 @@ function addSums(into: Map<string, Sums>, sku: string, revenue: number, quantity
 const rows = (m: Map<string, Sums>): [string, number, number][] =>
   [...m].map(([sku, s]) => [sku, s.revenue, s.quantity]);
 
-export class TopSkusPartialLogic implements ProcessorLogic {
+export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLogic {
   /** hour → sku → sums not forwarded yet */
   private readonly hours = new Map<number, Map<string, Sums>>();
   /** hour → sku → sums forwarded early (idleness) while the hour is still open here */
@@ -77,15 +77,9 @@ export class TopSkusPartialLogic implements ProcessorLogic {
     private readonly topic: string,
     private readonly partitions: number,
     private readonly source: number,
-    private readonly allowedLatenessMs: number,
-  ) {}
-
-  closesAt(t: number): number {
-    return hourClosesAt(t, this.allowedLatenessMs);
-  }
-
-  expiresAt(t: number): number {
-    return this.closesAt(t);
+    allowedLatenessMs: number,
+  ) {
+    super(allowedLatenessMs);
   }
 
   add(e: CompactEvent, restoring: boolean): void {
