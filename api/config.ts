@@ -3,7 +3,7 @@
  * validated at start; docs/ingest.md prints this table.
  */
 import type { ConfigOf, Schema } from '../lib/config/index.js';
-import { environment, resolveConfig } from '../lib/config/index.js';
+import { configResolver } from '../lib/config/index.js';
 import { VALIDATION_DEFAULTS } from '../lib/contracts/event/validate.js';
 import { PORTS } from '../lib/ports.js';
 import { TOPICS } from '../lib/contracts/topics.js';
@@ -74,9 +74,4 @@ export const API_SCHEMA = {
 
 export type ApiConfig = ConfigOf<typeof API_SCHEMA>;
 
-export function resolveApiConfig(
-  explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = environment(),
-): ApiConfig {
-  return resolveConfig('serve', API_SCHEMA, explicit, env);
-}
+export const resolveApiConfig = configResolver('serve', API_SCHEMA);

@@ -140,6 +140,12 @@ export function readSetting<F extends Field>(
   }>['value'];
 }
 
+/** A component's resolver: `(explicit?, env?) => config`, validated against `schema` each call. */
+export function configResolver<S extends Schema>(component: string, schema: S) {
+  return (explicit: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = environment()): ConfigOf<S> =>
+    resolveConfig(component, schema, explicit, env);
+}
+
 /** Markdown table of a schema, used by docs/configuration.md and its drift test. */
 export function describeSchema(schema: Schema): string {
   const rows = Object.entries(schema).map(([key, f]) => {

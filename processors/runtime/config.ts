@@ -3,7 +3,7 @@
  * processor of one process shares them; validated at start-up, unknown keys rejected.
  */
 import type { ConfigOf, Schema } from '../../lib/config/index.js';
-import { environment, resolveConfig } from '../../lib/config/index.js';
+import { configResolver } from '../../lib/config/index.js';
 import { PORTS } from '../../lib/ports.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
 
@@ -165,9 +165,4 @@ export const PROCESSOR_SCHEMA = {
 
 export type ProcessorConfig = ConfigOf<typeof PROCESSOR_SCHEMA>;
 
-export function processorConfig(
-  explicit: Record<string, unknown> = {},
-  env: NodeJS.ProcessEnv = environment(),
-): ProcessorConfig {
-  return resolveConfig('processor', PROCESSOR_SCHEMA, explicit, env);
-}
+export const processorConfig = configResolver('processor', PROCESSOR_SCHEMA);
