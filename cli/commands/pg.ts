@@ -17,6 +17,22 @@ function config(o: { schema?: string }) {
   return resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
 }
 
+type PgConfig = ReturnType<typeof config>;
+
+/** A `pg` subcommand: every one takes `--schema`. */
+function schemaCommand(parent: Command, name: string, description: string): Command {
+  return parent
+    .command(name)
+    .description(description)
+    .option('--schema <name>', 'Postgres schema (default public)');
+}
+
+/** Resolve the config for `--schema` and run `fn` on a connected client as the DATABASE_URL role. */
+function inSchema<T>(o: { schema?: string }, fn: (client: pg.Client, c: PgConfig) => Promise<T>): Promise<T> {
+  const c = config(o);
+  return withClient(c.databaseUrl, (client) => fn(client, c));
+}
+
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   try {
@@ -39,29 +55,25 @@ export function registerPg(program: Command): void {
     .command('pg')
     .description('Postgres tables of the sink: migrate, partitions, retention');
 
-  cmd
-    .command('migrate')
-    .description('create or update sales_raw, its partitions, sink_offsets and the roles (idempotent)')
-    .option('--schema <name>', 'Postgres schema (default public)')
-    .action(async (o: { schema?: string }) => {
-      const c = config(o);
-      await withClient(c.databaseUrl, async (client) => {
-        await migrate(client, c);
-        const created = await ensurePartitions(client, {
-          schema: c.schema,
-          retentionDays: c.retentionDays,
-          aheadDays: c.partitionsAheadDays,
-        });
-        console.log(
-          `migrated schema ${c.schema}; roles ${c.sinkRole} (writer), ${c.readerRole} (read-only); ${created.length} partition(s) created`,
-        );
+  schemaCommand(
+    cmd,
+    'migrate',
+    'create or update sales_raw, its partitions, sink_offsets and the roles (idempotent)',
+  ).action(async (o: { schema?: string }) => {
+    await inSchema(o, async (client, c) => {
+      await migrate(client, c);
+      const created = await ensurePartitions(client, {
+        schema: c.schema,
+        retentionDays: c.retentionDays,
+        aheadDays: c.partitionsAheadDays,
       });
+      console.log(
+        `migrated schema ${c.schema}; roles ${c.sinkRole} (writer), ${c.readerRole} (read-only); ${created.length} partition(s) created`,
+      );
     });
+  });
 
-  cmd
-    .command('retention')
-    .description('detach or drop the daily partitions older than the retention period')
-    .option('--schema <name>', 'Postgres schema (default public)')
+  schemaCommand(cmd, 'retention', 'detach or drop the daily partitions older than the retention period')
     .option('--days <n>', 'days kept, today included (default SINK_POSTGRES_RETENTION_DAYS or 30)')
     .option('--mode <mode>', 'detach (keep the table outside sales_raw) | drop', 'detach')
     .option('--dry-run', 'list what would be removed')
@@ -92,13 +104,9 @@ export function registerPg(program: Command): void {
       });
     });
 
-  cmd
-    .command('partitions')
-    .description('list the daily partitions of sales_raw')
-    .option('--schema <name>', 'Postgres schema (default public)')
-    .action(async (o: { schema?: string }) => {
-      const c = config(o);
-      await withClient(c.databaseUrl, async (client) => {
+  schemaCommand(cmd, 'partitions', 'list the daily partitions of sales_raw').action(
+    async (o: { schema?: string }) => {
+      await inSchema(o, async (client, c) => {
         const days = [...(await partitionDays(client, c.schema))].sort((a, b) => a - b);
         console.log(
           days.length === 0
@@ -106,5 +114,6 @@ export function registerPg(program: Command): void {
             : `${days.length} daily partitions: ${isoDay(days[0] ?? 0)} … ${isoDay(days[days.length - 1] ?? 0)}`,
         );
       });
-    });
+    },
+  );
 }
