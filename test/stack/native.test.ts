@@ -41,25 +41,25 @@ describe('launchAndWait', () => {
   };
   const ctx = stackContext(paths, () => undefined);
 
-  it('a component that exits during start-up: COMPONENT_START_FAILED with its log tail, no PID file left', async () => {
+  it.each([
+    [
+      'a component that exits during start-up: COMPONENT_START_FAILED with its log tail, no PID file left',
+      'echo "FATAL: bad config line 7"; exit 3',
+      ['fake exited during start-up', 'FATAL: bad config line 7'],
+    ],
+    [
+      'a component that never becomes healthy is killed after its timeout',
+      'echo still booting; sleep 60',
+      ['was not healthy after 3 s', 'still booting'],
+    ],
+  ])('%s', async (_what, script, messages) => {
     const err = await launchAndWait(
       ctx,
-      fakeComponent('echo "FATAL: bad config line 7"; exit 3', async () => false),
+      fakeComponent(script, async () => false),
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'COMPONENT_START_FAILED' });
-    expect((err as Error).message).toContain('fake exited during start-up');
-    expect((err as Error).message).toContain('FATAL: bad config line 7');
+    for (const m of messages) expect((err as Error).message).toContain(m);
     expect(existsSync(join(paths.run, 'fake.pid'))).toBe(false);
-  });
-
-  it('a component that never becomes healthy is killed after its timeout', async () => {
-    const err = await launchAndWait(
-      ctx,
-      fakeComponent('echo still booting; sleep 60', async () => false),
-    ).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'COMPONENT_START_FAILED' });
-    expect((err as Error).message).toContain('was not healthy after 3 s');
-    expect((err as Error).message).toContain('still booting');
   });
 
   it('a healthy component leaves its PID file', async () => {

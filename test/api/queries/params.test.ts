@@ -8,19 +8,8 @@ const event = (id: string) => ({ ...VALID_EVENT, store_id: id, sku: id });
 
 describe('query API id parameters', () => {
   it('accept exactly the ids the event contract accepts', () => {
-    const ids = [
-      'S0001',
-      'S|1',
-      'a"b',
-      'back\\slash',
-      '店',
-      '🛒'.repeat(64),
-      '🛒'.repeat(65),
-      '',
-      'S\u0000',
-      'S\t',
-      'S\u202e',
-    ];
+    const ids = ['S0001', 'S|1', 'a"b', 'back\\slash', '店', '', 'S\u0000', 'S\t', 'S\u202e'];
+    ids.push('🛒'.repeat(64), '🛒'.repeat(65));
     for (const id of ids) {
       const ingest = validateEvent(event(id), { now: NOW }).ok;
       const query = (f: (v: string) => string) => {

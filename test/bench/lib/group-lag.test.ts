@@ -56,23 +56,15 @@ describe('lagGrowth', () => {
     expect(lagGrowth(slow, 10, 100, 5000).grows).toBe(true);
   });
 
-  it('needs a full window of samples', () => {
+  it.each([
+    ['needs a full window of samples', 20, 5000, 100],
+    ['does not flag a slow climb that stays within the record bound', 44, 10, 5],
+  ])('%s', (_what, seconds, perSecond, minSlope) => {
     expect(
       lagGrowth(
-        series(20, (t) => 5000 * t),
+        series(seconds, (t) => perSecond * t),
         30,
-        100,
-        5000,
-      ).grows,
-    ).toBe(false);
-  });
-
-  it('does not flag a slow climb that stays within the record bound', () => {
-    expect(
-      lagGrowth(
-        series(44, (t) => 10 * t),
-        30,
-        5,
+        minSlope,
         5000,
       ).grows,
     ).toBe(false);
