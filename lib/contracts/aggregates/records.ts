@@ -115,6 +115,15 @@ function object(value: Buffer): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** The sales figures an hourly and a rolling record both carry. */
+function figures(o: Record<string, unknown>) {
+  return {
+    quantity: int(o, 'quantity'),
+    revenue_cents: int(o, 'revenue_cents'),
+    orders: int(o, 'orders', 0),
+  };
+}
+
 export function parseRecord(table: AggTable, keyBuf: Buffer | null, value: Buffer | null): Parsed {
   try {
     if (keyBuf === null || keyBuf.length === 0) throw new Invalid('record has no key');
@@ -128,10 +137,8 @@ export function parseRecord(table: AggTable, keyBuf: Buffer | null, value: Buffe
           store_id: str(o, 'store_id'),
           sku: str(o, 'sku'),
           window_start: time(o['window_start'], 'window_start'),
-          quantity: int(o, 'quantity'),
-          revenue_cents: int(o, 'revenue_cents'),
+          ...figures(o),
           returns: int(o, 'returns', 0),
-          orders: int(o, 'orders', 0),
           final: o['final'] === true,
         };
         if (typeof o['final'] !== 'boolean') throw new Invalid('final must be true or false');
@@ -169,9 +176,7 @@ export function parseRecord(table: AggTable, keyBuf: Buffer | null, value: Buffe
         const row: RollingRow = {
           store_id: str(o, 'store_id'),
           window_end: time(o['window_end'], 'window_end'),
-          quantity: int(o, 'quantity'),
-          revenue_cents: int(o, 'revenue_cents'),
-          orders: int(o, 'orders', 0),
+          ...figures(o),
         };
         same('store_id', row.store_id, id.store_id);
         same('window_end', row.window_end, id.window_end);
