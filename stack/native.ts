@@ -5,21 +5,20 @@
  * `up` started, with the last lines of its log in the error.
  */
 import { mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import { formatEnvFile } from '../lib/env-file.js';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { NativeComponent, StackContext } from './component.js';
 import { kafka } from './components/kafka.js';
 import { kafkaConnect } from './components/kafka-connect.js';
+import { launchAndWait } from './launch.js';
 import { postgres } from './components/postgres.js';
 import { prometheus } from './components/prometheus.js';
 import { schemaRegistry } from './components/schema-registry.js';
 import { portIsFree } from './net.js';
 import type { StackPaths } from './paths.js';
 import { PIPELINE_SERVICES, pipelineComponent } from './pipeline.js';
-import { isAlive, pidFileFor, readPid, removePidFile, startDetached, stopPid, tailFile } from './process.js';
-import { waitUntil } from './wait.js';
+import { isAlive, pidFileFor, readPid, removePidFile, stopPid } from './process.js';
 import { loadOrCreateSecrets } from './secrets.js';
 
 export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, prometheus];
@@ -136,38 +135,6 @@ export async function nativeUp(ctx: StackContext, options: UpOptions = {}): Prom
   );
   const statuses = await Promise.all(wanted.map((c) => statusOf(ctx, c)));
   return { started: started.map((c) => c.name), alreadyRunning, statuses, env };
-}
-
-export async function launchAndWait(ctx: StackContext, c: NativeComponent): Promise<void> {
-  const logFile = join(ctx.paths.logs, `${c.name}.log`);
-  const pidFile = pidFileFor(ctx.paths.run, c.name);
-  const spec = c.launch(ctx);
-  ctx.progress(`${c.name}: starting…`);
-  const pid = startDetached({ name: c.name, ...spec, cwd: ctx.paths.root, logFile, pidFile });
-  let died = false;
-  const ok = await waitUntil(
-    async () => {
-      if (!isAlive(pid)) {
-        died = true;
-        return true;
-      }
-      return c.healthy(ctx);
-    },
-    { timeoutMs: c.startTimeoutMs },
-  );
-  if (!ok || died) {
-    await stopPid(pid, 'SIGKILL', 5000);
-    removePidFile(pidFile);
-    const what = died ? 'exited during start-up' : `was not healthy after ${c.startTimeoutMs / 1000} s`;
-    throw new EtlError(
-      'COMPONENT_START_FAILED',
-      `${c.name} ${what}; last lines of ${logFile}:\n${tailFile(logFile)}`,
-      {
-        hint: 'fix the cause above, then run `make up` again',
-      },
-    );
-  }
-  ctx.progress(`${c.name}: healthy (pid ${pid})`);
 }
 
 async function stopComponents(ctx: StackContext, list: NativeComponent[]): Promise<string[]> {

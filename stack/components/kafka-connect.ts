@@ -13,7 +13,7 @@ import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import type { NativeComponent, StackContext } from '../component.js';
 import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
-import { launchAndWait } from '../native.js';
+import { launchAndWait } from '../launch.js';
 import { httpOk, portIsFree } from '../net.js';
 import { isAlive, pidFileFor, readPid, removePidFile, run, stopPid } from '../process.js';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NativeComponent } from '../../stack/component.js';
-import { launchAndWait, stackContext } from '../../stack/native.js';
+import { launchAndWait } from '../../stack/launch.js';
+import { stackContext } from '../../stack/native.js';
 import { stackPaths } from '../../stack/paths.js';
 import { existsSync } from 'node:fs';
 
