@@ -4,6 +4,13 @@
  * into a MergeTree with a non-replicated dedup window — so an insert sent twice (client retry,
  * crash before the Kafka commit, a replay recreating the same ranges) is stored once. Every row
  * also stores the range (`batch_first`, `batch_last`) that sinks/clickhouse/resume.ts reads back.
+ *
+ * ClickHouse refuses an insert block that touches more than `max_partitions_per_insert_block`
+ * (100) partitions with TOO_MANY_PARTS, on every retry: a segment of late and early events could
+ * stall its partition for good. A segment whose rows span more partitions than that is inserted in
+ * parts of at most 100 partitions, in partition order, each with the token `…/<part>`; the split
+ * depends only on the segment's rows, so a replay recreates the same parts and tokens. Segments
+ * within the limit keep the one insert and the plain token they always had.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Segment } from '../core/contract.js';
@@ -20,13 +27,52 @@ export const rangeColumns = (seg: Pick<Segment<unknown>, 'topic' | 'partition' |
   batch_last: seg.last,
 });
 
-export async function insertSegment(
+/** ClickHouse's default max_partitions_per_insert_block. */
+export const MAX_PARTITIONS_PER_INSERT = 100;
+
+/**
+ * Rows grouped into runs of at most `max` distinct partition keys, in ascending key order (one run
+ * when they fit): the parts a segment is inserted in.
+ */
+export function partsByPartition<R>(rows: R[], partitionOf: (row: R) => number, max: number): R[][] {
+  const byKey = new Map<number, R[]>();
+  for (const r of rows) {
+    const k = partitionOf(r);
+    let list = byKey.get(k);
+    if (!list) byKey.set(k, (list = []));
+    list.push(r);
+  }
+  if (byKey.size <= max) return [rows];
+  const keys = [...byKey.keys()].sort((a, b) => a - b);
+  const parts: R[][] = [];
+  for (let i = 0; i < keys.length; i += max)
+    parts.push(keys.slice(i, i + max).flatMap((k) => byKey.get(k) as R[]));
+  return parts;
+}
+
+/**
+ * Insert a segment's rows; `partitionOf` maps a row to the table's partition key so that a segment
+ * spanning more than MAX_PARTITIONS_PER_INSERT partitions is split (see above).
+ */
+export async function insertSegment<R extends Record<string, unknown>>(
   client: ClickHouseClient,
   table: string,
   seg: Pick<Segment<unknown>, 'topic' | 'partition' | 'first' | 'last'>,
+  values: R[],
+  partitionOf?: (row: R) => number,
+): Promise<void> {
+  const parts = partitionOf ? partsByPartition(values, partitionOf, MAX_PARTITIONS_PER_INSERT) : [values];
+  const base = dedupToken(seg);
+  for (let i = 0; i < parts.length; i++)
+    await insertBlock(client, table, parts.length === 1 ? base : `${base}/${i}`, parts[i] as R[]);
+}
+
+async function insertBlock(
+  client: ClickHouseClient,
+  table: string,
+  token: string,
   values: Record<string, unknown>[],
 ): Promise<void> {
-  const token = dedupToken(seg);
   try {
     await client.insert({
       table,

@@ -22,6 +22,8 @@ import { resumeFromStoredRanges } from '../resume.js';
 import type { ClickhouseSinkConfig } from './config.js';
 import { createTableSql } from './ddl.js';
 
+const DAY_MS = 86_400_000;
+
 export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
   protected readonly ownerName = 'ClickhouseSink';
   readonly name = 'clickhouse';
@@ -77,7 +79,8 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
         kafka_offset: r.offset,
         kafka_timestamp: r.kafkaTimestamp,
       }));
-      await insertSegment(client, this.table, seg, values);
+      // sales_raw is partitioned by UTC day of event_time.
+      await insertSegment(client, this.table, seg, values, (v) => Math.floor(v.event_time / DAY_MS));
       sent();
     }
     return { fenced: [] };

@@ -11,6 +11,7 @@ import { uniqueName } from '../../../helpers/env.js';
 import { bareMetrics, sinkContractSuite } from '../../core/contract.suite.js';
 import { rawSink } from '../../core/contract-targets.js';
 import { chCounts } from './ch-counts.js';
+import { makeEvents, totals } from '../../../../bench/lib/sale-events.js';
 
 // The ClickHouse engine in process (chdb): the sink and this test share the path, which one
 // process may do (two processes may not — see crash.int.test.ts).
@@ -64,6 +65,51 @@ describe('ClickHouse dedup by token (chdb engine)', () => {
       expect((await rs.json<{ ids: string[] }>())[0]?.ids.map(Number)).toEqual([1, 1, 2, 2, 3, 3]);
     } finally {
       await client.close();
+      rmSync(path, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a segment spanning more days than one ClickHouse insert may touch', () => {
+  it('150 days in one segment are stored (no TOO_MANY_PARTS stall), exactly once, also when the batch is written again', async () => {
+    const path = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb-days'));
+    const db = uniqueName('sinkdays');
+    mkdirSync(path, { recursive: true });
+    const { target } = resolveSinkConfig('clickhouse', { chdbPath: path, database: db });
+    const { metrics, logger } = bareMetrics();
+    const sink = new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
+    await sink.open();
+    try {
+      const day = 86_400_000;
+      const start = Date.UTC(2026, 0, 1, 12);
+      const events = makeEvents(300, { time: (i) => start + (i % 150) * day });
+      const rows = events.map((event, offset) => ({
+        event,
+        partition: 0,
+        offset,
+        kafkaTimestamp: Date.now(),
+      }));
+      const batch = {
+        segments: [{ topic: 'retail.sales.v1', partition: 0, first: 0, last: rows.length - 1, rows }],
+        rowCount: rows.length,
+      };
+      await sink.writeBatch(batch);
+      // A replay of the same range (crash before the Kafka commit) recreates the same parts and tokens.
+      await sink.writeBatch(batch);
+      const reader = await createClickhouseClient({ chdbPath: path });
+      try {
+        const expected = totals(events);
+        expect(await chCounts(reader, db)).toEqual({ ...expected, distinct: expected.count });
+        const rs = await reader.query({
+          query: `SELECT uniqExact(toYYYYMMDD(event_time)) AS days FROM \`${db}\`.sales_raw`,
+          format: 'JSONEachRow',
+        });
+        expect(Number((await rs.json<{ days: string }>())[0]?.days)).toBe(150);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await sink.close();
       rmSync(path, { recursive: true, force: true });
     }
   });
