@@ -127,8 +127,10 @@ export async function runProcessors(
     merge,
     registry,
     async stop() {
+      // The runner first, synchronously: it stops taking records before the exporters finish a scrape.
+      const ran = runner.stop();
       for (const lag of lags) await lag.stop();
-      await runner.stop();
+      await ran;
       await merge?.stop();
       if (server) await closeServer(server);
     },

@@ -66,8 +66,11 @@ export async function serveLoop(o: {
   return {
     port,
     async stop() {
+      // The loop first, synchronously: a rebalance answered while the lag exporters stop must not
+      // drop the buffer the final flush is about to write (or have refused as fenced).
+      const looped = loop.stop();
       for (const lag of lags) await lag.stop();
-      await loop.stop();
+      await looped;
       await closeServer(server);
     },
   };
