@@ -2,7 +2,8 @@
  * Kafka security end to end on a secured broker of this test's own (stack/kafka-secure.ts: no
  * PLAINTEXT listener, SCRAM-SHA-512 over TLS, mutual TLS, ACLs per principal): the real producer
  * process writes the raw topic as `producer`, the real Postgres sink reads it as `sink-postgres`
- * into the shared stack's Postgres, every event exactly once; the producer principal writing a
+ * into the shared stack's Postgres, every event exactly once, and the processors commit their
+ * transactional changelog writes as `processors`; the producer principal writing a
  * topic it has no ACL for, and a wrong password, each end in one clear error line; a mutual-TLS
  * client is its certificate's principal. One broker start for the whole file.
  *
@@ -29,6 +30,7 @@ const env = stackEnv(); // the shared registry and Postgres; Kafka is this test'
 const basePort = process.env['TEST_PORT_BASE'] ? Number(process.env['TEST_PORT_BASE']) : undefined;
 const parentDir = process.env['TEST_TMP_DIR'];
 const EVENTS = 3000;
+const CHANGELOG = 'retail-etl-processor-topology-all-changelog';
 
 /** A client of the secured broker as `principal`, through the same mapping every process uses. */
 function clientAs(broker: ThrowawayKafka, vars: Record<string, string>, id: string) {
@@ -45,6 +47,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   const running: (CliProcess | SinkChild)[] = [];
 
   beforeAll(async () => {
+    const started = Date.now();
     broker = await ThrowawayKafka.create({
       secure: true,
       mtlsClients: ['sink-postgres'],
@@ -59,6 +62,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
       { topic: TOPICS.dlq, numPartitions: 1 },
     ]);
     await admin.disconnect();
+    process.stderr.write(`[kafka-secure] secured broker ready in ${Date.now() - started} ms\n`);
   });
 
   afterAll(async () => {
@@ -67,7 +71,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     await dropTopicsAndSchema(env.DATABASE_URL, [], schema).catch(() => undefined);
   });
 
-  it('producer → raw topic → Postgres sink, each as its own SCRAM principal: every event exactly once', async () => {
+  it('producer → raw topic → Postgres sink and processors, each as its own SCRAM principal: every event exactly once', async () => {
     const producer = startCli(['producer', 'run'], {
       env: {
         ...broker.saslEnv('producer'),
@@ -86,6 +90,11 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
       SINK_POSTGRES_MAX_WAIT_MS: '100',
     });
     running.push(sink);
+    // The processors as theirs: transactional writes to their changelog under their own ids.
+    const processors = startCli(['processor', 'all'], {
+      env: { ...broker.saslEnv('processors'), PROCESSOR_METRICS_PORT: '0' },
+    });
+    running.push(processors);
     expect(await producer.exit(120_000), producer.tail()).toBe(0);
     await waitUntil(
       async () => (await pgCounts(env.DATABASE_URL, schema)).count >= EVENTS,
@@ -96,10 +105,18 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     expect(counts.count).toBe(EVENTS);
     expect(counts.distinct).toBe(EVENTS);
     await sink.stop(10_000);
-    // Neither process logged a password.
-    for (const principal of ['producer', 'sink-postgres']) {
+    const admin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-admin-check').admin();
+    await admin.connect();
+    const changelogWrites = async () =>
+      (await admin.fetchTopicOffsets(CHANGELOG)).reduce((n, o) => n + Number(o.high), 0);
+    await waitUntil(async () => (await changelogWrites()) > 0, 90_000, `writes to ${CHANGELOG}`);
+    await admin.disconnect();
+    await processors.stop(10_000);
+    expect(processors.output()).not.toMatch(/AUTHORIZATION_FAILED/);
+    // No process logged a password.
+    for (const principal of ['producer', 'sink-postgres', 'processors']) {
       const password = readFileSync(broker.saslEnv(principal)['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
-      expect(producer.output() + sink.output()).not.toContain(password);
+      expect(producer.output() + sink.output() + processors.output()).not.toContain(password);
     }
   });
 
