@@ -3,7 +3,8 @@
  * PLAINTEXT listener, SCRAM-SHA-512 over TLS, mutual TLS, ACLs per principal): the real producer
  * process writes the raw topic as `producer`, the real Postgres sink reads it as `sink-postgres`
  * into the shared stack's Postgres, every event exactly once, and the processors commit their
- * transactional changelog writes as `processors`; the producer principal writing a
+ * transactional changelog writes as `processors`; the DLQ tool and the control command run as
+ * theirs; the producer principal writing a
  * topic it has no ACL for, and a wrong password, each end in one clear error line; a mutual-TLS
  * client is its certificate's principal. One broker start for the whole file.
  *
@@ -118,6 +119,16 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
       const password = readFileSync(broker.saslEnv(principal)['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
       expect(producer.output() + sink.output() + processors.output()).not.toContain(password);
     }
+  });
+
+  it('the DLQ tool and the control command, each as its own principal', async () => {
+    const dlq = startCli(['dlq', 'list'], { env: broker.saslEnv('dlq') });
+    running.push(dlq);
+    expect(await dlq.exit(60_000), dlq.tail()).toBe(0);
+    const status = startCli(['producer', 'status', '--json'], { env: broker.saslEnv('control') });
+    running.push(status);
+    expect(await status.exit(60_000), status.tail()).toBe(0);
+    expect(status.output()).not.toMatch(/AUTHORIZATION_FAILED/);
   });
 
   it('the producer principal writing a topic it has no ACL for: one line, TOPIC_AUTHORIZATION_FAILED, not retriable', async () => {
