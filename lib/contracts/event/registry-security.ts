@@ -24,7 +24,12 @@ export function registryClientSecurity(
       hint: `see docs/configuration.md#${COMPONENT}`,
     });
   };
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return invalid('SCHEMA_REGISTRY_URL is not a URL');
+  }
   if (parsed.username !== '' || parsed.password !== '')
     invalid(
       'SCHEMA_REGISTRY_URL carries credentials; use SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD_FILE',

@@ -33,10 +33,11 @@ describe('Schema Registry client security', () => {
     expect(out.agent?.options.ca).toEqual([expect.stringContaining('CA')]);
   });
 
-  it('refuses credentials in the URL, a CA for http, basic auth over plain http to another host', () => {
+  it('refuses credentials in the URL, a URL that is none, a CA for http, basic auth over plain http to another host', () => {
     expect(() => security('http://u:p@127.0.0.1:8081', {})).toThrow(
       /SCHEMA_REGISTRY_URL carries credentials/,
     );
+    expect(() => security('127.0.0.1:8081', {})).toThrow(/SCHEMA_REGISTRY_URL is not a URL/);
     expect(() => security('http://127.0.0.1:8081', { SCHEMA_REGISTRY_CA_FILE: ca })).toThrow(/is not https/);
     expect(() =>
       security('http://registry.internal:8081', {
