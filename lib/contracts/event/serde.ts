@@ -9,6 +9,7 @@ import avro from 'avsc';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sharedSetting } from '../../config/index.js';
 import { EtlError } from '../../errors.js';
+import { registryClientSecurity } from './registry-security.js';
 import { SALE_EVENT_SCHEMA, SALE_EVENT_SUBJECT } from './schema.js';
 import type { SaleEvent } from './schema.js';
 
@@ -16,7 +17,11 @@ const MAGIC = 0;
 const HEADER = 5;
 
 export function createRegistry(url = sharedSetting('schemaRegistryUrl')): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 5, initialRetryTimeInSecs: 0.2 } });
+  return new SchemaRegistry({
+    host: url,
+    ...registryClientSecurity(url),
+    retry: { retries: 5, initialRetryTimeInSecs: 0.2 },
+  });
 }
 
 /** Schema id of a Confluent-framed record, or undefined if the framing is wrong. */
