@@ -5,6 +5,7 @@
 export * from './client.js';
 export * from './errors.js';
 export * from './lag.js';
+export * from './partition-reader.js';
 export * from './read-to-end.js';
 export * from './topics.js';
 export * from './types.js';

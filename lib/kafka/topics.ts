@@ -3,6 +3,8 @@
  * it needs (idempotently) before it uses them.
  */
 import type { Admin } from 'kafkajs';
+// ConfigResourceTypes is not a named export Node can see in kafkajs' CommonJS build.
+import kafkajs from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtlError } from '../errors.js';
 import type { TopicSpec } from '../contracts/topics.js';
@@ -64,4 +66,24 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
       await sleep(Math.min(100 * attempt, 1000));
     }
   }
+}
+
+/**
+ * Set the whole configuration of existing topics (AlterConfigs replaces it: keys not given return
+ * to the broker's defaults, so `entries` must be complete, cleanup policy included). For settings a
+ * component owns and that an upgrade changes, e.g. the processors' changelog compaction.
+ */
+export async function setTopicConfig(
+  admin: Admin,
+  topics: string[],
+  entries: Record<string, string>,
+): Promise<void> {
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: topics.map((name) => ({
+      type: kafkajs.ConfigResourceTypes.TOPIC,
+      name,
+      configEntries: Object.entries(entries).map(([n, value]) => ({ name: n, value })),
+    })),
+  });
 }

@@ -11,10 +11,13 @@
  * sums of the hours still open are forwarded as they are and the report says `idle`; stage 2 then
  * leaves the partition out of its minimum. Later events of those hours are summed again from zero
  * and forwarded at the hour's close (stage 2 adds deltas). What was forwarded early is kept in the
- * operator's snapshot, so a restore, which replays every event of the open hours, does not forward
- * it twice.
+ * operator's snapshot, so a restore does not forward it twice.
+ *
+ * State in the changelog: one key per (hour, SKU) → `[revenue, quantity]` not forwarded yet,
+ * written when it changed and tombstoned when forwarded; the snapshot (`takeSnapshot`) holds the
+ * report position, idleness and what was forwarded early.
  */
-import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
+import type { CompactEvent, Emit, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, HourWindowLogic, floorTo, innerMap } from '../runtime/types.js';
 
 export interface Sums {
@@ -72,6 +75,10 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
   private mustReport = false;
   private snapshotDirty = false;
   private closed = 0;
+  /** (hour, SKU) keys changed since the last takeChanges: hour → SKUs. */
+  private readonly changed = new Map<number, Set<string>>();
+  /** Legacy restore (events replayed): the snapshot's forwarded sums are in the hours, subtract them. */
+  private replayed = false;
 
   constructor(
     private readonly topic: string,
@@ -82,10 +89,13 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     super(allowedLatenessMs);
   }
 
-  add(e: CompactEvent, restoring: boolean): void {
+  add(e: CompactEvent): void {
     const start = floorTo(e.t, HOUR);
     addSums(innerMap(this.hours, start), e.sku, e.qty * e.price, e.qty);
-    if (!restoring && this.isIdle) {
+    let skus = this.changed.get(start);
+    if (!skus) this.changed.set(start, (skus = new Set()));
+    skus.add(e.sku);
+    if (this.isIdle) {
       this.isIdle = false;
       this.mustReport = true;
       this.snapshotDirty = true;
@@ -96,7 +106,9 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     const through = closedThrough(watermark, this.allowedLatenessMs);
     for (const start of [...this.hours.keys()].sort((a, b) => a - b)) {
       if (start > through) break;
-      this.emitPartial(start, this.hours.get(start) as Map<string, Sums>, emit);
+      const hour = this.hours.get(start) as Map<string, Sums>;
+      this.emitPartial(start, hour, emit);
+      this.markAll(start, hour);
       this.hours.delete(start);
       if (this.forwarded.delete(start)) this.snapshotDirty = true;
       this.closed++;
@@ -118,6 +130,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     for (const [start, hour] of this.hours) {
       if (hour.size === 0) continue;
       this.emitPartial(start, hour, emit);
+      this.markAll(start, hour);
       const f = innerMap(this.forwarded, start);
       for (const [sku, s] of hour) addSums(f, sku, s.revenue, s.quantity);
       hour.clear();
@@ -125,6 +138,35 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     this.isIdle = true;
     this.snapshotDirty = true;
     this.report(emit);
+  }
+
+  /** Every SKU of `hour` changed (it is about to be emptied: tombstones). */
+  private markAll(start: number, hour: Map<string, Sums>): void {
+    let skus = this.changed.get(start);
+    if (!skus) this.changed.set(start, (skus = new Set()));
+    for (const sku of hour.keys()) skus.add(sku);
+  }
+
+  takeChanges(change: StateChange): void {
+    for (const [start, skus] of this.changed) {
+      const hour = this.hours.get(start);
+      for (const sku of skus) {
+        const s = hour?.get(sku);
+        change(`${start}\u0000${sku}`, s ? JSON.stringify([s.revenue, s.quantity]) : null);
+      }
+    }
+    this.changed.clear();
+  }
+
+  restoreEntry(key: string, value: string): void {
+    const [start, sku] = key.split('\u0000');
+    const [revenue, quantity] = JSON.parse(value) as [number, number];
+    addSums(innerMap(this.hours, Number(start)), sku as string, revenue, quantity);
+  }
+
+  /** A legacy restore replays events: the snapshot's forwarded sums must then be subtracted. */
+  replayedEvents(): void {
+    this.replayed = true;
   }
 
   private emitPartial(start: number, hour: Map<string, Sums>, emit: Emit): void {
@@ -172,6 +214,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
       const hour = this.hours.get(h);
       for (const [sku, revenue, quantity] of list) {
         addSums(f, sku, revenue, quantity);
+        if (!this.replayed) continue;
         const cur = hour?.get(sku);
         if (!hour || !cur) continue;
         cur.revenue -= revenue;
