@@ -131,8 +131,9 @@ export async function runProcessors(
       registry,
       // Not ready while tasks restore, but alive (/healthz): `restoring 63 %`.
       ready: () => {
-        const ready = runner.ready() && (merge?.ready() ?? true);
-        return { ready, status: ready ? 'ready' : runner.status() };
+        if (!runner.ready()) return { ready: false, status: runner.status() };
+        const ready = merge?.ready() ?? true;
+        return { ready, status: ready ? 'ready' : 'joining' };
       },
     });
   }

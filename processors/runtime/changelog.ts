@@ -17,6 +17,8 @@ export interface ChangelogRead {
 
 export interface ChangelogReadOptions {
   stallTimeoutMs: number;
+  /** Bytes per fetch (default 16 MB). */
+  maxBytes?: number;
   /** Share of the partition's offsets read, 0..1. */
   onProgress?(ratio: number): void;
   onRetry?(err: unknown, attempt: number): void;
@@ -34,6 +36,7 @@ export async function readChangelog(
     topic,
     partition,
     stallTimeoutMs: options.stallTimeoutMs,
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     signal: options.signal,
     onRetry: options.onRetry,
     onProgress: (done, total) => options.onProgress?.(total === 0 ? 1 : done / total),

@@ -92,7 +92,7 @@ export class TaskState {
   /** Expiry of the event being processed: what FirstSight remembers its keys until. */
   private currentExpiry = 0;
   private readonly firstSight: FirstSight;
-  /** Legacy segment keys read by the restore, tombstoned by the next batch. */
+  /** Keys read by the restore that are no longer state (legacy segments, expired dedup chunks), tombstoned by the next batch. */
   private legacy: string[] = [];
   readonly operators: Operator[];
 
@@ -274,7 +274,11 @@ export class TaskState {
     }
     for (const [key, value] of entries) {
       if (key.startsWith('r/')) {
-        if (RecentSet.chunkExpired(key, slotMs, wm)) continue;
+        if (RecentSet.chunkExpired(key, slotMs, wm)) {
+          // Its generation ended with the last commit's watermark: tombstoned by the next batch.
+          this.legacy.push(key);
+          continue;
+        }
         const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
         this.recent.restoreChunk(key, bytes, perSlot.get(key.slice(0, key.indexOf('/', 2))));
         loaded++;

@@ -38,8 +38,12 @@ export class ThrowawayKafka {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async create(): Promise<ThrowawayKafka> {
-    const k = new ThrowawayKafka(await freePort(), await freePort());
+  /** On free ports, or on `ports` (a test that must stay in a port range of its own). */
+  static async create(ports?: { port: number; controllerPort: number }): Promise<ThrowawayKafka> {
+    const k = new ThrowawayKafka(
+      ports?.port ?? (await freePort()),
+      ports?.controllerPort ?? (await freePort()),
+    );
     k.format();
     await k.start();
     return k;
@@ -76,6 +80,16 @@ export class ThrowawayKafka {
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(timer);
+    this.child = undefined;
+  }
+
+  /** kill -9: no clean shutdown (the log is recovered at the next start). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
     this.child = undefined;
   }
 
