@@ -32,9 +32,12 @@ const STORES = 200;
 const SKUS = 5_000;
 
 function operators(): Operator[] {
+  const hourly = new HourlyLogic('h', LATENESS_MS);
+  const top = new TopSkusPartialLogic('p', 3, 0, LATENESS_MS);
+  top.deriveFrom(hourly); // as processors/definitions.ts createOperators wires them
   return [
-    { name: 'hourly', logic: new HourlyLogic('h', LATENESS_MS) },
-    { name: 'top-skus', logic: new TopSkusPartialLogic('p', 3, 0, LATENESS_MS) },
+    { name: 'hourly', logic: hourly },
+    { name: 'top-skus', logic: top },
     { name: 'rolling', logic: new RollingLogic('r', LATENESS_MS) },
   ];
 }

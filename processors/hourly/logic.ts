@@ -155,6 +155,13 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     [agg.quantity, agg.revenue, agg.returns, agg.events, agg.orders] = row;
   }
 
+  /** Revenue and quantity per (hour, SKU) over all stores: what top SKUs' first stage sums. */
+  *skuSums(): Iterable<[number, string, number, number]> {
+    for (const [start, window] of this.windows)
+      for (const perStore of window.values())
+        for (const agg of perStore.values()) yield [start, agg.sku, agg.revenue, agg.quantity];
+  }
+
   restoredAt(_watermark: number): void {
     // Hours already closed are tombstoned in the changelog; a restore emits nothing by itself.
     this.dirty.clear();

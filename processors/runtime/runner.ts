@@ -32,7 +32,7 @@ import type {
 import type { Registry } from 'prom-client';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { Logger } from '../../lib/logger.js';
-import { createLogic } from '../definitions.js';
+import { createOperators } from '../definitions.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from './changelog.js';
 import { StageConsumer, awaitWithHeartbeat } from './consumer.js';
@@ -230,7 +230,7 @@ export class TopologyRunner {
       throw err;
     }
     const ctx = { partition, partialsTopic: topology.partialsTopic, mergePartitions: this.mergePartitions };
-    const operators = topology.operators.map((name) => ({ name, logic: createLogic(name, cfg, ctx) }));
+    const operators = createOperators(topology.operators, cfg, ctx);
     const state = new TaskState(operators, {
       partitions: [partition],
       outOfOrderMs: cfg.outOfOrderMs,

@@ -295,9 +295,9 @@ export class TaskState {
       }
     }
     loaded += this.replayLegacy(segments, wm);
+    if (segments.length > 0) for (const op of this.operators) op.logic.replayedEvents?.();
     for (const op of this.operators) op.logic.restoredAt(wm);
     for (const op of this.operators) {
-      if (segments.length > 0) op.logic.replayedEvents?.();
       const s = snapshots.get(op.name);
       if (s !== undefined) op.logic.restoreSnapshot?.(s);
     }

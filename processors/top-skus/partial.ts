@@ -77,8 +77,10 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
   private closed = 0;
   /** (hour, SKU) keys changed since the last takeChanges: hour → SKUs. */
   private readonly changed = new Map<number, Set<string>>();
-  /** Legacy restore (events replayed): the snapshot's forwarded sums are in the hours, subtract them. */
+  /** Legacy restore (events replayed) or derived sums: the snapshot's forwarded sums are in the hours, subtract them. */
   private replayed = false;
+  /** Hourly in the same task: the sums are derived from its state on restore, not written twice. */
+  private derived: { skuSums(): Iterable<[number, string, number, number]> } | undefined;
 
   constructor(
     private readonly topic: string,
@@ -147,7 +149,21 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     for (const sku of hour.keys()) skus.add(sku);
   }
 
+  /**
+   * In a topology with hourly, this operator's sums per (hour, SKU) equal hourly's summed over
+   * stores (same hour windows, same lateness, same accepted events) minus what was forwarded early
+   * (the snapshot): they are not written to the changelog but rebuilt from hourly's keys on restore,
+   * which halves the changelog records per event.
+   */
+  deriveFrom(source: { skuSums(): Iterable<[number, string, number, number]> }): void {
+    this.derived = source;
+  }
+
   takeChanges(change: StateChange): void {
+    if (this.derived) {
+      this.changed.clear();
+      return;
+    }
     for (const [start, skus] of this.changed) {
       const hour = this.hours.get(start);
       for (const sku of skus) {
@@ -159,6 +175,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
   }
 
   restoreEntry(key: string, value: string): void {
+    if (this.derived) return;
     const [start, sku] = key.split('\u0000');
     const [revenue, quantity] = JSON.parse(value) as [number, number];
     addSums(innerMap(this.hours, Number(start)), sku as string, revenue, quantity);
@@ -171,7 +188,9 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
 
   private emitPartial(start: number, hour: Map<string, Sums>, emit: Emit): void {
     if (hour.size === 0) return;
-    const value: PartialRecord = { k: 'p', src: this.source, h: start, s: rows(hour) };
+    // In SKU order: the same record whether the sums were built by events or by a restore.
+    const s = rows(hour).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    const value: PartialRecord = { k: 'p', src: this.source, h: start, s };
     emit({ topic: this.topic, key: new Date(start).toISOString(), value: JSON.stringify(value) });
   }
 
@@ -201,6 +220,11 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
 
   restoredAt(watermark: number): void {
     this.reported = closedThrough(watermark, this.allowedLatenessMs);
+    if (this.derived && !this.replayed) {
+      for (const [start, sku, revenue, quantity] of this.derived.skuSums())
+        addSums(innerMap(this.hours, start), sku, revenue, quantity);
+    }
+    if (this.derived) this.replayed = true;
   }
 
   restoreSnapshot(value: string): void {

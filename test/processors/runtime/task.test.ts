@@ -280,11 +280,17 @@ describe('top SKUs', () => {
 
 describe('a topology: every operator in one task, one dedup set', () => {
   const { records } = stream(5_000, 17);
-  const operators = () => [
-    { name: 'hourly', logic: new HourlyLogic('h', LATENESS) as ProcessorLogic },
-    { name: 'top-skus', logic: new TopSkusPartialLogic('t', 1, 0, LATENESS) as ProcessorLogic },
-    { name: 'rolling', logic: new RollingLogic('r', LATENESS) as ProcessorLogic },
-  ];
+  const operators = () => {
+    const hourly = new HourlyLogic('h', LATENESS);
+    const top = new TopSkusPartialLogic('t', 1, 0, LATENESS);
+    // as createOperators wires them: top SKUs' sums are rebuilt from hourly's state on restore
+    top.deriveFrom(hourly);
+    return [
+      { name: 'hourly', logic: hourly as ProcessorLogic },
+      { name: 'top-skus', logic: top as ProcessorLogic },
+      { name: 'rolling', logic: new RollingLogic('r', LATENESS) as ProcessorLogic },
+    ];
+  };
   const runAll = (crashAt?: number) => {
     let task = new TaskState(operators(), { partitions: [0], outOfOrderMs: BOUND, dedupHorizonMs: HORIZON });
     const changelog = new Map<string, string | Buffer>();
