@@ -1,8 +1,8 @@
 /**
  * Processor throughput (events/s, one process, transactions on) from a pre-filled topic: the whole
  * topology (`processor all`: every event decoded and deduplicated once, all three operators fed
- * in the same task and transaction) and each operator alone (a topology of one), and the time to
- * restore a task holding 1M events (1M dedup keys) from its changelog.
+ * in the same task and transaction) and each operator alone (a topology of one). The restore is
+ * measured by processor-restore.bench.ts.
  * Reference: Flink Nexmark per core — sliding-window hot items ≈ 22k/s, per-category average ≈ 34k/s.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,9 +11,6 @@ import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js'
 import type { SaleEvent } from '../lib/contracts/event/schema.js';
 import { uuidv7 } from '../lib/uuid.js';
 import { runProcessors } from '../processors/app.js';
-import { HourlyLogic } from '../processors/hourly/logic.js';
-import { readChangelog } from '../processors/runtime/changelog.js';
-import { TaskState } from '../processors/runtime/task.js';
 import type { Benchmark, Figure } from './harness.js';
 import { deletePrefixed } from './lib/kafka-cleanup.js';
 import { environment } from '../lib/config/index.js';
@@ -22,12 +19,11 @@ const PARTITIONS = 6;
 
 const bench: Benchmark = {
   name: 'processors',
-  title: 'Stream processors: events/s per processor (exactly-once) and changelog restore time',
+  title: 'Stream processors: events/s per processor (exactly-once)',
   async run(ctx) {
     // kafkajs reads this itself: silence its one-time partitioner notice in the bench's output.
     environment()['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
     const events = ctx.quick ? 50_000 : 300_000;
-    const restoreKeys = ctx.quick ? 100_000 : 1_000_000;
     const kafka = createKafka('bench-processors');
     const admin = kafka.admin();
     await admin.connect();
@@ -127,82 +123,6 @@ const bench: Benchmark = {
           notes: `${events} events, 6 partitions, one process, startup + restore included; ${name === 'all' ? 'hourly + top-skus + rolling in one topology (each operator sees every event); ' : 'a topology of this operator alone; '}${count} transactions, mean commit ${((sum / Math.max(1, count)) * 1000).toFixed(1)} ms`,
         });
       }
-
-      // Restore: a changelog partition holding `restoreKeys` live events (dedup keys), written as
-      // the runtime writes it, then read back read_committed and replayed into a fresh task.
-      const changelog = `${base}-restore-changelog`;
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: changelog,
-            numPartitions: 1,
-            replicationFactor: 1,
-            configEntries: [
-              { name: 'cleanup.policy', value: 'compact' },
-              { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
-            ],
-          },
-        ],
-      });
-      const writer = new TaskState(new HourlyLogic('x', 3_600_000 * 48), {
-        partitions: [0],
-        outOfOrderMs: 5_000,
-        segmentMaxEvents: 2_000,
-      });
-      const tx = kafka.producer({
-        transactionalId: `${base}-restore`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      await tx.connect();
-      ctx.log(`writing a changelog of ${restoreKeys} events`);
-      for (let i = 0; i < restoreKeys; i += 10_000) {
-        const recs = [];
-        for (let j = i; j < Math.min(restoreKeys, i + 10_000); j++) {
-          recs.push({
-            offset: j,
-            event: {
-              id: uuidv7(),
-              t: t0 + j,
-              store: `S${j % 60}`,
-              sku: `SKU-${j % 2_000}`,
-              qty: 1,
-              price: 100,
-              basket: `B${j}`,
-            },
-          });
-        }
-        const out = writer.processBatch(0, recs, i + recs.length - 1);
-        const txn = await tx.transaction();
-        for (let k = 0; k < out.changelog.length; k += 2) {
-          await txn.send({
-            topic: changelog,
-            messages: out.changelog.slice(k, k + 2).map((c) => ({ ...c, partition: 0 })),
-          });
-        }
-        await txn.commit();
-      }
-      await tx.disconnect();
-      const started = performance.now();
-      const read = await readChangelog(kafka, changelog, 0, async () => undefined);
-      const readSeconds = (performance.now() - started) / 1000;
-      const fresh = new TaskState(new HourlyLogic('x', 3_600_000 * 48), {
-        partitions: [0],
-        outOfOrderMs: 5_000,
-        segmentMaxEvents: 2_000,
-      });
-      const replayed = fresh.restore(read.entries);
-      const seconds = (performance.now() - started) / 1000;
-      ctx.log(
-        `restore of ${replayed} events: ${seconds.toFixed(2)} s (read ${readSeconds.toFixed(2)} s, ${(read.bytes / 1e6).toFixed(0)} MB)`,
-      );
-      figures.push({
-        name: 'processors.restore_seconds',
-        value: Number(seconds.toFixed(2)),
-        unit: 's',
-        notes: `${replayed} keys (events in open windows, each a dedup key) from ${read.records} changelog records, ${(read.bytes / 1e6).toFixed(0)} MB; read ${readSeconds.toFixed(2)} s`,
-      });
     } finally {
       await deletePrefixed(admin, base);
       await admin.disconnect();

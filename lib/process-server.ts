@@ -13,7 +13,9 @@ export function listenHost(): string {
   return sharedSetting('listenHost');
 }
 
-export type ReadinessCheck = () => Promise<boolean> | boolean;
+/** Ready or not; a status (e.g. `restoring 63 %`) says why not. */
+export type Readiness = boolean | { ready: boolean; status: string };
+export type ReadinessCheck = () => Promise<Readiness> | Readiness;
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
 
 export interface ProcessServerOptions {
@@ -67,9 +69,11 @@ async function handle(
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"status":"ok"}');
   } else if (req.method === 'GET' && path === '/readyz') {
-    const ready = await Promise.resolve(options.ready()).catch(() => false);
+    const answer = await Promise.resolve(options.ready()).catch(() => false);
+    const ready = typeof answer === 'boolean' ? answer : answer.ready;
+    const status = typeof answer === 'boolean' ? (ready ? 'ready' : 'not ready') : answer.status;
     res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+    res.end(JSON.stringify({ status }));
   } else {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'NOT_FOUND', path }));

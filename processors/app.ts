@@ -11,7 +11,7 @@ import { collectProcessMetrics } from '../lib/process-metrics.js';
 import { ConsumerLagExporter } from '../lib/kafka/index.js';
 import { EtlError } from '../lib/errors.js';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
-import { createKafka, ensureTopics } from '../lib/kafka/index.js';
+import { createKafka, ensureTopics, setTopicConfig } from '../lib/kafka/index.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
@@ -32,11 +32,29 @@ export interface RunningProcessors {
   stop(): Promise<void>;
 }
 
+/**
+ * Changelog topics are compacted and kept small: the log cleaner only cleans closed segments, so a
+ * segment is closed every minute (or at 64 MB) and cleaned as soon as a tenth of the log is
+ * superseded, at the latest five minutes after a write. A restore then reads the live keys plus the
+ * last few minutes' updates — O(state), not O(everything ever written). Tombstones stay for ten
+ * minutes after cleaning, so a restore that began before a cleaning still sees the deletes.
+ * Applied when the topic is created; existing topics keep their settings (`kafka-configs --alter`).
+ */
+export const CHANGELOG_TOPIC_CONFIG: Record<string, string> = {
+  'max.message.bytes': String(16 * 1024 * 1024),
+  'segment.ms': String(60_000),
+  'segment.bytes': String(64 * 1024 * 1024),
+  'min.cleanable.dirty.ratio': '0.1',
+  'max.compaction.lag.ms': String(5 * 60_000),
+  'delete.retention.ms': String(10 * 60_000),
+};
+
 /** Create the topology's topics; returns the input's and the partials topic's partition counts. */
 async function prepareTopics(
   kafka: Kafka,
   topology: Topology,
   cfg: ProcessorConfig,
+  logger: Logger,
 ): Promise<{ input: number; partials: number }> {
   const admin = kafka.admin();
   await admin.connect();
@@ -54,8 +72,7 @@ async function prepareTopics(
       );
     });
     const input = meta.topics[0]?.partitions.length ?? 0;
-    // A segment record holds up to segmentMaxEvents events; allow batches of a few of them.
-    const changelog = { compacted: true, configEntries: { 'max.message.bytes': String(16 * 1024 * 1024) } };
+    const changelog = { compacted: true, configEntries: CHANGELOG_TOPIC_CONFIG };
     const specs = [
       ...outputTopics(topology, cfg),
       { topic: cfg.lateTopic, numPartitions: 1 },
@@ -65,6 +82,12 @@ async function prepareTopics(
     if (topology.operators.includes('top-skus'))
       specs.push({ topic: topology.mergeChangelogTopic, numPartitions: cfg.mergePartitions, ...changelog });
     await ensureTopics(admin, specs);
+    // Changelogs created by earlier versions had no segment or compaction settings.
+    const changelogs = [topology.changelogTopic];
+    if (topology.operators.includes('top-skus')) changelogs.push(topology.mergeChangelogTopic);
+    await setTopicConfig(admin, changelogs, { 'cleanup.policy': 'compact', ...CHANGELOG_TOPIC_CONFIG }).catch(
+      (err: unknown) => logger.warn('changelog topic settings not applied', { err }),
+    );
     let partials = 0;
     if (topology.operators.includes('top-skus')) {
       const m = await admin.fetchTopicMetadata({ topics: [topology.partialsTopic] });
@@ -88,7 +111,7 @@ export async function runProcessors(
   const kafka = createKafka(`retail-etl-processor-${topology.name}`);
   const serde = new SaleEventSerde(createRegistry(sharedSetting('schemaRegistryUrl', env)));
   const logger = createLogger(`processor:${topology.name}`);
-  const counts = await prepareTopics(kafka, topology, config);
+  const counts = await prepareTopics(kafka, topology, config, logger);
   const runner = new TopologyRunner(topology, config, kafka, serde, registry, logger, counts.partials);
   const merge = topology.operators.includes('top-skus')
     ? new MergeRunner(
@@ -106,7 +129,12 @@ export async function runProcessors(
     server = await startProcessServer({
       port: config.metricsPort,
       registry,
-      ready: () => runner.ready() && (merge?.ready() ?? true),
+      // Not ready while tasks restore, but alive (/healthz): `restoring 63 %`.
+      ready: () => {
+        if (!runner.ready()) return { ready: false, status: runner.status() };
+        const ready = merge?.ready() ?? true;
+        return { ready, status: ready ? 'ready' : 'joining' };
+      },
     });
   }
   try {

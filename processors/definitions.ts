@@ -60,6 +60,19 @@ export function outputTopics(t: Topology, cfg: ProcessorConfig): TopicSpec[] {
   return out;
 }
 
+/** Operators of one task: top SKUs' first stage derives its state from hourly's when both run. */
+export function createOperators(
+  names: readonly ProcessorName[],
+  cfg: ProcessorConfig,
+  ctx: { partition: number; partialsTopic: string; mergePartitions: number },
+): { name: ProcessorName; logic: ProcessorLogic }[] {
+  const operators = names.map((name) => ({ name, logic: createLogic(name, cfg, ctx) }));
+  const hourly = operators.find((o) => o.name === 'hourly')?.logic;
+  const top = operators.find((o) => o.name === 'top-skus')?.logic;
+  if (hourly instanceof HourlyLogic && top instanceof TopSkusPartialLogic) top.deriveFrom(hourly);
+  return operators;
+}
+
 export function createLogic(
   name: ProcessorName,
   cfg: ProcessorConfig,

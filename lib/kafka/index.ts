@@ -6,6 +6,7 @@ export * from './acls.js';
 export * from './client.js';
 export * from './errors.js';
 export * from './lag.js';
+export * from './partition-reader.js';
 export * from './read-to-end.js';
 export * from './security.js';
 export * from './topics.js';

@@ -3,6 +3,8 @@
  * it needs (idempotently) before it uses them.
  */
 import type { Admin } from 'kafkajs';
+// ConfigResourceTypes is not a named export Node can see in kafkajs' CommonJS build.
+import kafkajs from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtlError } from '../errors.js';
 import type { TopicSpec } from '../contracts/topics.js';
@@ -92,4 +94,24 @@ export async function ensureOwnTopics(
     if (kafkaErrorType(err) === 'TOPIC_AUTHORIZATION_FAILED') return created;
     throw err;
   }
+}
+
+/**
+ * Set the whole configuration of existing topics (AlterConfigs replaces it: keys not given return
+ * to the broker's defaults, so `entries` must be complete, cleanup policy included). For settings a
+ * component owns and that an upgrade changes, e.g. the processors' changelog compaction.
+ */
+export async function setTopicConfig(
+  admin: Admin,
+  topics: string[],
+  entries: Record<string, string>,
+): Promise<void> {
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: topics.map((name) => ({
+      type: kafkajs.ConfigResourceTypes.TOPIC,
+      name,
+      configEntries: Object.entries(entries).map(([n, value]) => ({ name: n, value })),
+    })),
+  });
 }

@@ -4,9 +4,17 @@
  * passes the window's end plus the allowed lateness the window emits `final: true` once and is
  * forgotten. `events` counts the accepted lines in the key so far, so it grows strictly from one
  * update of a key to the next — a reader can tell a repeated update from a new one.
+ *
+ * `orders` counts distinct baskets: a line counts a new order for its key when its basket was not
+ * seen for that key within the dedup horizon (task-wide FirstSight), so no basket ids are held per
+ * window. Exact as long as the lines of one basket arrive within the horizon of each other (one
+ * checkout; the generator gives them one event time).
+ *
+ * State in the changelog: one key per (hour, store, SKU) → `[quantity, revenue, returns, events,
+ * orders]`, written when it changed and tombstoned when the hour closes.
  */
 import { encodeKey } from '../../lib/contracts/aggregates/keys.js';
-import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
+import type { CompactEvent, Emit, FirstSight, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, HourWindowLogic, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
 export interface HourlyValue {
@@ -23,19 +31,28 @@ export interface HourlyValue {
 }
 
 interface Agg {
+  start: number;
   store: string;
   sku: string;
   quantity: number;
   revenue: number;
   returns: number;
   events: number;
-  baskets: Set<string>;
+  orders: number;
 }
+
+type Row = [number, number, number, number, number];
+
+/** Changelog key of an aggregate: hour start, store and SKU (NUL-separated: ids never hold NUL). */
+const stateKey = (start: number, store: string, sku: string): string => `${start}\u0000${store}\u0000${sku}`;
 
 export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
   /** window start → store → sku → aggregate (nested maps: no key strings built per event) */
   private readonly windows = new Map<number, Map<string, Map<string, Agg>>>();
   private readonly dirty = new Map<number, Set<Agg>>();
+  /** Aggregates changed since the last takeChanges, and keys of those whose hour closed. */
+  private readonly changed = new Set<Agg>();
+  private gone: string[] = [];
   private readonly isoCache = new Map<number, [string, string]>();
   private closed = 0;
   private keys = 0;
@@ -47,29 +64,27 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     super(allowedLatenessMs);
   }
 
-  add(e: CompactEvent, restoring: boolean): void {
-    const start = floorTo(e.t, HOUR);
-    const perStore = innerMap(innerMap(this.windows, start), e.store);
-    let agg = perStore.get(e.sku);
+  private aggOf(start: number, store: string, sku: string): Agg {
+    const perStore = innerMap(innerMap(this.windows, start), store);
+    let agg = perStore.get(sku);
     if (!agg) {
-      agg = {
-        store: e.store,
-        sku: e.sku,
-        quantity: 0,
-        revenue: 0,
-        returns: 0,
-        events: 0,
-        baskets: new Set(),
-      };
-      perStore.set(e.sku, agg);
+      agg = { start, store, sku, quantity: 0, revenue: 0, returns: 0, events: 0, orders: 0 };
+      perStore.set(sku, agg);
       this.keys++;
     }
+    return agg;
+  }
+
+  add(e: CompactEvent, firstSight: FirstSight): void {
+    const start = floorTo(e.t, HOUR);
+    const agg = this.aggOf(start, e.store, e.sku);
     agg.quantity += e.qty;
     agg.revenue += e.qty * e.price;
     if (e.qty < 0) agg.returns++;
     agg.events++;
-    agg.baskets.add(e.basket);
-    if (!restoring) innerSet(this.dirty, start).add(agg);
+    if (firstSight(`h\u0000${start}\u0000${e.store}\u0000${e.sku}\u0000${e.basket}`)) agg.orders++;
+    innerSet(this.dirty, start).add(agg);
+    this.changed.add(agg);
   }
 
   flush(watermark: number, emit: Emit): void {
@@ -78,7 +93,11 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
       if (!window) continue;
       if (this.closesAt(start) <= watermark) {
         for (const perStore of window.values()) {
-          for (const agg of perStore.values()) this.emitAgg(start, agg, true, emit);
+          for (const agg of perStore.values()) {
+            this.emitAgg(start, agg, true, emit);
+            this.changed.delete(agg);
+            this.gone.push(stateKey(start, agg.store, agg.sku));
+          }
           this.keys -= perStore.size;
         }
         this.windows.delete(start);
@@ -107,7 +126,7 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
       quantity: agg.quantity,
       revenue_cents: agg.revenue,
       returns: agg.returns,
-      orders: agg.baskets.size,
+      orders: agg.orders,
       events: agg.events,
       final,
     };
@@ -119,8 +138,33 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     });
   }
 
+  takeChanges(change: StateChange): void {
+    for (const key of this.gone) change(key, null);
+    this.gone = [];
+    for (const a of this.changed) {
+      const row: Row = [a.quantity, a.revenue, a.returns, a.events, a.orders];
+      change(stateKey(a.start, a.store, a.sku), JSON.stringify(row));
+    }
+    this.changed.clear();
+  }
+
+  restoreEntry(key: string, value: string): void {
+    const [start, store, sku] = key.split('\u0000');
+    const row = JSON.parse(value) as Row;
+    const agg = this.aggOf(Number(start), store as string, sku as string);
+    [agg.quantity, agg.revenue, agg.returns, agg.events, agg.orders] = row;
+  }
+
+  /** Revenue and quantity per (hour, SKU) over all stores: what top SKUs' first stage sums. */
+  *skuSums(): Iterable<[number, string, number, number]> {
+    for (const [start, window] of this.windows)
+      for (const perStore of window.values())
+        for (const agg of perStore.values()) yield [start, agg.sku, agg.revenue, agg.quantity];
+  }
+
   restoredAt(_watermark: number): void {
-    // Events of closed hours are filtered out by the runtime before add(); nothing else to do.
+    // Hours already closed are tombstoned in the changelog; a restore emits nothing by itself.
+    this.dirty.clear();
   }
 
   openWindows(): number {

@@ -8,9 +8,19 @@
  * lateness (final-only), for every store that has at least one line in it. State is one bucket per
  * store and event-time minute plus a running total per store for the last emitted window; moving
  * the window by a minute adds one bucket and subtracts one, so a step costs O(active stores).
+ *
+ * `orders` (distinct baskets in the window) without basket ids in the state: a basket is counted
+ * in the bucket of the first of its lines seen for the store within the dedup horizon (task-wide
+ * FirstSight), so a window's orders are the sum of its buckets'. Exact when the lines of a basket
+ * share its minute (one checkout; the generator gives them one event time) and arrive within the
+ * horizon; a basket whose lines straddle a minute is counted in the minute of the line seen first.
+ *
+ * State in the changelog: one key per (store, minute) → `[quantity, revenue, events, orders]`,
+ * written when it changed and tombstoned when the bucket leaves the last window. The running
+ * totals are recomputed from the buckets on restore.
  */
 import { rollingKey } from '../../lib/contracts/aggregates/keys.js';
-import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
+import type { CompactEvent, Emit, FirstSight, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, MINUTE, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
 export interface RollingValue {
@@ -27,25 +37,34 @@ interface Totals {
   quantity: number;
   revenue: number;
   events: number;
-  baskets: Map<string, number>;
+  orders: number;
 }
 
-const emptyTotals = (): Totals => ({ quantity: 0, revenue: 0, events: 0, baskets: new Map() });
+interface Bucket extends Totals {
+  store: string;
+  minute: number;
+}
+
+type Row = [number, number, number, number];
+
+const emptyTotals = (): Totals => ({ quantity: 0, revenue: 0, events: 0, orders: 0 });
 
 function addInto(into: Totals, from: Totals, sign: 1 | -1): void {
   into.quantity += sign * from.quantity;
   into.revenue += sign * from.revenue;
   into.events += sign * from.events;
-  for (const [b, n] of from.baskets) {
-    const next = (into.baskets.get(b) ?? 0) + sign * n;
-    if (next === 0) into.baskets.delete(b);
-    else into.baskets.set(b, next);
-  }
+  into.orders += sign * from.orders;
 }
+
+/** Changelog key of a bucket (NUL-separated: store ids never hold NUL). */
+const stateKey = (b: Bucket): string => `${b.store}\u0000${b.minute}`;
 
 export class RollingLogic implements ProcessorLogic {
   /** store → minute → bucket */
-  private readonly buckets = new Map<string, Map<number, Totals>>();
+  private readonly buckets = new Map<string, Map<number, Bucket>>();
+  /** Buckets changed since the last takeChanges, and keys of those dropped. */
+  private readonly changed = new Set<Bucket>();
+  private gone: string[] = [];
   /** minute → stores with a bucket there */
   private readonly minutes = new Map<number, Set<string>>();
   /** store → totals of the window ending at `cursor` */
@@ -68,25 +87,25 @@ export class RollingLogic implements ProcessorLogic {
     return floorTo(t, MINUTE) + HOUR + this.allowedLatenessMs;
   }
 
-  add(e: CompactEvent): void {
-    const m = floorTo(e.t, MINUTE);
-    const perStore = innerMap(this.buckets, e.store);
+  private bucketOf(store: string, m: number): Bucket {
+    const perStore = innerMap(this.buckets, store);
     let bucket = perStore.get(m);
     if (!bucket) {
-      bucket = emptyTotals();
+      bucket = { store, minute: m, ...emptyTotals() };
       perStore.set(m, bucket);
       this.bucketCount++;
-      innerSet(this.minutes, m).add(e.store);
+      innerSet(this.minutes, m).add(store);
     }
-    const one: Totals = {
-      quantity: e.qty,
-      revenue: e.qty * e.price,
-      events: 1,
-      baskets: new Map([[e.basket, 1]]),
-    };
-    addInto(bucket, one, 1);
-    // Only while restoring can an event fall into the window already emitted (see restoredAt).
-    if (m < this.cursor && m >= this.cursor - HOUR) addInto(this.runningOf(e.store), one, 1);
+    return bucket;
+  }
+
+  add(e: CompactEvent, firstSight: FirstSight): void {
+    const bucket = this.bucketOf(e.store, floorTo(e.t, MINUTE));
+    bucket.quantity += e.qty;
+    bucket.revenue += e.qty * e.price;
+    bucket.events++;
+    if (firstSight(`r\u0000${e.store}\u0000${e.basket}`)) bucket.orders++;
+    this.changed.add(bucket);
   }
 
   private runningOf(store: string): Totals {
@@ -129,7 +148,11 @@ export class RollingLogic implements ProcessorLogic {
       const b = perStore?.get(leaving);
       const r = this.running.get(store);
       if (b && r) addInto(r, b, -1);
-      if (b) this.bucketCount--;
+      if (b) {
+        this.bucketCount--;
+        this.changed.delete(b);
+        this.gone.push(stateKey(b));
+      }
       perStore?.delete(leaving);
       if (perStore && perStore.size === 0) this.buckets.delete(store);
     }
@@ -146,7 +169,7 @@ export class RollingLogic implements ProcessorLogic {
         window_end: iso(this.cursor),
         quantity: r.quantity,
         revenue_cents: r.revenue,
-        orders: r.baskets.size,
+        orders: r.orders,
         events: r.events,
       };
       emit({
@@ -158,8 +181,32 @@ export class RollingLogic implements ProcessorLogic {
     }
   }
 
+  takeChanges(change: StateChange): void {
+    for (const key of this.gone) change(key, null);
+    this.gone = [];
+    for (const b of this.changed) {
+      const row: Row = [b.quantity, b.revenue, b.events, b.orders];
+      change(stateKey(b), JSON.stringify(row));
+    }
+    this.changed.clear();
+  }
+
+  restoreEntry(key: string, value: string): void {
+    const [store, minute] = key.split('\u0000');
+    const b = this.bucketOf(store as string, Number(minute));
+    [b.quantity, b.revenue, b.events, b.orders] = JSON.parse(value) as Row;
+  }
+
+  /** The last emitted window ends at the restored watermark's target; its totals come from the buckets. */
   restoredAt(watermark: number): void {
-    if (Number.isFinite(watermark)) this.cursor = floorTo(watermark - this.allowedLatenessMs, MINUTE);
+    if (!Number.isFinite(watermark)) return;
+    this.cursor = floorTo(watermark - this.allowedLatenessMs, MINUTE);
+    this.running.clear();
+    for (const [store, perStore] of this.buckets) {
+      for (const [m, b] of perStore) {
+        if (m < this.cursor && m >= this.cursor - HOUR) addInto(this.runningOf(store), b, 1);
+      }
+    }
   }
 
   openWindows(): number {

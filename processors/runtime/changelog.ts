@@ -1,51 +1,53 @@
 /**
  * Read one changelog partition from its start to its end, `read_committed`, keeping the latest
- * value per key. The end is the high watermark taken after the task's producer fenced every older
- * one, so no open transaction can sit before it.
+ * value per key. The end is the last stable offset taken after the task's producer fenced every
+ * older one, so no open transaction of this task can sit before it. Read by assignment, not by a
+ * consumer group (lib/kafka/partition-reader.ts): no group join, retried through broker restarts,
+ * and bounded by progress instead of a fixed timeout.
  */
 import type { Kafka } from '../../lib/kafka/index.js';
-import { readToEnd } from '../../lib/kafka/index.js';
+import { readPartition } from '../../lib/kafka/index.js';
 
 export interface ChangelogRead {
-  entries: Map<string, string>;
+  entries: Map<string, Buffer>;
+  /** Records read (live and superseded: what compaction had not removed yet). */
   records: number;
   bytes: number;
+}
+
+export interface ChangelogReadOptions {
+  stallTimeoutMs: number;
+  /** Bytes per fetch (default 16 MB). */
+  maxBytes?: number;
+  /** Share of the partition's offsets read, 0..1. */
+  onProgress?(ratio: number): void;
+  onRetry?(err: unknown, attempt: number): void;
+  signal?: AbortSignal;
 }
 
 export async function readChangelog(
   kafka: Kafka,
   topic: string,
   partition: number,
-  heartbeat: () => Promise<void>,
-  timeoutMs = 120_000,
+  options: ChangelogReadOptions,
 ): Promise<ChangelogRead> {
-  const entries = new Map<string, string>();
-  const out: ChangelogRead = { entries, records: 0, bytes: 0 };
-  await readToEnd(kafka, {
+  const entries = new Map<string, Buffer>();
+  const read = await readPartition(kafka, {
     topic,
-    partitions: [partition],
-    groupPrefix: `${topic}-restore`,
-    consumer: {
-      readUncommitted: false,
-      maxBytesPerPartition: 16 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
-      maxWaitTimeInMs: 100,
-      retry: { retries: 5 },
-    },
-    timeoutMs,
-    onBatch: async (_partition, messages) => {
+    partition,
+    stallTimeoutMs: options.stallTimeoutMs,
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    signal: options.signal,
+    onRetry: options.onRetry,
+    onProgress: (done, total) => options.onProgress?.(total === 0 ? 1 : done / total),
+    onRecords: (messages) => {
       for (const m of messages) {
         const key = m.key?.toString('utf8');
         if (key === undefined) continue;
-        out.records++;
         if (m.value === null) entries.delete(key);
-        else {
-          out.bytes += m.value.length;
-          entries.set(key, m.value.toString('utf8'));
-        }
+        else entries.set(key, m.value);
       }
-      await heartbeat();
     },
   });
-  return out;
+  return { entries, records: read.records, bytes: read.bytes };
 }

@@ -132,12 +132,19 @@ export const PROCESSOR_SCHEMA = {
     max: 64,
     doc: 'input partitions processed at once (each task has its own transactions)',
   },
-  segmentMaxEvents: {
+  dedupHorizonMs: {
     type: 'int',
-    env: 'PROCESSOR_SEGMENT_MAX_EVENTS',
-    default: 2_000,
-    min: 1,
-    doc: 'accepted events per changelog record',
+    env: 'PROCESSOR_DEDUP_HORIZON_MS',
+    default: 5 * 60_000,
+    min: 1_000,
+    doc: 'how long (watermark time) an event id, and the baskets it counted as orders, are remembered: a copy that arrives later than this after the original counts again (docs/processors.md, "Dedup horizon")',
+  },
+  restoreStallTimeoutMs: {
+    type: 'int',
+    env: 'PROCESSOR_RESTORE_STALL_TIMEOUT_MS',
+    default: 30_000,
+    min: 1_000,
+    doc: 'a changelog restore that reads nothing for this long (broker down, leader moving) reconnects and goes on from where it was; it never gives up while it makes progress',
   },
   transactionTimeoutMs: {
     type: 'int',

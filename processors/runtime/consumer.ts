@@ -75,3 +75,23 @@ export class StageConsumer {
     await this.consumer?.disconnect();
   }
 }
+
+/**
+ * Wait for `work` (a task being restored) inside a batch handler, heartbeating the group every
+ * `everyMs` meanwhile: a restore that takes longer than the session timeout must not cost the
+ * member its assignment.
+ */
+export async function awaitWithHeartbeat<T>(
+  work: Promise<T>,
+  heartbeat: () => Promise<void>,
+  everyMs = 3_000,
+): Promise<T> {
+  const pending = Symbol('pending');
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const tick = new Promise<typeof pending>((r) => (timer = setTimeout(r, everyMs, pending)));
+    const result = await Promise.race([work, tick]).finally(() => clearTimeout(timer));
+    if (result !== pending) return result as T;
+    await heartbeat();
+  }
+}

@@ -13,6 +13,11 @@ export interface ProcessorMetrics {
   stateKeys: Gauge<'processor' | 'kind'>;
   restoreSeconds: Histogram<'processor'>;
   restoredEvents: Counter<'processor'>;
+  restoreProgress: Gauge<'processor' | 'partition'>;
+  restoreRetries: Counter<'processor'>;
+  stateBytes: Gauge<'processor' | 'partition' | 'kind'>;
+  changelogRecords: Gauge<'processor' | 'partition'>;
+  changelogBytes: Counter<'processor'>;
   commitSeconds: Histogram<'processor'>;
   transactions: Counter<'processor' | 'result'>;
 }
@@ -75,7 +80,37 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
     }),
     restoredEvents: new Counter({
       name: 'retail_processor_restored_events_total',
-      help: 'events replayed from the changelog into state',
+      help: 'state entries loaded from the changelog (aggregate keys, dedup chunks; events of a legacy changelog)',
+      labelNames: ['processor'],
+      registers,
+    }),
+    restoreProgress: new Gauge({
+      name: 'retail_processor_restore_progress_ratio',
+      help: 'share of its changelog partition a task has read while restoring (1 = restored)',
+      labelNames: ['processor', 'partition'],
+      registers,
+    }),
+    restoreRetries: new Counter({
+      name: 'retail_processor_restore_retries_total',
+      help: 'changelog reads retried (broker unavailable, leader moving, no progress)',
+      labelNames: ['processor'],
+      registers,
+    }),
+    stateBytes: new Gauge({
+      name: 'retail_processor_state_bytes',
+      help: "memory of a task's dedup horizon tables (kind=dedup), bytes",
+      labelNames: ['processor', 'partition', 'kind'],
+      registers,
+    }),
+    changelogRecords: new Gauge({
+      name: 'retail_processor_changelog_records',
+      help: "records in a task's changelog partition (end − start offset): what a restore reads now",
+      labelNames: ['processor', 'partition'],
+      registers,
+    }),
+    changelogBytes: new Counter({
+      name: 'retail_processor_changelog_bytes_total',
+      help: 'changelog bytes written (keys and values)',
       labelNames: ['processor'],
       registers,
     }),
@@ -127,6 +162,10 @@ export function setTaskGauges(
       keys.set(op.name, (keys.get(op.name) ?? 0) + op.logic.stateKeys());
     }
     dedup += task.state.dedupSize();
+    m.stateBytes.set(
+      { processor: topology.name, partition: String(task.partition), kind: 'dedup' },
+      task.state.dedupBytes(),
+    );
     const wm = task.state.partitionWatermark(task.partition);
     if (wm !== undefined)
       m.watermarkLag.set({ processor: topology.name, partition: String(task.partition) }, (now - wm) / 1000);

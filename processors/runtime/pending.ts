@@ -2,8 +2,8 @@
  * What a task has processed but not committed yet, and when it must be committed. Transactions are
  * sized by time and volume, not by fetch: a task commits `intervalMs` after its first uncommitted
  * record, or at once when `maxRecords` input records or `maxBytes` input bytes are uncommitted.
- * Nothing pending, no transaction. Updates of the same key (hourly's open windows) within one
- * transaction are written once, with the latest value. The input position (`next`) is only handed to the transaction
+ * Nothing pending, no transaction. Updates of the same key (hourly's open windows, and every
+ * changelog key) within one transaction are written once, with the latest value. The input position (`next`) is only handed to the transaction
  * (`sendOffsets`) together with the outputs and state it produced, so a crash between two commits
  * replays from the last commit and the in-memory state is rebuilt from the changelog.
  */
@@ -24,6 +24,7 @@ export class PendingCommit {
   late: Message[] = [];
   dead: Message[] = [];
   changelog: ChangelogEntry[] = [];
+  private readonly changelogKeys = new Map<string, number>();
   /** Input offset to commit (next to read), once something was consumed. */
   next: number | undefined;
   records = 0;
@@ -53,11 +54,20 @@ export class PendingCommit {
     if (part.outputs) for (const o of part.outputs) this.addOutput(o);
     if (part.late) for (const m of part.late) this.late.push(m);
     if (part.dead) for (const m of part.dead) this.dead.push(m);
-    if (part.changelog) for (const c of part.changelog) this.changelog.push(c);
+    if (part.changelog) for (const c of part.changelog) this.addChangelog(c);
     if (part.next !== undefined) this.next = part.next;
     this.records += part.records ?? 0;
     this.bytes += part.bytes ?? 0;
     this.since ??= now;
+  }
+
+  /** The changelog is read latest-per-key: a later entry for a key replaces the earlier one. */
+  private addChangelog(c: ChangelogEntry): void {
+    const at = this.changelogKeys.get(c.key);
+    if (at === undefined) {
+      this.changelogKeys.set(c.key, this.changelog.length);
+      this.changelog.push(c);
+    } else this.changelog[at] = c;
   }
 
   private addOutput(o: OutRecord): void {

@@ -21,14 +21,21 @@
  * transaction fails the task is dropped and the partition is sought back to the last committed
  * position, where the restored state resumes.
  */
-import type { EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from '../../lib/kafka/index.js';
+import type {
+  Admin,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
+} from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { Logger } from '../../lib/logger.js';
-import { createLogic } from '../definitions.js';
+import { createOperators } from '../definitions.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from './changelog.js';
-import { StageConsumer } from './consumer.js';
+import { StageConsumer, awaitWithHeartbeat } from './consumer.js';
 import type { ProcessorConfig } from './config.js';
 import { EventDecoder } from './decode.js';
 import { deadMessage, lateMessage, sendsOf } from './messages.js';
@@ -61,8 +68,12 @@ export class TopologyRunner {
   private readonly decoder: EventDecoder;
   private readonly stage: StageConsumer;
   private readonly tasks = new Map<number, Task>();
-  private readonly opening = new Map<number, Promise<Task>>();
+  private readonly opening = new Map<number, { promise: Promise<Task>; abort: AbortController }>();
+  /** Share of its changelog each task being restored has read (0..1). */
+  private readonly restoring = new Map<number, number>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private sizeTimer: NodeJS.Timeout | undefined;
+  private admin: Admin | undefined;
 
   constructor(
     readonly topology: Topology,
@@ -78,8 +89,19 @@ export class TopologyRunner {
     this.stage = new StageConsumer(kafka, cfg, logger);
   }
 
+  /** Joined, not crashed, and no task restoring. */
   ready(): boolean {
-    return this.stage.ready();
+    return this.stage.ready() && this.restoring.size === 0;
+  }
+
+  /** What /readyz says while not ready: `restoring 63 %` (mean over the tasks being restored). */
+  status(): string {
+    if (this.restoring.size > 0) {
+      let sum = 0;
+      for (const r of this.restoring.values()) sum += r;
+      return `restoring ${Math.floor((100 * sum) / this.restoring.size)} %`;
+    }
+    return this.stage.ready() ? 'ready' : 'joining';
   }
 
   async start(): Promise<void> {
@@ -95,6 +117,8 @@ export class TopologyRunner {
       onJoin: (assignment) => this.onAssignment(assignment),
       eachBatch: (payload) => this.onBatch(payload),
     });
+    this.sizeTimer = setInterval(() => void this.measureChangelog(), this.cfg.lagIntervalMs);
+    this.sizeTimer.unref();
     if (this.topology.operators.includes('top-skus')) {
       const every = Math.min(5_000, Math.max(100, Math.floor(this.cfg.idleTimeoutMs / 2)));
       this.idleTimer = setInterval(() => this.checkIdle(), every);
@@ -102,22 +126,51 @@ export class TopologyRunner {
     }
   }
 
+  /** Records in each owned task's changelog partition: what a restore would read now. */
+  private async measureChangelog(): Promise<void> {
+    try {
+      if (!this.admin) {
+        this.admin = this.kafka.admin();
+        await this.admin.connect();
+      }
+      const offsets = await this.admin.fetchTopicOffsets(this.topology.changelogTopic);
+      for (const o of offsets) {
+        if (!this.tasks.has(o.partition)) continue;
+        this.metrics.changelogRecords.set(
+          { processor: this.topology.name, partition: String(o.partition) },
+          Number(o.high) - Number(o.low),
+        );
+      }
+    } catch {
+      // A broker restart: measured again at the next interval.
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    if (this.sizeTimer) clearInterval(this.sizeTimer);
+    await this.admin?.disconnect().catch(() => undefined);
     // Commit what is pending (before and after leaving the group, which waits for running
     // batches): a clean stop leaves nothing for the next owner to redo.
     for (const task of this.tasks.values()) await this.commit(task).catch(() => undefined);
     await this.stage.disconnect();
     for (const task of this.tasks.values()) await this.commit(task).catch(() => undefined);
     for (const task of this.tasks.values()) this.discard(task);
+    for (const opening of this.opening.values()) opening.abort.abort();
     this.tasks.clear();
   }
 
-  /** Tasks this member no longer owns are dropped (their producers would be fenced anyway). */
+  /**
+   * Tasks this member no longer owns are dropped (their producers would be fenced anyway); the
+   * tasks it owns now are all opened (fenced and restored) at once, in parallel, before their
+   * first batch arrives.
+   */
   private onAssignment(assignment: Record<string, number[]>): void {
     const owned = new Set(assignment[this.cfg.inputTopic] ?? []);
     for (const [p, task] of this.tasks) if (!owned.has(p)) this.discard(task);
+    for (const [p, opening] of this.opening) if (!owned.has(p)) opening.abort.abort();
     this.logger.info('assignment', { partitions: assignment[this.cfg.inputTopic] ?? [] });
+    for (const p of owned) this.task(p).catch(() => undefined);
   }
 
   private discard(task: Task): void {
@@ -127,44 +180,80 @@ export class TopologyRunner {
     void task.committing.finally(() => task.producer.disconnect().catch(() => undefined));
   }
 
-  private task(partition: number, heartbeat: () => Promise<void>): Promise<Task> {
+  private task(partition: number): Promise<Task> {
     const existing = this.tasks.get(partition);
     if (existing) return Promise.resolve(existing);
     let opening = this.opening.get(partition);
     if (!opening) {
-      opening = this.openTask(partition, heartbeat).finally(() => this.opening.delete(partition));
+      const abort = new AbortController();
+      const promise = this.openTask(partition, abort.signal).finally(() => {
+        if (this.opening.get(partition)?.promise === promise) this.opening.delete(partition);
+        this.restoring.delete(partition);
+      });
+      opening = { promise, abort };
       this.opening.set(partition, opening);
     }
-    return opening;
+    return opening.promise;
   }
 
-  private async openTask(partition: number, heartbeat: () => Promise<void>): Promise<Task> {
+  private async openTask(partition: number, signal: AbortSignal): Promise<Task> {
     const { topology, cfg } = this;
     const started = performance.now();
+    const labels = { processor: topology.name, partition: String(partition) };
+    this.restoring.set(partition, 0);
+    this.metrics.restoreProgress.set(labels, 0);
     const producer = await openTaskProducer(
       this.kafka,
       `${topology.groupId}-${partition}`,
       cfg.transactionTimeoutMs,
     );
-    const read = await readChangelog(this.kafka, topology.changelogTopic, partition, heartbeat);
+    let read;
+    try {
+      read = await readChangelog(this.kafka, topology.changelogTopic, partition, {
+        stallTimeoutMs: cfg.restoreStallTimeoutMs,
+        signal,
+        onProgress: (ratio) => {
+          this.restoring.set(partition, ratio);
+          this.metrics.restoreProgress.set(labels, ratio);
+        },
+        onRetry: (err, attempt) => {
+          this.metrics.restoreRetries.inc({ processor: topology.name });
+          this.logger.warn('changelog read failed; retrying from where it was', {
+            task: partition,
+            attempt,
+            err,
+          });
+        },
+      });
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
     const ctx = { partition, partialsTopic: topology.partialsTopic, mergePartitions: this.mergePartitions };
-    const operators = topology.operators.map((name) => ({ name, logic: createLogic(name, cfg, ctx) }));
+    const operators = createOperators(topology.operators, cfg, ctx);
     const state = new TaskState(operators, {
       partitions: [partition],
       outOfOrderMs: cfg.outOfOrderMs,
-      segmentMaxEvents: cfg.segmentMaxEvents,
+      dedupHorizonMs: cfg.dedupHorizonMs,
     });
-    const replayed = state.restore(read.entries);
+    const loaded = state.restore(read.entries);
     const seconds = (performance.now() - started) / 1000;
     this.metrics.restoreSeconds.observe({ processor: topology.name }, seconds);
-    this.metrics.restoredEvents.inc({ processor: topology.name }, replayed);
+    this.metrics.restoredEvents.inc({ processor: topology.name }, loaded);
+    this.metrics.restoreProgress.set(labels, 1);
     this.logger.info('task restored', {
       task: partition,
       changelogRecords: read.records,
-      events: replayed,
+      changelogBytes: read.bytes,
+      entries: loaded,
+      dedupKeys: state.dedupSize(),
       seconds: Number(seconds.toFixed(3)),
       next: state.next.get(partition),
     });
+    if (signal.aborted) {
+      await producer.disconnect().catch(() => undefined);
+      throw new Error(`task ${partition} was given away while it was restored`);
+    }
     const task: Task = {
       partition,
       producer,
@@ -191,7 +280,7 @@ export class TopologyRunner {
     const consumer = this.stage.consumer;
     if (!consumer) return;
     const p = batch.partition;
-    const task = await this.task(p, heartbeat);
+    const task = await awaitWithHeartbeat(this.task(p), heartbeat);
     if (task.dead || isStale()) return;
     const firstOffset = Number(batch.messages[0]?.offset);
     const position = task.state.next.get(p);
@@ -303,6 +392,8 @@ export class TopologyRunner {
       ],
       { topic: this.topology.changelogTopic, partition: task.partition, entries: pending.changelog },
     );
+    let changelogBytes = 0;
+    for (const c of pending.changelog) changelogBytes += c.key.length + (c.value?.length ?? 0);
     const started = performance.now();
     try {
       await commitTransaction(
@@ -341,6 +432,7 @@ export class TopologyRunner {
     if (pending.next !== undefined) task.committedNext = pending.next;
     this.metrics.commitSeconds.observe({ processor: name }, (performance.now() - started) / 1000);
     this.metrics.transactions.inc({ processor: name, result: 'committed' });
+    this.metrics.changelogBytes.inc({ processor: name }, changelogBytes);
     setTaskGauges(this.metrics, this.topology, [...this.tasks.values()]);
     // What arrived while this transaction ran is due on its own schedule.
     this.schedule(task);

@@ -4,21 +4,29 @@
  * changelog entries) in a transaction. A task runs every operator of the topology (hourly, the
  * first stage of top SKUs, rolling) over one decoding and one dedup set.
  *
- * The state is event-sourced: the changelog holds the accepted events that are still inside some
- * open window (in segments of up to `segmentMaxEvents`, each event with the operators that
- * accepted it), one meta record per input partition (next offset, max event time) and operator
- * snapshots (`o/<operator>`, state that replay cannot rebuild). Restoring replays the live
- * segments into the operators and rebuilds the dedup set; the next offset comes from the same
- * transactions as the state, so state and position can never disagree. A segment is tombstoned in
- * the transaction whose watermark passes the last window of all its events, which bounds both
- * state and dedup.
+ * The changelog holds the state itself, so a restore reads O(state), not O(events seen):
+ * - `k/<operator>/<key>`: each operator's aggregates (hourly per hour × store × SKU, rolling per
+ *   store × minute, top SKUs per hour × SKU), written in the transaction that changed them and
+ *   tombstoned in the one whose watermark closed them;
+ * - `r/<slot>/<partition>/<offset>`: the fingerprints the dedup horizon holds (event ids and the
+ *   basket pairs operators count orders with, recent.ts), 16 bytes each, tombstoned per generation;
+ * - `m/<partition>`: next input offset and max event time; `o/<operator>`: operator snapshots.
+ * The topic is compacted with short segments (app.ts), so what a restore reads beyond the live
+ * keys is the last minutes' updates. The next offset comes from the same transactions as the
+ * state, so state and position can never disagree.
+ *
+ * Changelogs written by earlier versions (event segments `s/…`) are still restored, by replaying
+ * their events; the first transaction after such a restore writes the keyed state and tombstones
+ * the segments.
  */
-import type { CompactEvent, Emit, OutRecord, ProcessorLogic } from './types.js';
+import { RecentSet } from './recent.js';
+import type { CompactEvent, Emit, FirstSight, OutRecord, ProcessorLogic } from './types.js';
 
 export interface TaskOptions {
   partitions: number[];
   outOfOrderMs: number;
-  segmentMaxEvents: number;
+  /** How long (watermark time) an event id and the baskets it counted are remembered. */
+  dedupHorizonMs: number;
 }
 
 export interface Operator {
@@ -39,7 +47,7 @@ export interface TaskRecord {
 
 export interface ChangelogEntry {
   key: string;
-  value: string | null;
+  value: string | Buffer | null;
 }
 
 export interface LateRecord {
@@ -70,21 +78,29 @@ interface Meta {
   max: number | null;
 }
 
-/** id, time, store, sku, qty, price, basket, mask of the operators that accepted the event */
+/** Legacy event segment row: id, time, store, sku, qty, price, basket, mask of accepting operators. */
 type SegmentRow = [string, number, string, string, number, number, string, number?];
 
 const metaKey = (p: number) => `m/${p}`;
 const snapshotKey = (operator: string) => `o/${operator}`;
+const stateKeyPrefix = (operator: string) => `k/${operator}/`;
+
+/** The slot (watermark time covered by one generation of the dedup set) for a horizon. */
+export function recentSlotMs(horizonMs: number): number {
+  return Math.max(1_000, Math.ceil(horizonMs / 4));
+}
 
 export class TaskState {
   private readonly maxEventTime = new Map<number, number>();
   /** Next input offset per partition, as of the last processed (or restored) batch. */
   readonly next = new Map<number, number>();
-  private readonly dedup = new Map<string, number>();
-  private readonly dedupByExpiry = new Map<number, string[]>();
-  private readonly segments = new Map<string, number>();
+  private readonly recent: RecentSet;
+  /** Expiry of the event being processed: what FirstSight remembers its keys until. */
+  private currentExpiry = 0;
+  private readonly firstSight: FirstSight;
+  /** Keys read by the restore that are no longer state (legacy segments, expired dedup chunks), tombstoned by the next batch. */
+  private legacy: string[] = [];
   readonly operators: Operator[];
-  private readonly allMask: number;
 
   constructor(
     operators: Operator[] | ProcessorLogic,
@@ -92,7 +108,8 @@ export class TaskState {
   ) {
     this.operators = Array.isArray(operators) ? operators : [{ name: 'default', logic: operators }];
     if (this.operators.length > 30) throw new Error('at most 30 operators per task');
-    this.allMask = (1 << this.operators.length) - 1;
+    this.recent = new RecentSet(recentSlotMs(options.dedupHorizonMs));
+    this.firstSight = (key) => this.recent.firstSight(key, this.currentExpiry);
   }
 
   /** The first operator's logic (single-operator tasks and tests). */
@@ -116,8 +133,14 @@ export class TaskState {
     return max === undefined ? undefined : max - this.options.outOfOrderMs;
   }
 
+  /** Fingerprints held by the dedup horizon (event ids and basket pairs). */
   dedupSize(): number {
-    return this.dedup.size;
+    return this.recent.size();
+  }
+
+  /** Memory of the dedup horizon's tables, bytes. */
+  dedupBytes(): number {
+    return this.recent.bytes();
   }
 
   private emptyOutcome(): BatchOutcome {
@@ -134,6 +157,11 @@ export class TaskState {
     };
   }
 
+  /** When the keys of an event accepted at watermark `wm` leave the dedup horizon. */
+  private expiryAt(wm: number, t: number): number {
+    return (Number.isFinite(wm) ? wm : t) + this.options.dedupHorizonMs;
+  }
+
   /**
    * Apply one batch of one partition. `lastOffset` is the batch's last offset (records after
    * `records`' last may have been dead letters). The state is changed in place: if the transaction
@@ -142,7 +170,6 @@ export class TaskState {
   processBatch(partition: number, records: TaskRecord[], lastOffset: number): BatchOutcome {
     const out = this.emptyOutcome();
     const from = this.next.get(partition) ?? -1;
-    const accepted: SegmentRow[] = [];
     let firstOffset: number | undefined;
     for (const r of records) {
       if (r.offset < from) {
@@ -151,13 +178,13 @@ export class TaskState {
       }
       firstOffset ??= r.offset;
       const e = r.event;
-      if (this.dedup.has(e.id)) {
+      if (this.recent.has(e.id)) {
         out.duplicates++;
         continue;
       }
       const wm = this.watermark();
-      let mask = 0;
-      let exp = -Infinity;
+      this.currentExpiry = this.expiryAt(wm, e.t);
+      let accepted = false;
       for (let i = 0; i < this.operators.length; i++) {
         const op = this.operators[i] as Operator;
         const closesAt = op.logic.closesAt(e.t);
@@ -165,18 +192,15 @@ export class TaskState {
           out.late.push({ offset: r.offset, operator: op.name, watermark: wm, closesAt });
           continue;
         }
-        mask |= 1 << i;
+        if (!accepted) {
+          // The id first: the fingerprint `has` computed is the event's.
+          this.recent.addLast(this.currentExpiry);
+          accepted = true;
+        }
         out.acceptedBy.set(op.name, (out.acceptedBy.get(op.name) ?? 0) + 1);
-        exp = Math.max(exp, op.logic.expiresAt(e.t));
-        op.logic.add(e, false);
+        op.logic.add(e, this.firstSight);
       }
-      if (mask !== 0) {
-        this.remember(e.id, exp);
-        const row: SegmentRow = [e.id, e.t, e.store, e.sku, e.qty, e.price, e.basket];
-        if (mask !== this.allMask) row.push(mask);
-        accepted.push(row);
-        out.accepted++;
-      }
+      if (accepted) out.accepted++;
       const clock = r.acceptedAt !== undefined && r.acceptedAt > 0 ? Math.min(e.t, r.acceptedAt) : e.t;
       const max = this.maxEventTime.get(partition);
       if (max === undefined || clock > max) this.maxEventTime.set(partition, clock);
@@ -188,8 +212,12 @@ export class TaskState {
       op.logic.flush(wm, emit);
       out.windowsClosed.set(op.name, op.logic.takeClosedCount());
     }
-    this.expire(wm, out.changelog);
-    this.appendSegments(partition, firstOffset ?? lastOffset, accepted, out.changelog);
+    for (const key of this.recent.expire(wm)) out.changelog.push({ key, value: null });
+    for (const key of this.legacy) out.changelog.push({ key, value: null });
+    this.legacy = [];
+    this.takeChanges(out.changelog);
+    for (const c of this.recent.takeChunks(`${partition}/${firstOffset ?? lastOffset}`))
+      out.changelog.push(c);
     this.takeSnapshots(out.changelog);
     const next = Math.max(lastOffset + 1, from);
     this.next.set(partition, next);
@@ -200,15 +228,23 @@ export class TaskState {
 
   /**
    * The partition is idle: operators forward what they hold back (top SKUs' partial sums), and
-   * their snapshots record it. Returns undefined when no operator had anything to do.
+   * their state changes and snapshots record it. Returns undefined when no operator had anything to do.
    */
   idle(): BatchOutcome | undefined {
     const out = this.emptyOutcome();
     out.watermark = this.watermark();
     const emit: Emit = (rec) => out.outputs.push(rec);
     for (const op of this.operators) op.logic.idle?.(emit);
+    this.takeChanges(out.changelog);
     this.takeSnapshots(out.changelog);
     return out.outputs.length === 0 && out.changelog.length === 0 ? undefined : out;
+  }
+
+  private takeChanges(changelog: ChangelogEntry[]): void {
+    for (const op of this.operators) {
+      const prefix = stateKeyPrefix(op.name);
+      op.logic.takeChanges((key, value) => changelog.push({ key: prefix + key, value }));
+    }
   }
 
   private takeSnapshots(changelog: ChangelogEntry[]): void {
@@ -218,92 +254,83 @@ export class TaskState {
     }
   }
 
-  private remember(id: string, exp: number): void {
-    this.dedup.set(id, exp);
-    let ids = this.dedupByExpiry.get(exp);
-    if (!ids) {
-      ids = [];
-      this.dedupByExpiry.set(exp, ids);
-    }
-    ids.push(id);
-  }
-
-  private expire(wm: number, changelog: ChangelogEntry[]): void {
-    for (const [exp, ids] of this.dedupByExpiry) {
-      if (exp > wm) continue;
-      for (const id of ids) this.dedup.delete(id);
-      this.dedupByExpiry.delete(exp);
-    }
-    for (const [key, exp] of this.segments) {
-      if (exp > wm) continue;
-      this.segments.delete(key);
-      changelog.push({ key, value: null });
-    }
-  }
-
-  private appendSegments(
-    partition: number,
-    firstOffset: number,
-    rows: SegmentRow[],
-    changelog: ChangelogEntry[],
-  ): void {
-    const size = this.options.segmentMaxEvents;
-    for (let i = 0, n = 0; i < rows.length; i += size, n++) {
-      const chunk = rows.slice(i, i + size);
-      let exp = -Infinity;
-      for (const row of chunk) exp = Math.max(exp, this.expiryOf(row[1], row[7] ?? this.allMask));
-      const key = `s/${partition}/${firstOffset}/${n}`;
-      this.segments.set(key, exp);
-      changelog.push({ key, value: JSON.stringify({ exp, ev: chunk }) });
-    }
-  }
-
-  private expiryOf(t: number, mask: number): number {
-    let exp = -Infinity;
-    for (let i = 0; i < this.operators.length; i++)
-      if (mask & (1 << i)) exp = Math.max(exp, (this.operators[i] as Operator).logic.expiresAt(t));
-    return exp;
-  }
-
   /**
    * Rebuild from the changelog's live entries (latest value per key, tombstones removed).
-   * Returns the number of events replayed.
+   * Returns the number of state entries loaded (events replayed, for a legacy changelog).
    */
-  restore(entries: Map<string, string>): number {
-    const segments: [string, { exp: number; ev: SegmentRow[] }][] = [];
+  restore(entries: Map<string, Buffer | string>): number {
     const snapshots = new Map<string, string>();
+    const byName = new Map(this.operators.map((op) => [op.name, op]));
+    const text = (v: Buffer | string) => (typeof v === 'string' ? v : v.toString('utf8'));
     for (const [key, value] of entries) {
-      if (key.startsWith('m/')) {
-        const p = Number(key.slice(2));
-        const meta = JSON.parse(value) as Meta;
-        this.next.set(p, meta.next);
-        if (meta.max !== null) this.maxEventTime.set(p, meta.max);
-      } else if (key.startsWith('s/')) {
-        segments.push([key, JSON.parse(value) as { exp: number; ev: SegmentRow[] }]);
-      } else if (key.startsWith('o/')) {
-        snapshots.set(key.slice(2), value);
-      }
+      if (!key.startsWith('m/')) continue;
+      const meta = JSON.parse(text(value)) as Meta;
+      const p = Number(key.slice(2));
+      this.next.set(p, meta.next);
+      if (meta.max !== null) this.maxEventTime.set(p, meta.max);
     }
     const wm = this.watermark();
-    for (const op of this.operators) op.logic.restoredAt(wm);
-    let replayed = 0;
-    for (const [key, seg] of segments) {
-      this.segments.set(key, seg.exp);
-      for (const [id, t, store, sku, qty, price, basket, mask = this.allMask] of seg.ev) {
-        const exp = this.expiryOf(t, mask);
-        if (exp <= wm) continue;
-        this.remember(id, exp);
-        const e: CompactEvent = { id, t, store, sku, qty, price, basket };
-        for (let i = 0; i < this.operators.length; i++) {
-          const op = this.operators[i] as Operator;
-          if (mask & (1 << i) && op.logic.expiresAt(t) > wm) op.logic.add(e, true);
+    const slotMs = recentSlotMs(this.options.dedupHorizonMs);
+    let loaded = 0;
+    const segments: SegmentRow[][] = [];
+    const perSlot = new Map<string, number>();
+    for (const [key, value] of entries) {
+      if (!key.startsWith('r/')) continue;
+      const slot = key.slice(0, key.indexOf('/', 2));
+      perSlot.set(slot, (perSlot.get(slot) ?? 0) + value.length / 16);
+    }
+    for (const [key, value] of entries) {
+      if (key.startsWith('r/')) {
+        if (RecentSet.chunkExpired(key, slotMs, wm)) {
+          // Its generation ended with the last commit's watermark: tombstoned by the next batch.
+          this.legacy.push(key);
+          continue;
         }
-        replayed++;
+        const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+        this.recent.restoreChunk(key, bytes, perSlot.get(key.slice(0, key.indexOf('/', 2))));
+        loaded++;
+      } else if (key.startsWith('k/')) {
+        const slash = key.indexOf('/', 2);
+        const op = byName.get(key.slice(2, slash));
+        op?.logic.restoreEntry(key.slice(slash + 1), text(value));
+        loaded++;
+      } else if (key.startsWith('o/')) {
+        snapshots.set(key.slice(2), text(value));
+      } else if (key.startsWith('s/')) {
+        this.legacy.push(key);
+        segments.push((JSON.parse(text(value)) as { ev: SegmentRow[] }).ev);
       }
     }
+    loaded += this.replayLegacy(segments, wm);
+    if (segments.length > 0) for (const op of this.operators) op.logic.replayedEvents?.();
+    for (const op of this.operators) op.logic.restoredAt(wm);
     for (const op of this.operators) {
       const s = snapshots.get(op.name);
       if (s !== undefined) op.logic.restoreSnapshot?.(s);
+    }
+    this.recent.expire(wm);
+    return loaded;
+  }
+
+  /** Events of a legacy changelog's segments still inside a window, into the operators. */
+  private replayLegacy(segments: SegmentRow[][], wm: number): number {
+    const all = (1 << this.operators.length) - 1;
+    let replayed = 0;
+    for (const rows of segments) {
+      for (const [id, t, store, sku, qty, price, basket, mask = all] of rows) {
+        let live = false;
+        for (let i = 0; i < this.operators.length; i++)
+          if (mask & (1 << i) && (this.operators[i] as Operator).logic.expiresAt(t) > wm) live = true;
+        if (!live || this.recent.has(id)) continue;
+        this.currentExpiry = this.expiryAt(wm, t);
+        this.recent.addLast(this.currentExpiry);
+        const e: CompactEvent = { id, t, store, sku, qty, price, basket };
+        for (let i = 0; i < this.operators.length; i++) {
+          const op = this.operators[i] as Operator;
+          if (mask & (1 << i) && op.logic.expiresAt(t) > wm) op.logic.add(e, this.firstSight);
+        }
+        replayed++;
+      }
     }
     return replayed;
   }

@@ -31,23 +31,40 @@ export interface OutRecord {
 
 export type Emit = (record: OutRecord) => void;
 
+/**
+ * Whether `key` is seen for the first time within the dedup horizon (then it is remembered):
+ * how operators count distinct baskets without holding basket ids per window.
+ */
+export type FirstSight = (key: string) => boolean;
+
+/** A changed state key of an operator (value null = the key is gone). */
+export type StateChange = (key: string, value: string | null) => void;
+
 export interface ProcessorLogic {
   /**
    * When the first window that contains event time `t` closes (its end plus the allowed lateness).
    * An event whose `closesAt` is at or before the watermark is late: it goes to the late topic.
    */
   closesAt(t: number): number;
-  /** When the last window that contains `t` closes: the event (and its dedup entry) can be forgotten. */
+  /** When the last window that contains `t` closes. */
   expiresAt(t: number): number;
-  /** Fold an accepted event into the open windows. `restoring` = rebuilt from the changelog, not new. */
-  add(e: CompactEvent, restoring: boolean): void;
+  /** Fold an accepted event into the open windows. */
+  add(e: CompactEvent, firstSight: FirstSight): void;
   /**
    * Emit what changed since the last flush (updates of open windows, for processors that emit
    * them) and the final result of every window that closes at or before `watermark`, then forget
    * the closed windows.
    */
   flush(watermark: number, emit: Emit): void;
-  /** After a restore: windows closing at or before `watermark` were already emitted. */
+  /**
+   * The state keys changed since the last call, with their compact values (null for keys whose
+   * window closed): the operator's part of the changelog, so that a restore reads the state
+   * itself (O(keys)), not the events that built it.
+   */
+  takeChanges(change: StateChange): void;
+  /** A restore: one live state key written by takeChanges. */
+  restoreEntry(key: string, value: string): void;
+  /** After a restore's entries: windows closing at or before `watermark` were already emitted. */
   restoredAt(watermark: number): void;
   /** Open windows (for the windows_open gauge). */
   openWindows(): number;
@@ -56,12 +73,14 @@ export interface ProcessorLogic {
   /** Windows closed since the last call (for the windows_closed counter). */
   takeClosedCount(): number;
   /**
-   * State that is not a function of the replayed events (what an operator already forwarded),
-   * when it changed since the last call; stored in the changelog next to the events.
+   * State outside the keys (what an operator already forwarded), when it changed since the last
+   * call; stored in the changelog as one record.
    */
   takeSnapshot?(): string | undefined;
-  /** After a restore's replay: apply the last snapshot. */
+  /** After a restore's entries: apply the last snapshot. */
   restoreSnapshot?(value: string): void;
+  /** A restore replayed events of the legacy event-sourced changelog (before restoreSnapshot). */
+  replayedEvents?(): void;
   /** The partition went idle (caught up, no records for a while): forward what is pending. */
   idle?(emit: Emit): void;
 }

@@ -11,7 +11,7 @@ import { LATE_HEADERS } from '../../lib/contracts/late.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Topology } from '../definitions.js';
 import { readChangelog } from '../runtime/changelog.js';
-import { StageConsumer } from '../runtime/consumer.js';
+import { StageConsumer, awaitWithHeartbeat } from '../runtime/consumer.js';
 import type { ProcessorConfig } from '../runtime/config.js';
 import { sendsOf } from '../runtime/messages.js';
 import { processorMetrics } from '../runtime/metrics.js';
@@ -82,16 +82,35 @@ export class MergeRunner {
     this.tasks.clear();
   }
 
-  private async openTask(partition: number, heartbeat: () => Promise<void>): Promise<MergeTask> {
+  private async openTask(partition: number): Promise<MergeTask> {
     const started = performance.now();
     const producer = await openTaskProducer(
       this.kafka,
       `${this.topology.mergeGroupId}-${partition}`,
       this.cfg.transactionTimeoutMs,
     );
-    const read = await readChangelog(this.kafka, this.topology.mergeChangelogTopic, partition, heartbeat);
+    const read = await (async () => {
+      try {
+        return await readChangelog(this.kafka, this.topology.mergeChangelogTopic, partition, {
+          stallTimeoutMs: this.cfg.restoreStallTimeoutMs,
+          onRetry: (err, attempt) => {
+            this.metrics.restoreRetries.inc({ processor: MERGE_LABEL });
+            this.logger.warn('merge changelog read failed; retrying from where it was', {
+              task: partition,
+              attempt,
+              err,
+            });
+          },
+        });
+      } catch (err) {
+        await producer.disconnect().catch(() => undefined);
+        throw err;
+      }
+    })();
     const state = new MergeState(this.cfg.topSkusTopic, this.inputPartitions, this.cfg.topN);
-    state.restore(read.entries);
+    const text = new Map<string, string>();
+    for (const [k, v] of read.entries) text.set(k, v.toString('utf8'));
+    state.restore(text);
     this.metrics.restoreSeconds.observe({ processor: MERGE_LABEL }, (performance.now() - started) / 1000);
     this.logger.info('merge task restored', { task: partition, records: read.records, next: state.next });
     const task: MergeTask = { partition, producer, state, checked: false };
@@ -102,7 +121,7 @@ export class MergeRunner {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0 || !this.stage.consumer) return;
     const p = batch.partition;
-    const task = this.tasks.get(p) ?? (await this.openTask(p, heartbeat));
+    const task = this.tasks.get(p) ?? (await awaitWithHeartbeat(this.openTask(p), heartbeat));
     const first = Number(batch.messages[0]?.offset);
     const position = task.state.next;
     if (!task.checked) {

@@ -11,10 +11,13 @@
  * sums of the hours still open are forwarded as they are and the report says `idle`; stage 2 then
  * leaves the partition out of its minimum. Later events of those hours are summed again from zero
  * and forwarded at the hour's close (stage 2 adds deltas). What was forwarded early is kept in the
- * operator's snapshot, so a restore, which replays every event of the open hours, does not forward
- * it twice.
+ * operator's snapshot, so a restore does not forward it twice.
+ *
+ * State in the changelog: one key per (hour, SKU) → `[revenue, quantity]` not forwarded yet,
+ * written when it changed and tombstoned when forwarded; the snapshot (`takeSnapshot`) holds the
+ * report position, idleness and what was forwarded early.
  */
-import type { CompactEvent, Emit, ProcessorLogic } from '../runtime/types.js';
+import type { CompactEvent, Emit, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, HourWindowLogic, floorTo, innerMap } from '../runtime/types.js';
 
 export interface Sums {
@@ -72,6 +75,12 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
   private mustReport = false;
   private snapshotDirty = false;
   private closed = 0;
+  /** (hour, SKU) keys changed since the last takeChanges: hour → SKUs. */
+  private readonly changed = new Map<number, Set<string>>();
+  /** Legacy restore (events replayed) or derived sums: the snapshot's forwarded sums are in the hours, subtract them. */
+  private replayed = false;
+  /** Hourly in the same task: the sums are derived from its state on restore, not written twice. */
+  private derived: { skuSums(): Iterable<[number, string, number, number]> } | undefined;
 
   constructor(
     private readonly topic: string,
@@ -82,10 +91,13 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     super(allowedLatenessMs);
   }
 
-  add(e: CompactEvent, restoring: boolean): void {
+  add(e: CompactEvent): void {
     const start = floorTo(e.t, HOUR);
     addSums(innerMap(this.hours, start), e.sku, e.qty * e.price, e.qty);
-    if (!restoring && this.isIdle) {
+    let skus = this.changed.get(start);
+    if (!skus) this.changed.set(start, (skus = new Set()));
+    skus.add(e.sku);
+    if (this.isIdle) {
       this.isIdle = false;
       this.mustReport = true;
       this.snapshotDirty = true;
@@ -96,7 +108,9 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     const through = closedThrough(watermark, this.allowedLatenessMs);
     for (const start of [...this.hours.keys()].sort((a, b) => a - b)) {
       if (start > through) break;
-      this.emitPartial(start, this.hours.get(start) as Map<string, Sums>, emit);
+      const hour = this.hours.get(start) as Map<string, Sums>;
+      this.emitPartial(start, hour, emit);
+      this.markAll(start, hour);
       this.hours.delete(start);
       if (this.forwarded.delete(start)) this.snapshotDirty = true;
       this.closed++;
@@ -118,6 +132,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     for (const [start, hour] of this.hours) {
       if (hour.size === 0) continue;
       this.emitPartial(start, hour, emit);
+      this.markAll(start, hour);
       const f = innerMap(this.forwarded, start);
       for (const [sku, s] of hour) addSums(f, sku, s.revenue, s.quantity);
       hour.clear();
@@ -127,9 +142,55 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     this.report(emit);
   }
 
+  /** Every SKU of `hour` changed (it is about to be emptied: tombstones). */
+  private markAll(start: number, hour: Map<string, Sums>): void {
+    let skus = this.changed.get(start);
+    if (!skus) this.changed.set(start, (skus = new Set()));
+    for (const sku of hour.keys()) skus.add(sku);
+  }
+
+  /**
+   * In a topology with hourly, this operator's sums per (hour, SKU) equal hourly's summed over
+   * stores (same hour windows, same lateness, same accepted events) minus what was forwarded early
+   * (the snapshot): they are not written to the changelog but rebuilt from hourly's keys on restore,
+   * which halves the changelog records per event.
+   */
+  deriveFrom(source: { skuSums(): Iterable<[number, string, number, number]> }): void {
+    this.derived = source;
+  }
+
+  takeChanges(change: StateChange): void {
+    if (this.derived) {
+      this.changed.clear();
+      return;
+    }
+    for (const [start, skus] of this.changed) {
+      const hour = this.hours.get(start);
+      for (const sku of skus) {
+        const s = hour?.get(sku);
+        change(`${start}\u0000${sku}`, s ? JSON.stringify([s.revenue, s.quantity]) : null);
+      }
+    }
+    this.changed.clear();
+  }
+
+  restoreEntry(key: string, value: string): void {
+    if (this.derived) return;
+    const [start, sku] = key.split('\u0000');
+    const [revenue, quantity] = JSON.parse(value) as [number, number];
+    addSums(innerMap(this.hours, Number(start)), sku as string, revenue, quantity);
+  }
+
+  /** A legacy restore replays events: the snapshot's forwarded sums must then be subtracted. */
+  replayedEvents(): void {
+    this.replayed = true;
+  }
+
   private emitPartial(start: number, hour: Map<string, Sums>, emit: Emit): void {
     if (hour.size === 0) return;
-    const value: PartialRecord = { k: 'p', src: this.source, h: start, s: rows(hour) };
+    // In SKU order: the same record whether the sums were built by events or by a restore.
+    const s = rows(hour).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    const value: PartialRecord = { k: 'p', src: this.source, h: start, s };
     emit({ topic: this.topic, key: new Date(start).toISOString(), value: JSON.stringify(value) });
   }
 
@@ -159,6 +220,11 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
 
   restoredAt(watermark: number): void {
     this.reported = closedThrough(watermark, this.allowedLatenessMs);
+    if (this.derived && !this.replayed) {
+      for (const [start, sku, revenue, quantity] of this.derived.skuSums())
+        addSums(innerMap(this.hours, start), sku, revenue, quantity);
+    }
+    if (this.derived) this.replayed = true;
   }
 
   restoreSnapshot(value: string): void {
@@ -172,6 +238,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
       const hour = this.hours.get(h);
       for (const [sku, revenue, quantity] of list) {
         addSums(f, sku, revenue, quantity);
+        if (!this.replayed) continue;
         const cur = hour?.get(sku);
         if (!hour || !cur) continue;
         cur.revenue -= revenue;

@@ -135,6 +135,16 @@ export class ThrowawayKafka {
     this.child = undefined;
   }
 
+  /** kill -9: no clean shutdown (the log is recovered at the next start). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+    this.child = undefined;
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     await this.start();

@@ -27,14 +27,33 @@ export function hourlyExpected(events: CompactEvent[]): Map<string, [number, num
   return new Map([...m].map(([k, a]) => [k, [a.q, a.r, a.ret, a.b.size]]));
 }
 
-export function rollingAt(events: CompactEvent[], end: number): Map<string, [number, number, number]> {
+const firstLines = new WeakMap<CompactEvent[], Map<string, number>>();
+
+/**
+ * The rolling window ending at `end` per store. `firstLine`: a basket is an order of the window
+ * that holds the first of its lines (in input order) — the processors' definition
+ * (processors/rolling/logic.ts); otherwise distinct baskets with any line in the window (SQL's).
+ */
+export function rollingAt(
+  events: CompactEvent[],
+  end: number,
+  firstLine = false,
+): Map<string, [number, number, number]> {
   const m = new Map<string, { q: number; r: number; b: Set<string> }>();
+  let first = firstLines.get(events);
+  if (!first) {
+    first = new Map<string, number>();
+    for (const e of events)
+      if (!first.has(`${e.store}|${e.basket}`)) first.set(`${e.store}|${e.basket}`, e.t);
+    firstLines.set(events, first);
+  }
   for (const e of events) {
     if (e.t < end - HOUR || e.t >= end) continue;
     const a = m.get(e.store) ?? { q: 0, r: 0, b: new Set<string>() };
     a.q += e.qty;
     a.r += e.qty * e.price;
-    a.b.add(e.basket);
+    const t0 = first.get(`${e.store}|${e.basket}`) as number;
+    if (!firstLine || (Math.floor(t0 / MINUTE) * MINUTE >= end - HOUR && t0 < end)) a.b.add(e.basket);
     m.set(e.store, a);
   }
   return new Map([...m].map(([k, a]) => [k, [a.q, a.r, a.b.size]]));

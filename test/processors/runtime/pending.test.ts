@@ -32,13 +32,27 @@ describe('commit scheduling', () => {
     expect(byBytes.full()).toBe(true);
   });
 
-  it('keeps outputs, late, dead and changelog entries in the order they were added', () => {
+  it('keeps outputs, late, dead and changelog entries in the order they were added; one changelog entry per key', () => {
     const p = new PendingCommit(policy);
     p.add({ outputs: [{ topic: 't', key: 'a', value: '1' }], changelog: [{ key: 'm/0', value: 'x' }] }, 0);
-    p.add({ outputs: [{ topic: 't', key: 'a', value: '2' }], changelog: [{ key: 'm/0', value: 'y' }] }, 5);
+    p.add(
+      {
+        outputs: [{ topic: 't', key: 'a', value: '2' }],
+        changelog: [
+          { key: 'k/h/1', value: 'v' },
+          { key: 'm/0', value: 'y' },
+          { key: 'k/h/1', value: null },
+        ],
+      },
+      5,
+    );
     p.add({ late: [{ value: 'l' }], dead: [{ value: 'd' }] }, 6);
     expect(p.outputs.map((o) => o.value)).toEqual(['1', '2']);
-    expect(p.changelog.map((c) => c.value)).toEqual(['x', 'y']);
+    // The changelog is read latest-per-key: only the last value of a key is written.
+    expect(p.changelog.map((c) => [c.key, c.value])).toEqual([
+      ['m/0', 'y'],
+      ['k/h/1', null],
+    ]);
     expect(p.late).toHaveLength(1);
     expect(p.dead).toHaveLength(1);
     expect(p.dueIn(0)).toBe(100);

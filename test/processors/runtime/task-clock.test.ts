@@ -21,7 +21,7 @@ function lateIdsAfter(records: TaskRecord[]): string[] {
   const task = new TaskState(new HourlyLogic('h', LATENESS), {
     partitions: [0],
     outOfOrderMs: 5_000,
-    segmentMaxEvents: 50,
+    dedupHorizonMs: 5 * MIN,
   });
   const late: string[] = [];
   records.forEach((r, i) => {
@@ -53,7 +53,7 @@ describe('the watermark under a fast client clock', () => {
     const task = new TaskState(new HourlyLogic('h', LATENESS), {
       partitions: [0],
       outOfOrderMs: 5_000,
-      segmentMaxEvents: 50,
+      dedupHorizonMs: 5 * MIN,
     });
     const out = task.processBatch(0, [before, { ...fast, offset: 1 }], 1);
     expect(out.accepted).toBe(2);

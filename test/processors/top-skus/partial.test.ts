@@ -20,7 +20,7 @@ const task = () =>
   new TaskState([{ name: 'top-skus', logic: new TopSkusPartialLogic('partials', 2, 3, L) }], {
     partitions: [3],
     outOfOrderMs: 5_000,
-    segmentMaxEvents: 10,
+    dedupHorizonMs: 300_000,
   });
 const parse = (o: { value: string | null }[]) => o.map((r) => JSON.parse(r.value as string) as StageRecord);
 
@@ -62,8 +62,8 @@ describe('top SKUs stage 1 (per partition)', () => {
   });
 
   it('idle: forwards the open sums once, and after a restore does not forward them again', () => {
-    const changelog = new Map<string, string>();
-    const keep = (c: { key: string; value: string | null }[]) => {
+    const changelog = new Map<string, string | Buffer>();
+    const keep = (c: { key: string; value: string | Buffer | null }[]) => {
       for (const e of c)
         if (e.value === null) changelog.delete(e.key);
         else changelog.set(e.key, e.value);

@@ -1,0 +1,201 @@
+/**
+ * Read one partition from its start to the end it had when the read began, `read_committed`,
+ * without a consumer group: fetch requests go straight to the partition's leader. A restore must
+ * not join a group — a join costs a rebalance round, and after a broker restart the group
+ * coordinator can spend most of a minute loading `__consumer_offsets` before it answers at all.
+ *
+ * kafkajs 2.2.4 has no `assign()`; its cluster object (metadata, leaders, connections) is made
+ * by the client's private factory, reached here the way request-queue-fix.ts reaches into kafkajs,
+ * and kafkajs' own aborted-transaction filter is applied to what the fetch returns.
+ *
+ * It cannot wedge: a read has no overall deadline, only a progress deadline — when no fetch has
+ * moved the position for `stallTimeoutMs` the connection is dropped and the read goes on from
+ * where it was. Errors a retry can cure (no broker available, connection refused, leader moving,
+ * request timed out…) are retried with backoff from the current position, for as long as it takes
+ * (a broker restart), and reported through `onRetry`. Only errors no retry can cure are thrown,
+ * and `signal` stops the read (the task was given away).
+ */
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { EtlError } from '../errors.js';
+import { FINAL_KAFKA_ERRORS, kafkaError, kafkaErrorType } from './errors.js';
+
+const READ_COMMITTED = 1;
+
+type FetchedMessage = KafkaMessage & { isControlRecord?: boolean };
+
+interface PartitionData {
+  partition: number;
+  lastStableOffset: string;
+  abortedTransactions: unknown[];
+  messages: FetchedMessage[];
+}
+
+interface BrokerLike {
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{ responses: { topicName: string; partitions: PartitionData[] }[] }>;
+}
+
+interface ClusterLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(args: { nodeId: string }): Promise<BrokerLike>;
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+const require = createRequire(import.meta.url);
+const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessages.js') as (args: {
+  messages: FetchedMessage[];
+  abortedTransactions: unknown[];
+}) => FetchedMessage[];
+
+/** A cluster of `kafka`'s settings (brokers, retries, logging) through the client's private factory. */
+function createCluster(kafka: Kafka): ClusterLike {
+  const symbol = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const factory = symbol && (kafka as unknown as Record<symbol, unknown>)[symbol];
+  if (typeof factory !== 'function') {
+    throw new EtlError('KAFKA_ERROR', 'this kafkajs version has no cluster factory (expected 2.2.x)');
+  }
+  return (factory as (o: object) => ClusterLike)({
+    metadataMaxAge: 300_000,
+    allowAutoTopicCreation: false,
+    isolationLevel: READ_COMMITTED,
+  });
+}
+
+export interface PartitionReadOptions {
+  topic: string;
+  partition: number;
+  /** Bytes per fetch. */
+  maxBytes?: number;
+  /** No progress for this long: reconnect and go on. */
+  stallTimeoutMs: number;
+  /** Records in offset order (committed ones, no control records), none at or past the end. */
+  onRecords(messages: KafkaMessage[]): void | Promise<void>;
+  /** Offsets read so far and in total (end − start), after every fetch. */
+  onProgress?(read: number, total: number): void;
+  /** A retriable failure; the read goes on after a backoff. */
+  onRetry?(err: unknown, attempt: number): void;
+  signal?: AbortSignal;
+}
+
+export interface PartitionReadResult {
+  records: number;
+  bytes: number;
+  /** Offsets covered (end − start). */
+  offsets: number;
+}
+
+/** Whether a failed fetch is worth retrying: anything but a final broker answer or a bug. */
+export function isRetriableRead(err: unknown): boolean {
+  const type = kafkaErrorType(err);
+  if (type !== undefined && FINAL_KAFKA_ERRORS.has(type)) return false;
+  if (err instanceof EtlError) return err.retriable;
+  const name = (err as { name?: unknown }).name;
+  return typeof name === 'string' && name.startsWith('KafkaJS');
+}
+
+class Stalled extends Error {
+  override readonly name = 'KafkaJSStalledRead';
+}
+
+export async function readPartition(kafka: Kafka, o: PartitionReadOptions): Promise<PartitionReadResult> {
+  const maxBytes = o.maxBytes ?? 16 * 1024 * 1024;
+  const result: PartitionReadResult = { records: 0, bytes: 0, offsets: 0 };
+  let start: bigint | undefined;
+  let end: bigint | undefined;
+  let pos = 0n;
+  let attempt = 0;
+  for (;;) {
+    if (o.signal?.aborted)
+      throw new EtlError('KAFKA_ERROR', `reading ${o.topic}[${o.partition}] was stopped`);
+    const cluster = createCluster(kafka);
+    try {
+      await cluster.connect();
+      await cluster.addTargetTopic(o.topic);
+      if (start === undefined || end === undefined) {
+        const at = async (fromBeginning: boolean) => {
+          const [t] = await cluster.fetchTopicsOffset([
+            { topic: o.topic, fromBeginning, partitions: [{ partition: o.partition }] },
+          ]);
+          const p = t?.partitions.find((x) => x.partition === o.partition);
+          if (!p) throw new EtlError('KAFKA_ERROR', `topic ${o.topic} has no partition ${o.partition}`);
+          return BigInt(p.offset);
+        };
+        start = await at(true);
+        // Latest under read_committed: the last stable offset — everything committed so far.
+        end = await at(false);
+        pos = start;
+        result.offsets = Number(end - start);
+      }
+      let progressAt = Date.now();
+      o.onProgress?.(Number(pos - start), Number(end - start));
+      while (pos < end) {
+        if (o.signal?.aborted)
+          throw new EtlError('KAFKA_ERROR', `reading ${o.topic}[${o.partition}] was stopped`);
+        const leaders = cluster.findLeaderForPartitions(o.topic, [o.partition]);
+        const nodeId = Object.keys(leaders)[0];
+        if (nodeId === undefined)
+          throw Object.assign(new Error('no leader'), { type: 'LEADER_NOT_AVAILABLE' });
+        const broker = await cluster.findBroker({ nodeId });
+        const { responses } = await broker.fetch({
+          isolationLevel: READ_COMMITTED,
+          maxWaitTime: 500,
+          minBytes: 1,
+          maxBytes,
+          topics: [
+            { topic: o.topic, partitions: [{ partition: o.partition, fetchOffset: String(pos), maxBytes }] },
+          ],
+        });
+        const data = responses[0]?.partitions.find((p) => p.partition === o.partition);
+        const raw = (data?.messages ?? []).filter((m) => BigInt(m.offset) >= pos);
+        if (raw.length > 0) {
+          const wanted = filterAbortedMessages({
+            messages: raw,
+            abortedTransactions: data?.abortedTransactions ?? [],
+          }).filter((m) => !m.isControlRecord && BigInt(m.offset) < (end as bigint));
+          if (wanted.length > 0) {
+            result.records += wanted.length;
+            for (const m of wanted) result.bytes += m.value?.length ?? 0;
+            await o.onRecords(wanted);
+          }
+          pos = BigInt((raw[raw.length - 1] as FetchedMessage).offset) + 1n;
+          progressAt = Date.now();
+          attempt = 0;
+        } else if (data && BigInt(data.lastStableOffset) >= end) {
+          // Nothing readable between here and the end: batches emptied by compaction.
+          pos = end;
+        } else if (Date.now() - progressAt > o.stallTimeoutMs) {
+          throw new Stalled(`no progress reading ${o.topic}[${o.partition}] for ${o.stallTimeoutMs} ms`);
+        }
+        o.onProgress?.(Number(pos - start), Number(end - start));
+      }
+      return result;
+    } catch (err) {
+      // The log start moved past the position (retention): read again from the new start — the
+      // caller keeps the latest value per key, so records read twice change nothing.
+      if (kafkaErrorType(err) === 'OFFSET_OUT_OF_RANGE') start = undefined;
+      else if (!(err instanceof Stalled) && !isRetriableRead(err))
+        throw kafkaError(`could not read ${o.topic}`, err);
+      if (o.signal?.aborted) throw kafkaError(`reading ${o.topic}[${o.partition}] was stopped`, err);
+      attempt++;
+      o.onRetry?.(err, attempt);
+      await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+    } finally {
+      await cluster.disconnect().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * What a task remembers for a bounded time — the dedup horizon (docs/processors.md, "State"):
+ * event ids, and which baskets were already counted as orders for an hourly key or a store. Each
+ * entry is a 128-bit fingerprint held in open-addressing tables of typed arrays (16 bytes per
+ * entry, no object per id), grouped in generations by expiry: an entry expires `horizonMs` of
+ * watermark time after it was added, so entries are added in expiry order and a whole generation
+ * is dropped at once when the watermark passes its end. A lookup checks every live generation
+ * (horizon / slot + 1 of them, 5 with the defaults).
+ *
+ * Fingerprints: an event id is a UUID (validated at decoding), so its 128 bits are taken as they
+ * are — exact. Other keys (basket pairs) are hashed to 128 bits; two different keys share a
+ * fingerprint with probability ~n/2^128 per lookup, far below one miscount in the lifetime of the
+ * universe at the target rate.
+ *
+ * Persistence: the fingerprints added by a batch are written to the changelog as one binary record
+ * per generation (`r/<slot>/<partition>/<first offset>`, 16 bytes per entry) and tombstoned with
+ * their generation, so the changelog holds exactly what memory holds.
+ */
+
+/** Bytes of one fingerprint. */
+export const FP_BYTES = 16;
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[97 + i] = 10 + i;
+  HEX[65 + i] = 10 + i;
+}
+
+/** The 32 bits of 8 hex digits of a UUID string from `at` (skipping dashes); sets `bad.v` if not hex. */
+function hex32(s: string, at: number, bad: { v: boolean }): number {
+  let v = 0;
+  for (let i = at, n = 0; n < 8; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 45) continue;
+    const d = c < 128 ? (HEX[c] as number) : -1;
+    if (d < 0) bad.v = true;
+    v = (v << 4) | (d & 15);
+    n++;
+  }
+  return v >>> 0;
+}
+
+const badFlag = { v: false };
+
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * 128-bit fingerprint of `key` into `out[0..3]`: a canonical UUID's own bits, anything else hashed
+ * (four murmur-style lanes fed every character, cross-mixed). Never all zero (zero marks a free slot).
+ */
+export function fingerprint(key: string, out: Uint32Array): void {
+  if (key.length === 36 && key.charCodeAt(8) === 45 && key.charCodeAt(23) === 45) {
+    badFlag.v = false;
+    // 8-4-4-4-12: dashes at 8, 13, 18, 23.
+    out[0] = hex32(key, 0, badFlag);
+    out[1] = hex32(key, 9, badFlag);
+    out[2] = hex32(key, 19, badFlag);
+    out[3] = hex32(key, 28, badFlag);
+    // A UUID's bits and the hash of a (namespaced, never UUID-shaped) key share the space: a
+    // collision between them is as unlikely as between two hashes.
+    if (!badFlag.v && (out[0] | out[1] | out[2] | out[3]) !== 0) return;
+  }
+  let h1 = 0x9747b28c ^ key.length;
+  let h2 = 0x1b873593;
+  let h3 = 0x38b34ae5;
+  let h4 = 0xa1e38b93;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = rotl(Math.imul(h1 ^ c, 0xcc9e2d51), 15) + h4;
+    h2 = rotl(Math.imul(h2 ^ c, 0x1b873593), 13) + h1;
+    h3 = rotl(Math.imul(h3 ^ c, 0x85ebca6b), 17) + h2;
+    h4 = rotl(Math.imul(h4 ^ c, 0xc2b2ae35), 11) + h3;
+  }
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  h1 = fmix(h1);
+  h2 = fmix(h2);
+  h3 = fmix(h3);
+  h4 = fmix(h4);
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  out[0] = h1 >>> 0;
+  out[1] = (h2 + h1) >>> 0;
+  out[2] = (h3 + h1) >>> 0;
+  out[3] = ((h4 + h1) | 1) >>> 0;
+}
+
+/** One generation: an open-addressing set of fingerprints (linear probing, grown at 3/4 load). */
+export class FingerprintTable {
+  private words: Uint32Array;
+  private mask: number;
+  count = 0;
+
+  constructor(expected = 1024) {
+    let cap = 1024;
+    while (cap * 0.75 < expected) cap *= 2;
+    this.words = new Uint32Array(cap * 4);
+    this.mask = cap - 1;
+  }
+
+  get bytes(): number {
+    return this.words.byteLength;
+  }
+
+  /** Whether the table holds fp; when not and `insert`, adds it. */
+  probe(fp: Uint32Array, insert: boolean): boolean {
+    const a = fp[0] as number;
+    const b = fp[1] as number;
+    const c = fp[2] as number;
+    const d = fp[3] as number;
+    const w = this.words;
+    // The low bits of a UUID's first word are time; mix the slot index from all four words.
+    let i = fmix((a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ d) >>> 0) & this.mask;
+    for (;;) {
+      const o = i * 4;
+      const wa = w[o] as number;
+      if (wa === 0 && w[o + 1] === 0 && w[o + 2] === 0 && w[o + 3] === 0) break;
+      if (wa === a && w[o + 1] === b && w[o + 2] === c && w[o + 3] === d) return true;
+      i = (i + 1) & this.mask;
+    }
+    if (!insert) return false;
+    if (this.count + 1 > (this.mask + 1) * 0.75) {
+      this.grow();
+      return this.probe(fp, true);
+    }
+    const o = i * 4;
+    w[o] = a;
+    w[o + 1] = b;
+    w[o + 2] = c;
+    w[o + 3] = d;
+    this.count++;
+    return false;
+  }
+
+  private grow(): void {
+    const old = this.words;
+    this.words = new Uint32Array(old.length * 2);
+    this.mask = this.words.length / 4 - 1;
+    this.count = 0;
+    const fp = new Uint32Array(4);
+    for (let o = 0; o < old.length; o += 4) {
+      if (
+        ((old[o] as number) | (old[o + 1] as number) | (old[o + 2] as number) | (old[o + 3] as number)) ===
+        0
+      )
+        continue;
+      fp[0] = old[o] as number;
+      fp[1] = old[o + 1] as number;
+      fp[2] = old[o + 2] as number;
+      fp[3] = old[o + 3] as number;
+      this.probe(fp, true);
+    }
+  }
+}
+
+interface Generation {
+  table: FingerprintTable;
+  /** Fingerprints added since the last `takeChunks` (16 bytes each, packed). */
+  fresh: Uint32Array;
+  freshCount: number;
+  /** Changelog keys of this generation's chunks (tombstoned when it is dropped). */
+  keys: string[];
+}
+
+export interface RecentChunk {
+  key: string;
+  value: Buffer;
+}
+
+export class RecentSet {
+  private readonly gens = new Map<number, Generation>();
+  private readonly fp = new Uint32Array(4);
+  private lastCount = 1024;
+
+  /** `slotMs`: the watermark time one generation covers; entries live horizon to horizon + slotMs. */
+  constructor(private readonly slotMs: number) {}
+
+  /** Entries held. */
+  size(): number {
+    let n = 0;
+    for (const g of this.gens.values()) n += g.table.count;
+    return n;
+  }
+
+  /** Memory of the tables (bytes). */
+  bytes(): number {
+    let n = 0;
+    for (const g of this.gens.values()) n += g.table.bytes + g.fresh.byteLength;
+    return n;
+  }
+
+  /** Live changelog bytes (what a restore reads for this set). */
+  changelogBytes(): number {
+    return this.size() * FP_BYTES;
+  }
+
+  /**
+   * True when `key` was not seen within the horizon; it is then remembered until `expiresAt`
+   * (watermark time). False for a key seen before.
+   */
+  firstSight(key: string, expiresAt: number): boolean {
+    if (this.has(key)) return false;
+    this.addLast(expiresAt);
+    return true;
+  }
+
+  /** Whether `key` is held; remembers its fingerprint for addLast. */
+  has(key: string): boolean {
+    fingerprint(key, this.fp);
+    for (const g of this.gens.values()) if (g.table.probe(this.fp, false)) return true;
+    return false;
+  }
+
+  /** Add the key of the last `has` (which returned false) until `expiresAt`. */
+  addLast(expiresAt: number): void {
+    const g = this.generation(Math.ceil(expiresAt / this.slotMs));
+    g.table.probe(this.fp, true);
+    if (g.freshCount * 4 === g.fresh.length) {
+      const bigger = new Uint32Array(g.fresh.length * 2);
+      bigger.set(g.fresh);
+      g.fresh = bigger;
+    }
+    g.fresh.set(this.fp, g.freshCount * 4);
+    g.freshCount++;
+  }
+
+  private generation(slot: number, expected = this.lastCount): Generation {
+    let g = this.gens.get(slot);
+    if (!g) {
+      // Sized like the previous generation: rates are steady, so it rarely has to grow.
+      g = {
+        table: new FingerprintTable(expected),
+        fresh: new Uint32Array(256),
+        freshCount: 0,
+        keys: [],
+      };
+      this.gens.set(slot, g);
+    }
+    return g;
+  }
+
+  /** Drop the generations whose every entry expired at `watermark`; returns their chunk keys. */
+  expire(watermark: number): string[] {
+    const dropped: string[] = [];
+    for (const [slot, g] of this.gens) {
+      if (slot * this.slotMs > watermark) continue;
+      this.lastCount = Math.max(1024, g.table.count);
+      this.gens.delete(slot);
+      dropped.push(...g.keys);
+    }
+    return dropped;
+  }
+
+  /** The fingerprints added since the last call, one chunk per generation, keyed `r/<slot>/<suffix>`. */
+  takeChunks(suffix: string): RecentChunk[] {
+    const out: RecentChunk[] = [];
+    for (const [slot, g] of this.gens) {
+      if (g.freshCount === 0) continue;
+      const key = `r/${slot}/${suffix}`;
+      const bytes = Buffer.alloc(g.freshCount * FP_BYTES);
+      for (let i = 0; i < g.freshCount * 4; i++) bytes.writeUInt32BE(g.fresh[i] as number, i * 4);
+      g.keys.push(key);
+      g.freshCount = 0;
+      out.push({ key, value: bytes });
+    }
+    return out;
+  }
+
+  /**
+   * Load a chunk written by takeChunks (a restore); `expected` = the fingerprints of all the chunks
+   * of its generation, so the table is sized once. Chunks of expired generations are skipped by the caller.
+   */
+  restoreChunk(key: string, value: Buffer, expected?: number): void {
+    const slot = Number(key.split('/')[1]);
+    const g = this.generation(slot, expected);
+    g.keys.push(key);
+    for (let o = 0; o + FP_BYTES <= value.length; o += FP_BYTES) {
+      this.fp[0] = value.readUInt32BE(o);
+      this.fp[1] = value.readUInt32BE(o + 4);
+      this.fp[2] = value.readUInt32BE(o + 8);
+      this.fp[3] = value.readUInt32BE(o + 12);
+      g.table.probe(this.fp, true);
+    }
+  }
+
+  /** The slot a key of a chunk belongs to: whether it is already past `watermark`. */
+  static chunkExpired(key: string, slotMs: number, watermark: number): boolean {
+    return Number(key.split('/')[1]) * slotMs <= watermark;
+  }
+}
