@@ -7,7 +7,14 @@ import { API_SCHEMA } from '../api/config.js';
 import { CONTROL_PANEL_SCHEMA } from '../api/routes/control-panel.js';
 import { QUERY_SCHEMA } from '../api/routes/queries.js';
 import type { Schema } from '../lib/config/index.js';
-import { BENCH_SCHEMA, describeSchema, OS_USER, SHARED_SCHEMA, STACK_SCHEMA } from '../lib/config/index.js';
+import {
+  BENCH_SCHEMA,
+  CONNECT_DATABASE_URL,
+  describeSchema,
+  OS_USER,
+  SHARED_SCHEMA,
+  STACK_SCHEMA,
+} from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
 import { FAULTS_SCHEMA } from '../sinks/core/faults.js';
 import { PROCESSOR_SCHEMA } from '../processors/runtime/config.js';
@@ -57,7 +64,7 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
   {
     component: 'connect',
     title: '`retail-etl connect` (Kafka Connect comparison)',
-    schemas: [CONNECT_SCHEMA],
+    schemas: [{ ...CONNECT_SCHEMA, connectDatabaseUrl: CONNECT_DATABASE_URL }],
   },
   {
     component: 'stack',
