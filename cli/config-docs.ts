@@ -11,7 +11,9 @@ import {
   BENCH_SCHEMA,
   CONNECT_DATABASE_URL,
   describeSchema,
+  KAFKA_SECURITY_SCHEMA,
   OS_USER,
+  SCHEMA_REGISTRY_SECURITY_SCHEMA,
   SHARED_SCHEMA,
   STACK_SCHEMA,
 } from '../lib/config/index.js';
@@ -36,6 +38,12 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     component: 'shared',
     title: 'Every process (the Kafka client, the Schema Registry client, servers, logs)',
     schemas: [{ ...SHARED_SCHEMA, user: OS_USER }],
+  },
+  {
+    component: 'kafka-security',
+    title:
+      'Every process: TLS, SCRAM and mutual TLS to Kafka; TLS and basic auth to the Schema Registry (docs/security.md#kafka)',
+    schemas: [KAFKA_SECURITY_SCHEMA, SCHEMA_REGISTRY_SECURITY_SCHEMA],
   },
   { component: 'producer', title: '`retail-etl producer run`', schemas: [PRODUCER_SCHEMA] },
   {

@@ -9,10 +9,12 @@
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { environment, kafkaBrokers, kafkaSecurityConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import type { NativeComponent, StackContext } from '../component.js';
 import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
+import { connectSecurityProperties } from '../connect-security.js';
 import { launchAndWait } from '../launch.js';
 import { httpOk, portIsFree } from '../net.js';
 import { isAlive, pidFileFor, readPid, removePidFile, run, stopPid } from '../process.js';
@@ -93,8 +95,11 @@ function provisionConverter(ctx: StackContext): void {
   maven(ctx, ['dependency:copy-dependencies', `-DoutputDirectory=${out}`], build);
 }
 
-/** connect-config/worker.properties plus the keys that depend on where this checkout lives. */
-export function workerProperties(ctx: StackContext): string {
+/**
+ * connect-config/worker.properties plus the keys that depend on where this checkout lives, and
+ * the SASL_SSL client settings when KAFKA_SECURITY_* asks for a secured broker.
+ */
+export function workerProperties(ctx: StackContext, env: NodeJS.ProcessEnv = environment()): string {
   const d = connectDirs(ctx);
   return [
     readFileSync(d.template, 'utf8').trimEnd(),
@@ -103,6 +108,7 @@ export function workerProperties(ctx: StackContext): string {
     `plugin.path=${d.plugins}`,
     `config.providers.file.param.allowed.paths=${d.secrets}`,
     'rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension',
+    ...connectSecurityProperties(kafkaBrokers(env).join(','), kafkaSecurityConfig(env)),
     '',
   ].join('\n');
 }
@@ -151,7 +157,9 @@ export const kafkaConnect: NativeComponent = {
   async prepare(ctx) {
     const d = connectDirs(ctx);
     mkdirSync(ctx.paths.conf, { recursive: true });
-    writeFileSync(d.config, workerProperties(ctx));
+    // Mode 600: with a secured broker the file holds the worker's SCRAM password.
+    writeFileSync(d.config, workerProperties(ctx), { mode: 0o600 });
+    chmodSync(d.config, 0o600);
     writeFileSync(d.users, `${CONNECT_USER}=${ctx.secrets['KAFKA_CONNECT_PASSWORD'] ?? ''}\n`, {
       mode: 0o600,
     });
