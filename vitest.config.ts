@@ -17,6 +17,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.int.test.ts'],
           globalSetup: ['test/helpers/stack-setup.ts'],
+          // Tests run sinks on schemas of their own with the owner's DATABASE_URL: the sinks
+          // migrate them (`make up` migrates the stack's schema instead, and its sinks never do).
+          env: { SINK_POSTGRES_MIGRATE: 'true', SINK_AGGREGATES_MIGRATE: 'true' },
           testTimeout: 180_000,
           hookTimeout: 300_000,
           // One stack, two cores: integration files run one after another.

@@ -9,6 +9,7 @@ import { QUERY_SCHEMA } from '../api/routes/queries.js';
 import type { Schema } from '../lib/config/index.js';
 import {
   BENCH_SCHEMA,
+  CONNECT_DATABASE_URL,
   describeSchema,
   KAFKA_SECURITY_SCHEMA,
   OS_USER,
@@ -71,7 +72,7 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
   {
     component: 'connect',
     title: '`retail-etl connect` (Kafka Connect comparison)',
-    schemas: [CONNECT_SCHEMA],
+    schemas: [{ ...CONNECT_SCHEMA, connectDatabaseUrl: CONNECT_DATABASE_URL }],
   },
   {
     component: 'stack',

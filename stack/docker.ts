@@ -3,7 +3,8 @@
  * native stack. Same interface, same `.stack/env`.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import { formatEnvFile } from '../lib/env-file.js';
 import { HOST, PORTS } from '../lib/ports.js';
@@ -20,6 +21,8 @@ export function dockerEngineAnswers(): boolean {
 }
 
 function compose(ctx: StackContext, args: string[]): string {
+  // Every compose command substitutes the generated passwords (up, ps and down alike).
+  writeComposeEnv(ctx);
   const viaPlugin = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0;
   const [cmd, base] = viaPlugin ? ['docker', ['compose']] : ['docker-compose', []];
   const res = spawnSync(cmd, [...base, ...args], {
@@ -39,13 +42,46 @@ function compose(ctx: StackContext, args: string[]): string {
   return res.stdout;
 }
 
-export function dockerEnv(): Record<string, string> {
+/** The secrets docker-compose.yml reads from `.env` (no defaults there: a missing one stops compose). */
+export const COMPOSE_SECRETS = [
+  'POSTGRES_SUPERUSER_PASSWORD',
+  'POSTGRES_APP_PASSWORD',
+  'POSTGRES_SINK_PASSWORD',
+  'POSTGRES_AGG_SINK_PASSWORD',
+  'POSTGRES_READER_PASSWORD',
+  'POSTGRES_CONNECT_PASSWORD',
+  'GRAFANA_ADMIN_PASSWORD',
+] as const;
+
+/** `.env` beside docker-compose.yml: the stack's generated secrets compose substitutes (mode 600). */
+export function writeComposeEnv(ctx: StackContext): string {
+  const file = join(ctx.paths.root, '.env');
+  const values = Object.fromEntries(COMPOSE_SECRETS.map((k) => [k, ctx.secrets[k] ?? '']));
+  writeFileSync(
+    file,
+    formatEnvFile(values, 'written by `retail-etl stack up` for docker compose; never commit it'),
+    {
+      mode: 0o600,
+    },
+  );
+  chmodSync(file, 0o600);
+  return file;
+}
+
+export function dockerEnv(ctx: StackContext): Record<string, string> {
+  const pw = (k: string) => ctx.secrets[k] ?? '';
+  const pg = (user: string, secret: string, db = 'retail') =>
+    `postgres://${user}:${pw(secret)}@${HOST}:${PORTS.postgres}/${db}`;
   return {
     STACK_MODE: 'docker',
     KAFKA_BROKERS: `${HOST}:${PORTS.kafka}`,
     SCHEMA_REGISTRY_URL: `http://${HOST}:${PORTS.schemaRegistry}/apis/ccompat/v7`,
-    DATABASE_URL: `postgres://retail:retail@${HOST}:${PORTS.postgres}/retail`,
-    DATABASE_ADMIN_URL: `postgres://postgres:postgres@${HOST}:${PORTS.postgres}/postgres`,
+    DATABASE_URL: pg('retail', 'POSTGRES_APP_PASSWORD'),
+    DATABASE_ADMIN_URL: pg('postgres', 'POSTGRES_SUPERUSER_PASSWORD', 'postgres'),
+    SINK_POSTGRES_DATABASE_URL: pg('retail_sink', 'POSTGRES_SINK_PASSWORD'),
+    SINK_AGGREGATES_DATABASE_URL: pg('retail_agg_sink', 'POSTGRES_AGG_SINK_PASSWORD'),
+    QUERY_DATABASE_URL: pg('retail_reader', 'POSTGRES_READER_PASSWORD'),
+    CONNECT_DATABASE_URL: pg('retail_connect', 'POSTGRES_CONNECT_PASSWORD'),
     CLICKHOUSE_URL: `http://${HOST}:${PORTS.clickhouse}`,
     PROMETHEUS_URL: `http://${HOST}:${PORTS.prometheus}`,
     GRAFANA_URL: `http://${HOST}:${PORTS.grafana}`,
@@ -56,7 +92,7 @@ export function dockerEnv(): Record<string, string> {
 export function dockerUp(ctx: StackContext): Record<string, string> {
   ctx.progress('docker: docker compose up -d --wait …');
   compose(ctx, ['up', '-d', '--wait']);
-  const env = dockerEnv();
+  const env = dockerEnv(ctx);
   writeFileSync(ctx.paths.envFile, formatEnvFile(env, 'written by `retail-etl stack up` (docker)'), {
     mode: 0o600,
   });

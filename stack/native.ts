@@ -46,6 +46,8 @@ export function stackContext(paths: StackPaths, progress: (m: string) => void): 
 export function infraEnv(ctx: StackContext): Record<string, string> {
   const env: Record<string, string> = { STACK_MODE: 'native' };
   for (const c of INFRA) Object.assign(env, c.env(ctx));
+  // The worker starts on demand (`retail-etl connect start`); its URL, credentials included, is known.
+  Object.assign(env, kafkaConnect.env(ctx));
   env['PIPELINE_URL'] = `http://${HOST}:${PORTS.pipelineHttp}`;
   if (process.env['CLICKHOUSE_URL']) env['CLICKHOUSE_URL'] = process.env['CLICKHOUSE_URL'];
   return env;

@@ -23,9 +23,13 @@ export function tcpOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Pro
   });
 }
 
-export async function httpOk(url: string, timeoutMs = 2000): Promise<boolean> {
+export async function httpOk(
+  url: string,
+  timeoutMs = 2000,
+  headers: Record<string, string> = {},
+): Promise<boolean> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer();
     return res.ok;
   } catch {

@@ -2,6 +2,9 @@
  * The pipeline's own long-running processes, started by `make up` after the servers are healthy.
  * Each is `retail-etl <args>` and answers /healthz and /readyz on its metrics port. A later feature adds its
  * process here and `make up` starts it.
+ * Each gets only the stack variables it uses (`stackEnv`): no process sees a URL or credential of
+ * another — the sinks get their own Postgres login as DATABASE_URL, the query API the reader's,
+ * none the owner's or the superuser's.
  */
 import { join } from 'node:path';
 import { HOST, PORTS } from '../lib/ports.js';
@@ -17,7 +20,11 @@ export interface PipelineService {
   portEnv: string;
   /** Started only when this returns true for the stack's environment (e.g. CLICKHOUSE_URL set). */
   enabled?: (env: NodeJS.ProcessEnv) => boolean;
+  /** What it gets of the stack's environment: its variable → the `.stack/env` key it is copied from. */
+  stackEnv: Record<string, string>;
 }
+
+const KAFKA = { KAFKA_BROKERS: 'KAFKA_BROKERS', SCHEMA_REGISTRY_URL: 'SCHEMA_REGISTRY_URL' };
 
 export const PIPELINE_SERVICES: PipelineService[] = [
   {
@@ -26,6 +33,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'postgres'],
     port: PORTS.sinkPostgresMetrics,
     portEnv: 'SINK_POSTGRES_METRICS_PORT',
+    stackEnv: { ...KAFKA, DATABASE_URL: 'SINK_POSTGRES_DATABASE_URL' },
   },
   {
     name: 'sink-clickhouse',
@@ -33,6 +41,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'clickhouse'],
     port: PORTS.sinkClickhouseMetrics,
     portEnv: 'SINK_CLICKHOUSE_METRICS_PORT',
+    stackEnv: { ...KAFKA, CLICKHOUSE_URL: 'CLICKHOUSE_URL' },
     enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
   },
   {
@@ -41,6 +50,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['processor', 'all'],
     port: PORTS.processorMetrics,
     portEnv: 'PROCESSOR_METRICS_PORT',
+    stackEnv: KAFKA,
   },
   {
     name: 'producer',
@@ -48,6 +58,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['producer', 'run', '--rate', '100'],
     port: PORTS.producerMetrics,
     portEnv: 'PRODUCER_METRICS_PORT',
+    stackEnv: KAFKA,
   },
   {
     name: 'serve',
@@ -55,6 +66,12 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['serve'],
     port: PORTS.pipelineHttp,
     portEnv: 'PIPELINE_HTTP_PORT',
+    stackEnv: {
+      ...KAFKA,
+      QUERY_DATABASE_URL: 'QUERY_DATABASE_URL',
+      PROMETHEUS_URL: 'PROMETHEUS_URL',
+      KAFKA_CONNECT_URL: 'KAFKA_CONNECT_URL',
+    },
   },
   {
     name: 'sink-aggregates',
@@ -62,6 +79,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'aggregates'],
     port: PORTS.sinkAggregatesMetrics,
     portEnv: 'SINK_AGGREGATES_METRICS_PORT',
+    stackEnv: { ...KAFKA, DATABASE_URL: 'SINK_AGGREGATES_DATABASE_URL' },
   },
   {
     name: 'sink-aggregates-clickhouse',
@@ -69,6 +87,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'aggregates', '--target', 'clickhouse'],
     port: PORTS.sinkAggregatesClickhouseMetrics,
     portEnv: 'SINK_AGGREGATES_METRICS_PORT',
+    stackEnv: { ...KAFKA, CLICKHOUSE_URL: 'CLICKHOUSE_URL' },
     enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
   },
 ];
@@ -79,8 +98,44 @@ export function enabledPipelineServices(env: NodeJS.ProcessEnv): PipelineService
 }
 
 /**
- * How a service is started: the built CLI under this Node, with the stack's environment over ours
- * and then `overrides` (ports, topics, groups of a second pipeline).
+ * Variables no pipeline process inherits from the shell that runs `make up` (a shell that sourced
+ * `.stack/env` holds them all); a process gets one only through its `stackEnv`.
+ */
+export const STACK_CREDENTIAL_VARS = [
+  'DATABASE_URL',
+  'DATABASE_ADMIN_URL',
+  'SINK_POSTGRES_DATABASE_URL',
+  'SINK_AGGREGATES_DATABASE_URL',
+  'QUERY_DATABASE_URL',
+  'CONNECT_DATABASE_URL',
+  'CLICKHOUSE_URL',
+  'KAFKA_CONNECT_URL',
+] as const;
+
+/** The environment of `service`: ours without any stack variable, then its own, then `overrides`. */
+export function serviceEnv(
+  service: PipelineService,
+  stackEnv: Record<string, string>,
+  overrides: Record<string, string> = {},
+  inherited: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...inherited };
+  for (const key of [...STACK_CREDENTIAL_VARS, ...Object.keys(stackEnv)]) delete env[key];
+  for (const [name, from] of Object.entries(service.stackEnv)) {
+    const value = stackEnv[from];
+    if (value !== undefined) env[name] = value;
+  }
+  // The stack's Postgres tables are migrated by `make up`: a sink never runs DDL (its role could not).
+  if ('DATABASE_URL' in service.stackEnv) {
+    env['SINK_POSTGRES_MIGRATE'] = 'false';
+    env['SINK_AGGREGATES_MIGRATE'] = 'false';
+  }
+  return { ...env, ...overrides };
+}
+
+/**
+ * How a service is started: the built CLI under this Node, with its own part of the stack's
+ * environment (serviceEnv) and then `overrides` (ports, topics, groups of a second pipeline).
  */
 export function pipelineLaunch(
   service: PipelineService,
@@ -91,7 +146,7 @@ export function pipelineLaunch(
   return {
     command: process.execPath,
     args: [join(root, 'dist', 'cli', 'main.js'), ...service.args],
-    env: { ...process.env, ...stackEnv, ...overrides },
+    env: serviceEnv(service, stackEnv, overrides),
   };
 }
 

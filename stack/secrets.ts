@@ -4,7 +4,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseEnvFile, formatEnvFile } from '../lib/env-file.js';
 
-const NEEDED = ['POSTGRES_SUPERUSER_PASSWORD', 'POSTGRES_APP_PASSWORD'] as const;
+const NEEDED = [
+  'POSTGRES_SUPERUSER_PASSWORD',
+  // The owner of the `retail` database: migrations (`make up`, `retail-etl pg migrate`) only.
+  'POSTGRES_APP_PASSWORD',
+  // One login role per process that talks to Postgres (stack/postgres-roles.ts).
+  'POSTGRES_SINK_PASSWORD',
+  'POSTGRES_AGG_SINK_PASSWORD',
+  'POSTGRES_READER_PASSWORD',
+  'POSTGRES_CONNECT_PASSWORD',
+  // Basic auth of Kafka Connect's REST API (stack/components/kafka-connect.ts).
+  'KAFKA_CONNECT_PASSWORD',
+  // Grafana's admin (Docker Compose only).
+  'GRAFANA_ADMIN_PASSWORD',
+] as const;
 
 export function loadOrCreateSecrets(file: string): Record<string, string> {
   const secrets = existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8')) : {};

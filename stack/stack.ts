@@ -94,5 +94,6 @@ export async function stackDown(
 
 /** The environment a client of the running stack needs (what `.stack/env` holds). */
 export function expectedEnv(mode: StackMode): Record<string, string> {
-  return mode === 'docker' ? dockerEnv() : infraEnv(stackContext(stackPaths(), () => undefined));
+  const ctx = stackContext(stackPaths(), () => undefined);
+  return mode === 'docker' ? dockerEnv(ctx) : infraEnv(ctx);
 }

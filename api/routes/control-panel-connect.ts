@@ -15,6 +15,7 @@ import { ConsumerLagExporter, createKafka } from '../../lib/kafka/index.js';
 import { Gauge } from 'prom-client';
 import type { ApiContext, RouteModule } from '../router.js';
 import { sharedSetting } from '../../lib/config/index.js';
+import { connectEndpoint } from '../../lib/connect/rest.js';
 
 export interface ConnectMetricsOptions {
   /** Kafka Connect REST URL (env KAFKA_CONNECT_URL, default http://127.0.0.1:8083). */
@@ -88,7 +89,9 @@ export function connectMetricsModule(options: ConnectMetricsOptions = {}): Route
           connectorState.reset();
           tasks.reset();
           try {
-            const res = await fetch(`${url}/connectors?expand=status&expand=info`, {
+            const { base, headers } = connectEndpoint(url);
+            const res = await fetch(`${base}/connectors?expand=status&expand=info`, {
+              headers,
               signal: AbortSignal.timeout(1000),
             });
             if (!res.ok) throw new Error(`HTTP ${res.status}`);

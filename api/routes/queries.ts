@@ -1,6 +1,7 @@
 /**
- * The key queries (issue 7), served from the read-only role: every session runs as the reader
- * role (`SET ROLE` through the connection's options), so the API cannot write even if it tried.
+ * The key queries (issue 7), served from the read-only role: the API logs in as the reader role
+ * (QUERY_DATABASE_URL, its own login in the stack), which holds SELECT grants only, and every
+ * session is read-only besides, so the API cannot write even if it tried.
  *
  *   GET /v1/stores/:storeId/hourly?date=YYYY-MM-DD     hourly sales of a store for a UTC day
  *   GET /v1/top-skus?hour=ISO                          top SKUs of the hour containing `hour`
@@ -21,15 +22,9 @@ export const QUERY_SCHEMA = {
     type: 'string',
     env: 'QUERY_DATABASE_URL',
     secret: true,
-    doc: 'Postgres URL of the query API (default: DATABASE_URL); its sessions SET ROLE to `readerRole`',
+    doc: 'Postgres URL of the query API: the read-only role’s login (`make up` writes it; default: DATABASE_URL)',
   },
   schema: { type: 'string', env: 'QUERY_SCHEMA', default: 'public', doc: 'schema holding the tables' },
-  readerRole: {
-    type: 'string',
-    env: 'QUERY_READER_ROLE',
-    default: 'retail_reader',
-    doc: 'read-only role every query runs as (created by `retail-etl pg migrate`)',
-  },
   poolSize: {
     type: 'int',
     env: 'QUERY_POOL_SIZE',
@@ -104,12 +99,11 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
       const config = resolveConfig('queries', QUERY_SCHEMA, explicit);
       const url = config.databaseUrl ?? readSetting('queries', DATABASE_URL);
       const s = quoteIdent(config.schema, 'schema');
-      const role = quoteIdent(config.readerRole, 'reader role');
       const pool = url
         ? new pg.Pool({
             connectionString: url,
             max: config.poolSize,
-            options: `-c role=${role.slice(1, -1)} -c statement_timeout=${config.statementTimeoutMs} -c default_transaction_read_only=on`,
+            options: `-c statement_timeout=${config.statementTimeoutMs} -c default_transaction_read_only=on`,
           })
         : undefined;
       pool?.on('error', (err) => logger.warn('query pool error', { err }));

@@ -16,6 +16,7 @@ import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
 import { publishControl } from '../../producer/control.js';
 import { enabledPipelineServices, pipelineLaunch } from '../../stack/pipeline.js';
+import { migrateAll } from '../../sinks/postgres/migrate-all.js';
 import { projectRoot } from '../../stack/paths.js';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { startLaunch, waitReady } from '../../stack/cli-process.js';
@@ -123,6 +124,8 @@ export async function startBenchPipeline(
       SINK_AGGREGATES_SCHEMA: schema,
       SINK_AGGREGATES_CLICKHOUSE_DATABASE: schema,
     };
+    // As `make up` does for the stack's schema: the migrator creates the tables, the sinks only write.
+    await migrateAll(db, { ...environment(), ...stackEnv, ...common }, schema);
     const services = enabledPipelineServices({ ...environment(), ...stackEnv });
     for (const service of services) {
       const port = await freePort();

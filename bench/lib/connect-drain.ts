@@ -21,7 +21,7 @@ import { EtlError } from '../../lib/errors.js';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { SaleGenerator } from '../../producer/generator.js';
 import {
-  CONNECT_URL,
+  connectUrl,
   connectDirs,
   startConnectWorker,
   stopConnectWorker,
@@ -164,7 +164,7 @@ export async function drainWithConnect(options: DrainOptions): Promise<DrainResu
     tasks: options.tasks ?? 1,
     batchSize: options.batchSize ?? 2000,
     dlqTopic: `bench.connect-dlq.${suffix}`,
-    connectUrl: CONNECT_URL,
+    connectUrl: connectUrl(stackContext(stackPaths(), log)),
   });
   const paths = stackPaths();
   const ctx = stackContext(paths, log);
@@ -182,6 +182,7 @@ export async function drainWithConnect(options: DrainOptions): Promise<DrainResu
     await applyConnector({
       options: connectOptions,
       databaseUrl,
+      connectDatabaseUrl: options.env['CONNECT_DATABASE_URL'],
       schemaRegistryUrl: options.env['SCHEMA_REGISTRY_URL'],
       root: paths.root,
       secretsFile: connectDirs(ctx).secrets,

@@ -19,7 +19,7 @@ import {
 import { stackContext } from '../../stack/native.js';
 import { stackPaths } from '../../stack/paths.js';
 import { progress } from '../output.js';
-import { DATABASE_URL, readSetting, sharedSetting } from '../../lib/config/index.js';
+import { CONNECT_DATABASE_URL, DATABASE_URL, readSetting, sharedSetting } from '../../lib/config/index.js';
 
 interface ApplyFlags {
   name?: string;
@@ -79,6 +79,7 @@ export function registerConnect(program: Command): void {
       const result = await applyConnector({
         options,
         databaseUrl: readSetting('connect', DATABASE_URL),
+        connectDatabaseUrl: readSetting('connect', CONNECT_DATABASE_URL),
         schemaRegistryUrl: sharedSetting('schemaRegistryUrl'),
         root: paths.root,
         secretsFile: connectDirs(stackContext(paths, progress)).secrets,

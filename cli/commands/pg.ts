@@ -1,17 +1,15 @@
-/** `retail-etl pg migrate|retention|partitions` — the Postgres side of the sink (docs/sinks.md). */
+/**
+ * `retail-etl pg migrate|retention|partitions` — the Postgres side of the sinks (docs/sinks.md).
+ * They run as DATABASE_URL: the migrator (the owner), never a runtime role.
+ */
 import type { Command } from 'commander';
 import pg from 'pg';
-import { resolveConfig } from '../../lib/config/index.js';
+import { environment, resolveConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
 import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/raw/config.js';
 import { ident } from '../../sinks/postgres/ident.js';
-import { migrate } from '../../sinks/postgres/raw/ddl.js';
-import {
-  applyRetention,
-  ensurePartitions,
-  isoDay,
-  partitionDays,
-} from '../../sinks/postgres/raw/partitions.js';
+import { migrateAll } from '../../sinks/postgres/migrate-all.js';
+import { applyRetention, isoDay, partitionDays } from '../../sinks/postgres/raw/partitions.js';
 
 function config(o: { schema?: string }) {
   return resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
@@ -58,18 +56,14 @@ export function registerPg(program: Command): void {
   schemaCommand(
     cmd,
     'migrate',
-    'create or update sales_raw, its partitions, sink_offsets and the roles (idempotent)',
+    'create or update sales_raw, its partitions, sink_offsets, the aggregate tables and the grants (idempotent)',
   ).action(async (o: { schema?: string }) => {
-    await inSchema(o, async (client, c) => {
-      await migrate(client, c);
-      const created = await ensurePartitions(client, {
-        schema: c.schema,
-        retentionDays: c.retentionDays,
-        aheadDays: c.partitionsAheadDays,
-      });
+    await inSchema(o, async (client) => {
+      const r = await migrateAll(client, environment(), o.schema);
       console.log(
-        `migrated schema ${c.schema}; roles ${c.sinkRole} (writer), ${c.readerRole} (read-only); ${created.length} partition(s) created`,
+        `migrated schema ${r.schema}; roles ${r.sinkRole} (writer), ${r.readerRole} (read-only); ${r.partitionsCreated.length} partition(s) created`,
       );
+      console.log(`aggregate tables in schema ${r.aggregatesSchema}; role ${r.aggregatesSinkRole} (writer)`);
     });
   });
 
@@ -88,8 +82,7 @@ export function registerPg(program: Command): void {
         const guard = await client
           .query<{ n: string }>(`SELECT count(*) AS n FROM ${ident(c.schema)}.sales_raw_default`)
           .catch(() => undefined);
-        // Retention runs with the sink role's rights: only through the retention function.
-        await client.query(`SET ROLE ${ident(c.sinkRole)}`);
+        // Through the retention function, which refuses days younger than the migrated minimum.
         const res = await applyRetention(client, {
           schema: c.schema,
           retentionDays: days,

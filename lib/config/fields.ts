@@ -34,6 +34,13 @@ export const DATABASE_URL = {
 
 export const DATABASE_URL_REQUIRED = { ...DATABASE_URL, required: true } as const satisfies StringField;
 
+export const CONNECT_DATABASE_URL = {
+  type: 'string',
+  env: 'CONNECT_DATABASE_URL',
+  secret: true,
+  doc: 'the JDBC sink connector’s own Postgres login (`make up` writes it; default: DATABASE_URL, which then also creates the table)',
+} as const satisfies StringField;
+
 export const CLICKHOUSE_URL = {
   type: 'string',
   env: 'CLICKHOUSE_URL',

@@ -23,7 +23,10 @@ export const TABLE_TEMPLATE = 'sales_raw_connect.sql';
 
 export interface ApplyInput {
   options: ConnectOptions;
+  /** The owner's (migrator's) URL: creates the table and grants the connector's role its rights. */
   databaseUrl: string | undefined;
+  /** The connector's own login (CONNECT_DATABASE_URL); default: databaseUrl. */
+  connectDatabaseUrl?: string | undefined;
   schemaRegistryUrl: string | undefined;
   /** The project root (connect-config/ lives there). */
   root: string;
@@ -45,12 +48,26 @@ function required(name: string, value: string | undefined): string {
   return value;
 }
 
-export async function createTargetTable(databaseUrl: string, table: string, root: string): Promise<void> {
+/**
+ * Create the table as the owner; when the connector logs in as another role, that role gets what
+ * the upsert needs on this table and nothing else.
+ */
+export async function createTargetTable(
+  databaseUrl: string,
+  table: string,
+  root: string,
+  writer?: string,
+): Promise<void> {
   const sql = tableSql(readFileSync(join(connectConfigDir(root), TABLE_TEMPLATE), 'utf8'), table);
   const client = new pg.Client({ connectionString: databaseUrl });
   try {
     await client.connect();
     await client.query(sql);
+    const owner = decodeURIComponent(new URL(databaseUrl).username);
+    if (writer && writer !== owner) {
+      // `table` is validated (resolveConnectOptions); the role name is quoted.
+      await client.query(`GRANT SELECT, INSERT, UPDATE ON ${table} TO "${writer.replace(/"/g, '""')}"`);
+    }
   } catch (err) {
     const code = (err as { code?: string }).code;
     throw new EtlError('POSTGRES_ERROR', `could not create table ${table}: ${(err as Error).message}`, {
@@ -65,7 +82,7 @@ export async function createTargetTable(databaseUrl: string, table: string, root
 
 /** The connector spec for these options, the password stored for the worker (not rendered). */
 export function buildSpec(input: ApplyInput): ConnectorSpec {
-  const databaseUrl = required('DATABASE_URL', input.databaseUrl);
+  const databaseUrl = input.connectDatabaseUrl ?? required('DATABASE_URL', input.databaseUrl);
   const { password, ...target } = jdbcTarget(databaseUrl);
   const registryUrl =
     input.options.registryUrl ?? apicurioCoreUrl(required('SCHEMA_REGISTRY_URL', input.schemaRegistryUrl));
@@ -76,7 +93,13 @@ export function buildSpec(input: ApplyInput): ConnectorSpec {
 
 export async function applyConnector(input: ApplyInput): Promise<ApplyResult> {
   const spec = buildSpec(input);
-  await createTargetTable(required('DATABASE_URL', input.databaseUrl), input.options.table, input.root);
+  const writer = input.connectDatabaseUrl ? spec.config['connection.username'] : undefined;
+  await createTargetTable(
+    required('DATABASE_URL', input.databaseUrl),
+    input.options.table,
+    input.root,
+    writer,
+  );
   const created = await new ConnectClient(input.options.connectUrl).putConfig(spec.name, spec.config);
   return { created, spec };
 }

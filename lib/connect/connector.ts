@@ -25,7 +25,7 @@ export const CONNECT_SCHEMA = {
     min: 1,
     max: 100_000,
     default: 2000,
-    doc: 'rows per JDBC batch, and records per consumer poll',
+    doc: 'rows per JDBC batch (records per consumer poll: the worker’s consumer.max.poll.records, 2000; connectors may not override it)',
   },
   dlqTopic: {
     type: 'string',
@@ -81,10 +81,19 @@ export interface JdbcTarget {
   password: string;
 }
 
+/** libpq parameter names pgjdbc spells differently; every other parameter is passed as it is. */
+const PGJDBC_NAMES: Record<string, string> = {
+  application_name: 'ApplicationName',
+  connect_timeout: 'connectTimeout',
+  target_session_attrs: 'targetServerType',
+};
+
 /**
- * DATABASE_URL (postgres://user:password@host:port/db) as the JDBC sink wants it.
- * reWriteBatchedInserts turns a JDBC batch into multi-row INSERTs (pgjdbc's own advice for bulk
- * loads); stringtype=unspecified lets Postgres cast the converter's strings to uuid.
+ * The connector's Postgres URL (postgres://user:password@host:port/db?params) as the JDBC sink
+ * wants it. Every URL parameter is kept (sslmode, sslrootcert, … — TLS settings must reach the
+ * driver); reWriteBatchedInserts turns a JDBC batch into multi-row INSERTs (pgjdbc's own advice
+ * for bulk loads) and stringtype=unspecified lets Postgres cast the converter's strings to uuid,
+ * unless the URL sets them itself.
  */
 export function jdbcTarget(databaseUrl: string): JdbcTarget {
   let url: URL;
@@ -104,8 +113,13 @@ export function jdbcTarget(databaseUrl: string): JdbcTarget {
   }
   const database = url.pathname.replace(/^\//, '') || 'postgres';
   const port = url.port || '5432';
+  const params = new URLSearchParams({ reWriteBatchedInserts: 'true', stringtype: 'unspecified' });
+  for (const [key, value] of url.searchParams) {
+    if (key === 'user' || key === 'password') continue;
+    params.set(PGJDBC_NAMES[key] ?? key, value);
+  }
   return {
-    jdbcUrl: `jdbc:postgresql://${url.hostname}:${port}/${database}?reWriteBatchedInserts=true&stringtype=unspecified`,
+    jdbcUrl: `jdbc:postgresql://${url.hostname}:${port}/${database}?${params.toString()}`,
     user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
   };

@@ -19,15 +19,39 @@ export interface ConnectorState {
   type?: string;
 }
 
+/**
+ * A Connect URL may carry the REST API's basic-auth credentials (http://user:password@host:port,
+ * as `make up` writes KAFKA_CONNECT_URL): fetch refuses such URLs, so they become a header and the
+ * URL without them (the one printed in messages).
+ */
+export function connectEndpoint(url: string): { base: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  const headers: Record<string, string> = {};
+  if (u.username !== '') {
+    const credentials = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+    headers['authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+  }
+  return { base: u.toString().replace(/\/$/, ''), headers };
+}
+
 export class ConnectClient {
-  constructor(private readonly baseUrl: string) {}
+  private readonly baseUrl: string;
+  private readonly auth: Record<string, string>;
+
+  constructor(url: string) {
+    const { base, headers } = connectEndpoint(url);
+    this.baseUrl = base;
+    this.auth = headers;
+  }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? this.auth : { ...this.auth, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });

@@ -65,7 +65,7 @@ export const AGGREGATES_SCHEMA = {
   },
   databaseUrl: {
     ...DATABASE_URL,
-    doc: 'Postgres URL (target postgres); its role owns the tables and is a member of `sinkRole`',
+    doc: 'Postgres URL (target postgres): the login of `sinkRole` (`make up` gives the sink its own)',
   },
   schema: {
     type: 'string',
@@ -76,20 +76,19 @@ export const AGGREGATES_SCHEMA = {
   sinkRole: {
     type: 'string',
     env: 'SINK_AGGREGATES_ROLE',
-    default: 'retail_sink',
-    doc: 'NOLOGIN role the sessions SET ROLE to: write access to the three tables and the offsets only',
+    default: 'retail_agg_sink',
+    doc: 'role the migration grants write access to the three tables and the offsets (only); the sink logs in as it',
   },
   readerRole: {
     type: 'string',
     env: 'SINK_AGGREGATES_READER_ROLE',
     default: 'retail_reader',
-    doc: 'NOLOGIN read-only role granted SELECT (the query API runs as it)',
+    doc: 'read-only role granted SELECT (the query API logs in as it)',
   },
   migrate: {
     type: 'bool',
     env: 'SINK_AGGREGATES_MIGRATE',
-    default: true,
-    doc: 'at start, create what is missing (idempotent): Postgres tables, indexes, grants; ClickHouse database and tables',
+    doc: 'at start, create what is missing (idempotent). Default: true for clickhouse (database and tables); false for postgres, whose tables `make up`/`pg migrate` create as the migrator (true needs the owner’s URL)',
   },
   clickhouseUrl: { ...CLICKHOUSE_URL, doc: 'ClickHouse HTTP URL (target clickhouse, production)' },
   chdbPath: {
@@ -114,9 +113,10 @@ export const AGGREGATES_SCHEMA = {
 
 export type AggregatesConfig = Omit<
   ConfigOf<typeof AGGREGATES_SCHEMA>,
-  'target' | 'groupId' | 'metricsPort'
+  'target' | 'groupId' | 'metricsPort' | 'migrate'
 > & {
   target: AggTargetKind;
+  migrate: boolean;
   groupId: string;
   metricsPort: number;
 };
@@ -131,6 +131,7 @@ export function aggregatesConfig(
     ...c,
     target,
     groupId: c.groupId ?? `retail-sink-aggregates-${target}`,
+    migrate: c.migrate ?? target === 'clickhouse',
     metricsPort:
       c.metricsPort ??
       (target === 'postgres' ? PORTS.sinkAggregatesMetrics : PORTS.sinkAggregatesClickhouseMetrics),

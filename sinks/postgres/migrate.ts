@@ -19,7 +19,11 @@ export async function runMigration(client: pg.ClientBase, statements: string[], 
   }
 }
 
-/** The two NOLOGIN roles (the sink writes, the reader reads), created once whichever sink migrates first. */
+/**
+ * The two runtime roles (the sink writes, the reader reads), created NOLOGIN when missing. The
+ * native stack creates them beforehand as LOGIN roles with their own passwords
+ * (stack/postgres-roles.ts); elsewhere an administrator gives them LOGIN and a password.
+ */
 export function createRolesSql(sinkRole: string, readerRole: string): string {
   const sink = ident(sinkRole, 'sink role');
   const reader = ident(readerRole, 'reader role');

@@ -1,16 +1,15 @@
 /**
- * The Postgres sinks' connections: the migration runs once as the DATABASE_URL role (the owner),
- * then every session of the pool runs as the least-privilege sink role, set in the startup packet
- * so no statement ever runs with the owner's rights.
+ * The Postgres sinks' connections. Every session logs in as the URL's role: in the stack that is
+ * the sink's own login role, which holds only the grants `pg migrate` gave it and is not a member
+ * of the owner — no session setting to undo. The optional migration (off unless configured) runs
+ * first on a separate connection and needs an owner's URL.
  */
 import pg from 'pg';
 import type { Logger } from '../../lib/logger.js';
 import { pgError } from './errors.js';
-import { ident } from './ident.js';
 
 export interface SinkPoolOptions {
   databaseUrl: string;
-  sinkRole: string;
   max: number;
   /** Run as the owner before the pool opens; absent = no migration. */
   migrate?: ((owner: pg.Client) => Promise<void>) | undefined;
@@ -34,7 +33,6 @@ export async function openSinkPool(o: SinkPoolOptions, logger: Logger): Promise<
     connectionString: o.databaseUrl,
     max: o.max,
     connectionTimeoutMillis: 5000,
-    options: `-c role=${ident(o.sinkRole).slice(1, -1)}`,
   });
   // An idle client losing its server (Postgres restart) must not crash the process.
   pool.on('error', (err) => logger.warn('idle Postgres connection lost', { err }));

@@ -70,6 +70,20 @@ export function resolveSinkConfig(
     env,
   ) as LoopConfig;
   const target = resolveConfig(`sink-${kind}`, targetSchema, split(options, Object.keys(targetSchema)), env);
+  if (
+    'retentionMinDays' in target &&
+    target.retentionMode !== 'off' &&
+    target.retentionDays < target.retentionMinDays
+  ) {
+    // The retention function would refuse every run (SQLSTATE 42501): say so at start-up instead.
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `sink-postgres: retentionDays ${target.retentionDays} is below retentionMinDays ${target.retentionMinDays}`,
+      {
+        hint: 'raise SINK_POSTGRES_RETENTION_DAYS, or lower SINK_POSTGRES_RETENTION_MIN_DAYS and run `retail-etl pg migrate`',
+      },
+    );
+  }
   return { loop: { ...loop, groupId: loop.groupId ?? `retail-sink-${kind}` }, target };
 }
 

@@ -21,7 +21,18 @@ import { isAlive, pidFileFor, readPid, removePidFile, run, stopPid } from '../pr
 
 /** Debezium 3.x runs on Java 17 and is built against the Kafka 4 Connect API. */
 export const DEBEZIUM_VERSION = '3.3.1.Final';
+/** The REST API's address, without credentials (what messages print). */
 export const CONNECT_URL = `http://${HOST}:${PORTS.kafkaConnect}`;
+export const CONNECT_USER = 'connect';
+/** Bumped when the worker's jars change, so an older cache is provisioned again. */
+const WORKER_REVISION = 2;
+
+/** The REST API's URL with its credentials (KAFKA_CONNECT_URL). */
+export function connectUrl(ctx: StackContext): string {
+  const password = ctx.secrets['KAFKA_CONNECT_PASSWORD'];
+  if (!password) throw new Error('KAFKA_CONNECT_PASSWORD is missing from the stack secrets');
+  return `http://${CONNECT_USER}:${password}@${HOST}:${PORTS.kafkaConnect}`;
+}
 
 export const connectDirs = (ctx: StackContext) => ({
   build: join(ctx.paths.cache, 'kafka-connect'),
@@ -30,11 +41,15 @@ export const connectDirs = (ctx: StackContext) => ({
   config: join(ctx.paths.conf, 'kafka-connect.properties'),
   /** Secrets the connectors read through the worker's file config provider (mode 600). */
   secrets: join(ctx.paths.conf, 'kafka-connect-secrets.properties'),
+  /** The REST API's users (user=password) and the JAAS file naming it (both mode 600). */
+  users: join(ctx.paths.conf, 'kafka-connect-users.properties'),
+  jaas: join(ctx.paths.conf, 'kafka-connect-jaas.conf'),
   template: join(ctx.paths.root, 'connect-config', 'worker.properties'),
   assets: join(ctx.paths.assets, 'kafka-connect'),
 });
 
-const MARKER = (ctx: StackContext) => join(connectDirs(ctx).build, `.complete-${DEBEZIUM_VERSION}`);
+const MARKER = (ctx: StackContext) =>
+  join(connectDirs(ctx).build, `.complete-${DEBEZIUM_VERSION}-r${WORKER_REVISION}`);
 
 function provisionWorker(ctx: StackContext): void {
   const d = connectDirs(ctx);
@@ -91,10 +106,28 @@ export function workerProperties(ctx: StackContext, env: NodeJS.ProcessEnv = env
     '',
     '# Appended by stack/components/kafka-connect.ts for this machine:',
     `plugin.path=${d.plugins}`,
-    `config.providers.file.param.allowed.paths=${ctx.paths.conf}`,
+    `config.providers.file.param.allowed.paths=${d.secrets}`,
+    'rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension',
     ...connectSecurityProperties(kafkaBrokers(env).join(','), kafkaSecurityConfig(env)),
     '',
   ].join('\n');
+}
+
+/** The JAAS file of the REST API's basic auth: the users file it reads (KafkaConnect is its entry name). */
+export function jaasConfig(ctx: StackContext): string {
+  const file = connectDirs(ctx).users.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return [
+    'KafkaConnect {',
+    `  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required file="${file}";`,
+    '};',
+    '',
+  ].join('\n');
+}
+
+/** The Authorization header of the stack's Connect user. */
+export function connectAuthHeader(ctx: StackContext): Record<string, string> {
+  const credentials = `${CONNECT_USER}:${ctx.secrets['KAFKA_CONNECT_PASSWORD'] ?? ''}`;
+  return { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
 }
 
 export const kafkaConnect: NativeComponent = {
@@ -122,10 +155,16 @@ export const kafkaConnect: NativeComponent = {
   },
 
   async prepare(ctx) {
+    const d = connectDirs(ctx);
     mkdirSync(ctx.paths.conf, { recursive: true });
     // Mode 600: with a secured broker the file holds the worker's SCRAM password.
-    writeFileSync(connectDirs(ctx).config, workerProperties(ctx), { mode: 0o600 });
-    chmodSync(connectDirs(ctx).config, 0o600);
+    writeFileSync(d.config, workerProperties(ctx), { mode: 0o600 });
+    chmodSync(d.config, 0o600);
+    writeFileSync(d.users, `${CONNECT_USER}=${ctx.secrets['KAFKA_CONNECT_PASSWORD'] ?? ''}\n`, {
+      mode: 0o600,
+    });
+    chmodSync(d.users, 0o600);
+    writeFileSync(d.jaas, jaasConfig(ctx), { mode: 0o600 });
   },
 
   launch(ctx) {
@@ -137,6 +176,7 @@ export const kafkaConnect: NativeComponent = {
         // Timestamps the sink writes are converted in UTC whatever the machine's zone is.
         'user.timezone': 'UTC',
         'log4j2.configurationFile': join(d.assets, 'log4j2.properties'),
+        'java.security.auth.login.config': d.jaas,
       },
       ['-cp', join(d.libs, '*'), 'org.apache.kafka.connect.cli.ConnectDistributed', d.config],
     );
@@ -144,9 +184,9 @@ export const kafkaConnect: NativeComponent = {
 
   // The REST server answers before the worker has joined its group and read the config topic;
   // /connectors only answers 200 once it has.
-  healthy: () => httpOk(`${CONNECT_URL}/connectors`),
+  healthy: (ctx) => httpOk(`${CONNECT_URL}/connectors`, 2000, connectAuthHeader(ctx)),
 
-  env: () => ({ KAFKA_CONNECT_URL: CONNECT_URL }),
+  env: (ctx) => ({ KAFKA_CONNECT_URL: connectUrl(ctx) }),
 };
 
 export interface WorkerState {

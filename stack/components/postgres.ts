@@ -2,9 +2,12 @@
  * PostgreSQL from Debian's packages, in its own data directory under .stack/data/postgres.
  * Postgres refuses to run as root, so as root the server runs as the `postgres` OS user
  * (setpriv execs in place, so the PID we record is the postmaster's own).
+ * Every login needs its password (scram-sha-256 on the socket and on TCP; pg_hba.conf is
+ * rewritten at every start, so an older data directory's `trust` goes too), the socket directory
+ * is the server owner's alone, and each process has its own role (stack/postgres-roles.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EtlError } from '../../lib/errors.js';
@@ -12,10 +15,11 @@ import { HOST, PORTS } from '../../lib/ports.js';
 import { aptInstall } from '../apt.js';
 import type { LaunchSpec, NativeComponent, StackContext } from '../component.js';
 import { tcpOpen } from '../net.js';
+import { migrateAll } from '../../sinks/postgres/migrate-all.js';
+import { APP_DATABASE, OWNER_ROLE, adminUrl, ensureRoles, ownerUrl, runtimeUrls } from '../postgres-roles.js';
 import { run } from '../process.js';
 
-export const APP_ROLE = 'retail';
-export const APP_DATABASE = 'retail';
+export { adminUrl } from '../postgres-roles.js';
 
 function binDir(): string | undefined {
   const base = '/usr/lib/postgresql';
@@ -69,14 +73,18 @@ const dirs = (ctx: StackContext) => ({
   socket: join(ctx.paths.run, 'pg'),
 });
 
-export function adminUrl(ctx: StackContext, port: number = PORTS.postgres): string {
-  return `postgres://postgres:${ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}@${HOST}:${port}/postgres`;
+/** The owner's and migrator's URL (role `retail`, database `retail`): DATABASE_URL. */
+export function appUrl(ctx: StackContext, port: number = PORTS.postgres): string {
+  return ownerUrl(ctx, port);
 }
 
-/** The application URL (role `retail`, database `retail`): DATABASE_URL. */
-export function appUrl(ctx: StackContext, port: number = PORTS.postgres): string {
-  return `postgres://${APP_ROLE}:${ctx.secrets['POSTGRES_APP_PASSWORD']}@${HOST}:${port}/${APP_DATABASE}`;
-}
+/** Every connection authenticates: no `trust`, no `peer`, nothing but the loopback address. */
+export const PG_HBA = [
+  '# written by retail-etl at every start (stack/components/postgres.ts); edits are overwritten',
+  'local all all scram-sha-256',
+  `host all all ${HOST}/32 scram-sha-256`,
+  '',
+].join('\n');
 
 /** The stack's server settings; a test's own server overrides some (memory, log level). */
 const SETTINGS: Record<string, string> = {
@@ -98,6 +106,8 @@ export function serverLaunch(
     listen_addresses: HOST,
     port: String(port),
     unix_socket_directories: d.socket,
+    unix_socket_permissions: '0700',
+    password_encryption: 'scram-sha-256',
     ...SETTINGS,
     ...overrides,
   };
@@ -117,22 +127,33 @@ export async function serverAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** Create (or re-password) the `retail` LOGIN CREATEROLE role and its `retail` database. */
+/**
+ * The roles (as the superuser), then the migrations of the configured schemas as the migrator:
+ * `make up` leaves the tables ready, so no long-running process needs the owner's rights.
+ */
 export async function ensureAppRole(ctx: StackContext, port: number = PORTS.postgres): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl(ctx, port) });
-  await client.connect();
+  await ensureRoles(ctx, port);
+  const owner = new pg.Client({ connectionString: ownerUrl(ctx, port) });
+  await owner.connect();
   try {
-    const password = ctx.secrets['POSTGRES_APP_PASSWORD'] ?? '';
-    const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
-    // Identifiers and the generated hex password are ours, not user input.
-    if (role.rowCount === 0)
-      await client.query(`CREATE ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
-    else await client.query(`ALTER ROLE ${APP_ROLE} LOGIN CREATEROLE PASSWORD '${password}'`);
-    const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [APP_DATABASE]);
-    if (db.rowCount === 0) await client.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
+    await migrateAll(owner, process.env);
   } finally {
-    await client.end();
+    await owner.end();
   }
+}
+
+/** The socket directory: the server's OS user alone may enter it (mode 700). */
+function prepareSocketDir(dir: string, owner: { uid: number; gid: number } | undefined): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  chmodSync(dir, 0o700);
+}
+
+/** pg_hba.conf from PG_HBA, owned by the server's OS user, readable by it alone. */
+function writeHba(dataDir: string, owner: { uid: number; gid: number } | undefined): void {
+  const file = join(dataDir, 'pg_hba.conf');
+  writeFileSync(file, PG_HBA, { mode: 0o600 });
+  if (owner) chownSync(file, owner.uid, owner.gid);
 }
 
 export const postgres: NativeComponent = {
@@ -142,7 +163,7 @@ export const postgres: NativeComponent = {
   // SIGINT is Postgres' "fast" shutdown; SIGTERM would wait for every client to leave.
   stopSignal: 'SIGINT',
   startTimeoutMs: 60_000,
-  url: `postgres://${APP_ROLE}:***@${HOST}:${PORTS.postgres}/${APP_DATABASE}`,
+  url: `postgres://${OWNER_ROLE}:***@${HOST}:${PORTS.postgres}/${APP_DATABASE}`,
 
   async provision(ctx) {
     if (!binDir()) aptInstall(['postgresql'], 'the native stack runs PostgreSQL', ctx.progress);
@@ -152,9 +173,11 @@ export const postgres: NativeComponent = {
   async prepare(ctx) {
     const d = dirs(ctx);
     const owner = osUser();
-    mkdirSync(d.socket, { recursive: true });
-    if (owner) chownSync(d.socket, owner.uid, owner.gid);
-    if (existsSync(join(d.data, 'PG_VERSION'))) return;
+    prepareSocketDir(d.socket, owner);
+    if (existsSync(join(d.data, 'PG_VERSION'))) {
+      writeHba(d.data, owner);
+      return;
+    }
     ctx.progress('postgres: initialising a new data directory…');
     mkdirSync(d.data, { recursive: true, mode: 0o700 });
     const pwFile = join(ctx.paths.run, 'pg-initdb-pw');
@@ -176,7 +199,7 @@ export const postgres: NativeComponent = {
         '-U',
         'postgres',
         `--pwfile=${pwFile}`,
-        '--auth-local=trust',
+        '--auth-local=scram-sha-256',
         '--auth-host=scram-sha-256',
         '-E',
         'UTF8',
@@ -186,6 +209,7 @@ export const postgres: NativeComponent = {
     } finally {
       rmSync(pwFile, { force: true });
     }
+    writeHba(d.data, owner);
   },
 
   launch: (ctx) => serverLaunch(ctx),
@@ -199,5 +223,6 @@ export const postgres: NativeComponent = {
   env: (ctx) => ({
     DATABASE_URL: appUrl(ctx),
     DATABASE_ADMIN_URL: adminUrl(ctx),
+    ...runtimeUrls(ctx),
   }),
 };

@@ -2,6 +2,8 @@
  * Prometheus from Debian's `prometheus` package (which also brings `promtool`), scraping every
  * pipeline process on its static 127.0.0.1 port. Alert and recording rules come from
  * dashboards/rules/ — the same files compose mounts.
+ * No lifecycle API (`--web.enable-lifecycle` would let any local process POST /-/quit or
+ * /-/reload): the configuration is reloaded with SIGHUP by whoever may signal the server.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { HOST, PORTS } from '../../lib/ports.js';
 import { aptInstall } from '../apt.js';
 import type { NativeComponent, StackContext } from '../component.js';
 import { httpOk } from '../net.js';
-import { which } from '../process.js';
+import { isAlive, pidFileFor, readPid, which } from '../process.js';
 
 /** Pipeline scrape targets: job name → port. */
 export const SCRAPE_TARGETS: Record<string, number> = {
@@ -77,7 +79,6 @@ export const prometheus: NativeComponent = {
         `--config.file=${d.config}`,
         `--storage.tsdb.path=${d.data}`,
         `--web.listen-address=${HOST}:${PORTS.prometheus}`,
-        '--web.enable-lifecycle',
         '--storage.tsdb.retention.time=7d',
       ],
     };
@@ -87,3 +88,15 @@ export const prometheus: NativeComponent = {
 
   env: () => ({ PROMETHEUS_URL: `http://${HOST}:${PORTS.prometheus}` }),
 };
+
+/**
+ * Make the stack's Prometheus read its configuration and rules again (SIGHUP, what the lifecycle
+ * API's /-/reload does); false when this stack runs none. The reload is asynchronous: watch
+ * `prometheus_config_last_reload_success_timestamp_seconds` to know it is done.
+ */
+export function reloadPrometheus(ctx: StackContext): boolean {
+  const pid = readPid(pidFileFor(ctx.paths.run, 'prometheus'));
+  if (pid === undefined || !isAlive(pid)) return false;
+  process.kill(pid, 'SIGHUP');
+  return true;
+}

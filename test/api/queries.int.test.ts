@@ -178,14 +178,20 @@ describe('query API', () => {
   });
 
   it('queries run as the read-only role: a write through the same session settings fails', async () => {
-    const reader = new pg.Client({
-      connectionString: env.DATABASE_URL,
-      options: '-c role=retail_reader -c default_transaction_read_only=on',
-    });
+    // The reader's own login, as `make up` gives it to serve (QUERY_DATABASE_URL in .stack/env).
+    const url = process.env['QUERY_DATABASE_URL'];
+    expect(url, 'QUERY_DATABASE_URL (the reader login) is in .stack/env').toBeDefined();
+    const reader = new pg.Client({ connectionString: url, options: '-c default_transaction_read_only=on' });
     await reader.connect();
     try {
+      expect((await reader.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u).toBe(
+        'retail_reader',
+      );
       await expect(reader.query(`DELETE FROM "${schema}".top_skus`)).rejects.toMatchObject({ code: '25006' });
       await reader.query('SET default_transaction_read_only = off');
+      await expect(reader.query(`DELETE FROM "${schema}".top_skus`)).rejects.toMatchObject({ code: '42501' });
+      // RESET ROLE gives nothing back: the session is the reader's from its login.
+      await reader.query('RESET ROLE');
       await expect(reader.query(`DELETE FROM "${schema}".top_skus`)).rejects.toMatchObject({ code: '42501' });
     } finally {
       await reader.end();

@@ -4,6 +4,8 @@
  * fresh topic, `retail-etl connect apply` into a fresh table, then exact count and sums, the
  * event times, the poison record in the connector's dead-letter topic, RUNNING in
  * `connect status` — and the database password nowhere in the connector config or the output.
+ * The worker is the stack's: its REST API answers 401 without the generated credentials, and the
+ * connector logs in as its own role (CONNECT_DATABASE_URL) when `make up` wrote one.
  */
 import { statSync } from 'node:fs';
 import pg from 'pg';
@@ -12,8 +14,10 @@ import { ConnectClient, isRunning } from '../../lib/connect/rest.js';
 import { jdbcTarget } from '../../lib/connect/connector.js';
 import { createKafka } from '../../lib/kafka/index.js';
 import {
+  connectAuthHeader,
   connectDirs,
   CONNECT_URL,
+  connectUrl,
   startConnectWorker,
   stopConnectWorker,
 } from '../../stack/components/kafka-connect.js';
@@ -31,11 +35,11 @@ const dlqTopic = uniqueName('connect_dlq');
 const table = uniqueName('sales_raw_connect');
 const name = uniqueName('jdbc_sink');
 const ctx = stackContext(stackPaths(), (m) => process.stderr.write(`[connect] ${m}\n`));
-const client = new ConnectClient(CONNECT_URL);
+const client = new ConnectClient(connectUrl(ctx));
 let startedHere = false;
 
 async function cli(...args: string[]) {
-  const res = await runCli(args, env);
+  const res = await runCli(args, { ...env, KAFKA_CONNECT_URL: connectUrl(ctx) });
   return { code: res.code, out: res.stdout, err: res.stderr };
 }
 
@@ -118,6 +122,18 @@ describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
     dlqTopic,
   ];
 
+  it('answers 401 without the REST credentials, or with a wrong password', async () => {
+    const wrong = { authorization: `Basic ${Buffer.from('connect:wrong').toString('base64')}` };
+    for (const headers of [{}, wrong] as Record<string, string>[]) {
+      const res = await fetch(`${CONNECT_URL}/connectors`, { headers });
+      expect(res.status).toBe(401);
+      await res.arrayBuffer();
+    }
+    const ok = await fetch(`${CONNECT_URL}/connectors`, { headers: connectAuthHeader(ctx) });
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+  });
+
   it('drains the topic into its own table: exact count, sums and event times', async () => {
     const apply = await cli(...applyArgs(), '--tasks', '2', '--batch-size', '1000');
     expect(apply.err).toBe('');
@@ -154,13 +170,19 @@ describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
     expect(again.code).toBe(0);
     expect(again.out).toContain(`connector ${name} updated`);
 
-    const { password } = jdbcTarget(env.DATABASE_URL);
-    expect(password.length).toBeGreaterThan(0);
-    const res = await fetch(`${CONNECT_URL}/connectors/${name}/config`);
+    const res = await fetch(`${CONNECT_URL}/connectors/${name}/config`, { headers: connectAuthHeader(ctx) });
     const config = await res.text();
-    expect(config).not.toContain(password);
     expect(config).toContain('${file:');
-    expect(again.out + again.err).not.toContain(password);
+    for (const url of [env.DATABASE_URL, process.env['CONNECT_DATABASE_URL']]) {
+      if (!url) continue;
+      const { password } = jdbcTarget(url);
+      expect(password.length).toBeGreaterThan(0);
+      expect(config).not.toContain(password);
+      expect(again.out + again.err).not.toContain(password);
+    }
+    // The connector's own login when the stack made one, not the owner.
+    const expectedUser = process.env['CONNECT_DATABASE_URL'] ? 'retail_connect' : 'retail';
+    expect((JSON.parse(config) as Record<string, string>)['connection.username']).toBe(expectedUser);
     expect(statSync(connectDirs(ctx).secrets).mode & 0o777).toBe(0o600);
   });
 

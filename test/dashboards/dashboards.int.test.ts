@@ -15,6 +15,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PORTS } from '../../lib/ports.js';
+import { reloadPrometheus } from '../../stack/components/prometheus.js';
+import { stackContext } from '../../stack/native.js';
+import { stackPaths } from '../../stack/paths.js';
+import { waitUntil } from '../../stack/wait.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import { openBrowser } from '../helpers/browser.js';
@@ -75,10 +79,18 @@ describe('Grafana dashboards against the real Prometheus', () => {
       'sink-clickhouse': PORTS.sinkClickhouseMetrics,
       processors: PORTS.processorMetrics,
     });
-    // The shared Prometheus read dashboards/rules/*.yml when it started: reload it so it
-    // evaluates the rules as they are now (a reload keeps its data).
-    const reload = await fetch(`${prom}/-/reload`, { method: 'POST' });
-    expect(reload.status, 'Prometheus must run with --web.enable-lifecycle').toBe(200);
+    // The shared Prometheus read dashboards/rules/*.yml when it started: reload it (SIGHUP; it
+    // has no lifecycle API) so it evaluates the rules as they are now (a reload keeps its data).
+    const lastReload = async () =>
+      Number(
+        (await query('prometheus_config_last_reload_success_timestamp_seconds')).data?.result[0]?.value[1],
+      );
+    const before = await lastReload();
+    expect((await fetch(`${prom}/-/reload`, { method: 'POST' })).status, 'no lifecycle API').not.toBe(200);
+    expect(reloadPrometheus(stackContext(stackPaths(), () => undefined)), 'the stack runs Prometheus').toBe(
+      true,
+    );
+    await waitUntil(async () => (await lastReload()) > before, { timeoutMs: 30_000, intervalMs: 250 });
     await pollJson<{ data: { groups: { name: string }[] } }>(`${prom}/api/v1/rules`, (r) =>
       r.data.groups.some((g) => g.name === 'retail-slo'),
     );

@@ -3,11 +3,13 @@
  * shared one on 5432. Its data directory is `.stack/tmp/<uuid>/data/postgres`, it listens on
  * 127.0.0.1 on a free port, and it is set up by the shared stack's own code (stack/components/
  * postgres.ts): the same initdb and launch command (as the `postgres` OS user through setpriv when
- * root), then the `retail` LOGIN CREATEROLE role owning the `retail` database (ensureAppRole). Only the port, the socket directory and the memory settings differ.
+ * root), then the roles, the `retail` database and the migrations (ensureAppRole), with
+ * passwords generated into its own secrets file. Only the port, the socket directory and the
+ * memory settings differ. THROWAWAY_POSTGRES_PORT pins the port (a shared machine's port range).
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +24,8 @@ import {
 } from '../../stack/components/postgres.js';
 import { freePort } from '../../stack/net.js';
 import { stackPaths } from '../../stack/paths.js';
+import { runtimeUrls } from '../../stack/postgres-roles.js';
+import { loadOrCreateSecrets } from '../../stack/secrets.js';
 import { isAlive, tailFile } from '../../stack/process.js';
 
 /** PIDs whose parent is `pid` (the postmaster's backends and auxiliary processes). */
@@ -53,17 +57,15 @@ export class ThrowawayPostgres {
     this.ctx = {
       // Only data/ and run/ are read by the component: both point into this server's directory.
       paths: { ...stackPaths(), data: join(this.dir, 'data'), run: join(this.dir, 'run') },
-      secrets: {
-        POSTGRES_SUPERUSER_PASSWORD: randomBytes(16).toString('hex'),
-        POSTGRES_APP_PASSWORD: randomBytes(16).toString('hex'),
-      },
+      secrets: loadOrCreateSecrets(join(this.dir, 'secrets.env')),
       progress: () => undefined,
     };
   }
 
   /** initdb, start, create the `retail` role and database. */
   static async create(): Promise<ThrowawayPostgres> {
-    const p = new ThrowawayPostgres(await freePort());
+    const pinned = Number(process.env['THROWAWAY_POSTGRES_PORT'] ?? '');
+    const p = new ThrowawayPostgres(Number.isInteger(pinned) && pinned > 0 ? pinned : await freePort());
     // Created here with 0755: prepare() would create them 0700 (root), which the postgres OS user
     // could not enter.
     mkdirSync(p.ctx.paths.run, { recursive: true, mode: 0o755 });
@@ -82,6 +84,11 @@ export class ThrowawayPostgres {
   /** The application URL (role `retail`, database `retail`): what DATABASE_URL is in the stack. */
   get databaseUrl(): string {
     return appUrl(this.ctx, this.port);
+  }
+
+  /** The runtime roles' URLs, keyed as in `.stack/env` (SINK_POSTGRES_DATABASE_URL, QUERY_DATABASE_URL, …). */
+  get roleUrls(): Record<string, string> {
+    return runtimeUrls(this.ctx, this.port);
   }
 
   get adminUrl(): string {

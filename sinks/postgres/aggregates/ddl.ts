@@ -1,7 +1,7 @@
 /**
  * The aggregate tables in Postgres (DESIGN.md contract names and columns), their offsets table,
  * indexes for the query API's key queries, and grants: the sink role writes, the reader role
- * (`retail_reader`, which the query API SETs ROLE to) only reads. Idempotent; an advisory lock
+ * (`retail_reader`, the query API's login) only reads. Run by the migrator, like raw/ddl.ts. Idempotent; an advisory lock
  * makes concurrent starts safe. Identifiers are validated, then quoted (sinks/postgres/ident.ts).
  */
 import type pg from 'pg';
@@ -60,7 +60,6 @@ export function aggMigrationSql(o: AggMigrateOptions): string[] {
      )`,
     offsetsTableSql(`${s}.${OFFSETS_TABLE}`),
     createRolesSql(o.sinkRole, o.readerRole),
-    `GRANT ${sink} TO CURRENT_USER`,
     `REVOKE ALL ON ${tables} FROM PUBLIC`,
     `GRANT USAGE ON SCHEMA ${s} TO ${sink}, ${reader}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ${tables} TO ${sink}`,

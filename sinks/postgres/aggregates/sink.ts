@@ -49,7 +49,6 @@ export class PostgresAggTarget implements AggTarget {
     this.pool = await openSinkPool(
       {
         databaseUrl: this.o.databaseUrl,
-        sinkRole: this.o.sinkRole,
         max: 2,
         migrate: this.o.migrate ? (owner) => aggMigrate(owner, this.o) : undefined,
         what: 'the aggregate tables',

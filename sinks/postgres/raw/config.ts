@@ -7,7 +7,7 @@ import { loopSchema } from '../../core/config.js';
 export const POSTGRES_SINK_SCHEMA = {
   databaseUrl: {
     ...DATABASE_URL_REQUIRED,
-    doc: 'Postgres URL; its role owns the tables (migrations) and is a member of `sinkRole`',
+    doc: 'Postgres URL of the sink: the login of `sinkRole` (`make up` gives the sink its own); `pg migrate` uses the migrator’s',
   },
   schema: {
     type: 'string',
@@ -38,6 +38,14 @@ export const POSTGRES_SINK_SCHEMA = {
     max: 36_500,
     doc: 'days kept, today included; older partitions are detached or dropped, older events go to the guard partition',
   },
+  retentionMinDays: {
+    type: 'int',
+    env: 'SINK_POSTGRES_RETENTION_MIN_DAYS',
+    default: 7,
+    min: 1,
+    max: 36_500,
+    doc: 'days the retention function refuses to remove (SQLSTATE 42501), fixed by `pg migrate`: the sink’s role cannot drop recent partitions',
+  },
   retentionMode: {
     type: 'enum',
     values: ['detach', 'drop', 'off'] as const,
@@ -56,19 +64,19 @@ export const POSTGRES_SINK_SCHEMA = {
     type: 'string',
     env: 'SINK_POSTGRES_ROLE',
     default: 'retail_sink',
-    doc: 'NOLOGIN role the sink’s sessions SET ROLE to: INSERT on sales_raw, its offsets, two functions',
+    doc: 'role `pg migrate` grants the sink’s rights to (INSERT on sales_raw, its offsets, two functions); the sink logs in as it',
   },
   readerRole: {
     type: 'string',
     env: 'SINK_POSTGRES_READER_ROLE',
     default: 'retail_reader',
-    doc: 'NOLOGIN read-only role for queries and dashboards (grant it to login roles)',
+    doc: 'read-only role `pg migrate` grants SELECT to; the query API logs in as it',
   },
   migrate: {
     type: 'bool',
     env: 'SINK_POSTGRES_MIGRATE',
-    default: true,
-    doc: 'run `pg migrate` (idempotent) at start',
+    default: false,
+    doc: 'run `pg migrate` at start as the sink’s own URL (which must then be the owner’s); `make up` migrates instead',
   },
 } satisfies Schema;
 

@@ -1,26 +1,36 @@
 /**
- * `retail-etl pg migrate` (also run at sink start): schema, the day-partitioned `sales_raw` with
+ * `retail-etl pg migrate` (also run by `make up`): schema, the day-partitioned `sales_raw` with
  * its DEFAULT guard partition and indexes, the sink's offsets table, two SECURITY DEFINER
- * functions (create a day partition, apply retention) and the two least-privilege roles.
- * It runs as the DATABASE_URL role, which owns the database and has CREATEROLE (`make up` sets
- * it up so); sinks/postgres/migrate.ts makes concurrent starts safe. Identifiers are validated, then quoted.
+ * functions (create a day partition, apply retention) and the grants of the two runtime roles.
+ * It runs as the migrator (DATABASE_URL: the role owning the database, with CREATEROLE to create
+ * roles that do not exist yet); the runtime roles log in as themselves and are never members of
+ * it. sinks/postgres/migrate.ts makes concurrent runs safe. Identifiers are validated, then quoted.
  */
 import type pg from 'pg';
 import { ident } from '../ident.js';
 import { createRolesSql, runMigration } from '../migrate.js';
 import { offsetsTableSql } from '../offsets.js';
+import { POSTGRES_SINK_SCHEMA } from './config.js';
 
 export interface MigrateOptions {
   schema: string;
   sinkRole: string;
   readerRole: string;
+  /** Days the retention function never removes, today included (default: the config's). */
+  retentionMinDays?: number;
 }
+
+/** SQLSTATE of a retention call that would remove a partition younger than the minimum age. */
+export const RETENTION_REFUSED = '42501';
 
 export function migrationSql(o: MigrateOptions): string[] {
   const s = ident(o.schema, 'schema');
   const sink = ident(o.sinkRole, 'sink role');
   const reader = ident(o.readerRole, 'reader role');
   const lit = `'${o.schema}'`;
+  const minDays = o.retentionMinDays ?? POSTGRES_SINK_SCHEMA.retentionMinDays.default;
+  if (!Number.isInteger(minDays) || minDays < 1)
+    throw new Error(`retentionMinDays must be ≥ 1, got ${minDays}`);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
     `CREATE TABLE IF NOT EXISTS ${s}.sales_raw (
@@ -70,6 +80,12 @@ export function migrationSql(o: MigrateOptions): string[] {
      DECLARE r record;
      BEGIN
        IF mode NOT IN ('drop', 'detach') THEN RAISE EXCEPTION 'mode must be drop or detach, got %', mode; END IF;
+       -- The floor is fixed by the migrator: whoever may call this cannot remove recent days.
+       IF cutoff IS NULL OR cutoff > (now() AT TIME ZONE 'UTC')::date - ${minDays - 1} THEN
+         RAISE EXCEPTION 'retention refused: cutoff % would remove partitions younger than ${minDays} day(s)', cutoff
+           USING ERRCODE = '${RETENTION_REFUSED}',
+                 HINT = 'the minimum is SINK_POSTGRES_RETENTION_MIN_DAYS when pg migrate ran';
+       END IF;
        PERFORM pg_advisory_xact_lock(hashtext(${lit} || '.sales_raw partitions'));
        FOR r IN
          SELECT c.relname FROM pg_inherits i
@@ -86,8 +102,6 @@ export function migrationSql(o: MigrateOptions): string[] {
        END LOOP;
      END $fn$`,
     createRolesSql(o.sinkRole, o.readerRole),
-    // The owner drops to the reader role for the query API's sessions (SET ROLE needs membership).
-    `GRANT ${sink}, ${reader} TO CURRENT_USER`,
     `REVOKE ALL ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets FROM PUBLIC`,
     `GRANT USAGE ON SCHEMA ${s} TO ${sink}, ${reader}`,
     `GRANT INSERT ON ${s}.sales_raw TO ${sink}`,
@@ -95,7 +109,7 @@ export function migrationSql(o: MigrateOptions): string[] {
     `REVOKE ALL ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text) FROM PUBLIC`,
     `GRANT EXECUTE ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text) TO ${sink}`,
     `GRANT SELECT ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets TO ${reader}`,
-    // Day partitions are created later by the owner (through the function): readers see them too.
+    // Day partitions are created later as the owner (the SECURITY DEFINER function): readers see them too.
     `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${reader}`,
   ];
 }

@@ -47,7 +47,6 @@ export class PostgresSink implements Sink {
     this.pool = await openSinkPool(
       {
         databaseUrl: config.databaseUrl,
-        sinkRole: config.sinkRole,
         max: 3,
         migrate: config.migrate ? (owner) => migrate(owner, config) : undefined,
         what: 'the Postgres tables',

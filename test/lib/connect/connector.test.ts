@@ -29,6 +29,21 @@ describe('jdbcTarget', () => {
     expect(jdbcTarget('postgresql://u:p@db/x').jdbcUrl).toMatch(/^jdbc:postgresql:\/\/db:5432\/x\?/);
   });
 
+  it('keeps every URL parameter (TLS settings included), with pgjdbc’s names where they differ', () => {
+    const t = jdbcTarget(
+      'postgres://c:pw@db.local:5432/retail?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&application_name=x&stringtype=varchar',
+    );
+    const params = new URL(t.jdbcUrl.replace(/^jdbc:/, '')).searchParams;
+    expect(Object.fromEntries(params)).toEqual({
+      reWriteBatchedInserts: 'true',
+      stringtype: 'varchar',
+      sslmode: 'verify-full',
+      sslrootcert: '/etc/ca.pem',
+      ApplicationName: 'x',
+    });
+    expect(t.jdbcUrl).not.toContain('pw');
+  });
+
   it('rejects what is not a Postgres URL, without echoing it', () => {
     expect(() => jdbcTarget('mysql://u:secret@h/db')).toThrow(/must be postgres:\/\/…, got mysql:/);
     expect(() => jdbcTarget('mysql://u:secret@h/db')).not.toThrow(/secret/);
@@ -86,7 +101,6 @@ describe('the connector template', () => {
       topics: 't.1',
       'collection.name.format': 'tbl',
       'batch.size': '500',
-      'consumer.override.max.poll.records': '500',
       'connection.password': '${file:/tmp/s.properties:k}',
       'connection.username': 'retail',
     });

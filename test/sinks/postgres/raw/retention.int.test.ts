@@ -79,6 +79,8 @@ describe('postgres day partitions: window, guard, retention (CLI and automatic)'
       groupId: group,
       metricsPort: 0,
       maxWaitMs: 100,
+      // The retention function's floor (fixed by the migration) low enough for days 1–3 below.
+      retentionMinDays: 1,
       // Far-future events are valid only where EVENT_MAX_FUTURE_MS allows them (default 5 min).
       maxFutureMs: 366 * DAY_MS,
       ...o,
@@ -134,6 +136,7 @@ describe('postgres day partitions: window, guard, retention (CLI and automatic)'
 
   it('pg migrate creating the day of guard rows moves them into the new partition', async () => {
     const res = cli(['pg', 'migrate', '--schema', schema], {
+      SINK_POSTGRES_RETENTION_MIN_DAYS: '1',
       SINK_POSTGRES_RETENTION_DAYS: '10',
       SINK_POSTGRES_PARTITIONS_AHEAD_DAYS: '31',
     });

@@ -1,6 +1,8 @@
 /**
- * The least-privilege roles `pg migrate` makes (docs/sinks.md, "Roles"), checked on the shared
- * Postgres with SET ROLE from the owner's session (the owner is a member of both roles):
+ * The grants `pg migrate` gives the runtime roles (docs/sinks.md, "Roles"), checked on a Postgres
+ * of this test's own set up by the stack's code (test/helpers/throwaway-postgres.ts), each role
+ * logged in with its own URL as its process does (no SET ROLE; test/stack/postgres-roles.int.test.ts
+ * checks that no role reaches the owner's rights):
  * - retail_sink may INSERT into sales_raw (through the parent only), read and move its positions in
  *   sink_offsets and create day partitions through the SECURITY DEFINER function — and nothing else:
  *   no SELECT/UPDATE/DELETE/TRUNCATE of sales_raw, no DELETE of positions, no DDL, no other schema's
@@ -16,17 +18,21 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../../sinks/postgres/raw/ddl.js';
 import { DAY_MS, ensurePartitions, isoDay, dayOf } from '../../../../sinks/postgres/raw/partitions.js';
-import { stackEnv, uniqueName } from '../../../helpers/env.js';
+import { uniqueName } from '../../../helpers/env.js';
+import { ThrowawayPostgres } from '../../../helpers/throwaway-postgres.js';
 
-const env = stackEnv();
 const SINK = 'retail_sink';
 const READER = 'retail_reader';
+const URL_OF: Record<string, string> = {
+  [SINK]: 'SINK_POSTGRES_DATABASE_URL',
+  [READER]: 'QUERY_DATABASE_URL',
+};
+let db: ThrowawayPostgres;
 
-/** A connection of its own acting as `role` (SET ROLE from the owner's session), as each block's setup. */
+/** A connection of its own logged in as `role` with the role's own URL, as each block's setup. */
 async function connectAs(role: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: env.DATABASE_URL });
+  const c = new pg.Client({ connectionString: db.roleUrls[URL_OF[role] ?? ''] });
   await c.connect();
-  await c.query(`SET ROLE ${role}`);
   return c;
 }
 
@@ -62,7 +68,7 @@ const INSERT = (schema: string) =>
      channel, payment_type, customer_id, basket_id, kafka_partition, kafka_offset, kafka_timestamp)
    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
 
-describe('least-privilege roles (shared Postgres)', () => {
+describe('least-privilege roles (a Postgres of its own)', () => {
   const schema = uniqueName('rolespg');
   const other = uniqueName('rolesother');
   const secret = uniqueName('rolessecret');
@@ -74,7 +80,8 @@ describe('least-privilege roles (shared Postgres)', () => {
   let owner: pg.Client;
 
   beforeAll(async () => {
-    owner = new pg.Client({ connectionString: env.DATABASE_URL });
+    db = await ThrowawayPostgres.create();
+    owner = new pg.Client({ connectionString: db.databaseUrl });
     await owner.connect();
     for (const s of [schema, other]) {
       await migrate(owner, { schema: s, sinkRole: SINK, readerRole: READER });
@@ -88,11 +95,8 @@ describe('least-privilege roles (shared Postgres)', () => {
   });
 
   afterAll(async () => {
-    await owner.query('RESET ROLE').catch(() => undefined);
-    for (const s of [schema, other, secret, isolated])
-      await owner.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    for (const r of Object.values(isoRoles)) await owner.query(`DROP ROLE IF EXISTS "${r}"`);
-    await owner.end();
+    await owner?.end();
+    await db?.destroy();
   });
 
   describe(SINK, () => {
@@ -226,11 +230,9 @@ describe('least-privilege roles (shared Postgres)', () => {
     it('reads a day partition created after the migration (default privileges)', async () => {
       const day = today + 30;
       const part = `sales_raw_p${isoDay(day).replace(/-/g, '')}`;
-      const sink = new pg.Client({ connectionString: env.DATABASE_URL });
-      await sink.connect();
+      const sink = await connectAs(SINK);
       try {
         // As the running sink does it: the sink role, through the function.
-        await sink.query(`SET ROLE ${SINK}`);
         await sink.query(`SELECT "${schema}".sales_raw_ensure_partition($1::date)`, [isoDay(day)]);
         await sink.query(INSERT(schema), row('00000000-0000-7000-8000-00000000000d', day));
       } finally {
