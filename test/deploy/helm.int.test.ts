@@ -19,6 +19,7 @@ import { projectRoot } from '../../stack/paths.js';
 const root = projectRoot();
 const chart = join(root, 'deploy', 'helm', 'stream-retail-etl');
 const helmBin = join(root, '.stack', 'tools', 'bin', 'helm');
+const validatorBin = join(root, '.stack', 'tools', 'bin', 'k8s-validate');
 const NAMESPACE = 'retail';
 
 interface Manifest {
@@ -42,9 +43,10 @@ function render(valuesFile: string | undefined, extra: string[] = []) {
 function manifests(valuesFile: string | undefined): Manifest[] {
   const res = render(valuesFile);
   expect(res.status, res.stderr).toBe(0);
-  return parseAllDocuments(res.stdout)
-    .map((d) => d.toJS() as Manifest | null)
-    .filter((m): m is Manifest => m !== null);
+  const docs = parseAllDocuments(res.stdout);
+  // Duplicate keys and the like: YAML the API server would refuse or read differently.
+  expect(docs.flatMap((d) => d.errors.map((e) => e.message))).toEqual([]);
+  return docs.map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);
 }
 
 const VALUES_FILES = ['values.yaml', 'values-small.yaml', 'values-large.yaml'] as const;
@@ -93,8 +95,10 @@ interface PodSpec {
 const podSpec = (m: Manifest) => (m.spec as { template: { spec: PodSpec } }).template.spec;
 
 beforeAll(() => {
-  if (!existsSync(helmBin)) {
-    throw new Error(`helm is not installed: run scripts/install-helm.sh (make test runs it) — ${helmBin}`);
+  for (const bin of [helmBin, validatorBin]) {
+    if (!existsSync(bin)) {
+      throw new Error(`${bin} is missing: run scripts/install-helm.sh (make test runs it)`);
+    }
   }
 });
 
@@ -104,6 +108,27 @@ describe('Helm chart deploy/helm/stream-retail-etl', () => {
     expect(res.status, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain('0 chart(s) failed');
   });
+
+  it.each(VALUES_FILES)(
+    'renders manifests the Kubernetes and Prometheus Operator types accept strictly (%s)',
+    (file) => {
+      const rendered = render(file);
+      expect(rendered.status, rendered.stderr).toBe(0);
+      // deploy/helm/validate: strict decoding into the Go types (unknown fields, wrong types, bad
+      // quantities fail). Strimzi and KEDA resources have no Go types there and stay unchecked.
+      const res = spawnSync(validatorBin, [], { input: rendered.stdout, encoding: 'utf8' });
+      const report = JSON.parse(res.stdout) as {
+        checked: number;
+        invalid: string[];
+        unchecked: Record<string, number>;
+      };
+      expect(report.invalid).toEqual([]);
+      expect(res.status, res.stderr).toBe(0);
+      expect(report.checked).toBeGreaterThan(30);
+      for (const kind of Object.keys(report.unchecked))
+        expect(kind).toMatch(/^(kafka\.strimzi\.io|keda\.sh)\//);
+    },
+  );
 
   it.each(VALUES_FILES)('renders every process with probes, resources and a graceful stop (%s)', (file) => {
     const docs = manifests(file);
