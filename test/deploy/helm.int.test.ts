@@ -204,7 +204,8 @@ describe('Helm chart deploy/helm/stream-retail-etl', () => {
       'KAFKA_SASL_MECHANISM',
       'KAFKA_SASL_USERNAME',
       'KAFKA_SASL_PASSWORD',
-      'KAFKA_SSL',
+      'KAFKA_SECURITY_PROTOCOL',
+      'KAFKA_SSL_CA_FILE',
     ]);
     const docs = manifests(file);
     for (const d of docs.filter(isProcess)) {

@@ -225,3 +225,14 @@ topSkus: retail.agg.top-skus.v1
 storeRolling: retail.agg.store-rolling-1h.v1
 control: retail.control
 {{- end -}}
+
+{{/* The Secret holding the brokers' CA certificate (Strimzi's cluster CA unless named). */}}
+{{- define "retail.kafkaCaSecret" -}}
+{{- if .Values.kafka.caSecret.name -}}
+{{- .Values.kafka.caSecret.name -}}
+{{- else if .Values.strimzi.enabled -}}
+{{- printf "%s-cluster-ca-cert" (include "retail.kafkaCluster" .) -}}
+{{- else -}}
+{{- fail "kafka.caSecret.name is required for an external Kafka with securityProtocol ssl or sasl_ssl" -}}
+{{- end -}}
+{{- end -}}
