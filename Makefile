@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CLI := node dist/cli/main.js
 
-.PHONY: help install build up down status test lint typecheck test-unit test-integration bench load clean
+.PHONY: help install build up down status test lint typecheck test-unit test-integration bench load clean helm-lint deploy-vm
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,6 +48,13 @@ bench: build ## run the benchmarks under bench/ (BENCH=a,b to pick; BENCH_QUICK=
 
 load: ## run a k6 profile against the running stack: make load PROFILE=ingest-1x|ingest-5x|soak|read-heavy
 	PROFILE=$(PROFILE) ./scripts/load.sh
+
+helm-lint: ## lint and render the Helm chart with each values file (builds helm into .stack/tools on first use)
+	@helm="$$(./scripts/install-helm.sh)" && for f in values.yaml values-small.yaml values-large.yaml; do \
+	  $$helm lint --strict deploy/helm/stream-retail-etl -f deploy/helm/stream-retail-etl/$$f || exit 1; done
+
+deploy-vm: ## deploy to one VM over ssh with Docker Compose: make deploy-vm HOST=user@host [SITE=…] [TLS=…] (docs/deploy.md)
+	HOST=$(HOST) SITE=$(SITE) TLS=$(TLS) PROFILES="$(PROFILES)" ./scripts/deploy-vm.sh
 
 docs: build ## regenerate docs/configuration.md and docs/cli.md from the code
 	$(CLI) config write-docs

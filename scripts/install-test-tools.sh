@@ -2,9 +2,12 @@
 # Debian packages the test suite uses beside the stack itself (which installs its own servers):
 # docker-compose (validates docker-compose.yml without an engine), kcat (outside Kafka client),
 # chromium (headless browser for the control panel test) and openssl (the secured Kafka broker's
-# certificates, test/stack/kafka-secure.int.test.ts).
+# certificates, test/stack/kafka-secure.int.test.ts). Also helm, built from its Go module into
+# .stack/tools/bin by install-helm.sh (the chart test, test/deploy/helm.int.test.ts; cached after
+# the first run).
 # Installs only what is missing; as root only — otherwise it says what to install.
 set -euo pipefail
+"$(dirname "${BASH_SOURCE[0]}")/install-helm.sh" >/dev/null
 need=()
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
