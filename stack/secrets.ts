@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseEnvFile, formatEnvFile } from '../lib/env-file.js';
 
-const NEEDED = ['POSTGRES_SUPERUSER_PASSWORD', 'POSTGRES_APP_PASSWORD'] as const;
+const NEEDED = ['POSTGRES_SUPERUSER_PASSWORD', 'POSTGRES_APP_PASSWORD', 'CLICKHOUSE_PASSWORD'] as const;
 
 export function loadOrCreateSecrets(file: string): Record<string, string> {
   const secrets = existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8')) : {};
