@@ -12,7 +12,7 @@ import { loadStackEnv } from '../lib/stack-env.js';
 import { projectRoot, stackPaths } from '../stack/paths.js';
 import { stackDown, stackStatus, stackStopComponents, stackUp } from '../stack/stack.js';
 import type { Benchmark, Figure } from './harness.js';
-import { benchConfig } from '../lib/config/index.js';
+import { benchConfig, environment } from '../lib/config/index.js';
 
 interface Section {
   name: string;
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const status = await stackStatus();
   // A ClickHouse given by CLICKHOUSE_URL is used instead of the stack's.
   const infra = ['kafka', 'schema-registry', 'postgres', 'clickhouse', 'prometheus'].filter(
-    (n) => !(n === 'clickhouse' && process.env['CLICKHOUSE_URL']),
+    (n) => !(n === 'clickhouse' && environment()['CLICKHOUSE_URL']),
   );
   const healthy = (n: string) => status.statuses.some((s) => s.name === n && s.healthy);
   const running = status.mode === 'docker' || infra.every(healthy);

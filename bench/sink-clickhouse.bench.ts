@@ -7,6 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { environment } from '../lib/config/index.js';
 import type { Benchmark, Figure } from './harness.js';
 import { createClickhouseClient } from '../sinks/clickhouse/client.js';
 import type { ClickhouseTarget } from '../sinks/clickhouse/client.js';
@@ -70,7 +71,8 @@ const bench: Benchmark = {
     const n = ctx.quick ? 100_000 : 1_000_000;
     const topic = uniqueName('bench_ch');
     const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('bench-chdb'));
-    const url = ctx.env['CLICKHOUSE_URL'] ?? process.env['CLICKHOUSE_URL'];
+    // The effective one: a CLICKHOUSE_URL set in the environment wins over .stack/env's.
+    const url = environment()['CLICKHOUSE_URL'] ?? ctx.env['CLICKHOUSE_URL'];
     const figures: Figure[] = [];
     mkdirSync(dir, { recursive: true });
     try {
