@@ -7,7 +7,15 @@ import { API_SCHEMA } from '../api/config.js';
 import { CONTROL_PANEL_SCHEMA } from '../api/routes/control-panel.js';
 import { QUERY_SCHEMA } from '../api/routes/queries.js';
 import type { Schema } from '../lib/config/index.js';
-import { BENCH_SCHEMA, describeSchema, OS_USER, SHARED_SCHEMA, STACK_SCHEMA } from '../lib/config/index.js';
+import {
+  BENCH_SCHEMA,
+  describeSchema,
+  KAFKA_SECURITY_SCHEMA,
+  OS_USER,
+  SCHEMA_REGISTRY_SECURITY_SCHEMA,
+  SHARED_SCHEMA,
+  STACK_SCHEMA,
+} from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
 import { CLICKHOUSE_SERVER_SCHEMA } from '../stack/clickhouse/config.js';
 import { FAULTS_SCHEMA } from '../sinks/core/faults.js';
@@ -30,6 +38,12 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     component: 'shared',
     title: 'Every process (the Kafka client, the Schema Registry client, servers, logs)',
     schemas: [{ ...SHARED_SCHEMA, user: OS_USER }],
+  },
+  {
+    component: 'kafka-security',
+    title:
+      'Every process: TLS, SCRAM and mutual TLS to Kafka; TLS and basic auth to the Schema Registry (docs/security.md#kafka)',
+    schemas: [KAFKA_SECURITY_SCHEMA, SCHEMA_REGISTRY_SECURITY_SCHEMA],
   },
   { component: 'producer', title: '`retail-etl producer run`', schemas: [PRODUCER_SCHEMA] },
   {
