@@ -10,9 +10,9 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadStackEnv } from '../lib/stack-env.js';
 import { projectRoot, stackPaths } from '../stack/paths.js';
-import { stackDown, stackStatus, stackUp } from '../stack/stack.js';
+import { stackDown, stackStatus, stackStopComponents, stackUp } from '../stack/stack.js';
 import type { Benchmark, Figure } from './harness.js';
-import { benchConfig } from '../lib/config/index.js';
+import { benchConfig, environment } from '../lib/config/index.js';
 
 interface Section {
   name: string;
@@ -82,12 +82,22 @@ async function main(): Promise<void> {
   }
 
   const status = await stackStatus();
-  const infra = ['kafka', 'schema-registry', 'postgres', 'prometheus'];
-  const running =
-    status.mode === 'docker' || infra.every((n) => status.statuses.some((s) => s.name === n && s.healthy));
+  // A ClickHouse given by CLICKHOUSE_URL is used instead of the stack's.
+  const infra = ['kafka', 'schema-registry', 'postgres', 'clickhouse', 'prometheus'].filter(
+    (n) => !(n === 'clickhouse' && environment()['CLICKHOUSE_URL']),
+  );
+  const healthy = (n: string) => status.statuses.some((s) => s.name === n && s.healthy);
+  const running = status.mode === 'docker' || infra.every(healthy);
+  // Stop afterwards only what this run started: all of it, or what a running stack lacked.
+  const startedAll = !running && !infra.some(healthy);
+  let startedHere: string[] = [];
   if (!running) {
-    log('no running stack: starting the servers for this run');
-    await stackUp(log, { infraOnly: true });
+    log(
+      startedAll
+        ? 'no running stack: starting the servers for this run'
+        : 'starting the servers the stack lacks',
+    );
+    startedHere = (await stackUp(log, { infraOnly: true })).started;
   }
   const env = loadStackEnv(stackPaths().envFile);
 
@@ -122,7 +132,8 @@ async function main(): Promise<void> {
       });
     }
   }
-  if (!running) await stackDown(log);
+  if (startedAll) await stackDown(log);
+  else if (startedHere.length > 0) await stackStopComponents(log, startedHere);
 
   // Keep the sections of benchmarks not run this time (BENCH=…) from the previous results.
   const resultsFile = join(root, 'bench', 'results.json');

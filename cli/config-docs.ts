@@ -18,6 +18,7 @@ import {
   STACK_SCHEMA,
 } from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
+import { CLICKHOUSE_SERVER_SCHEMA } from '../stack/clickhouse/config.js';
 import { FAULTS_SCHEMA } from '../sinks/core/faults.js';
 import { PROCESSOR_SCHEMA } from '../processors/runtime/config.js';
 import { PRODUCER_SCHEMA } from '../producer/config.js';
@@ -73,6 +74,11 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     component: 'connect',
     title: '`retail-etl connect` (Kafka Connect comparison)',
     schemas: [{ ...CONNECT_SCHEMA, connectDatabaseUrl: CONNECT_DATABASE_URL }],
+  },
+  {
+    component: 'clickhouse-server',
+    title: '`retail-etl clickhouse serve` (the native stack’s ClickHouse; `make up` sets these)',
+    schemas: [CLICKHOUSE_SERVER_SCHEMA],
   },
   {
     component: 'stack',

@@ -15,6 +15,7 @@ import { registerDlq } from './commands/dlq.js';
 import { registerPg } from './commands/pg.js';
 import { registerConnect } from './commands/connect.js';
 import { registerConfig } from './commands/config.js';
+import { registerClickhouse } from './commands/clickhouse.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerDlq(program);
   registerPg(program);
   registerConnect(program);
+  registerClickhouse(program);
   registerConfig(program);
   return program;
 }

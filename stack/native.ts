@@ -1,6 +1,7 @@
 /**
  * The native stack: Kafka, the Schema Registry, Postgres and Prometheus started from this
- * machine's Java and Debian packages, then the pipeline's own processes. `up` is all-or-nothing:
+ * machine's Java and Debian packages, ClickHouse on the chdb engine of the project's own
+ * dependencies, then the pipeline's own processes. `up` is all-or-nothing:
  * a taken port stops it before anything starts, and a component that fails takes down what this
  * `up` started, with the last lines of its log in the error.
  */
@@ -9,6 +10,7 @@ import { EtlError } from '../lib/errors.js';
 import { formatEnvFile } from '../lib/env-file.js';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { NativeComponent, StackContext } from './component.js';
+import { clickhouse } from './components/clickhouse.js';
 import { kafka } from './components/kafka.js';
 import { kafkaConnect } from './components/kafka-connect.js';
 import { launchAndWait } from './launch.js';
@@ -21,7 +23,7 @@ import { PIPELINE_SERVICES, pipelineComponent } from './pipeline.js';
 import { isAlive, pidFileFor, readPid, removePidFile, stopPid } from './process.js';
 import { loadOrCreateSecrets } from './secrets.js';
 
-export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, prometheus];
+export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, clickhouse, prometheus];
 
 export interface ComponentStatus {
   name: string;
@@ -49,7 +51,6 @@ export function infraEnv(ctx: StackContext): Record<string, string> {
   // The worker starts on demand (`retail-etl connect start`); its URL, credentials included, is known.
   Object.assign(env, kafkaConnect.env(ctx));
   env['PIPELINE_URL'] = `http://${HOST}:${PORTS.pipelineHttp}`;
-  if (process.env['CLICKHOUSE_URL']) env['CLICKHOUSE_URL'] = process.env['CLICKHOUSE_URL'];
   return env;
 }
 
@@ -152,6 +153,12 @@ async function stopComponents(ctx: StackContext, list: NativeComponent[]): Promi
     removePidFile(pidFile);
   }
   return stopped;
+}
+
+/** Stop the named components (what one `up` started), pipeline first. */
+export async function nativeStop(ctx: StackContext, names: readonly string[]): Promise<string[]> {
+  const list = [...knownComponents(ctx)].reverse().filter((c) => names.includes(c.name));
+  return stopComponents(ctx, list);
 }
 
 export async function nativeDown(ctx: StackContext): Promise<string[]> {

@@ -15,6 +15,8 @@ const NEEDED = [
   'POSTGRES_CONNECT_PASSWORD',
   // Basic auth of Kafka Connect's REST API (stack/components/kafka-connect.ts).
   'KAFKA_CONNECT_PASSWORD',
+  // The native ClickHouse's `default` user (stack/components/clickhouse.ts).
+  'CLICKHOUSE_PASSWORD',
   // Grafana's admin (Docker Compose only).
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;

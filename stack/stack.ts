@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import { dockerDown, dockerEngineAnswers, dockerEnv, dockerPs, dockerUp } from './docker.js';
 import type { ComponentStatus, UpOptions } from './native.js';
-import { infraEnv, nativeDown, nativeStatus, nativeUp, stackContext } from './native.js';
+import { infraEnv, nativeDown, nativeStatus, nativeStop, nativeUp, stackContext } from './native.js';
 import { stackPaths } from './paths.js';
 
 export type StackMode = 'native' | 'docker';
@@ -90,6 +90,14 @@ export async function stackDown(
   const stopped = await nativeDown(ctx);
   rmSync(modeFile(), { force: true });
   return { mode, stopped };
+}
+
+/** Stop only the named native components: what a test run added to a stack it found running. */
+export async function stackStopComponents(
+  progress: (m: string) => void,
+  names: readonly string[],
+): Promise<string[]> {
+  return nativeStop(stackContext(stackPaths(), progress), names);
 }
 
 /** The environment a client of the running stack needs (what `.stack/env` holds). */

@@ -1,7 +1,8 @@
 /**
- * One factory for both ways of reaching ClickHouse: HTTP to a server (CLICKHOUSE_URL, production)
- * or the in-process chdb engine through @clickhouse/client's experimental `connection` hook
- * (tests and benchmarks). libchdb binds one data directory per process and a directory cannot be
+ * One factory for both ways of reaching ClickHouse: HTTP to a server (CLICKHOUSE_URL: production,
+ * tests, `make up` — the native stack's `clickhouse serve` or Compose's clickhouse-server) or the
+ * in-process chdb engine through @clickhouse/client's experimental `connection` hook (the
+ * benchmark's no-HTTP comparison). libchdb binds one data directory per process and a directory cannot be
  * opened by two processes at once, so a chdb-backed sink is the only user of its path while it runs.
  */
 import { createClient } from '@clickhouse/client';
@@ -15,7 +16,8 @@ export interface ClickhouseTarget {
 
 export async function createClickhouseClient(target: ClickhouseTarget): Promise<ClickHouseClient> {
   if (target.chdbPath) {
-    // Loaded lazily: chdb is a devDependency (a native engine of ~200 MB), not needed in production.
+    // Loaded lazily: chdb is a devDependency (a native engine of ~540 MB) that `npm install` brings
+    // for the native stack's server; a production image talking HTTP does not need it.
     const { createChdbConnection } = (await import('chdb/connection')) as {
       createChdbConnection(o: { path: string }): unknown;
     };

@@ -7,8 +7,7 @@
  * pipeline process with its target up, and the panel page is photographed with live figures
  * (test-artifacts/panel-pipeline.png; UPDATE_DOCS_SCREENSHOT=1 copies it to docs/panel.png).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import pg from 'pg';
@@ -20,6 +19,7 @@ import { stackContext } from '../../stack/native.js';
 import { stackPaths } from '../../stack/paths.js';
 import { waitUntil } from '../../stack/wait.js';
 import { uuidv7 } from '../../lib/uuid.js';
+import { clickhouseUrl, dropDatabase } from '../helpers/clickhouse.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import { openBrowser } from '../helpers/browser.js';
 import type { CliProcess } from './processes.js';
@@ -59,7 +59,8 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const t = (suffix: string) => `${name}.${suffix}`;
   const procs: CliProcess[] = [];
   let ingestTrickle: NodeJS.Timeout | undefined;
-  const chdbDir = mkdtempSync(join(tmpdir(), 'dash-chdb-'));
+  // The ClickHouse sink writes to the stack's ClickHouse over HTTP, in a database of its own.
+  const chUrl = clickhouseUrl();
   const kafka = createKafka('dashboards-test');
 
   async function query(expr: string): Promise<QueryAnswer> {
@@ -129,8 +130,8 @@ describe('Grafana dashboards against the real Prometheus', () => {
           topic,
           '--group',
           t('ch'),
-          '--chdb-path',
-          chdbDir,
+          '--database',
+          name,
           '--max-wait-ms',
           '300',
         ],
@@ -213,7 +214,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
     clearInterval(ingestTrickle);
     const codes = await Promise.all(procs.map(async (p) => [p.name, await p.stop()] as const));
     for (const [proc, code] of codes) if (code !== 0) console.warn(`${proc} exited with ${code}`);
-    rmSync(chdbDir, { recursive: true, force: true });
+    await dropDatabase(name, chUrl);
     const admin = kafka.admin();
     await admin.connect();
     const mine = (await admin.listTopics()).filter((x) => x.includes(name));

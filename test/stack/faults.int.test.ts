@@ -74,7 +74,7 @@ describe('stack faults', () => {
   it('`stack status` reports the running stack healthy', async () => {
     const res = await run(['stack', 'status'], {});
     expect(res.status, res.stdout + res.stderr).toBe(0);
-    for (const name of ['kafka', 'schema-registry', 'postgres', 'prometheus']) {
+    for (const name of ['kafka', 'schema-registry', 'postgres', 'clickhouse', 'prometheus']) {
       expect(res.stdout).toMatch(new RegExp(`healthy\\s+${name}\\s`));
     }
   });

@@ -1,26 +1,22 @@
 /**
- * The shared sink contract suite for the aggregate tables in ClickHouse (the chdb engine in this
- * process). The tables are created ahead with background merges off: a ReplacingMergeTree merge
+ * The shared sink contract suite for the aggregate tables in the stack's ClickHouse (over HTTP). The tables are created ahead with background merges off: a ReplacingMergeTree merge
  * would hide a record stored twice, and the suite must see whether the dedup tokens alone kept
  * every record single. Rows are counted without FINAL for the same reason.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createClickhouseClient } from '../../../../sinks/clickhouse/client.js';
 import { aggClickhouseDdl } from '../../../../sinks/clickhouse/aggregates/ddl.js';
-import { projectRoot } from '../../../../stack/paths.js';
+import { clickhouseClient, clickhouseUrl, dropDatabase } from '../../../helpers/clickhouse.js';
 import { uniqueName } from '../../../helpers/env.js';
 import { aggregateSink } from '../../core/contract-targets.js';
 import { sinkContractSuite, toCounts } from '../../core/contract.suite.js';
 
-const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb-aggc'));
+const url = clickhouseUrl();
 const database = uniqueName('aggch');
 let client: ClickHouseClient | undefined;
-const ch = async () => (client ??= await createClickhouseClient({ chdbPath: dir }));
+const ch = async () => (client ??= clickhouseClient(url));
 
 sinkContractSuite({
-  ...aggregateSink('clickhouse', () => ({ chdbPath: dir, database, migrate: false })),
+  ...aggregateSink('clickhouse', () => ({ clickhouseUrl: url, database, migrate: false })),
   async counts() {
     const rs = await (
       await ch()
@@ -33,7 +29,6 @@ sinkContractSuite({
     return toCounts(row);
   },
   async setup() {
-    mkdirSync(dir, { recursive: true });
     const c = await ch();
     await c.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` });
     for (const sql of Object.values(aggClickhouseDdl(database, 10_000)))
@@ -41,6 +36,6 @@ sinkContractSuite({
   },
   async teardown() {
     await client?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await dropDatabase(database, url);
   },
 });

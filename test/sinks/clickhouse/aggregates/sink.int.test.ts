@@ -1,21 +1,17 @@
 /**
- * The aggregate sink into ClickHouse (the chdb engine, file-backed), end to end: the real
+ * The aggregate sink into the stack's ClickHouse (over HTTP, the production path), end to end: the real
  * processors (in this process) write the aggregate topics while `retail-etl sink aggregates
  * --target clickhouse` is killed twice — after its inserts and before its Kafka commit (the
  * restart replays ranges already inserted), and between the inserts of one batch — then restarted
- * and stopped with SIGTERM. libchdb locks its directory per process, so the tables are read only
- * after the last sink exited. With FINAL they must equal the SQL recomputation; without FINAL no
+ * and stopped with SIGTERM. The tables are read after the last sink exited. With FINAL they must equal the SQL recomputation; without FINAL no
  * record may be stored twice (the dedup tokens, not only the ReplacingMergeTree, must hold).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { runProcessors } from '../../../../processors/app.js';
 import type { RunningProcessors } from '../../../../processors/app.js';
-import { createClickhouseClient } from '../../../../sinks/clickhouse/client.js';
-import { projectRoot } from '../../../../stack/paths.js';
+import { aggClickhouseDdl } from '../../../../sinks/clickhouse/aggregates/ddl.js';
+import { clickhouseClient, clickhouseUrl, dropDatabase } from '../../../helpers/clickhouse.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import type { SinkChild } from '../../../helpers/sink-process.js';
@@ -27,9 +23,9 @@ import type { Expected } from '../../aggregates/expected.js';
 const TOP_N = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('sink aggregates → ClickHouse (chdb): FINAL equals SQL across kill -9, no record stored twice', () => {
+describe('sink aggregates → ClickHouse: FINAL equals SQL across kill -9, no record stored twice', () => {
   const env = stackEnv();
-  const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb-agg'));
+  const url = clickhouseUrl();
   const database = uniqueName('agg');
   const group = uniqueName('agg-ch');
   let f: Fixture;
@@ -41,9 +37,8 @@ describe('sink aggregates → ClickHouse (chdb): FINAL equals SQL across kill -9
 
   const sinkEnv = (extra: Record<string, string> = {}) => ({
     ...env,
-    CLICKHOUSE_URL: '',
+    CLICKHOUSE_URL: url,
     SINK_AGGREGATES_TARGET: 'clickhouse',
-    SINK_AGGREGATES_CHDB_PATH: dir,
     SINK_AGGREGATES_CLICKHOUSE_DATABASE: database,
     SINK_AGGREGATES_HOURLY_TOPIC: f.topics.hourly,
     SINK_AGGREGATES_TOP_SKUS_TOPIC: f.topics.topSkus,
@@ -76,29 +71,23 @@ describe('sink aggregates → ClickHouse (chdb): FINAL equals SQL across kill -9
   }
 
   /**
-   * The sink's own DDL (dist/, same as it runs), created ahead in a short-lived process with
-   * background merges off: a ReplacingMergeTree merge would hide a record stored twice, and this
-   * test must see whether the dedup tokens alone kept every record single.
+   * The sink's own DDL, created ahead with background merges off: a ReplacingMergeTree merge would
+   * hide a record stored twice, and this test must see whether the dedup tokens alone kept every
+   * record single.
    */
-  function createTablesWithoutMerges(): void {
-    const script = `
-      import { createClient } from '@clickhouse/client';
-      import { createChdbConnection } from 'chdb/connection';
-      import { aggClickhouseDdl } from './dist/sinks/clickhouse/aggregates/ddl.js';
-      const client = createClient({ connection: createChdbConnection({ path: ${JSON.stringify(dir)} }) });
-      await client.command({ query: 'CREATE DATABASE \`${database}\`' });
-      for (const sql of Object.values(aggClickhouseDdl(${JSON.stringify(database)}, 10000)))
-        await client.command({ query: sql + ', max_bytes_to_merge_at_max_space_in_pool = 1' });
-      await client.close();`;
-    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: projectRoot(),
-      stdio: 'inherit',
-    });
+  async function createTablesWithoutMerges(): Promise<void> {
+    const client = clickhouseClient(url);
+    try {
+      await client.command({ query: `CREATE DATABASE \`${database}\`` });
+      for (const sql of Object.values(aggClickhouseDdl(database, 10_000)))
+        await client.command({ query: `${sql}, max_bytes_to_merge_at_max_space_in_pool = 1` });
+    } finally {
+      await client.close();
+    }
   }
 
   beforeAll(async () => {
-    mkdirSync(dir, { recursive: true });
-    createTablesWithoutMerges();
+    await createTablesWithoutMerges();
     f = await createFixture({ events: 12_000, seed: 23, firstFraction: 0.5, maxBatchBytes: 16 * 1024 });
     processors = await runProcessors(['hourly', 'top-skus', 'rolling'], { ...f.options, topN: TOP_N });
 
@@ -127,7 +116,7 @@ describe('sink aggregates → ClickHouse (chdb): FINAL equals SQL across kill -9
     expect(await c.exited).toBe(0);
     for (const x of children) logs.push(...x.log);
     expected = await expectedTables(f, TOP_N);
-    ch = await createClickhouseClient({ chdbPath: dir });
+    ch = clickhouseClient(url);
   });
 
   afterAll(async () => {
@@ -137,7 +126,7 @@ describe('sink aggregates → ClickHouse (chdb): FINAL equals SQL across kill -9
     await ch?.close();
     await f?.admin.deleteGroups([group]).catch(() => undefined);
     await f?.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    await dropDatabase(database, url);
   });
 
   it('was killed after an insert and mid-batch, and replayed the inserted ranges with their tokens', () => {

@@ -1,45 +1,39 @@
 /**
- * kill -9 of a real `retail-etl sink clickhouse` process backed by a file chdb directory. Two
- * processes cannot open one chdb directory at once (libchdb locks it), so the test never reads
- * while a sink runs: it kills the sink (the lock dies with the process), restarts it against the
- * same directory, and reads only after the last one exited on SIGTERM. The kill after an insert
+ * kill -9 of a real `retail-etl sink clickhouse` process writing to the stack's ClickHouse over
+ * HTTP: it kills the sink, restarts it, and reads after the last one exited on SIGTERM. The kill after an insert
  * and before the Kafka commit forces a replay of already-inserted ranges: only the dedup tokens
  * (recreated from the stored ranges) keep the count exact.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClickhouseClient } from '../../../../sinks/clickhouse/client.js';
-import { projectRoot } from '../../../../stack/paths.js';
+import { clickhouseClient, clickhouseUrl, dropDatabase } from '../../../helpers/clickhouse.js';
 import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../../bench/lib/sale-events.js';
 import { spawnSink } from '../../../helpers/sink-process.js';
 import { uniqueName } from '../../../helpers/env.js';
 import { chCounts } from './ch-counts.js';
 
-describe('clickhouse sink survives kill -9 (chdb engine, file-backed)', () => {
+describe('clickhouse sink survives kill -9', () => {
   const topic = uniqueName('chcrash');
   const group = uniqueName('grp');
-  const dir = join(projectRoot(), '.stack', 'tmp', uniqueName('chdb-crash'));
+  const url = clickhouseUrl();
+  const database = uniqueName('crash');
   afterAll(async () => {
     await deleteTopics([topic]);
-    rmSync(dir, { recursive: true, force: true });
+    await dropDatabase(database, url);
   });
 
   it('after-insert and mid-batch kills, then restart: exact after dedup', async () => {
-    mkdirSync(dir, { recursive: true });
     await createTopic(topic, 3);
     const events = makeEvents(60_000, { stores: 48 });
     const expected = totals(events);
     await produce(topic, events);
     const base = {
-      SINK_CLICKHOUSE_CHDB_PATH: dir,
-      SINK_CLICKHOUSE_DATABASE: 'crash',
+      CLICKHOUSE_URL: url,
+      SINK_CLICKHOUSE_DATABASE: database,
       SINK_CLICKHOUSE_TOPIC: topic,
       SINK_CLICKHOUSE_GROUP_ID: group,
       SINK_CLICKHOUSE_METRICS_PORT: '0',
       SINK_CLICKHOUSE_MAX_BATCH_ROWS: '8000',
       SINK_CLICKHOUSE_SESSION_TIMEOUT_MS: '6000',
-      CLICKHOUSE_URL: '',
     };
     // 1. Inserts of batch 2 done, Kafka commit not: the restart must replay them as duplicates.
     const a = spawnSink(['clickhouse'], { ...base, RETAIL_ETL_FAULT_KILL_AFTER_WRITES: '2' });
@@ -52,7 +46,7 @@ describe('clickhouse sink survives kill -9 (chdb engine, file-backed)', () => {
     const c = spawnSink(['clickhouse'], base);
     await c.waitForLog(/sink running/);
     const deadline = Date.now() + 60_000;
-    // The lag exporter's gauge is the only view of progress while the directory is locked.
+    // Drained: every partition's lag at 0 on the sink's own exporter.
     for (;;) {
       const res = await fetch(await metricsUrl(c.log))
         .then((r) => r.text())
@@ -67,12 +61,12 @@ describe('clickhouse sink survives kill -9 (chdb engine, file-backed)', () => {
     }
     c.child.kill('SIGTERM');
     expect(await c.exit()).toBe(0);
-    const client = await createClickhouseClient({ chdbPath: dir });
+    const client = clickhouseClient(url);
     try {
-      const got = await chCounts(client, 'crash');
+      const got = await chCounts(client, database);
       if (got.count !== expected.count) {
         const rs = await client.query({
-          query: `SELECT kafka_partition p, batch_first f, batch_last l, count() n, min(kafka_offset) lo, max(kafka_offset) hi FROM crash.sales_raw GROUP BY p, f, l ORDER BY p, f`,
+          query: `SELECT kafka_partition p, batch_first f, batch_last l, count() n, min(kafka_offset) lo, max(kafka_offset) hi FROM \`${database}\`.sales_raw GROUP BY p, f, l ORDER BY p, f`,
           format: 'JSONEachRow',
         });
         console.log(JSON.stringify(await rs.json()));
