@@ -7,7 +7,14 @@ import { API_SCHEMA } from '../api/config.js';
 import { CONTROL_PANEL_SCHEMA } from '../api/routes/control-panel.js';
 import { QUERY_SCHEMA } from '../api/routes/queries.js';
 import type { Schema } from '../lib/config/index.js';
-import { BENCH_SCHEMA, describeSchema, OS_USER, SHARED_SCHEMA, STACK_SCHEMA } from '../lib/config/index.js';
+import {
+  BENCH_SCHEMA,
+  describeSchema,
+  HTTP_SCHEMA,
+  OS_USER,
+  SHARED_SCHEMA,
+  STACK_SCHEMA,
+} from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
 import { FAULTS_SCHEMA } from '../sinks/core/faults.js';
 import { PROCESSOR_SCHEMA } from '../processors/runtime/config.js';
@@ -29,6 +36,12 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     component: 'shared',
     title: 'Every process (the Kafka client, the Schema Registry client, servers, logs)',
     schemas: [{ ...SHARED_SCHEMA, user: OS_USER }],
+  },
+  {
+    component: 'http',
+    title:
+      'Every HTTP server — `retail-etl serve` and each process’s metrics server: tokens, Host allowlist, limits (docs/security.md)',
+    schemas: [HTTP_SCHEMA],
   },
   { component: 'producer', title: '`retail-etl producer run`', schemas: [PRODUCER_SCHEMA] },
   {
