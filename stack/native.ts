@@ -19,7 +19,7 @@ import { portIsFree } from './net.js';
 import type { StackPaths } from './paths.js';
 import { PIPELINE_SERVICES, pipelineComponent } from './pipeline.js';
 import { isAlive, pidFileFor, readPid, removePidFile, stopPid } from './process.js';
-import { loadOrCreateSecrets } from './secrets.js';
+import { apiTokens, loadOrCreateSecrets } from './secrets.js';
 
 export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, prometheus];
 
@@ -47,6 +47,7 @@ export function infraEnv(ctx: StackContext): Record<string, string> {
   const env: Record<string, string> = { STACK_MODE: 'native' };
   for (const c of INFRA) Object.assign(env, c.env(ctx));
   env['PIPELINE_URL'] = `http://${HOST}:${PORTS.pipelineHttp}`;
+  Object.assign(env, apiTokens(ctx.secrets));
   if (process.env['CLICKHOUSE_URL']) env['CLICKHOUSE_URL'] = process.env['CLICKHOUSE_URL'];
   return env;
 }

@@ -10,6 +10,7 @@ import { dockerDown, dockerEngineAnswers, dockerEnv, dockerPs, dockerUp } from '
 import type { ComponentStatus, UpOptions } from './native.js';
 import { infraEnv, nativeDown, nativeStatus, nativeUp, stackContext } from './native.js';
 import { stackPaths } from './paths.js';
+import { apiTokens } from './secrets.js';
 
 export type StackMode = 'native' | 'docker';
 
@@ -94,5 +95,6 @@ export async function stackDown(
 
 /** The environment a client of the running stack needs (what `.stack/env` holds). */
 export function expectedEnv(mode: StackMode): Record<string, string> {
-  return mode === 'docker' ? dockerEnv() : infraEnv(stackContext(stackPaths(), () => undefined));
+  const ctx = stackContext(stackPaths(), () => undefined);
+  return mode === 'docker' ? { ...dockerEnv(), ...apiTokens(ctx.secrets) } : infraEnv(ctx);
 }
