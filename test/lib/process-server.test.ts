@@ -22,6 +22,16 @@ async function start(env: Record<string, string> = {}): Promise<number> {
     registry: new Registry(),
     ready: () => true,
     http: resolveHttpConfig({}, env),
+    // A route that reads its whole body before answering, as the API's do.
+    routes: [
+      (req, res) => {
+        if (req.url !== '/echo') return false;
+        let n = 0;
+        req.on('data', (c: Buffer) => (n += c.length));
+        req.on('end', () => res.end(String(n)));
+        return true;
+      },
+    ],
   });
   servers.push(server);
   return (server.address() as AddressInfo).port;
@@ -113,5 +123,18 @@ describe('process server hardening', () => {
     const slow = await exchange(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`, () => false);
     expect(slow).toMatch(/^HTTP\/1\.1 408 [^]*"error":"TIMEOUT"/);
     expect(await exchange(port, 'BREW /pot HTCPCP/1.0\r\n\r\n', () => false)).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('a body that stops arriving gets 408 once the request time is up, and the connection is closed', async () => {
+    const port = await start({
+      RETAIL_HTTP_HEADERS_TIMEOUT_MS: '300',
+      RETAIL_HTTP_REQUEST_TIMEOUT_MS: '600',
+    });
+    const stalled = await exchange(
+      port,
+      `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 100\r\n\r\nonly-part`,
+      () => false,
+    );
+    expect(stalled).toMatch(/^HTTP\/1\.1 408 [^]*"error":"TIMEOUT"/);
   });
 });
