@@ -2,7 +2,7 @@
  * The control panel's pages and sign-in (the controls themselves are api/routes/control-panel.ts):
  *
  *   GET    /panel/login      the sign-in page (public)
- *   POST   /panel/session    {"token": "…"} → session cookie (HttpOnly; SameSite=Strict) + CSRF token
+ *   POST   /panel/session    {"token": "<control token>"} → session cookie (HttpOnly; SameSite=Strict) + CSRF token
  *   DELETE /panel/session    sign out
  *   GET    /panel            the panel (scope control; a browser without a session is sent to sign in)
  *   GET    /panel/<file>     its script and style sheet (public: static code, no data)
@@ -76,6 +76,14 @@ export function panelPagesModule(): RouteModule {
                 throw new HttpError(401, 'AUTH_REQUIRED', 'this token is not valid on this server', {
                   scope: 'any',
                 });
+              }
+              if (identity.scope !== 'control') {
+                throw new HttpError(
+                  403,
+                  'INSUFFICIENT_SCOPE',
+                  `the panel needs a token of scope control; this one has scope ${identity.scope}`,
+                  { scope: 'control', granted: identity.scope },
+                );
               }
               const { session, setCookie } = sessions.create(identity);
               logger.info('audit: signed in', {

@@ -221,6 +221,14 @@ describe('serve under hostile requests', () => {
       body: JSON.stringify({ token: tokens.control }),
     });
     expect(crossSiteLogin.status).toBe(403);
+    const readLogin = await call('/panel/session', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ token: tokens.read }),
+    });
+    expect(readLogin.status).toBe(403);
+    expect(readLogin.body).toMatchObject({ error: 'INSUFFICIENT_SCOPE', scope: 'control', granted: 'read' });
+    expect(readLogin.headers.get('set-cookie')).toBeNull();
 
     const signIn = await call('/panel/session', {
       method: 'POST',
