@@ -3,8 +3,7 @@
  * validated at start; docs/ingest.md prints this table.
  */
 import type { ConfigOf, Schema } from '../lib/config/index.js';
-import { configResolver } from '../lib/config/index.js';
-import { VALIDATION_DEFAULTS } from '../lib/contracts/event/validate.js';
+import { EVENT_MAX_FUTURE_MS, configResolver } from '../lib/config/index.js';
 import { PORTS } from '../lib/ports.js';
 import { TOPICS } from '../lib/contracts/topics.js';
 
@@ -34,13 +33,7 @@ export const API_SCHEMA = {
     doc: 'most events in one request (413 above)',
   },
   topic: { type: 'string', env: 'INGEST_TOPIC', default: TOPICS.sales, doc: 'topic accepted events go to' },
-  maxFutureMs: {
-    type: 'int',
-    min: 0,
-    env: 'INGEST_MAX_FUTURE_MS',
-    default: VALIDATION_DEFAULTS.maxFutureMs,
-    doc: 'event times further ahead of the server clock are rejected',
-  },
+  maxFutureMs: EVENT_MAX_FUTURE_MS,
   maxQueuedEvents: {
     type: 'int',
     min: 1,

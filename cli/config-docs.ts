@@ -11,7 +11,9 @@ import {
   BENCH_SCHEMA,
   describeSchema,
   HTTP_SCHEMA,
+  KAFKA_SECURITY_SCHEMA,
   OS_USER,
+  SCHEMA_REGISTRY_SECURITY_SCHEMA,
   SHARED_SCHEMA,
   STACK_SCHEMA,
 } from '../lib/config/index.js';
@@ -40,8 +42,14 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
   {
     component: 'http',
     title:
-      'Every HTTP server — `retail-etl serve` and each process’s metrics server: tokens, Host allowlist, limits (docs/security.md)',
+      'Every HTTP server — `retail-etl serve` and each process’s metrics server: tokens, Host allowlist, limits (docs/security.md#http)',
     schemas: [HTTP_SCHEMA],
+  },
+  {
+    component: 'kafka-security',
+    title:
+      'Every process: TLS, SCRAM and mutual TLS to Kafka; TLS and basic auth to the Schema Registry (docs/security.md#kafka)',
+    schemas: [KAFKA_SECURITY_SCHEMA, SCHEMA_REGISTRY_SECURITY_SCHEMA],
   },
   { component: 'producer', title: '`retail-etl producer run`', schemas: [PRODUCER_SCHEMA] },
   {

@@ -5,6 +5,7 @@
 import type { Message } from '../lib/kafka/index.js';
 import { describeProblems, validateEvent } from '../lib/contracts/event/validate.js';
 import type { Logger } from '../lib/logger.js';
+import { sharedSetting } from '../lib/config/shared.js';
 import type { ProducerConfig } from './config.js';
 import type { GeneratedEvent } from './generator.js';
 import { SaleGenerator } from './generator.js';
@@ -71,6 +72,8 @@ export class BatchBuilder {
   /** Events pulled from the source, including any skipped as invalid. */
   generated = 0;
 
+  private readonly maxFutureMs = sharedSetting('eventMaxFutureMs');
+
   constructor(private readonly options: BatchBuilderOptions) {}
 
   /** Pull `n` events; the batch may hold fewer when some fail validation. */
@@ -82,7 +85,7 @@ export class BatchBuilder {
       const g = source.next();
       this.generated++;
       if (validate) {
-        const v = validateEvent(g.event, { now });
+        const v = validateEvent(g.event, { now, maxFutureMs: this.maxFutureMs });
         if (!v.ok) {
           // A generator bug, not bad input: count it loudly and keep the stream clean.
           metrics.errors.inc({ kind: 'invalid_generated' });

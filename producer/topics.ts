@@ -3,8 +3,16 @@ import type { Kafka } from '../lib/kafka/index.js';
 import type { TopicSpec } from '../lib/contracts/topics.js';
 import { DEFAULT_TOPIC_SPECS } from '../lib/contracts/topics.js';
 import { EtlError } from '../lib/errors.js';
-import { ensureTopics } from '../lib/kafka/index.js';
+import { ensureOwnTopics } from '../lib/kafka/index.js';
 import type { ProducerConfig } from './config.js';
+
+/** The topics this producer writes and reads: its topic and its control topic. */
+export function ownTopicSpecs(config: Pick<ProducerConfig, 'topic' | 'controlTopic'>): TopicSpec[] {
+  const layout = topicSpecs(config);
+  return [config.topic, config.controlTopic].map(
+    (topic) => layout.find((s) => s.topic === topic) ?? { topic, numPartitions: 1 },
+  );
+}
 
 /** The pipeline's topics, plus this producer's own topic and control topic when they are others. */
 export function topicSpecs(config: Pick<ProducerConfig, 'topic' | 'controlTopic'>): TopicSpec[] {
@@ -20,7 +28,8 @@ export async function ensureProducerTopics(kafka: Kafka, config: ProducerConfig)
   const admin = kafka.admin();
   try {
     await admin.connect();
-    await ensureTopics(admin, topicSpecs(config));
+    // On a secured broker the producer may create only its own topics; the admin lays out the rest.
+    await ensureOwnTopics(admin, ownTopicSpecs(config), topicSpecs(config));
   } catch (err) {
     throw err instanceof EtlError
       ? err

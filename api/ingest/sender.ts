@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Message, Producer } from '../../lib/kafka/index.js';
-import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
+import { Partitioners, createKafka, ensureOwnTopics } from '../../lib/kafka/index.js';
 import type { Histogram } from 'prom-client';
 import { EtlError } from '../../lib/errors.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
@@ -143,15 +143,20 @@ export class EventSender {
   }
 
   private async connectLoop(): Promise<void> {
-    const specs: TopicSpec[] = DEFAULT_TOPIC_SPECS.some((s) => s.topic === this.options.topic)
-      ? DEFAULT_TOPIC_SPECS
-      : [{ topic: this.options.topic, numPartitions: 6 }];
+    const own: TopicSpec[] = [
+      DEFAULT_TOPIC_SPECS.find((s) => s.topic === this.options.topic) ?? {
+        topic: this.options.topic,
+        numPartitions: 6,
+      },
+    ];
+    // The default topic: lay out the rest of the pipeline too, where the principal may.
+    const layout = DEFAULT_TOPIC_SPECS.some((s) => s.topic === this.options.topic) ? DEFAULT_TOPIC_SPECS : [];
     let attempt = 0;
     while (!this.closed) {
       const admin = this.kafka.admin({ retry: { retries: 0 } });
       try {
         await admin.connect();
-        await ensureTopics(admin, specs);
+        await ensureOwnTopics(admin, own, layout);
         await this.serde.register();
         await this.producer.connect();
         this.connected = true;

@@ -4,7 +4,8 @@
  */
 import { TOPICS } from '../contracts/topics.js';
 import { HOST, PORTS } from '../ports.js';
-import type { EnumField, StringField } from './schema.js';
+import { VALIDATION_DEFAULTS } from '../contracts/event/validate.js';
+import type { EnumField, IntField, StringField } from './schema.js';
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
 export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
@@ -53,6 +54,22 @@ export const LISTEN_HOST = {
   default: DEFAULT_LISTEN_HOST,
   doc: 'address the HTTP and metrics servers bind (the container image sets 0.0.0.0)',
 } as const satisfies StringField;
+
+/**
+ * The one future-skew allowance of the event contract. Every stage judges an event's time against
+ * the time its record was accepted (the Kafka record timestamp; the server clock at ingest and in
+ * the producer), so ingest, the producer, the sinks and the processors give the same verdict, also
+ * when a record is replayed later. Every process must see the same value (`make up` writes none:
+ * the default holds everywhere).
+ */
+export const EVENT_MAX_FUTURE_MS = {
+  type: 'int',
+  env: 'EVENT_MAX_FUTURE_MS',
+  default: VALIDATION_DEFAULTS.maxFutureMs,
+  min: 0,
+  max: 366 * 86_400_000,
+  doc: 'event times further ahead of the time their record was accepted are invalid, at every stage (the same value for every process)',
+} as const satisfies IntField;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 

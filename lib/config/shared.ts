@@ -4,7 +4,14 @@
  * library code (the Kafka client, the logger) has no start-up of its own to hang them on.
  */
 import { environment } from './environment.js';
-import { KAFKA_BROKERS, KAFKA_CONNECT_URL, LISTEN_HOST, LOG_LEVEL, SCHEMA_REGISTRY_URL } from './fields.js';
+import {
+  EVENT_MAX_FUTURE_MS,
+  KAFKA_BROKERS,
+  KAFKA_CONNECT_URL,
+  LISTEN_HOST,
+  LOG_LEVEL,
+  SCHEMA_REGISTRY_URL,
+} from './fields.js';
 import type { ConfigOf } from './schema.js';
 import { resolveConfig } from './schema.js';
 
@@ -14,6 +21,7 @@ export const SHARED_SCHEMA = {
   kafkaConnectUrl: KAFKA_CONNECT_URL,
   listenHost: LISTEN_HOST,
   logLevel: LOG_LEVEL,
+  eventMaxFutureMs: EVENT_MAX_FUTURE_MS,
 } as const;
 
 export type SharedConfig = ConfigOf<typeof SHARED_SCHEMA>;

@@ -58,6 +58,7 @@ interface KafkaJsLike {
   retriable?: unknown;
   cause?: unknown;
   originalError?: unknown;
+  errors?: unknown;
 }
 
 /** The error and the errors it wraps, outermost first (bounded: causes can form a cycle). */
@@ -72,9 +73,20 @@ function chain(err: unknown): KafkaJsLike[] {
   return out;
 }
 
-/** The broker's error type (kafkajs' `type`) found on the error or anything it wraps. */
+/**
+ * The broker's error type (kafkajs' `type`) found on the error or anything it wraps. An aggregate
+ * (kafkajs' one error for a CreateTopics answer, one member per topic) answers with a final type
+ * of one of its members when there is one: a topic denied beside one that already exists is denied.
+ */
 export function kafkaErrorType(err: unknown): string | undefined {
-  for (const e of chain(err)) if (typeof e.type === 'string') return e.type;
+  for (const e of chain(err)) {
+    if (typeof e.type === 'string') return e.type;
+    if (Array.isArray(e.errors)) {
+      const types = e.errors.map((m) => kafkaErrorType(m)).filter((t): t is string => t !== undefined);
+      const type = types.find((t) => FINAL_KAFKA_ERRORS.has(t)) ?? types[0];
+      if (type !== undefined) return type;
+    }
+  }
   return undefined;
 }
 
@@ -88,6 +100,19 @@ export function isRetriableKafkaError(err: unknown): boolean {
     if (typeof e.retriable === 'boolean') return e.retriable;
   }
   return false;
+}
+
+/**
+ * What a person should do about an error the broker's security raised: an ACL the principal lacks,
+ * or credentials it refused. Undefined for every other error.
+ */
+export function kafkaSecurityHint(err: unknown): string | undefined {
+  const type = kafkaErrorType(err);
+  if (type !== undefined && type.endsWith('_AUTHORIZATION_FAILED'))
+    return 'the Kafka principal (KAFKA_SASL_USERNAME or the certificate’s CN) has no ACL for this; see docs/security.md#kafka';
+  if (chain(err).some((e) => e.name === 'KafkaJSSASLAuthenticationError'))
+    return 'the broker refused the SASL credentials (KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE); see docs/security.md#kafka';
+  return undefined;
 }
 
 export interface KafkaErrorOptions {
@@ -107,7 +132,7 @@ export function kafkaError(message: string, err: unknown, options: KafkaErrorOpt
     {
       retriable: isRetriableKafkaError(err),
       serverCode: kafkaErrorType(err),
-      hint: options.hint,
+      hint: options.hint ?? kafkaSecurityHint(err),
       cause: err,
     },
   );

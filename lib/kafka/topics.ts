@@ -6,7 +6,7 @@ import type { Admin } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtlError } from '../errors.js';
 import type { TopicSpec } from '../contracts/topics.js';
-import { FINAL_KAFKA_ERRORS, isRetriableKafkaError, kafkaErrorType } from './errors.js';
+import { FINAL_KAFKA_ERRORS, isRetriableKafkaError, kafkaErrorType, kafkaSecurityHint } from './errors.js';
 
 /**
  * Create the topics that do not exist yet and wait until every partition of every topic has a
@@ -58,10 +58,38 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
         throw new EtlError(
           'KAFKA_ERROR',
           `could not create topics ${specs.map((s) => s.topic).join(', ')}: ${(err as Error).message}`,
-          { retriable: isRetriableKafkaError(err), serverCode: type, cause: err },
+          {
+            retriable: isRetriableKafkaError(err),
+            serverCode: type,
+            hint: kafkaSecurityHint(err),
+            cause: err,
+          },
         );
       }
       await sleep(Math.min(100 * attempt, 1000));
     }
+  }
+}
+
+/**
+ * Create the topics a process uses (`own`: must succeed) and, where its principal may, the rest
+ * of the pipeline's layout (`layout`). On a plaintext broker the first process lays out every
+ * topic; on a secured one the admin does, and a principal without CREATE on a layout topic just
+ * leaves it to the admin — its own topics still fail loudly when it may not create them.
+ */
+export async function ensureOwnTopics(
+  admin: Admin,
+  own: TopicSpec[],
+  layout: TopicSpec[] = [],
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  const created = await ensureTopics(admin, own, timeoutMs);
+  const rest = layout.filter((l) => !own.some((o) => o.topic === l.topic));
+  if (rest.length === 0) return created;
+  try {
+    return [...created, ...(await ensureTopics(admin, rest, timeoutMs))];
+  } catch (err) {
+    if (kafkaErrorType(err) === 'TOPIC_AUTHORIZATION_FAILED') return created;
+    throw err;
   }
 }

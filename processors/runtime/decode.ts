@@ -8,6 +8,7 @@
 import type { DlqReason } from '../../lib/contracts/dlq.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { RecordDecoder } from '../../lib/contracts/event/decode.js';
+import { sharedSetting } from '../../lib/config/shared.js';
 import type { CompactEvent } from './types.js';
 
 export type DecodeResult =
@@ -17,15 +18,17 @@ export class EventDecoder {
   private readonly decoder: RecordDecoder;
 
   constructor(serde: SaleEventSerde) {
-    this.decoder = new RecordDecoder(serde, () => ({}));
+    const maxFutureMs = sharedSetting('eventMaxFutureMs');
+    this.decoder = new RecordDecoder(serde, () => ({ maxFutureMs }));
   }
 
   prepare(values: (Buffer | null)[]): Promise<void> {
     return this.decoder.prepareBatch(values);
   }
 
-  decode(value: Buffer | null): DecodeResult {
-    const d = this.decoder.decode(value);
+  /** `acceptedAt`: the record's Kafka timestamp (the time event times are judged against). */
+  decode(value: Buffer | null, acceptedAt: number): DecodeResult {
+    const d = this.decoder.decode(value, acceptedAt);
     if (!d.ok) return d;
     const e = d.event;
     return {

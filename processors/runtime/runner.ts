@@ -236,9 +236,10 @@ export class TopologyRunner {
     for (const m of messages) {
       const offset = Number(m.offset);
       bytes += m.value?.length ?? 0;
-      const d = this.decoder.decode(m.value);
+      const acceptedAt = Number(m.timestamp);
+      const d = this.decoder.decode(m.value, acceptedAt);
       if (d.ok) {
-        records.push({ offset, event: d.event });
+        records.push({ offset, event: d.event, acceptedAt });
         byOffset.set(offset, m);
       } else {
         for (const name of ops) {

@@ -29,6 +29,12 @@ export interface Operator {
 export interface TaskRecord {
   offset: number;
   event: CompactEvent;
+  /**
+   * When the record was accepted (its Kafka timestamp). The watermark advances by min(event time,
+   * accepted at): an event from a client whose clock runs ahead still counts in its own window but
+   * cannot close windows early and make other clients' on-time events late.
+   */
+  acceptedAt?: number;
 }
 
 export interface ChangelogEntry {
@@ -171,8 +177,9 @@ export class TaskState {
         accepted.push(row);
         out.accepted++;
       }
+      const clock = r.acceptedAt !== undefined && r.acceptedAt > 0 ? Math.min(e.t, r.acceptedAt) : e.t;
       const max = this.maxEventTime.get(partition);
-      if (max === undefined || e.t > max) this.maxEventTime.set(partition, e.t);
+      if (max === undefined || clock > max) this.maxEventTime.set(partition, clock);
     }
     const wm = this.watermark();
     out.watermark = wm;

@@ -4,6 +4,7 @@
  * docs/configuration.md renders these tables with describeSchema().
  */
 import type { ConfigOf, Schema } from '../../lib/config/index.js';
+import { EVENT_MAX_FUTURE_MS } from '../../lib/config/index.js';
 import { TOPICS } from '../../lib/contracts/topics.js';
 
 export interface LoopDefaults {
@@ -53,13 +54,7 @@ export function loopSchema(d: LoopDefaults) {
       max: 300_000,
       doc: 'Kafka group session timeout: how long a dead instance holds its partitions',
     },
-    maxFutureMs: {
-      type: 'int',
-      env: e('MAX_FUTURE_MS'),
-      default: 366 * 86_400_000,
-      min: 0,
-      doc: 'events further ahead than this are dead letters; nearer ones beyond the partitions go to the guard partition',
-    },
+    maxFutureMs: EVENT_MAX_FUTURE_MS,
     writeRetryMaxMs: {
       type: 'int',
       env: e('WRITE_RETRY_MAX_MS'),

@@ -14,7 +14,7 @@ export function saleEventRows(
   return {
     prepare: (messages: KafkaMessage[]) => decoder.prepareBatch(messages.map((m) => m.value)),
     decode: (_topic, partition, offset, message) => {
-      const decoded = decoder.decode(message.value);
+      const decoded = decoder.decode(message.value, Number(message.timestamp));
       if (!decoded.ok) return decoded;
       const row: SinkRow = {
         event: decoded.event,

@@ -7,12 +7,14 @@
  * version), plugins/debezium-connector-jdbc/ (Debezium's own plugin archive, with the Postgres
  * driver) and plugins/apicurio-converter/ (the Avro converter and its dependencies).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { environment, kafkaBrokers, kafkaSecurityConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import type { NativeComponent, StackContext } from '../component.js';
 import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
+import { connectSecurityProperties } from '../connect-security.js';
 import { launchAndWait } from '../launch.js';
 import { httpOk, portIsFree } from '../net.js';
 import { isAlive, pidFileFor, readPid, removePidFile, run, stopPid } from '../process.js';
@@ -78,8 +80,11 @@ function provisionConverter(ctx: StackContext): void {
   maven(ctx, ['dependency:copy-dependencies', `-DoutputDirectory=${out}`], build);
 }
 
-/** connect-config/worker.properties plus the keys that depend on where this checkout lives. */
-export function workerProperties(ctx: StackContext): string {
+/**
+ * connect-config/worker.properties plus the keys that depend on where this checkout lives, and
+ * the SASL_SSL client settings when KAFKA_SECURITY_* asks for a secured broker.
+ */
+export function workerProperties(ctx: StackContext, env: NodeJS.ProcessEnv = environment()): string {
   const d = connectDirs(ctx);
   return [
     readFileSync(d.template, 'utf8').trimEnd(),
@@ -87,6 +92,7 @@ export function workerProperties(ctx: StackContext): string {
     '# Appended by stack/components/kafka-connect.ts for this machine:',
     `plugin.path=${d.plugins}`,
     `config.providers.file.param.allowed.paths=${ctx.paths.conf}`,
+    ...connectSecurityProperties(kafkaBrokers(env).join(','), kafkaSecurityConfig(env)),
     '',
   ].join('\n');
 }
@@ -117,7 +123,9 @@ export const kafkaConnect: NativeComponent = {
 
   async prepare(ctx) {
     mkdirSync(ctx.paths.conf, { recursive: true });
-    writeFileSync(connectDirs(ctx).config, workerProperties(ctx));
+    // Mode 600: with a secured broker the file holds the worker's SCRAM password.
+    writeFileSync(connectDirs(ctx).config, workerProperties(ctx), { mode: 0o600 });
+    chmodSync(connectDirs(ctx).config, 0o600);
   },
 
   launch(ctx) {

@@ -58,7 +58,7 @@ describe('SaleGenerator', () => {
     const late = [...baskets.values()].filter((g) => g.late);
     expect(late.length / baskets.size).toBeGreaterThan(0.04);
     expect(late.length / baskets.size).toBeLessThan(0.06);
-  });
+  }, 60_000); // 100,000 events: seconds on a busy two-core machine, over the 5 s default
 
   it('late events lag the clock by the chosen distribution, bounded by lateMaxMs', () => {
     let now = START;

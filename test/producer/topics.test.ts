@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
-import { topicSpecs } from '../../producer/topics.js';
+import { ownTopicSpecs, topicSpecs } from '../../producer/topics.js';
 
 describe('topicSpecs', () => {
   it('with the default topics, creates just the pipeline’s topics', () => {
@@ -20,5 +20,11 @@ describe('topicSpecs', () => {
     const before = DEFAULT_TOPIC_SPECS.length;
     topicSpecs({ topic: 'other', controlTopic: 'other-control' });
     expect(DEFAULT_TOPIC_SPECS).toHaveLength(before);
+  });
+  it('its own topics (the ones it must create on a secured broker): its topic and its control topic', () => {
+    expect(ownTopicSpecs({ topic: TOPICS.sales, controlTopic: TOPICS.control })).toEqual([
+      { topic: TOPICS.sales, numPartitions: 6 },
+      { topic: TOPICS.control, numPartitions: 1, compacted: true },
+    ]);
   });
 });

@@ -46,7 +46,11 @@ export class RecordDecoder {
     }
   }
 
-  decode(value: Buffer | null): Decoded {
+  /**
+   * `acceptedAt` is the record's Kafka timestamp: event times are judged against the time the record
+   * was accepted, not the time it is read, so every consumer (and every replay) gives one verdict.
+   */
+  decode(value: Buffer | null, acceptedAt?: number): Decoded {
     if (value === null || value.length === 0)
       return { ok: false, reason: 'empty_value', detail: 'record has no value' };
     const id = schemaIdOf(value);
@@ -64,7 +68,10 @@ export class RecordDecoder {
     } catch (err) {
       return { ok: false, reason: 'bad_avro', detail: (err as Error).message };
     }
-    const v = validateEvent(event, this.validation());
+    const options = this.validation();
+    const at =
+      acceptedAt !== undefined && Number.isFinite(acceptedAt) && acceptedAt > 0 ? acceptedAt : undefined;
+    const v = validateEvent(event, at === undefined ? options : { ...options, now: at });
     if (!v.ok) return { ok: false, reason: 'invalid_event', detail: describeProblems(v.problems) };
     return { ok: true, event: v.event };
   }

@@ -9,6 +9,7 @@ import avro from 'avsc';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sharedSetting } from '../../config/index.js';
 import { EtlError } from '../../errors.js';
+import { registryClientSecurity } from './registry-security.js';
 import { SALE_EVENT_SCHEMA, SALE_EVENT_SUBJECT } from './schema.js';
 import type { SaleEvent } from './schema.js';
 
@@ -16,7 +17,11 @@ const MAGIC = 0;
 const HEADER = 5;
 
 export function createRegistry(url = sharedSetting('schemaRegistryUrl')): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 5, initialRetryTimeInSecs: 0.2 } });
+  return new SchemaRegistry({
+    host: url,
+    ...registryClientSecurity(url),
+    retry: { retries: 5, initialRetryTimeInSecs: 0.2 },
+  });
 }
 
 /** Schema id of a Confluent-framed record, or undefined if the framing is wrong. */
@@ -50,6 +55,18 @@ export class SaleEventSerde {
         this.resolvers.set(id, this.readerType);
         return id;
       } catch (err) {
+        if (isIncompatible(err)) {
+          throw new EtlError(
+            'SCHEMA_INCOMPATIBLE',
+            `the registry refused the sale event schema for ${this.subject}: ${(err as Error).message}`,
+            {
+              retriable: false,
+              serverCode: 'HTTP 409',
+              hint: 'a new schema version may only add fields with a default (docs/events.md, "Evolution rule")',
+              cause: err,
+            },
+          );
+        }
         // Processes registering a new subject at the same moment race on its compatibility rule:
         // each sets it after registering, so a second one gets 409 "rule already exists" from
         // Apicurio, or reads the rule before the first has set it (the library's compatibility
@@ -126,6 +143,18 @@ export class SaleEventSerde {
     if (id !== undefined) await this.prepare(id);
     return this.decodeSync(buf);
   }
+}
+
+/**
+ * A 409 that is a compatibility verdict, not the start-up race below: the registry compared the
+ * schema with the subject's versions and found a difference (Apicurio: RuleViolationException
+ * "Incompatible artifact …"; Confluent: "Schema being registered is incompatible …").
+ */
+function isIncompatible(err: unknown): boolean {
+  return (
+    (err as { status?: number }).status === 409 &&
+    /incompatib|RuleViolation|not compatible/i.test((err as Error).message ?? '')
+  );
 }
 
 function registryError(

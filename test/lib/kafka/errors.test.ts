@@ -87,4 +87,25 @@ describe('kafkaError', () => {
     expect(kafkaErrorType(a)).toBeUndefined();
     expect(isRetriableKafkaError(a)).toBe(false);
   });
+  it('an ACL denial: final, with the broker type and a hint naming the principal settings', () => {
+    const err = kafkaError('send', protocolError('TOPIC_AUTHORIZATION_FAILED', false));
+    expect(err).toMatchObject({
+      code: 'KAFKA_ERROR',
+      serverCode: 'TOPIC_AUTHORIZATION_FAILED',
+      retriable: false,
+    });
+    expect(err.hint).toContain('docs/security.md#kafka');
+  });
+
+  it('a CreateTopics aggregate answers with the denied member, not the topic that already exists', () => {
+    const aggregate = Object.assign(new Error('Topic creation errors'), {
+      name: 'KafkaJSAggregateError',
+      errors: [
+        protocolError('TOPIC_ALREADY_EXISTS', false),
+        protocolError('TOPIC_AUTHORIZATION_FAILED', false),
+      ],
+    });
+    expect(kafkaErrorType(aggregate)).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect(isRetriableKafkaError(aggregate)).toBe(false);
+  });
 });

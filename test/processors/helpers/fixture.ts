@@ -29,7 +29,8 @@ export interface Fixture {
   /** Events produced (including duplicates and late ones), not the poison records. */
   produced: number;
   poison: number;
-  produceRest(): Promise<void>;
+  /** `writer`: the serde the rest is encoded with (a newer schema version, for the evolution test). */
+  produceRest(writer?: Pick<SaleEventSerde, 'encode'>): Promise<void>;
   /** ids of events produced far beyond the allowed lateness */
   farLateIds: Set<string>;
   /** last closed hour start is before this (the sentinel hour) */
@@ -157,7 +158,11 @@ export async function createFixture(opts: {
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const poison = [Buffer.from('not avro at all'), Buffer.from([0, 0x7f, 0xff, 0xff, 0x01, 1, 2])];
-  const send = async (fromFraction: number, toFraction: number) => {
+  const send = async (
+    fromFraction: number,
+    toFraction: number,
+    writer: Pick<SaleEventSerde, 'encode'> = serde,
+  ) => {
     for (let p = 0; p < PARTITIONS; p++) {
       const all = perPartition[p] as SaleEvent[];
       const list = all.slice(Math.floor(all.length * fromFraction), Math.floor(all.length * toFraction));
@@ -165,7 +170,7 @@ export async function createFixture(opts: {
       for (let i = 0; i < list.length; i += 2_000) {
         const chunk = list
           .slice(i, i + 2_000)
-          .map((e) => ({ key: e.store_id, value: serde.encode(e), partition: p }));
+          .map((e) => ({ key: e.store_id, value: writer.encode(e), partition: p }));
         if (p === 1 && i === 0 && fromFraction === 0)
           chunk.splice(10, 0, ...poison.map((value) => ({ key: 'S002', value, partition: p })));
         await producer.send({ topic: topics.input, acks: -1, messages: chunk });
@@ -216,8 +221,8 @@ export async function createFixture(opts: {
     env: procEnv,
     produced,
     poison: poison.length,
-    async produceRest() {
-      if (first < 1) await send(first, 1);
+    async produceRest(writer?: Pick<SaleEventSerde, 'encode'>) {
+      if (first < 1) await send(first, 1, writer);
     },
     farLateIds,
     sentinelHour: Math.floor(sentinelTime / HOUR) * HOUR,

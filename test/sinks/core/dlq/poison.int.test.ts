@@ -61,6 +61,8 @@ describe('dead letters and the guard partition (postgres sink)', () => {
       ...dlqSinkOptions(schema, topic, dlqTopic),
       retentionDays: 7,
       partitionsAheadDays: 3,
+      // Far-future events are valid only where EVENT_MAX_FUTURE_MS allows them (default 5 min).
+      maxFutureMs: 366 * DAY,
     });
     try {
       await waitUntil(

@@ -14,6 +14,7 @@ import { spawnSink } from '../../../helpers/sink-process.js';
 import type { SinkChild } from '../../../helpers/sink-process.js';
 import { createFixture, waitCaughtUp } from '../../../processors/helpers/fixture.js';
 import type { Fixture } from '../../../processors/helpers/fixture.js';
+import { waitAggSinkCaughtUp } from '../../aggregates/caught-up.js';
 import { expectedTables, postgresTables, sorted } from '../../aggregates/expected.js';
 import type { Expected } from '../../aggregates/expected.js';
 
@@ -42,29 +43,7 @@ describe('sink aggregates → Postgres: exactly once across kill -9', () => {
       ).rows[0]?.n ?? 0,
     );
 
-  /** Every partition of the three topics stored at its high watermark. */
-  async function waitSinkCaughtUp(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const want = new Map<string, number>();
-      for (const t of [f.topics.hourly, f.topics.topSkus, f.topics.rolling])
-        for (const o of await f.admin.fetchTopicOffsets(t))
-          if (Number(o.high) > 0) want.set(`${t}#${o.partition}`, Number(o.high));
-      const got = await admin
-        .query<{ topic: string; partition: number; next_offset: string }>(
-          `SELECT topic, partition, next_offset FROM "${schema}".agg_sink_offsets WHERE group_id = $1`,
-          [group],
-        )
-        .then((r) => new Map(r.rows.map((x) => [`${x.topic}#${x.partition}`, Number(x.next_offset)])))
-        .catch(() => new Map<string, number>());
-      if ([...want].every(([k, h]) => got.get(k) === h)) return;
-      if (Date.now() > deadline)
-        throw new Error(
-          `sink not caught up: want ${JSON.stringify([...want])} got ${JSON.stringify([...got])}`,
-        );
-      await sleep(300);
-    }
-  }
+  const waitSinkCaughtUp = (timeoutMs: number) => waitAggSinkCaughtUp(f, admin, schema, group, timeoutMs);
 
   const sinkEnv = (extra: Record<string, string> = {}) => ({
     ...env,

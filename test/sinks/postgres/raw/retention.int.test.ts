@@ -3,7 +3,7 @@
  * - the sink creates the window [today − (retention − 1), today + ahead] at start (names and
  *   count, and retail_sink_partitions_created_total);
  * - events older than retention or beyond the created days land in the DEFAULT guard partition
- *   and are counted (retail_sink_guard_rows_total); events beyond maxFutureMs are dead letters;
+ *   and are counted (retail_sink_guard_rows_total); events beyond maxFutureMs (EVENT_MAX_FUTURE_MS, raised here to a year) are dead letters;
  *   `pg migrate` creating the day of guard rows later moves them into it (extends
  *   test/sinks/core/dlq/poison.int.test.ts, which proves the guard count);
  * - `retail-etl pg retention` (spawned CLI): --dry-run changes nothing, detach keeps the tables
@@ -79,6 +79,8 @@ describe('postgres day partitions: window, guard, retention (CLI and automatic)'
       groupId: group,
       metricsPort: 0,
       maxWaitMs: 100,
+      // Far-future events are valid only where EVENT_MAX_FUTURE_MS allows them (default 5 min).
+      maxFutureMs: 366 * DAY_MS,
       ...o,
     });
 
@@ -101,7 +103,7 @@ describe('postgres day partitions: window, guard, retention (CLI and automatic)'
       ...makeEvents(100, { time: at(today - 5), seed: 1 }),
       ...makeEvents(40, { time: at(today - 20), seed: 2 }), // older than retention
       ...makeEvents(30, { time: at(today + 30), seed: 3 }), // beyond the created days
-      ...makeEvents(5, { time: at(today + 400), seed: 4 }), // beyond maxFutureMs (366 days)
+      ...makeEvents(5, { time: at(today + 400), seed: 4 }), // beyond maxFutureMs (a year here)
     ];
     await produce(topic, events);
     sink = await startSink({ retentionDays: 10, partitionsAheadDays: 4 });

@@ -1,0 +1,200 @@
+/**
+ * Kafka security end to end on a secured broker of this test's own (stack/kafka-secure.ts: no
+ * PLAINTEXT listener, SCRAM-SHA-512 over TLS, mutual TLS, ACLs per principal): the real producer
+ * process writes the raw topic as `producer`, the real Postgres sink reads it as `sink-postgres`
+ * into the shared stack's Postgres, every event exactly once, and the processors commit their
+ * transactional changelog writes as `processors`; the DLQ tool and the control command run as
+ * theirs; the producer principal writing a
+ * topic it has no ACL for, and a wrong password, each end in one clear error line; a mutual-TLS
+ * client is its certificate's principal. One broker start for the whole file.
+ *
+ * TEST_PORT_BASE (three ports from there) and TEST_TMP_DIR place the broker where engineers
+ * sharing a machine agreed to; unset, free ports and .stack/tmp.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOPICS } from '../../lib/contracts/topics.js';
+import { EtlError } from '../../lib/errors.js';
+import { createKafka, ensureTopics, kafkaError, kafkaSecurityFromEnv } from '../../lib/kafka/index.js';
+import { KAFKA_ADMIN_PRINCIPAL } from '../../stack/kafka-principals.js';
+import { startCli } from '../../stack/cli-process.js';
+import type { CliProcess } from '../../stack/cli-process.js';
+import { stackEnv, uniqueName } from '../helpers/env.js';
+import { spawnSink } from '../helpers/sink-process.js';
+import type { SinkChild } from '../helpers/sink-process.js';
+import { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
+import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
+import { dropTopicsAndSchema } from '../sinks/postgres/raw/process-setup.js';
+import { waitUntil } from '../sinks/core/contract.suite.js';
+
+const env = stackEnv(); // the shared registry and Postgres; Kafka is this test's own
+const basePort = process.env['TEST_PORT_BASE'] ? Number(process.env['TEST_PORT_BASE']) : undefined;
+const parentDir = process.env['TEST_TMP_DIR'];
+const EVENTS = 3000;
+const CHANGELOG = 'retail-etl-processor-topology-all-changelog';
+
+/** A client of the secured broker as `principal`, through the same mapping every process uses. */
+function clientAs(broker: ThrowawayKafka, vars: Record<string, string>, id: string) {
+  return createKafka(id, {
+    brokers: [vars['KAFKA_BROKERS'] ?? broker.brokers],
+    ...kafkaSecurityFromEnv(vars),
+    retry: { retries: 2, initialRetryTime: 100 },
+  });
+}
+
+describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway secured broker)', () => {
+  let broker: ThrowawayKafka;
+  const schema = uniqueName('saslpg');
+  const running: (CliProcess | SinkChild)[] = [];
+
+  beforeAll(async () => {
+    const started = Date.now();
+    broker = await ThrowawayKafka.create({
+      secure: true,
+      mtlsClients: ['sink-postgres'],
+      ...(basePort !== undefined ? { basePort } : {}),
+      ...(parentDir !== undefined ? { parentDir } : {}),
+    });
+    // The admin principal lays out the topics, as `make up` would: each process then finds them.
+    const admin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-admin').admin();
+    await admin.connect();
+    await ensureTopics(admin, [
+      { topic: TOPICS.sales, numPartitions: 3 },
+      { topic: TOPICS.dlq, numPartitions: 1 },
+    ]);
+    await admin.disconnect();
+    process.stderr.write(`[kafka-secure] secured broker ready in ${Date.now() - started} ms\n`);
+  });
+
+  afterAll(async () => {
+    for (const p of running) await p.stop(5000).catch(() => undefined);
+    await broker?.destroy();
+    await dropTopicsAndSchema(env.DATABASE_URL, [], schema).catch(() => undefined);
+  });
+
+  it('producer → raw topic → Postgres sink and processors, each as its own SCRAM principal: every event exactly once', async () => {
+    const producer = startCli(['producer', 'run'], {
+      env: {
+        ...broker.saslEnv('producer'),
+        PRODUCER_COUNT: String(EVENTS),
+        PRODUCER_RATE: '3000',
+        PRODUCER_DUPLICATE_SHARE: '0',
+        PRODUCER_METRICS_PORT: '0',
+      },
+    });
+    running.push(producer);
+    const sink = spawnSink(['postgres'], {
+      ...broker.saslEnv('sink-postgres'),
+      DATABASE_URL: env.DATABASE_URL,
+      SINK_POSTGRES_SCHEMA: schema,
+      SINK_POSTGRES_METRICS_PORT: '0',
+      SINK_POSTGRES_MAX_WAIT_MS: '100',
+    });
+    running.push(sink);
+    // The processors as theirs: transactional writes to their changelog under their own ids.
+    const processors = startCli(['processor', 'all'], {
+      env: { ...broker.saslEnv('processors'), PROCESSOR_METRICS_PORT: '0' },
+    });
+    running.push(processors);
+    expect(await producer.exit(120_000), producer.tail()).toBe(0);
+    await waitUntil(
+      async () => (await pgCounts(env.DATABASE_URL, schema)).count >= EVENTS,
+      90_000,
+      `${EVENTS} rows in ${schema}.sales_raw`,
+    );
+    const counts = await pgCounts(env.DATABASE_URL, schema);
+    expect(counts.count).toBe(EVENTS);
+    expect(counts.distinct).toBe(EVENTS);
+    await sink.stop(10_000);
+    const admin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-admin-check').admin();
+    await admin.connect();
+    const changelogWrites = async () =>
+      (await admin.fetchTopicOffsets(CHANGELOG)).reduce((n, o) => n + Number(o.high), 0);
+    await waitUntil(async () => (await changelogWrites()) > 0, 90_000, `writes to ${CHANGELOG}`);
+    await admin.disconnect();
+    await processors.stop(10_000);
+    expect(processors.output()).not.toMatch(/AUTHORIZATION_FAILED/);
+    // No process logged a password.
+    for (const principal of ['producer', 'sink-postgres', 'processors']) {
+      const password = readFileSync(broker.saslEnv(principal)['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
+      expect(producer.output() + sink.output() + processors.output()).not.toContain(password);
+    }
+  });
+
+  it('the DLQ tool and the control command, each as its own principal', async () => {
+    const dlq = startCli(['dlq', 'list'], { env: broker.saslEnv('dlq') });
+    running.push(dlq);
+    expect(await dlq.exit(60_000), dlq.tail()).toBe(0);
+    const status = startCli(['producer', 'status', '--json'], { env: broker.saslEnv('control') });
+    running.push(status);
+    expect(await status.exit(60_000), status.tail()).toBe(0);
+    expect(status.output()).not.toMatch(/AUTHORIZATION_FAILED/);
+  });
+
+  it('the producer principal writing a topic it has no ACL for: one line, TOPIC_AUTHORIZATION_FAILED, not retriable', async () => {
+    const denied = startCli(['producer', 'run'], {
+      env: {
+        ...broker.saslEnv('producer'),
+        PRODUCER_TOPIC: TOPICS.dlq,
+        PRODUCER_COUNT: '10',
+        PRODUCER_CONTROL: 'false',
+        PRODUCER_METRICS_PORT: '0',
+      },
+    });
+    running.push(denied);
+    expect(await denied.exit(60_000)).not.toBe(0);
+    expect(denied.output()).toMatch(
+      /KAFKA_ERROR: .*retail\.sales\.dlq.*\[server: TOPIC_AUTHORIZATION_FAILED\]/,
+    );
+    expect(denied.output()).toContain('docs/security.md#kafka');
+
+    // The same through the library: the mapped error says what failed and that a retry cannot help.
+    const kafka = clientAs(broker, broker.saslEnv('producer'), 'sasl-denied');
+    const p = kafka.producer();
+    await p.connect();
+    const err = await p.send({ topic: TOPICS.dlq, messages: [{ value: 'x' }] }).then(
+      () => undefined,
+      (e: unknown) => kafkaError('send', e),
+    );
+    await p.disconnect();
+    expect(err).toBeInstanceOf(EtlError);
+    expect(err?.serverCode).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect(err?.retriable).toBe(false);
+  });
+
+  it('a wrong SCRAM password is refused at connect, not retried', async () => {
+    const vars = { ...broker.saslEnv('producer') };
+    delete vars['KAFKA_SASL_PASSWORD_FILE'];
+    const admin = clientAs(
+      broker,
+      { ...vars, KAFKA_SASL_PASSWORD: 'not-the-password' },
+      'sasl-wrong',
+    ).admin();
+    const err = await admin.connect().then(
+      () => undefined,
+      (e: unknown) => kafkaError('connect', e),
+    );
+    await admin.disconnect();
+    expect(err?.retriable).toBe(false);
+    expect(err?.hint).toContain('refused the SASL credentials');
+  });
+
+  it('mutual TLS: the certificate’s CN is the principal, with that principal’s ACLs', async () => {
+    const kafka = clientAs(broker, broker.mtlsEnv('sink-postgres'), 'mtls-sink');
+    const admin = kafka.admin();
+    await admin.connect();
+    // sink-postgres may describe the raw topic (it reads it)…
+    const offsets = await admin.fetchTopicOffsets(TOPICS.sales);
+    expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(EVENTS);
+    await admin.disconnect();
+    // …but not write it.
+    const p = kafka.producer();
+    await p.connect();
+    const err = await p.send({ topic: TOPICS.sales, messages: [{ value: 'x' }] }).then(
+      () => undefined,
+      (e: unknown) => kafkaError('send', e),
+    );
+    await p.disconnect();
+    expect(err?.serverCode).toBe('TOPIC_AUTHORIZATION_FAILED');
+  });
+});
