@@ -3,46 +3,10 @@
  * (`{error: CODE, message, retriable, …details}`) and a body reader that enforces a size limit
  * while the body streams in, so an oversized upload is refused without being buffered.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ErrorCode } from '../lib/errors.js';
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from '../lib/http/response.js';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-    readonly retriable = false,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
-}
-
-export function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(
-    res,
-    err.status,
-    { error: err.code, message: err.message, retriable: err.retriable, ...err.details },
-    err.headers,
-  );
-}
+export { HttpError, sendError, sendJson } from '../lib/http/response.js';
 
 /**
  * Read the whole body, refusing it with 413 as soon as it is known to exceed `limit` bytes: at

@@ -44,8 +44,14 @@ export const OPENAPI = {
   info: {
     title: 'stream-retail-etl pipeline API',
     version: '1',
-    description: 'Ingest sale events, steer the producer, and read the key queries. All times are UTC.',
+    description:
+      'Ingest sale events, steer the producer, and read the key queries. All times are UTC. ' +
+      'Every route but /healthz and /readyz needs `Authorization: Bearer <token>` of its scope — ingest ' +
+      '(POST /v1/events), read (queries, this document), control (/v1/control/*, /panel) — or the ' +
+      'panel’s session cookie; /metrics only when a metrics token is configured. 401 without a valid ' +
+      'token, 403 with another scope (docs/security.md).',
   },
+  security: [{ bearer: [] }],
   servers: [{ url: 'http://127.0.0.1:8080' }],
   paths: {
     '/v1/events': {
@@ -190,9 +196,12 @@ export const OPENAPI = {
     '/v1/openapi.json': {
       get: { summary: 'This description', responses: { '200': json({ type: 'object' }) } },
     },
-    '/healthz': { get: { summary: 'Process alive', responses: { '200': json({ type: 'object' }) } } },
+    '/healthz': {
+      get: { summary: 'Process alive', security: [], responses: { '200': json({ type: 'object' }) } },
+    },
     '/readyz': {
       get: {
+        security: [],
         summary: 'Connected to Kafka and the database',
         responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'not ready') },
       },
@@ -202,6 +211,9 @@ export const OPENAPI = {
     },
   },
   components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'a token of the route’s scope (.stack/env)' },
+    },
     schemas: {
       Error: error,
       SaleEvent: {

@@ -1,6 +1,7 @@
 /**
  * `retail-etl serve`: the pipeline's HTTP server — the route modules of api/routes/index.ts on top
- * of lib/process-server.ts (/metrics, /healthz, /readyz).
+ * of lib/process-server.ts (/metrics, /healthz, /readyz), behind the token and session checks of
+ * api/auth.ts (docs/security.md).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,12 @@ import { collectProcessMetrics } from '../lib/process-metrics.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
+import type { HttpConfig } from '../lib/config/index.js';
+import { resolveHttpConfig } from '../lib/config/index.js';
+import { TokenStore } from '../lib/http/tokens.js';
+import { ByteBudget } from '../lib/http/budget.js';
+import { Guard } from './auth.js';
+import { SessionStore } from './session.js';
 import type { ApiConfig } from './config.js';
 import type { ModuleInstance, RouteModule } from './router.js';
 import { Router } from './router.js';
@@ -26,29 +33,47 @@ export interface ApiServerOptions {
   logger?: Logger;
   modules?: RouteModule[];
   moduleOptions?: ModuleOptions;
+  /** Tokens, Host allowlist, timeouts… (default: resolved from the environment). */
+  http?: HttpConfig;
 }
 
 export async function startApiServer(config: ApiConfig, options: ApiServerOptions = {}): Promise<ApiServer> {
   const logger = options.logger ?? createLogger('serve');
+  const http = options.http ?? resolveHttpConfig();
+  const sessions = new SessionStore(http.sessionTtlSeconds);
+  const guard = new Guard(new TokenStore(http), sessions);
   const registry = new Registry();
   collectProcessMetrics(registry, 'retail_api_process_');
   const instances: ModuleInstance[] = [];
   const router = new Router();
   for (const module of options.modules ?? routeModules(options.moduleOptions)) {
-    const instance = await module.create({ config, logger: logger.child({ module: module.name }), registry });
+    const instance = await module.create({
+      config,
+      logger: logger.child({ module: module.name }),
+      registry,
+      guard,
+    });
     instances.push(instance);
     for (const route of instance.routes) router.add(route);
   }
   const server = await startProcessServer({
     port: config.port,
     registry,
-    routes: [router.asRoute(logger)],
+    http,
+    routes: [router.asRoute(logger, guard, new ByteBudget(http.maxInflightBytes), config.maxBodyBytes)],
     ready: async () => {
       for (const i of instances) if (i.ready && !(await i.ready())) return false;
       return true;
     },
   });
   const port = (server.address() as AddressInfo).port;
+  sessions.bindPort(port);
+  for (const scope of ['ingest', 'read', 'control'] as const) {
+    if (!guard.tokens.configured(scope))
+      logger.warn(`no ${scope} token configured: its routes answer 401`, {
+        env: `RETAIL_TOKEN_${scope.toUpperCase()}`,
+      });
+  }
   logger.info('serving', {
     port,
     routes: instances.flatMap((i) => i.routes.map((r) => `${r.method} ${r.path}`)),

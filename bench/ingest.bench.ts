@@ -10,6 +10,7 @@ import type { Benchmark } from './harness.js';
 import { percentile } from './harness.js';
 import { startCli, waitReady } from '../stack/cli-process.js';
 import { freePort } from '../stack/net.js';
+import { generateToken } from '../lib/http/tokens.js';
 
 const BATCH = 100;
 const CONCURRENCY = 16;
@@ -38,7 +39,12 @@ const bench: Benchmark = {
     const seconds = ctx.quick ? 5 : 20;
     const topic = `bench-ingest-${randomUUID().slice(0, 8)}`;
     const port = await freePort();
-    const proc = startCli(['serve', '--port', String(port), '--topic', topic], { logLevel: 'warn' });
+    // A token of its own: the server under test accepts it, and so does nothing else.
+    const token = generateToken();
+    const proc = startCli(['serve', '--port', String(port), '--topic', topic], {
+      logLevel: 'warn',
+      env: { RETAIL_TOKEN_INGEST: token },
+    });
     try {
       await waitReady(port, proc);
       const url = `http://127.0.0.1:${port}/v1/events`;
@@ -50,7 +56,7 @@ const bench: Benchmark = {
         const t = performance.now();
         const res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: bodies[i % bodies.length],
         });
         await res.arrayBuffer();

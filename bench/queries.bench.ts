@@ -16,6 +16,7 @@ import type { Benchmark, Figure } from './harness.js';
 import { percentile } from './harness.js';
 import { startCli, waitReady } from '../stack/cli-process.js';
 import { freePort } from '../stack/net.js';
+import { generateToken } from '../lib/http/tokens.js';
 import { benchConfig, environment } from '../lib/config/index.js';
 
 const STORES = 50;
@@ -103,9 +104,10 @@ const bench: Benchmark = {
     await db.connect();
     const work = mkdtempSync(join(tmpdir(), 'bench-queries-'));
     const port = await freePort();
+    const token = generateToken();
     const serve = startCli(['serve', '--port', String(port)], {
       logLevel: 'warn',
-      env: { QUERY_SCHEMA: schema },
+      env: { QUERY_SCHEMA: schema, RETAIL_TOKEN_READ: token },
     });
     try {
       await fill(db, schema, ctx.quick ? 100_000 : 1_000_000, ctx.log);
@@ -121,6 +123,7 @@ const bench: Benchmark = {
           ...environment(),
           PROFILE: 'read-heavy',
           PIPELINE_URL: `http://127.0.0.1:${port}`,
+          RETAIL_TOKEN_READ: token,
           RPS: String(rps),
           DURATION: duration,
           K6_SUMMARY_EXPORT: summaryFile,

@@ -11,6 +11,7 @@ import {
   BENCH_SCHEMA,
   CONNECT_DATABASE_URL,
   describeSchema,
+  HTTP_SCHEMA,
   KAFKA_SECURITY_SCHEMA,
   OS_USER,
   SCHEMA_REGISTRY_SECURITY_SCHEMA,
@@ -39,6 +40,12 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     component: 'shared',
     title: 'Every process (the Kafka client, the Schema Registry client, servers, logs)',
     schemas: [{ ...SHARED_SCHEMA, user: OS_USER }],
+  },
+  {
+    component: 'http',
+    title:
+      'Every HTTP server — `retail-etl serve` and each process’s metrics server: tokens, Host allowlist, limits (docs/security.md#http)',
+    schemas: [HTTP_SCHEMA],
   },
   {
     component: 'kafka-security',

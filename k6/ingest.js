@@ -7,6 +7,8 @@ import { checkSlo, sloThresholds } from './lib/slo.js';
 
 const BASE = __ENV.PIPELINE_URL || 'http://127.0.0.1:8080';
 const BATCH = Number(__ENV.BATCH || 100);
+// The ingest token (scripts/load.sh takes it from .stack/env, where `make up` writes it).
+const TOKEN = __ENV.RETAIL_TOKEN_INGEST || '';
 
 export function ingestOptions(requestsPerSecond, duration) {
   return {
@@ -39,7 +41,7 @@ export function ingestOptions(requestsPerSecond, duration) {
 
 export function ingest() {
   const res = http.post(`${BASE}/v1/events`, JSON.stringify(batch(BATCH)), {
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
     tags: { name: 'POST /v1/events' },
   });
   check(res, { 'accepted (202)': (r) => r.status === 202 });

@@ -4,6 +4,8 @@ import http from 'k6/http';
 import { check } from 'k6';
 
 const BASE = __ENV.PIPELINE_URL || 'http://127.0.0.1:8080';
+// The read token (scripts/load.sh takes it from .stack/env, where `make up` writes it).
+const HEADERS = { authorization: `Bearer ${__ENV.RETAIL_TOKEN_READ || ''}` };
 const RPS = Number(__ENV.RPS || 200);
 const STORES = Number(__ENV.STORES || 50);
 
@@ -39,14 +41,22 @@ export default function () {
   const r = Math.random();
   let res;
   if (r < 0.3)
-    res = http.get(`${BASE}/v1/stores/${store()}/hourly?date=${day}`, { tags: { name: 'hourly' } });
+    res = http.get(`${BASE}/v1/stores/${store()}/hourly?date=${day}`, {
+      headers: HEADERS,
+      tags: { name: 'hourly' },
+    });
   else if (r < 0.5)
-    res = http.get(`${BASE}/v1/top-skus?hour=${encodeURIComponent(hour)}`, { tags: { name: 'top-skus' } });
-  else if (r < 0.8) res = http.get(`${BASE}/v1/stores/${store()}/rolling`, { tags: { name: 'rolling' } });
+    res = http.get(`${BASE}/v1/top-skus?hour=${encodeURIComponent(hour)}`, {
+      headers: HEADERS,
+      tags: { name: 'top-skus' },
+    });
+  else if (r < 0.8)
+    res = http.get(`${BASE}/v1/stores/${store()}/rolling`, { headers: HEADERS, tags: { name: 'rolling' } });
   else {
     const to = now.toISOString();
     const from = new Date(now.getTime() - 600000).toISOString();
     res = http.get(`${BASE}/v1/stores/${store()}/events?from=${from}&to=${to}&limit=100`, {
+      headers: HEADERS,
       tags: { name: 'events' },
     });
   }

@@ -29,6 +29,14 @@ export const ERROR_CODES = [
   'KAFKA_UNAVAILABLE',
   'OVERLOADED',
   'KAFKA_CONNECT_ERROR',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'INTERNAL',
+  'AUTH_REQUIRED',
+  'INSUFFICIENT_SCOPE',
+  'CSRF_REJECTED',
+  'ORIGIN_NOT_ALLOWED',
+  'HOST_NOT_ALLOWED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

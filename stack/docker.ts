@@ -10,6 +10,7 @@ import { formatEnvFile } from '../lib/env-file.js';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { StackContext } from './component.js';
 import { which } from './process.js';
+import { apiTokens } from './secrets.js';
 
 export function dockerEngineAnswers(): boolean {
   if (!which('docker')) return false;
@@ -27,6 +28,8 @@ function compose(ctx: StackContext, args: string[]): string {
   const [cmd, base] = viaPlugin ? ['docker', ['compose']] : ['docker-compose', []];
   const res = spawnSync(cmd, [...base, ...args], {
     cwd: ctx.paths.root,
+    // The API tokens reach the services through compose's ${RETAIL_TOKEN_*} interpolation.
+    env: { ...process.env, ...apiTokens(ctx.secrets) },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -92,7 +95,7 @@ export function dockerEnv(ctx: StackContext): Record<string, string> {
 export function dockerUp(ctx: StackContext): Record<string, string> {
   ctx.progress('docker: docker compose up -d --wait …');
   compose(ctx, ['up', '-d', '--wait']);
-  const env = dockerEnv(ctx);
+  const env = { ...dockerEnv(ctx), ...apiTokens(ctx.secrets) };
   writeFileSync(ctx.paths.envFile, formatEnvFile(env, 'written by `retail-etl stack up` (docker)'), {
     mode: 0o600,
   });

@@ -21,7 +21,7 @@ import { portIsFree } from './net.js';
 import type { StackPaths } from './paths.js';
 import { PIPELINE_SERVICES, pipelineComponent } from './pipeline.js';
 import { isAlive, pidFileFor, readPid, removePidFile, stopPid } from './process.js';
-import { loadOrCreateSecrets } from './secrets.js';
+import { apiTokens, loadOrCreateSecrets } from './secrets.js';
 
 export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, clickhouse, prometheus];
 
@@ -51,6 +51,7 @@ export function infraEnv(ctx: StackContext): Record<string, string> {
   // The worker starts on demand (`retail-etl connect start`); its URL, credentials included, is known.
   Object.assign(env, kafkaConnect.env(ctx));
   env['PIPELINE_URL'] = `http://${HOST}:${PORTS.pipelineHttp}`;
+  Object.assign(env, apiTokens(ctx.secrets));
   return env;
 }
 

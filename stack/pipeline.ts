@@ -71,6 +71,10 @@ export const PIPELINE_SERVICES: PipelineService[] = [
       QUERY_DATABASE_URL: 'QUERY_DATABASE_URL',
       PROMETHEUS_URL: 'PROMETHEUS_URL',
       KAFKA_CONNECT_URL: 'KAFKA_CONNECT_URL',
+      // The API tokens: only the HTTP server checks them.
+      RETAIL_TOKEN_INGEST: 'RETAIL_TOKEN_INGEST',
+      RETAIL_TOKEN_READ: 'RETAIL_TOKEN_READ',
+      RETAIL_TOKEN_CONTROL: 'RETAIL_TOKEN_CONTROL',
     },
   },
   {
@@ -110,6 +114,9 @@ export const STACK_CREDENTIAL_VARS = [
   'CONNECT_DATABASE_URL',
   'CLICKHOUSE_URL',
   'KAFKA_CONNECT_URL',
+  'RETAIL_TOKEN_INGEST',
+  'RETAIL_TOKEN_READ',
+  'RETAIL_TOKEN_CONTROL',
 ] as const;
 
 /** The environment of `service`: ours without any stack variable, then its own, then `overrides`. */

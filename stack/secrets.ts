@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseEnvFile, formatEnvFile } from '../lib/env-file.js';
+import { generateToken } from '../lib/http/tokens.js';
 
 const NEEDED = [
   'POSTGRES_SUPERUSER_PASSWORD',
@@ -21,12 +22,30 @@ const NEEDED = [
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;
 
+/** The HTTP API's tokens, one per scope (docs/security.md); clients find them in .stack/env. */
+export const API_TOKEN_VARIABLES = [
+  'RETAIL_TOKEN_INGEST',
+  'RETAIL_TOKEN_READ',
+  'RETAIL_TOKEN_CONTROL',
+] as const;
+
+/** The API tokens of `secrets`, for the stack's env file (and so for `serve` and every client). */
+export function apiTokens(secrets: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(API_TOKEN_VARIABLES.map((k) => [k, secrets[k] ?? '']));
+}
+
 export function loadOrCreateSecrets(file: string): Record<string, string> {
   const secrets = existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8')) : {};
   let changed = false;
   for (const key of NEEDED) {
     if (!secrets[key]) {
       secrets[key] = randomBytes(16).toString('hex');
+      changed = true;
+    }
+  }
+  for (const key of API_TOKEN_VARIABLES) {
+    if (!secrets[key]) {
+      secrets[key] = generateToken();
       changed = true;
     }
   }

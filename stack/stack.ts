@@ -10,6 +10,7 @@ import { dockerDown, dockerEngineAnswers, dockerEnv, dockerPs, dockerUp } from '
 import type { ComponentStatus, UpOptions } from './native.js';
 import { infraEnv, nativeDown, nativeStatus, nativeStop, nativeUp, stackContext } from './native.js';
 import { stackPaths } from './paths.js';
+import { apiTokens } from './secrets.js';
 
 export type StackMode = 'native' | 'docker';
 
@@ -103,5 +104,5 @@ export async function stackStopComponents(
 /** The environment a client of the running stack needs (what `.stack/env` holds). */
 export function expectedEnv(mode: StackMode): Record<string, string> {
   const ctx = stackContext(stackPaths(), () => undefined);
-  return mode === 'docker' ? dockerEnv(ctx) : infraEnv(ctx);
+  return mode === 'docker' ? { ...dockerEnv(ctx), ...apiTokens(ctx.secrets) } : infraEnv(ctx);
 }

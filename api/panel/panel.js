@@ -1,7 +1,14 @@
-/* global document, fetch, setInterval */
+/* global document, fetch, setInterval, window */
 // The control panel's script: plain browser JavaScript, no build step. It polls the control
-// routes of `retail-etl serve` (api/routes/control-panel.ts) and sends the operator's changes.
+// routes of `retail-etl serve` (api/routes/control-panel.ts) and sends the operator's changes,
+// each with the session's CSRF token (from the page's meta tag); a lost session goes back to sign-in.
 const $ = (id) => document.getElementById(id);
+const csrfToken = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+
+function signInAgain(res) {
+  if (res.status === 401) window.location.assign('/panel/login');
+  return res.status === 401;
+}
 const slider = $('rate-slider');
 const input = $('rate-input');
 let editingUntil = 0; // while the operator edits, polling does not overwrite the rate controls
@@ -54,6 +61,7 @@ function showState(s) {
 async function refresh() {
   try {
     const res = await fetch('/v1/control/producer', { cache: 'no-store' });
+    if (signInAgain(res)) return;
     if (res.ok) showState(await res.json());
   } catch {
     $('connection').textContent = 'the server does not answer';
@@ -63,6 +71,7 @@ async function refresh() {
 async function refreshFigures() {
   try {
     const res = await fetch('/v1/control/metrics', { cache: 'no-store' });
+    if (signInAgain(res)) return;
     const f = await res.json();
     for (const [name, value] of Object.entries(f.figures)) {
       const el = $(`fig-${name}`);
@@ -84,9 +93,10 @@ async function send(method, path, body, done) {
   try {
     const res = await fetch(path, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
       body: JSON.stringify(body),
     });
+    if (signInAgain(res)) return;
     const answer = await res.json();
     if (!res.ok) {
       say(`Refused: ${answer.message}`, 'error');
@@ -124,6 +134,13 @@ $('pause').addEventListener('click', () =>
 $('resume').addEventListener('click', () =>
   send('POST', '/v1/control/producer/resume', {}, (s) => `Resumed at ${fmt(s.rate)} events/s.`),
 );
+
+$('sign-out').addEventListener('click', async () => {
+  await fetch('/panel/session', { method: 'DELETE', headers: { 'x-csrf-token': csrfToken } }).catch(
+    () => null,
+  );
+  window.location.assign('/panel/login');
+});
 
 void refresh();
 void refreshFigures();

@@ -1,7 +1,9 @@
 /**
- * The web control panel of `retail-etl serve` and the control routes it talks to:
+ * The control routes of `retail-etl serve` the web control panel talks to (its pages and sign-in:
+ * api/routes/panel-pages.ts; plain HTML + JS in api/panel/, no build step). Every route needs a
+ * token of scope `control` (or the panel's session); the audit log and the control record name
+ * the authenticated identity, never what the request claims:
  *
- *   GET  /panel                      the page (api/panel/: plain HTML + JS, no build step)
  *   GET  /v1/control/producer        desired rate/pause, the safety cap, every replica's report
  *   PUT  /v1/control/producer/rate   {"rate": n}  — 422 RATE_ABOVE_CAP above the cap, with the reason
  *   POST /v1/control/producer/pause  POST /v1/control/producer/resume
@@ -13,8 +15,6 @@
  * this server follows the topic, so every panel shows the final value. Prometheus being down only
  * blanks the live figures; the controls do not depend on it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Kafka, Producer } from '../../lib/kafka/index.js';
 import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import type { Schema } from '../../lib/config/index.js';
@@ -23,7 +23,6 @@ import { MAX_RATE_FIELD } from '../../producer/config.js';
 import type { ControlRecord, PausedRecord, RateRecord } from '../../lib/contracts/control.js';
 import { ControlFollower, publishControl } from '../../producer/control.js';
 import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
-import { projectRoot } from '../../stack/paths.js';
 import { HttpError, readBody, sendJson } from '../http.js';
 import type { ApiContext, RequestContext, RouteModule } from '../router.js';
 import { queryFigures } from './control-panel-figures.js';
@@ -53,16 +52,6 @@ export interface ControlPanelOptions {
 
 /** A replica whose last report is older than this is shown as stale (as `producer status` does). */
 const STALE_MS = 15_000;
-const PANEL_FILES: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'panel.js': 'text/javascript; charset=utf-8',
-  'panel.css': 'text/css; charset=utf-8',
-};
-
-function panelFile(name: string): Buffer {
-  return readFileSync(join(projectRoot(), 'api', 'panel', name));
-}
-
 function signature(r: RateRecord | PausedRecord): string {
   return JSON.stringify([r.kind, r.kind === 'rate' ? r.rate : r.paused, r.actor, r.at]);
 }
@@ -187,16 +176,20 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
           audit: true,
           actor: record.actor,
           action: record.kind === 'rate' ? `rate ${record.rate}` : record.paused ? 'pause' : 'resume',
+          via: ctx.principal?.via,
+          claimed: claimedActor(ctx),
           from: ctx.req.socket.remoteAddress,
           record,
         });
         sendJson(ctx.res, 200, { ...state(), confirmed });
       };
 
-      const actorOf = (ctx: RequestContext, body: Record<string, unknown>): string => {
-        const given = typeof body['actor'] === 'string' ? body['actor'] : ctx.req.headers['x-actor'];
-        const actor = typeof given === 'string' ? given.trim().slice(0, 64) : '';
-        return actor === '' ? 'control-panel' : actor;
+      /** The authenticated identity (`control:<fingerprint>`): the guard guarantees there is one. */
+      const actorOf = (ctx: RequestContext): string => ctx.principal?.identity.name ?? 'unknown';
+      /** What the request says about its author (X-Actor): logged beside the identity, never trusted. */
+      const claimedActor = (ctx: RequestContext): string | undefined => {
+        const given = ctx.req.headers['x-actor'];
+        return typeof given === 'string' && given.trim() !== '' ? given.trim().slice(0, 64) : undefined;
       };
 
       const jsonBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
@@ -216,34 +209,14 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
         routes: [
           {
             method: 'GET',
-            path: '/panel',
-            handler: ({ res }) => {
-              res.writeHead(200, {
-                'content-type': PANEL_FILES['index.html'] ?? '',
-                'cache-control': 'no-store',
-              });
-              res.end(panelFile('index.html'));
-            },
-          },
-          {
-            method: 'GET',
-            path: '/panel/:file',
-            handler: ({ res, params }) => {
-              const file = params['file'] ?? '';
-              const type = PANEL_FILES[file];
-              if (!type) throw new HttpError(404, 'INVALID_ARGUMENT', `no such panel file: ${file}`);
-              res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
-              res.end(panelFile(file));
-            },
-          },
-          {
-            method: 'GET',
             path: '/v1/control/producer',
+            access: 'control',
             handler: ({ res }) => sendJson(res, 200, state()),
           },
           {
             method: 'PUT',
             path: '/v1/control/producer/rate',
+            access: 'control',
             handler: async (ctx) => {
               const body = await jsonBody(ctx);
               const rate = body['rate'];
@@ -261,7 +234,7 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
               if (rate > s.cap) {
                 log.warn('audit: control action refused', {
                   audit: true,
-                  actor: actorOf(ctx, body),
+                  actor: actorOf(ctx),
                   rate,
                   cap: s.cap,
                 });
@@ -276,24 +249,31 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
                   },
                 );
               }
-              await publish(keys.rate, rateRecord(rate, actorOf(ctx, body)), ctx);
+              await publish(keys.rate, rateRecord(rate, actorOf(ctx)), ctx);
             },
           },
           {
             method: 'POST',
             path: '/v1/control/producer/pause',
-            handler: async (ctx) =>
-              publish(keys.paused, pausedRecord(true, actorOf(ctx, await jsonBody(ctx))), ctx),
+            access: 'control',
+            handler: async (ctx) => {
+              await jsonBody(ctx); // a body, if any, must be a JSON object
+              await publish(keys.paused, pausedRecord(true, actorOf(ctx)), ctx);
+            },
           },
           {
             method: 'POST',
             path: '/v1/control/producer/resume',
-            handler: async (ctx) =>
-              publish(keys.paused, pausedRecord(false, actorOf(ctx, await jsonBody(ctx))), ctx),
+            access: 'control',
+            handler: async (ctx) => {
+              await jsonBody(ctx); // a body, if any, must be a JSON object
+              await publish(keys.paused, pausedRecord(false, actorOf(ctx)), ctx);
+            },
           },
           {
             method: 'GET',
             path: '/v1/control/metrics',
+            access: 'control',
             handler: async ({ res }) => sendJson(res, 200, await queryFigures(config.prometheusUrl)),
           },
         ],

@@ -8,6 +8,7 @@ import { ingestModule } from './ingest.js';
 import type { ControlPanelOptions } from './control-panel.js';
 import { controlPanelModule } from './control-panel.js';
 import { queriesModule } from './queries.js';
+import { panelPagesModule } from './panel-pages.js';
 import type { ConnectMetricsOptions } from './control-panel-connect.js';
 import { connectMetricsModule } from './control-panel-connect.js';
 
@@ -21,6 +22,7 @@ export interface ModuleOptions {
 export function routeModules(options: ModuleOptions = {}): RouteModule[] {
   return [
     ingestModule(options.ingest),
+    panelPagesModule(),
     controlPanelModule(options.controlPanel),
     queriesModule(options.queries),
     connectMetricsModule(options.connectMetrics),

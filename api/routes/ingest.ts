@@ -11,7 +11,7 @@ import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import type { FieldProblem } from '../../lib/contracts/event/validate.js';
 import { validateEvent } from '../../lib/contracts/event/validate.js';
 import { HttpError, readBody, sendJson } from '../http.js';
-import { formatOf, parseEvents } from '../ingest/parse.js';
+import { ACCEPTED_CONTENT_TYPES, formatOf, parseEvents } from '../ingest/parse.js';
 import { defaultTransactionalId, EventSender, KafkaUnavailable, Overloaded } from '../ingest/sender.js';
 import type { ApiContext, RouteModule } from '../router.js';
 
@@ -73,6 +73,8 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
           {
             method: 'POST',
             path: '/v1/events',
+            access: 'ingest',
+            accepts: ACCEPTED_CONTENT_TYPES,
             handler: async ({ req, res }) => {
               const end = duration.startTimer();
               let status = 500;

@@ -251,11 +251,16 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
 
       return {
         routes: [
-          { method: 'GET', path: '/v1/stores/:storeId/hourly', handler: hourly },
-          { method: 'GET', path: '/v1/top-skus', handler: topSkus },
-          { method: 'GET', path: '/v1/stores/:storeId/rolling', handler: rolling },
-          { method: 'GET', path: '/v1/stores/:storeId/events', handler: events },
-          { method: 'GET', path: '/v1/openapi.json', handler: ({ res }) => sendJson(res, 200, OPENAPI) },
+          { method: 'GET', path: '/v1/stores/:storeId/hourly', access: 'read', handler: hourly },
+          { method: 'GET', path: '/v1/top-skus', access: 'read', handler: topSkus },
+          { method: 'GET', path: '/v1/stores/:storeId/rolling', access: 'read', handler: rolling },
+          { method: 'GET', path: '/v1/stores/:storeId/events', access: 'read', handler: events },
+          {
+            method: 'GET',
+            path: '/v1/openapi.json',
+            access: 'read',
+            handler: ({ res }) => sendJson(res, 200, OPENAPI),
+          },
         ],
         ready: async () => {
           if (!pool) return false;

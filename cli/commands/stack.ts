@@ -4,6 +4,9 @@ import { redact } from '../../lib/redact.js';
 import { stackDown, stackStatus, stackUp } from '../../stack/stack.js';
 import { progress } from '../output.js';
 
+/** Variables whose values are never printed (API tokens, passwords). */
+const SECRET_NAME = /TOKEN|PASSWORD|SECRET/;
+
 export function registerStack(program: Command): void {
   const stack = program
     .command('stack')
@@ -33,11 +36,16 @@ export function registerStack(program: Command): void {
         console.log(
           `control panel: ${api}/panel   API: ${api}/v1/openapi.json   ingest: POST ${api}/v1/events`,
         );
+        console.log(
+          `  sign in to the panel with the control token: grep RETAIL_TOKEN_CONTROL ${report.envFile}` +
+            `  (API clients: Authorization: Bearer $RETAIL_TOKEN_INGEST / _READ / _CONTROL)`,
+        );
       }
       console.log(
         `environment for clients: ${report.envFile}  (source it: set -a; . ${report.envFile}; set +a)`,
       );
-      for (const [k, v] of Object.entries(report.env)) console.log(`  ${k}=${redact(v)}`);
+      for (const [k, v] of Object.entries(report.env))
+        console.log(`  ${k}=${SECRET_NAME.test(k) ? `(secret, in ${report.envFile})` : redact(v)}`);
       if (report.statuses.some((s) => !s.healthy)) process.exitCode = 1;
     });
 

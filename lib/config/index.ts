@@ -9,5 +9,6 @@ export * from './schema.js';
 export * from './shared.js';
 export * from './stack.js';
 export * from './bench.js';
+export * from './http.js';
 export * from './kafka-security.js';
 export * from './secret-file.js';

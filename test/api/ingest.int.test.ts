@@ -12,6 +12,10 @@ import { uuidv7 } from '../../lib/uuid.js';
 import { freePort } from '../../stack/net.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import { topicSize } from '../helpers/kafka.js';
+import { bearer, testTokens, tokenConfig } from '../helpers/api-tokens.js';
+
+const tokens = testTokens();
+const http = tokenConfig(tokens);
 
 const event = (over: Partial<Record<keyof SaleEvent, unknown>> = {}): Record<string, unknown> => ({
   event_id: uuidv7(),
@@ -35,7 +39,7 @@ async function post(
 ): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
   const res = await fetch(`${url}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, ...bearer(tokens.ingest) },
     body,
   });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
@@ -68,6 +72,7 @@ describe('POST /v1/events against real Kafka and the registry', () => {
     // Only the ingest module: other modules' readiness (queries, panel…) is their tests' business.
     api = await startApiServer(resolveApiConfig({ port: 0, topic, maxBodyBytes: 1024 * 1024 }, {}), {
       modules: [ingestModule()],
+      http,
     });
     // Ready once connected to Kafka and the schema is registered.
     for (let i = 0; i < 100; i++) {
@@ -183,7 +188,7 @@ describe('POST /v1/events against real Kafka and the registry', () => {
     const broken = Buffer.concat([good.subarray(0, 20), Buffer.from([0xc3, 0x28]), good.subarray(20)]);
     const res = await fetch(`${api.url}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
       body: broken,
     });
     expect(res.status).toBe(400);
@@ -224,7 +229,7 @@ describe('POST /v1/events against real Kafka and the registry', () => {
     const res = await post(api.url, '<events/>', 'application/xml');
     expect(res.status).toBe(415);
     expect(res.json['error']).toBe('UNSUPPORTED_MEDIA_TYPE');
-    const get = await fetch(`${api.url}/v1/events`);
+    const get = await fetch(`${api.url}/v1/events`, { headers: bearer(tokens.ingest) });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
   });
@@ -247,7 +252,7 @@ describe('POST /v1/events against real Kafka and the registry', () => {
           port,
           path: '/v1/events',
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
         },
         (res) => {
           let body = '';
@@ -286,6 +291,7 @@ describe('POST /v1/events against real Kafka and the registry', () => {
     const dead = await freePort();
     const down = await startApiServer(resolveApiConfig({ port: 0, topic, kafkaTimeoutMs: 500 }, {}), {
       modules: [ingestModule({ brokers: [`127.0.0.1:${dead}`] })],
+      http,
     });
     try {
       expect((await fetch(`${down.url}/healthz`)).status).toBe(200);

@@ -5,6 +5,9 @@ import { queriesModule } from '../../api/routes/queries.js';
 import { createLogger } from '../../lib/logger.js';
 import { Registry } from 'prom-client';
 import type { ApiConfig } from '../../api/config.js';
+import { Guard } from '../../api/auth.js';
+import { SessionStore } from '../../api/session.js';
+import { TokenStore } from '../../lib/http/tokens.js';
 
 describe('OpenAPI description', () => {
   it('describes every query route with its method', async () => {
@@ -12,12 +15,22 @@ describe('OpenAPI description', () => {
       config: {} as ApiConfig,
       logger: createLogger('test', { write: () => undefined }),
       registry: new Registry(),
+      guard: new Guard(
+        new TokenStore({
+          tokensIngest: undefined,
+          tokensRead: undefined,
+          tokensControl: undefined,
+          tokensMetrics: undefined,
+        }),
+        new SessionStore(60),
+      ),
     });
     const paths = OPENAPI.paths as Record<string, Record<string, unknown>>;
     for (const route of instance.routes) {
       const documented = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
       expect(paths[documented], `${route.method} ${route.path}`).toBeDefined();
       expect(paths[documented]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
+      expect(route.access, `${route.method} ${route.path}`).toBe('read');
     }
     await instance.close?.();
   });

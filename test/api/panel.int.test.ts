@@ -3,7 +3,8 @@
  * a real `retail-etl serve` and a real running producer process: the slider changes the producer's
  * rate, Pause stops it, a rate above the cap is refused with the reason shown, two operators
  * changing the rate at once see the same final value (the last write), and a server whose
- * Prometheus is down keeps its controls working. Screenshot: test-artifacts/panel.png (the one in
+ * Prometheus is down keeps its controls working. The browser signs in with the control token (the
+ * session cookie and CSRF token are the panel's own; api/routes/panel-pages.ts). Screenshot: test-artifacts/panel.png (the one in
  * docs/panel.png, with a whole pipeline behind it, comes from test/dashboards/dashboards.int.test.ts).
  */
 import { mkdirSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { createKafka } from '../../lib/kafka/index.js';
 import { PORTS } from '../../lib/ports.js';
 import { readControlState } from '../../producer/control.js';
 import type { Browser } from '../helpers/browser.js';
-import { openBrowser } from '../helpers/browser.js';
+import { openBrowser, openPanel } from '../helpers/browser.js';
+import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
 import { waitOrThrow } from '../../stack/wait.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import type { CliProcess } from '../dashboards/processes.js';
@@ -34,6 +36,8 @@ interface PanelState {
 describe('control panel (Chromium)', () => {
   stackEnv(); // loads .stack/env (KAFKA_BROKERS, PROMETHEUS_URL…) for the children
   const name = uniqueName('panel');
+  const tokens = testTokens();
+  const control = { ...bearer(tokens.control), 'content-type': 'application/json' };
   const topic = `${name}.sales`;
   const controlTopic = `${name}.control`;
   const controlEnv = {
@@ -78,16 +82,16 @@ describe('control panel (Chromium)', () => {
     procs.push(producer);
     const started = await producer.waitFor(/"msg":"producer started".*?"metricsPort":(\d+)/);
     producerPort = Number(started[1]);
-    const serve = startCli(
-      'serve',
-      ['serve', '--port', String(PORTS.pipelineHttp), '--topic', topic],
-      controlEnv,
-    );
+    const serve = startCli('serve', ['serve', '--port', String(PORTS.pipelineHttp), '--topic', topic], {
+      ...controlEnv,
+      ...tokenEnv(tokens),
+    });
     procs.push(serve);
     base = (await serve.waitFor(/serving on (http:\/\/\S+)/))[1] ?? '';
     // A second server whose Prometheus is unreachable (a port nothing listens on).
     const serve2 = startCli('serve-no-prometheus', ['serve', '--port', '0', '--topic', topic], {
       ...controlEnv,
+      ...tokenEnv(tokens),
       PROMETHEUS_URL: 'http://127.0.0.1:9',
     });
     procs.push(serve2);
@@ -96,6 +100,9 @@ describe('control panel (Chromium)', () => {
       await pollJson<PanelState>(
         `${b}/v1/control/producer`,
         (s) => s.connected && s.replicas.some((r) => !r.stale),
+        30_000,
+        `${b}/v1/control/producer`,
+        bearer(tokens.control),
       );
     }
     browser = await openBrowser('panel-chromium');
@@ -111,15 +118,7 @@ describe('control panel (Chromium)', () => {
     await admin.disconnect();
   }, 60_000);
 
-  async function open(url: string): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${url}/panel`);
-    await page
-      .locator('#state')
-      .filter({ hasText: /Running|Paused/ })
-      .waitFor();
-    return page;
-  }
+  const open = (url: string): Promise<Page> => openPanel(context, url, tokens.control);
 
   it('shows the producer, and the slider changes the running producer’s rate', async () => {
     const page = await open(base);
@@ -157,6 +156,7 @@ describe('control panel (Chromium)', () => {
     expect(await page.locator('#message').getAttribute('class')).toBe('error');
     const answer = await fetch(`${base}/v1/control/producer/rate`, {
       method: 'PUT',
+      headers: control,
       body: JSON.stringify({ rate: 5000 }),
     });
     expect(answer.status).toBe(422);
@@ -193,7 +193,7 @@ describe('control panel (Chromium)', () => {
     const put = (url: string, rate: number, actor: string) =>
       fetch(`${url}/v1/control/producer/rate`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json', 'x-actor': actor },
+        headers: { ...control, 'x-actor': actor },
         body: JSON.stringify({ rate }),
       });
     const [ra, rb] = await Promise.all([put(base, 300, 'operator-a'), put(noPromBase, 700, 'operator-b')]);
@@ -201,9 +201,17 @@ describe('control panel (Chromium)', () => {
     // The truth is the control topic: whichever record Kafka appended last.
     const final = (await readControlState(kafka, controlTopic, name)).rate;
     expect(final && [300, 700].includes(final.rate)).toBe(true);
+    // The record names the authenticated token, not what the request claimed (X-Actor).
+    expect(final?.actor).toMatch(/^control:[0-9a-f]{8}$/);
     const want = String(final?.rate);
     for (const url of [base, noPromBase]) {
-      await pollJson<PanelState>(`${url}/v1/control/producer`, (s) => s.rate === final?.rate, 10_000);
+      await pollJson<PanelState>(
+        `${url}/v1/control/producer`,
+        (s) => s.rate === final?.rate,
+        10_000,
+        url,
+        bearer(tokens.control),
+      );
     }
     await expect.poll(() => a.locator('#rate').textContent(), { timeout: 10_000 }).toBe(want);
     await expect.poll(() => b.locator('#rate').textContent(), { timeout: 10_000 }).toBe(want);
@@ -216,7 +224,9 @@ describe('control panel (Chromium)', () => {
   });
 
   it('with Prometheus down the panel says so and its controls keep working', async () => {
-    const figures = (await (await fetch(`${noPromBase}/v1/control/metrics`)).json()) as {
+    const figures = (await (
+      await fetch(`${noPromBase}/v1/control/metrics`, { headers: bearer(tokens.control) })
+    ).json()) as {
       prometheus: string;
       reason: string;
     };

@@ -11,8 +11,10 @@ import { freePort } from '../../stack/net.js';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
+import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
 
 const env = stackEnv();
+const tokens = testTokens();
 const schema = uniqueName('queries');
 const db = new pg.Client({ connectionString: env.DATABASE_URL });
 let serve: CliProcess;
@@ -33,7 +35,7 @@ const events = Array.from({ length: 25 }, (_, i) => ({
 }));
 
 async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}${path}`);
+  const res = await fetch(`${base}${path}`, { headers: bearer(tokens.read) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -72,7 +74,10 @@ beforeAll(async () => {
     );
   }
   const port = await freePort();
-  serve = startCli(['serve', '--port', String(port)], { logLevel: 'warn', env: { QUERY_SCHEMA: schema } });
+  serve = startCli(['serve', '--port', String(port)], {
+    logLevel: 'warn',
+    env: { QUERY_SCHEMA: schema, ...tokenEnv(tokens) },
+  });
   base = `http://127.0.0.1:${port}`;
   await waitReady(port, serve);
 });
@@ -200,7 +205,7 @@ describe('query API', () => {
 
   it('a table that does not exist yet is a 503 with Retry-After, not a 500', async () => {
     await db.query(`DROP TABLE "${schema}".top_skus`);
-    const res = await fetch(`${base}/v1/top-skus?hour=${H}`);
+    const res = await fetch(`${base}/v1/top-skus?hour=${H}`, { headers: bearer(tokens.read) });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('30');
     expect(await res.json()).toMatchObject({ error: 'POSTGRES_ERROR', retriable: true, serverCode: '42P01' });

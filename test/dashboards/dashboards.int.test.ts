@@ -21,7 +21,8 @@ import { waitUntil } from '../../stack/wait.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { clickhouseUrl, dropDatabase } from '../helpers/clickhouse.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { openBrowser } from '../helpers/browser.js';
+import { openBrowser, openPanel } from '../helpers/browser.js';
+import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
 import type { CliProcess } from './processes.js';
 import { pollJson, requireBuild, requireFreePorts, ROOT, startCli } from './processes.js';
 
@@ -55,6 +56,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const env = stackEnv();
   const prom = env.PROMETHEUS_URL.replace(/\/$/, '');
   const name = uniqueName('dash');
+  const tokens = testTokens();
   const topic = `${name}.sales`;
   const t = (suffix: string) => `${name}.${suffix}`;
   const procs: CliProcess[] = [];
@@ -105,6 +107,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
     await admin.disconnect();
 
     const common = { PRODUCER_GROUP: name, PRODUCER_CONTROL_TOPIC: t('control') };
+    const serveEnv = { ...common, ...tokenEnv(tokens) };
     procs.push(
       startCli(
         'producer',
@@ -115,7 +118,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
           PRODUCER_DURATION: '150s',
         },
       ),
-      startCli('serve', ['serve', '--port', String(PORTS.pipelineHttp), '--topic', topic], common),
+      startCli('serve', ['serve', '--port', String(PORTS.pipelineHttp), '--topic', topic], serveEnv),
       startCli(
         'sink-postgres',
         ['sink', 'postgres', '--topic', topic, '--group', t('pg'), '--schema', name, '--max-wait-ms', '300'],
@@ -164,11 +167,15 @@ describe('Grafana dashboards against the real Prometheus', () => {
         port === PORTS.pipelineHttp
           ? ['/v1/control/producer', (b) => b.connected === true]
           : ['/readyz', (b) => b.status === 'ready'];
-      await pollJson(`http://127.0.0.1:${port}${path}`, ok, 60_000, `${proc?.name} ${path}`).catch(
-        (err: Error) => {
-          throw new Error(`${err.message}\n${proc?.name} output:\n${proc?.output().slice(-3000)}`);
-        },
-      );
+      await pollJson(
+        `http://127.0.0.1:${port}${path}`,
+        ok,
+        60_000,
+        `${proc?.name} ${path}`,
+        bearer(tokens.control),
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${proc?.name} output:\n${proc?.output().slice(-3000)}`);
+      });
     }
     readyAt = Date.now();
     // A poison record (not Avro) so the DLQ counters have series, and a few events over HTTP.
@@ -193,7 +200,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
       }));
       return fetch(`http://127.0.0.1:${PORTS.pipelineHttp}/v1/events`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
         body: JSON.stringify(events),
       });
     };
@@ -205,6 +212,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
     // A control change through the panel's route, so the control-change series has data.
     const change = await fetch(`http://127.0.0.1:${PORTS.pipelineHttp}/v1/control/producer/rate`, {
       method: 'PUT',
+      headers: { 'content-type': 'application/json', ...bearer(tokens.control) },
       body: JSON.stringify({ rate: 250 }),
     });
     expect(change.status, await change.clone().text()).toBe(200);
@@ -344,8 +352,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
   it('the control panel shows the live pipeline (screenshot)', async () => {
     const browser = await openBrowser('dash-chromium');
     try {
-      const page = await browser.context.newPage();
-      await page.goto(`http://127.0.0.1:${PORTS.pipelineHttp}/panel`);
+      const page = await openPanel(browser.context, `http://127.0.0.1:${PORTS.pipelineHttp}`, tokens.control);
       for (const id of ['#fig-eventsIn', '#fig-rowsOut', '#fig-latencyP95']) {
         await expect.poll(() => page.locator(id).textContent(), { timeout: 20_000 }).toMatch(/^\d/);
       }

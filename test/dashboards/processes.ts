@@ -38,12 +38,13 @@ export async function pollJson<T>(
   ok: (body: T) => boolean,
   timeoutMs = 30_000,
   what = url,
+  headers: Record<string, string> = {},
 ): Promise<T> {
   let last: unknown;
   const met = await waitUntil(
     async () => {
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+        const res = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
         last = await res.json();
       } catch (err) {
         last = err;

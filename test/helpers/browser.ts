@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -37,4 +37,24 @@ export async function openBrowser(profilePrefix: string): Promise<Browser> {
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Open the control panel of `base` as a person does: /panel sends a browser without a session to
+ * the sign-in page, where the control token is typed in; the session cookie then lasts for the
+ * browser context. Resolves once the panel shows the producer's state.
+ */
+export async function openPanel(context: BrowserContext, base: string, token: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${base}/panel`);
+  if (new URL(page.url()).pathname === '/panel/login') {
+    await page.locator('#token').fill(token);
+    await page.locator('#submit').click();
+    await page.waitForURL(`${base}/panel`);
+  }
+  await page
+    .locator('#state')
+    .filter({ hasText: /Running|Paused/ })
+    .waitFor();
+  return page;
 }

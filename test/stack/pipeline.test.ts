@@ -51,8 +51,17 @@ const EXPECTED: Record<string, { vars: string[]; secrets: string[] }> = {
       'QUERY_DATABASE_URL',
       'PROMETHEUS_URL',
       'KAFKA_CONNECT_URL',
+      'RETAIL_TOKEN_INGEST',
+      'RETAIL_TOKEN_READ',
+      'RETAIL_TOKEN_CONTROL',
     ],
-    secrets: ['POSTGRES_READER_PASSWORD', 'KAFKA_CONNECT_PASSWORD'],
+    secrets: [
+      'POSTGRES_READER_PASSWORD',
+      'KAFKA_CONNECT_PASSWORD',
+      'RETAIL_TOKEN_INGEST',
+      'RETAIL_TOKEN_READ',
+      'RETAIL_TOKEN_CONTROL',
+    ],
   },
 };
 

@@ -12,6 +12,9 @@ import { startApiServer } from '../../../api/server.js';
 import { createKafka } from '../../../lib/kafka/index.js';
 import { uuidv7 } from '../../../lib/uuid.js';
 import { uniqueName } from '../../helpers/env.js';
+import { bearer, testTokens, tokenConfig } from '../../helpers/api-tokens.js';
+
+const tokens = testTokens();
 
 const kafka = createKafka('ingest-txn-test');
 
@@ -32,6 +35,7 @@ const event = (store: string, sku = 'SKU-000042') => ({
 async function start(topic: string, over: Record<string, unknown>): Promise<ApiServer> {
   const api = await startApiServer(resolveApiConfig({ port: 0, topic, ...over }, {}), {
     modules: [ingestModule()],
+    http: tokenConfig(tokens),
   });
   for (let i = 0; i < 200 && (await fetch(`${api.url}/readyz`)).status !== 200; i++)
     await new Promise((r) => setTimeout(r, 100));
@@ -44,7 +48,7 @@ async function post(
 ): Promise<{ status: number; retryAfter: string | null }> {
   const res = await fetch(`${api.url}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
     body: JSON.stringify(events),
   });
   await res.arrayBuffer();
