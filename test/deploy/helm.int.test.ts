@@ -195,18 +195,6 @@ describe('Helm chart deploy/helm/stream-retail-etl', () => {
     const declared = new Set(
       CONFIG_COMPONENTS.flatMap((c) => c.schemas.flatMap((s) => Object.values(s).map((f) => f.env))),
     );
-    // Read by the HTTP bearer-token and Kafka SASL/SCRAM changes being made beside this one: remove
-    // from this list once lib/config declares them (a different name there must fail this test).
-    const pending = new Set([
-      'RETAIL_TOKEN_INGEST',
-      'RETAIL_TOKEN_READ',
-      'RETAIL_TOKEN_CONTROL',
-      'KAFKA_SASL_MECHANISM',
-      'KAFKA_SASL_USERNAME',
-      'KAFKA_SASL_PASSWORD',
-      'KAFKA_SECURITY_PROTOCOL',
-      'KAFKA_SSL_CA_FILE',
-    ]);
     const docs = manifests(file);
     for (const d of docs.filter(isProcess)) {
       const c = podSpec(d).containers[0]!;
@@ -214,7 +202,7 @@ describe('Helm chart deploy/helm/stream-retail-etl', () => {
         (m) => m.kind === 'ConfigMap' && m.metadata.name === c.envFrom?.[0]?.configMapRef?.name,
       );
       const names = [...Object.keys(cm?.data ?? {}), ...(c.env ?? []).map((e) => e.name)];
-      const unknown = names.filter((n) => !declared.has(n) && !pending.has(n));
+      const unknown = names.filter((n) => !declared.has(n));
       expect(unknown, d.metadata.name).toEqual([]);
     }
   });
