@@ -7,7 +7,15 @@ import { API_SCHEMA } from '../api/config.js';
 import { CONTROL_PANEL_SCHEMA } from '../api/routes/control-panel.js';
 import { QUERY_SCHEMA } from '../api/routes/queries.js';
 import type { Schema } from '../lib/config/index.js';
-import { BENCH_SCHEMA, describeSchema, OS_USER, SHARED_SCHEMA, STACK_SCHEMA } from '../lib/config/index.js';
+import {
+  BENCH_SCHEMA,
+  CHAOS_SCHEMA,
+  describeSchema,
+  OS_USER,
+  SHARED_SCHEMA,
+  STACK_SCHEMA,
+  SUPERVISOR_SCHEMA,
+} from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
 import { FAULTS_SCHEMA } from '../sinks/core/faults.js';
 import { PROCESSOR_SCHEMA } from '../processors/runtime/config.js';
@@ -65,11 +73,17 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     schemas: [STACK_SCHEMA],
   },
   {
+    component: 'supervisor',
+    title: '`retail-etl stack supervise` (started by `make up`: restarts what exits or hangs)',
+    schemas: [SUPERVISOR_SCHEMA],
+  },
+  {
     component: 'faults',
     title: 'Fault injection — **test only**, never set in production (the sinks’ crash tests)',
     schemas: [FAULTS_SCHEMA],
   },
   { component: 'bench', title: '`make bench` (bench/run.ts)', schemas: [BENCH_SCHEMA] },
+  { component: 'chaos', title: '`make chaos` (`retail-etl chaos`)', schemas: [CHAOS_SCHEMA] },
 ];
 
 export function configurationMarkdown(): string {

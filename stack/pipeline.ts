@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { LaunchSpec, NativeComponent } from './component.js';
-import { httpOk } from './net.js';
+import { httpOk, httpReadiness } from './net.js';
 
 export interface PipelineService {
   name: string;
@@ -111,6 +111,10 @@ export function pipelineComponent(
     launch: (ctx) => pipelineLaunch(service, ctx.paths.root, stackEnv),
     // Ready, not just alive: connected to Kafka and to its target (what `make status` should say).
     healthy: () => httpOk(`http://${HOST}:${service.port}/readyz`),
+    restoring: async () => {
+      const r = await httpReadiness(`http://${HOST}:${service.port}/readyz`);
+      return r.ready ? undefined : r.restoring;
+    },
     env: () => ({}),
   };
 }

@@ -9,3 +9,4 @@ export * from './schema.js';
 export * from './shared.js';
 export * from './stack.js';
 export * from './bench.js';
+export * from './supervisor.js';
