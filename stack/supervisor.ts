@@ -98,10 +98,12 @@ export class Supervisor {
     private readonly events: SupervisorEvents,
   ) {
     for (const p of processes) {
+      const pid = p.pid();
       this.statuses.set(p.name, {
         name: p.name,
-        state: 'healthy',
-        pid: p.pid(),
+        // Not started yet (no live PID): 'starting' until the first start is ready.
+        state: pid !== undefined && isAlive(pid) ? 'healthy' : 'starting',
+        pid,
         restarts: 0,
         failures: 0,
         lastRecoveryMs: undefined,
@@ -145,6 +147,8 @@ export class Supervisor {
     let lastLive = Date.now();
     let healthySince: number | undefined = Date.now();
     let downSince: number | undefined;
+    /** Set once this supervisor started the process and it became ready. */
+    let startedHere = false;
     while (!this.stopping) {
       const s = this.statuses.get(p.name)!;
       const pid = p.pid();
@@ -179,10 +183,10 @@ export class Supervisor {
         downSince = Date.now();
         if (s.state === 'healthy') {
           this.events.log(`${p.name}: pid ${pid ?? '—'} is gone`);
-          // Gone soon after a restart counts like a failed start: a process that crashes a few
+          // Gone soon after a start counts like a failed start: a process that crashes a few
           // seconds after every start is a crash loop too.
           const quick =
-            s.restarts > 0 && healthySince !== undefined && Date.now() - healthySince < o.stableAfterMs;
+            startedHere && healthySince !== undefined && Date.now() - healthySince < o.stableAfterMs;
           this.update(p, { lastReason: 'exited', pid: undefined, failures: s.failures + (quick ? 1 : 0) });
         }
         healthySince = undefined;
@@ -210,6 +214,7 @@ export class Supervisor {
       }
       const outcome = await this.restart(p);
       if (outcome === 'healthy') {
+        startedHere = true;
         lastLive = Date.now();
         healthySince = Date.now();
         this.update(p, { lastRecoveryMs: Date.now() - downSince, failures: s.failures });
@@ -231,15 +236,17 @@ export class Supervisor {
     p: SupervisedProcess,
   ): Promise<'healthy' | 'exited during start' | 'start timed out'> {
     const s = this.statuses.get(p.name)!;
+    // A PID file means it ran before: this is a restart. The very first start is not counted.
+    const restart = p.pid() !== undefined;
     const pid = p.start();
     this.update(p, {
       state: 'starting',
       pid,
-      restarts: s.restarts + 1,
+      restarts: s.restarts + (restart ? 1 : 0),
       lastRestartAt: new Date().toISOString(),
       restoring: undefined,
     });
-    this.events.log(`${p.name}: restarted (pid ${pid}, restart ${s.restarts})`);
+    this.events.log(`${p.name}: ${restart ? `restarted (restart ${s.restarts})` : 'started'}, pid ${pid}`);
     let deadline = Date.now() + p.startTimeoutMs;
     while (!this.stopping) {
       if (!isAlive(pid)) {

@@ -71,6 +71,13 @@ export const CHAOS_SCHEMA = {
     default: 'all',
     doc: 'comma-separated processes to kill: producer, serve, sink-postgres, processors, sink-aggregates (the chaos pipeline’s own), kafka, postgres, schema-registry (the stack’s servers, restarted by its supervisor); `all` = every one that runs, `pipeline` = the pipeline’s only',
   },
+  portBase: {
+    type: 'int',
+    env: 'CHAOS_PORT_BASE',
+    min: 1024,
+    max: 65_000,
+    doc: 'first of consecutive 127.0.0.1 ports for the chaos pipeline’s processes (default: any free ports)',
+  },
   drainS: {
     type: 'int',
     env: 'CHAOS_DRAIN_S',
