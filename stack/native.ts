@@ -207,6 +207,10 @@ function supervisorComponent(ctx: StackContext): NativeComponent {
 
 async function startSupervisor(ctx: StackContext): Promise<void> {
   if (supervisorRunning(ctx) !== undefined) return;
+  if (!existsSync(join(ctx.paths.root, 'dist', 'cli', 'main.js'))) {
+    ctx.progress('supervisor: not started (dist/cli/main.js is missing: run `npm run build`)');
+    return;
+  }
   rmSync(join(ctx.paths.run, 'supervisor.json'), { force: true });
   await launchAndWait(ctx, supervisorComponent(ctx));
 }

@@ -62,7 +62,11 @@ export function supervisedComponent(
       isServer ? { ready: await c.healthy(ctx) } : httpReadiness(`http://${HOST}:${port}/readyz`),
     dependenciesUp: isServer
       ? undefined
-      : async () => (await Promise.all(servers.map((s) => s.healthy(ctx)))).every(Boolean),
+      : // The pipeline needs Kafka, the registry and Postgres; Prometheus only watches.
+        async () =>
+          (
+            await Promise.all(servers.filter((s) => s.name !== 'prometheus').map((s) => s.healthy(ctx)))
+          ).every(Boolean),
   };
 }
 
