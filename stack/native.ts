@@ -10,6 +10,7 @@ import { mkdirSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import { formatEnvFile } from '../lib/env-file.js';
+import { supervisorConfig } from '../lib/config/index.js';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { NativeComponent, StackContext } from './component.js';
 import { kafka } from './components/kafka.js';
@@ -186,13 +187,14 @@ export async function nativeDown(ctx: StackContext): Promise<string[]> {
 }
 
 function supervisorComponent(ctx: StackContext): NativeComponent {
+  const port = supervisorConfig().metricsPort;
   return {
     name: SUPERVISOR_NAME,
     title: 'supervisor: restarts a stack process that exits or stops answering',
-    ports: [PORTS.supervisor],
+    ports: [port],
     stopSignal: 'SIGTERM',
     startTimeoutMs: 15_000,
-    url: `http://${HOST}:${PORTS.supervisor}/metrics`,
+    url: `http://${HOST}:${port}/metrics`,
     provision: async () => undefined,
     prepare: async () => undefined,
     launch: () => ({

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { supervisorConfig } from '../lib/config/index.js';
-import { HOST, PORTS } from '../lib/ports.js';
+import { HOST } from '../lib/ports.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
 import type { NativeComponent, StackContext } from './component.js';
 import { httpOk, httpReadiness } from './net.js';
@@ -150,7 +150,7 @@ export async function runStackSupervisor(
   writeState(ctx, status());
   let server: Server | undefined;
   try {
-    server = await startProcessServer({ port: PORTS.supervisor, host: HOST, registry, ready: () => true });
+    server = await startProcessServer({ port: config.metricsPort, host: HOST, registry, ready: () => true });
   } catch (err) {
     // Metrics are a convenience: supervision goes on without them.
     log(`metrics not served: ${(err as Error).message}`);

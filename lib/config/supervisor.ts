@@ -35,6 +35,14 @@ export const SUPERVISOR_SCHEMA = {
     min: 1000,
     doc: 'a running process that fails its liveness probe (/healthz, or the server’s health check) this long is killed and restarted',
   },
+  metricsPort: {
+    type: 'int',
+    env: 'SUPERVISOR_METRICS_PORT',
+    default: 9407,
+    min: 1,
+    max: 65_535,
+    doc: 'the supervisor’s /metrics port on 127.0.0.1 (restart counts; Prometheus scrapes 9407)',
+  },
 } as const satisfies Schema;
 
 export type SupervisorConfig = ConfigOf<typeof SUPERVISOR_SCHEMA>;

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createQuietKafka } from '../../lib/kafka/index.js';
-import { PORTS } from '../../lib/ports.js';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { runCli, startCli } from '../../stack/cli-process.js';
+import { freePort } from '../../stack/net.js';
 import { isAlive, readPid } from '../../stack/process.js';
 import type { SupervisorFile } from '../../stack/supervise.js';
 import { waitUntil } from '../../stack/wait.js';
@@ -49,9 +49,14 @@ describe('stack supervise', () => {
     mkdirSync(join(dir, 'run'), { recursive: true });
     writeFileSync(join(dir, 'run', 'supervised.json'), JSON.stringify(['producer']));
     writeFileSync(join(dir, 'mode'), 'native\n');
+    // Ports of their own: a running `make up` may hold the defaults (9401, 9407).
+    const producerPort = await freePort();
+    const metricsPort = await freePort();
     supervisor = startCli(['stack', 'supervise'], {
       env: {
         RETAIL_ETL_STACK_DIR: dir,
+        PRODUCER_METRICS_PORT: String(producerPort),
+        SUPERVISOR_METRICS_PORT: String(metricsPort),
         PRODUCER_TOPIC: topic,
         PRODUCER_CONTROL_TOPIC: `${topic}.control`,
         PRODUCER_GROUP: topic,
@@ -73,11 +78,14 @@ describe('stack supervise', () => {
     expect(isAlive(second)).toBe(true);
     expect(supervisor.output()).toContain('producer: restarted (restart 1)');
 
-    const metrics = await (await fetch(`http://127.0.0.1:${PORTS.supervisor}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/retail_stack_restarts_total\{component="producer"\} 1\b/);
     expect(metrics).toMatch(/retail_stack_crash_loop\{component="producer"\} 0\b/);
 
-    const status = await runCli(['stack', 'status'], { RETAIL_ETL_STACK_DIR: dir });
-    expect(status.stdout).toMatch(/healthy\s+producer\s+pid \d+\s+\S+\s+restarts 1\n/);
+    const status = await runCli(['stack', 'status'], {
+      RETAIL_ETL_STACK_DIR: dir,
+      PRODUCER_METRICS_PORT: String(producerPort),
+    });
+    expect(status.stdout, status.stdout).toMatch(/healthy\s+producer\s+pid \d+\s+\S+\s+restarts 1\n/);
   });
 });
