@@ -313,7 +313,10 @@ async function drainGroups(p: ChaosPipeline, timeoutS: number, log: (m: string) 
     }
     await sleep(1000);
   }
-  throw new Error(`the chaos pipeline did not drain within ${timeoutS} s`);
+  const lags = await groupLags(p.admin, p.base).catch(() => new Map<string, { records: number }>());
+  throw new Error(
+    `the chaos pipeline did not drain within ${timeoutS} s: ${[...lags].map(([g, l]) => `${g} ${l.records}`).join(', ')}`,
+  );
 }
 
 /** The closing table: one line per store, then the kills and their recovery times. */
