@@ -9,6 +9,7 @@ import { QUERY_SCHEMA } from '../api/routes/queries.js';
 import type { Schema } from '../lib/config/index.js';
 import {
   BENCH_SCHEMA,
+  CHAOS_SCHEMA,
   CONNECT_DATABASE_URL,
   describeSchema,
   HTTP_SCHEMA,
@@ -17,6 +18,7 @@ import {
   SCHEMA_REGISTRY_SECURITY_SCHEMA,
   SHARED_SCHEMA,
   STACK_SCHEMA,
+  SUPERVISOR_SCHEMA,
 } from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
 import { CLICKHOUSE_SERVER_SCHEMA } from '../stack/clickhouse/config.js';
@@ -93,11 +95,17 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     schemas: [STACK_SCHEMA],
   },
   {
+    component: 'supervisor',
+    title: '`retail-etl stack supervise` (started by `make up`: restarts what exits or hangs)',
+    schemas: [SUPERVISOR_SCHEMA],
+  },
+  {
     component: 'faults',
     title: 'Fault injection — **test only**, never set in production (the sinks’ crash tests)',
     schemas: [FAULTS_SCHEMA],
   },
   { component: 'bench', title: '`make bench` (bench/run.ts)', schemas: [BENCH_SCHEMA] },
+  { component: 'chaos', title: '`make chaos` (`retail-etl chaos`)', schemas: [CHAOS_SCHEMA] },
 ];
 
 export function configurationMarkdown(): string {

@@ -20,4 +20,6 @@ export const PORTS = {
   processorMetrics: 9404,
   sinkAggregatesMetrics: 9405,
   sinkAggregatesClickhouseMetrics: 9406,
+  // The native stack's supervisor (`retail-etl stack supervise`): restart counts.
+  supervisor: 9407,
 } as const;

@@ -30,6 +30,11 @@ export interface NativeComponent {
   prepare(ctx: StackContext): Promise<void>;
   launch(ctx: StackContext): LaunchSpec;
   healthy(ctx: StackContext): Promise<boolean>;
+  /**
+   * Not healthy yet, but making progress (a processor restoring its state: "restoring 63 %"):
+   * `up` and the supervisor keep waiting while it says so, past the start timeout.
+   */
+  restoring?(ctx: StackContext): Promise<string | undefined>;
   /** Work after the first successful health check (roles, databases). */
   afterStart?(ctx: StackContext): Promise<void>;
   /** Environment variables it contributes to `.stack/env`. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import type { NativeComponent, StackContext } from './component.js';
 import { isAlive, pidFileFor, removePidFile, startDetached, stopPid, tailFile } from './process.js';
-import { waitUntil } from './wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export async function launchAndWait(ctx: StackContext, c: NativeComponent): Promise<void> {
   const logFile = join(ctx.paths.logs, `${c.name}.log`);
@@ -16,16 +16,27 @@ export async function launchAndWait(ctx: StackContext, c: NativeComponent): Prom
   ctx.progress(`${c.name}: starting…`);
   const pid = startDetached({ name: c.name, ...spec, cwd: ctx.paths.root, logFile, pidFile });
   let died = false;
-  const ok = await waitUntil(
-    async () => {
-      if (!isAlive(pid)) {
-        died = true;
-        return true;
-      }
-      return c.healthy(ctx);
-    },
-    { timeoutMs: c.startTimeoutMs },
-  );
+  let ok = false;
+  let deadline = Date.now() + c.startTimeoutMs;
+  let said: string | undefined;
+  while (Date.now() <= deadline) {
+    if (!isAlive(pid)) {
+      died = true;
+      break;
+    }
+    if (await c.healthy(ctx).catch(() => false)) {
+      ok = true;
+      break;
+    }
+    const restoring = await c.restoring?.(ctx).catch(() => undefined);
+    if (restoring !== undefined) {
+      // Restoring is progress, not a hang: wait on while it lasts (issue 16).
+      deadline = Date.now() + c.startTimeoutMs;
+      if (restoring !== said) ctx.progress(`${c.name}: ${restoring}…`);
+      said = restoring;
+    }
+    await sleep(250);
+  }
   if (!ok || died) {
     await stopPid(pid, 'SIGKILL', 5000);
     removePidFile(pidFile);

@@ -1,13 +1,17 @@
 /**
  * The native stack: Kafka, the Schema Registry, Postgres and Prometheus started from this
  * machine's Java and Debian packages, ClickHouse on the chdb engine of the project's own
- * dependencies, then the pipeline's own processes. `up` is all-or-nothing:
- * a taken port stops it before anything starts, and a component that fails takes down what this
- * `up` started, with the last lines of its log in the error.
+ * dependencies, then the pipeline's own processes, then a supervisor that restarts any of them
+ * that exits or hangs (stack/supervise.ts). A taken port stops `up` before anything starts; a
+ * server that fails takes down the servers this `up` started, with the last lines of its log in
+ * the error; a pipeline process that fails takes down only the pipeline processes this `up`
+ * started — healthy servers stay up.
  */
-import { mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import { formatEnvFile } from '../lib/env-file.js';
+import { supervisorConfig } from '../lib/config/index.js';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { NativeComponent, StackContext } from './component.js';
 import { clickhouse } from './components/clickhouse.js';
@@ -22,6 +26,14 @@ import type { StackPaths } from './paths.js';
 import { PIPELINE_SERVICES, pipelineComponent } from './pipeline.js';
 import { isAlive, pidFileFor, readPid, removePidFile, stopPid } from './process.js';
 import { apiTokens, loadOrCreateSecrets } from './secrets.js';
+import {
+  readSupervisorFile,
+  runStackSupervisor,
+  supervisedListFile,
+  SUPERVISOR_NAME,
+  supervisorRunning,
+} from './supervise.js';
+import type { SupervisorFile } from './supervise.js';
 
 export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, clickhouse, prometheus];
 
@@ -115,9 +127,11 @@ export async function nativeUp(ctx: StackContext, options: UpOptions = {}): Prom
 
   const started: NativeComponent[] = [];
   const env = infraEnv(ctx);
+  // The supervisor would restart what a failed `up` is about to stop: it waits until `up` is done.
+  if (toStart.length > 0) await stopSupervisor(ctx);
   const stages = [toStart.filter((c) => INFRA.includes(c)), toStart.filter((c) => !INFRA.includes(c))];
-  try {
-    for (const stage of stages) {
+  for (const stage of stages) {
+    try {
       for (const c of stage) await c.prepare(ctx);
       // Independent servers start side by side; the pipeline starts once they are healthy.
       const results = await Promise.allSettled(stage.map((c) => launchAndWait(ctx, c)));
@@ -125,13 +139,23 @@ export async function nativeUp(ctx: StackContext, options: UpOptions = {}): Prom
       if (failed) throw failed.reason;
       started.push(...stage);
       for (const c of stage) await c.afterStart?.(ctx);
+    } catch (err) {
+      // Stop what this stage launched, siblings of the one that failed included. A pipeline
+      // process that fails never takes the servers down with it (they are healthy, and a user
+      // fixing one process should not lose Kafka's and Postgres's state of mind to a restart).
+      await stopComponents(ctx, [...stage].reverse());
+      if (stage === stages[1] && started.length > 0) {
+        throw new EtlError('COMPONENT_START_FAILED', `${(err as Error).message}`, {
+          hint: `the servers (${started.map((c) => c.name).join(', ')}) stay up; fix the cause above, then run \`make up\` again`,
+        });
+      }
+      throw err;
     }
-  } catch (err) {
-    // Stop everything this call launched, including a stage's siblings of the one that failed.
-    await stopComponents(ctx, [...toStart].reverse());
-    throw err;
   }
 
+  // Everything wanted runs: from now on the supervisor keeps it running.
+  writeFileSync(supervisedListFile(ctx), JSON.stringify(wanted.map((c) => c.name)) + '\n');
+  await startSupervisor(ctx);
   writeFileSync(
     ctx.paths.envFile,
     formatEnvFile(env, 'written by `retail-etl stack up`; source it in a shell'),
@@ -163,8 +187,73 @@ export async function nativeStop(ctx: StackContext, names: readonly string[]): P
 }
 
 export async function nativeDown(ctx: StackContext): Promise<string[]> {
+  // The supervisor first, or it restarts what is being stopped.
+  const stopped = await stopSupervisor(ctx);
   const pipelineFirst = [...knownComponents(ctx)].reverse();
-  const stopped = await stopComponents(ctx, pipelineFirst);
+  stopped.push(...(await stopComponents(ctx, pipelineFirst)));
+  rmSync(supervisedListFile(ctx), { force: true });
   if (existsSync(ctx.paths.envFile)) rmSync(ctx.paths.envFile);
   return stopped;
+}
+
+function supervisorComponent(ctx: StackContext): NativeComponent {
+  const port = supervisorConfig().metricsPort;
+  return {
+    name: SUPERVISOR_NAME,
+    title: 'supervisor: restarts a stack process that exits or stops answering',
+    ports: [port],
+    stopSignal: 'SIGTERM',
+    startTimeoutMs: 15_000,
+    url: `http://${HOST}:${port}/metrics`,
+    provision: async () => undefined,
+    prepare: async () => undefined,
+    launch: () => ({
+      command: process.execPath,
+      args: [join(ctx.paths.root, 'dist', 'cli', 'main.js'), 'stack', 'supervise'],
+      env: { ...process.env, RETAIL_ETL_STACK_DIR: ctx.paths.stack },
+    }),
+    healthy: async () => supervisorRunning(ctx) !== undefined && readSupervisorFile(ctx) !== undefined,
+    env: () => ({}),
+  };
+}
+
+async function startSupervisor(ctx: StackContext): Promise<void> {
+  if (supervisorRunning(ctx) !== undefined) return;
+  if (!existsSync(join(ctx.paths.root, 'dist', 'cli', 'main.js'))) {
+    ctx.progress('supervisor: not started (dist/cli/main.js is missing: run `npm run build`)');
+    return;
+  }
+  rmSync(join(ctx.paths.run, 'supervisor.json'), { force: true });
+  await launchAndWait(ctx, supervisorComponent(ctx));
+}
+
+async function stopSupervisor(ctx: StackContext): Promise<string[]> {
+  return stopComponents(ctx, [supervisorComponent(ctx)]);
+}
+
+/** `retail-etl stack supervise`: watch what the last `up` started until SIGTERM. */
+export async function nativeSupervise(ctx: StackContext, log: (m: string) => void): Promise<void> {
+  const file = supervisedListFile(ctx);
+  if (!existsSync(file)) {
+    throw new EtlError('STACK_NOT_RUNNING', `nothing to supervise: ${file} is missing`, {
+      hint: '`make up` starts the supervisor itself once the stack is up',
+    });
+  }
+  const names = JSON.parse(readFileSync(file, 'utf8')) as string[];
+  const all = knownComponents(ctx);
+  const list = names.flatMap((n) => all.filter((c) => c.name === n));
+  await runStackSupervisor(
+    ctx,
+    list,
+    INFRA.filter((c) => list.includes(c)),
+    log,
+  );
+}
+
+/** The supervisor's view for `make status`: its PID when it runs, and its last recorded state. */
+export function supervisorStatus(ctx: StackContext): {
+  pid: number | undefined;
+  file: SupervisorFile | undefined;
+} {
+  return { pid: supervisorRunning(ctx), file: readSupervisorFile(ctx) };
 }

@@ -49,3 +49,18 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** /readyz of a pipeline process: 200, or 503 whose body says it is restoring (and how far). */
+export async function httpReadiness(
+  url: string,
+): Promise<{ ready: true } | { ready: false; restoring?: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const body = await res.text();
+    if (res.ok) return { ready: true };
+    const m = /restoring[^"]*/.exec(body);
+    return m ? { ready: false, restoring: m[0] } : { ready: false };
+  } catch {
+    return { ready: false };
+  }
+}

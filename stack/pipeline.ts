@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { HOST, PORTS } from '../lib/ports.js';
 import type { LaunchSpec, NativeComponent } from './component.js';
-import { httpOk } from './net.js';
+import { httpOk, httpReadiness } from './net.js';
 
 export interface PipelineService {
   name: string;
@@ -157,22 +157,36 @@ export function pipelineLaunch(
   };
 }
 
+/**
+ * The port a service listens on: its `portEnv` variable when set (the process reads the same
+ * variable, so the health checks follow it), else its default.
+ */
+export function servicePort(service: PipelineService, env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env[service.portEnv]);
+  return Number.isInteger(value) && value > 0 ? value : service.port;
+}
+
 export function pipelineComponent(
   service: PipelineService,
   stackEnv: Record<string, string>,
 ): NativeComponent {
+  const port = servicePort(service);
   return {
     name: service.name,
     title: service.title,
-    ports: [service.port],
+    ports: [port],
     stopSignal: 'SIGTERM',
     startTimeoutMs: 60_000,
-    url: `http://${HOST}:${service.port}/metrics`,
+    url: `http://${HOST}:${port}/metrics`,
     provision: async () => undefined,
     prepare: async () => undefined,
     launch: (ctx) => pipelineLaunch(service, ctx.paths.root, stackEnv),
     // Ready, not just alive: connected to Kafka and to its target (what `make status` should say).
-    healthy: () => httpOk(`http://${HOST}:${service.port}/readyz`),
+    healthy: () => httpOk(`http://${HOST}:${port}/readyz`),
+    restoring: async () => {
+      const r = await httpReadiness(`http://${HOST}:${port}/readyz`);
+      return r.ready ? undefined : r.restoring;
+    },
     env: () => ({}),
   };
 }

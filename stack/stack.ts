@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import { dockerDown, dockerEngineAnswers, dockerEnv, dockerPs, dockerUp } from './docker.js';
 import type { ComponentStatus, UpOptions } from './native.js';
-import { infraEnv, nativeDown, nativeStatus, nativeStop, nativeUp, stackContext } from './native.js';
+import {
+  infraEnv,
+  nativeDown,
+  nativeStatus,
+  nativeStop,
+  nativeSupervise,
+  nativeUp,
+  stackContext,
+  supervisorStatus,
+} from './native.js';
+import type { SupervisorFile } from './supervise.js';
 import { stackPaths } from './paths.js';
 import { apiTokens } from './secrets.js';
 
@@ -69,12 +79,19 @@ export async function stackStatus(): Promise<{
   mode: StackMode | undefined;
   statuses: ComponentStatus[];
   docker?: string;
+  /** Native stack: the supervisor's PID (when it runs) and its last recorded view. */
+  supervisor?: { pid: number | undefined; file: SupervisorFile | undefined };
 }> {
   const paths = stackPaths();
   const ctx = stackContext(paths, () => undefined);
   const mode = recordedMode();
   if (mode === 'docker') return { mode, statuses: [], docker: dockerPs(ctx) };
-  return { mode, statuses: await nativeStatus(ctx) };
+  return { mode, statuses: await nativeStatus(ctx), supervisor: supervisorStatus(ctx) };
+}
+
+/** `retail-etl stack supervise`: the native stack's supervisor, until SIGTERM. */
+export async function stackSupervise(log: (m: string) => void): Promise<void> {
+  await nativeSupervise(stackContext(stackPaths(), log), log);
 }
 
 export async function stackDown(

@@ -48,17 +48,74 @@ export interface BenchPipeline {
   remove(): Promise<void>;
 }
 
+export type PipelineTopics = Record<TopicKey, string>;
+
+/** Names of a second pipeline: topics `<base>.<topic>`, groups `<base>-…`, schema `<prefix>_<id>`. */
+export function pipelineNames(prefix: string): { base: string; schema: string; topics: PipelineTopics } {
+  const id = randomUUID().replace(/-/g, '').slice(0, 10);
+  const base = `${prefix}-${id}`;
+  const schema = `${prefix.replace(/-/g, '_')}_${id}`;
+  const topics = Object.fromEntries(
+    Object.entries(TOPICS).map(([k, t]) => [k, `${base}.${t}`]),
+  ) as PipelineTopics;
+  return { base, schema, topics };
+}
+
+/** The topics of a second pipeline, with the same partition layout as the defaults. */
+export async function createPipelineTopics(
+  admin: Admin,
+  base: string,
+  topics: PipelineTopics,
+): Promise<void> {
+  await ensureTopics(
+    admin,
+    DEFAULT_TOPIC_SPECS.map((s) => {
+      const key = (Object.keys(TOPICS) as TopicKey[]).find((k) => TOPICS[k] === s.topic);
+      return { ...s, topic: key ? topics[key] : `${base}.${s.topic}` };
+    }),
+  );
+}
+
+/** One environment for every service of a second pipeline: each reads only its own variables. */
+export function pipelineOverrides(
+  base: string,
+  schema: string,
+  topics: PipelineTopics,
+): Record<string, string> {
+  return {
+    PRODUCER_TOPIC: topics.sales,
+    PRODUCER_CONTROL_TOPIC: topics.control,
+    PRODUCER_GROUP: base,
+    INGEST_TOPIC: topics.sales,
+    SINK_POSTGRES_TOPIC: topics.sales,
+    SINK_POSTGRES_DLQ_TOPIC: topics.dlq,
+    SINK_POSTGRES_SCHEMA: schema,
+    SINK_POSTGRES_GROUP_ID: `${base}-sink-postgres`,
+    SINK_CLICKHOUSE_TOPIC: topics.sales,
+    SINK_CLICKHOUSE_DLQ_TOPIC: topics.dlq,
+    SINK_CLICKHOUSE_DATABASE: schema,
+    SINK_CLICKHOUSE_GROUP_ID: `${base}-sink-clickhouse`,
+    PROCESSOR_INPUT_TOPIC: topics.sales,
+    PROCESSOR_HOURLY_TOPIC: topics.salesHourly,
+    PROCESSOR_TOP_SKUS_TOPIC: topics.topSkus,
+    PROCESSOR_ROLLING_TOPIC: topics.storeRolling,
+    PROCESSOR_LATE_TOPIC: topics.late,
+    PROCESSOR_DLQ_TOPIC: topics.dlq,
+    PROCESSOR_GROUP_PREFIX: `${base}-processor`,
+    SINK_AGGREGATES_HOURLY_TOPIC: topics.salesHourly,
+    SINK_AGGREGATES_TOP_SKUS_TOPIC: topics.topSkus,
+    SINK_AGGREGATES_ROLLING_TOPIC: topics.storeRolling,
+    SINK_AGGREGATES_DLQ_TOPIC: topics.dlq,
+    SINK_AGGREGATES_SCHEMA: schema,
+    SINK_AGGREGATES_CLICKHOUSE_DATABASE: schema,
+  };
+}
+
 export async function startBenchPipeline(
   stackEnv: Record<string, string>,
   log: (m: string) => void,
 ): Promise<BenchPipeline> {
-  const id = randomUUID().replace(/-/g, '').slice(0, 10);
-  const base = `bench-pipe-${id}`;
-  const schema = `bench_pipe_${id}`;
-  const topics = Object.fromEntries(Object.entries(TOPICS).map(([k, t]) => [k, `${base}.${t}`])) as Record<
-    TopicKey,
-    string
-  >;
+  const { base, schema, topics } = pipelineNames('bench-pipe');
 
   const kafka = createKafka('bench-pipeline');
   const admin = kafka.admin();
@@ -89,41 +146,8 @@ export async function startBenchPipeline(
   };
 
   try {
-    await ensureTopics(
-      admin,
-      DEFAULT_TOPIC_SPECS.map((s) => {
-        const key = (Object.keys(TOPICS) as TopicKey[]).find((k) => TOPICS[k] === s.topic);
-        return { ...s, topic: key ? topics[key] : `${base}.${s.topic}` };
-      }),
-    );
-    // One environment for every service: each reads only its own variables.
-    const common: Record<string, string> = {
-      PRODUCER_TOPIC: topics.sales,
-      PRODUCER_CONTROL_TOPIC: topics.control,
-      PRODUCER_GROUP: base,
-      INGEST_TOPIC: topics.sales,
-      SINK_POSTGRES_TOPIC: topics.sales,
-      SINK_POSTGRES_DLQ_TOPIC: topics.dlq,
-      SINK_POSTGRES_SCHEMA: schema,
-      SINK_POSTGRES_GROUP_ID: `${base}-sink-postgres`,
-      SINK_CLICKHOUSE_TOPIC: topics.sales,
-      SINK_CLICKHOUSE_DLQ_TOPIC: topics.dlq,
-      SINK_CLICKHOUSE_DATABASE: schema,
-      SINK_CLICKHOUSE_GROUP_ID: `${base}-sink-clickhouse`,
-      PROCESSOR_INPUT_TOPIC: topics.sales,
-      PROCESSOR_HOURLY_TOPIC: topics.salesHourly,
-      PROCESSOR_TOP_SKUS_TOPIC: topics.topSkus,
-      PROCESSOR_ROLLING_TOPIC: topics.storeRolling,
-      PROCESSOR_LATE_TOPIC: topics.late,
-      PROCESSOR_DLQ_TOPIC: topics.dlq,
-      PROCESSOR_GROUP_PREFIX: `${base}-processor`,
-      SINK_AGGREGATES_HOURLY_TOPIC: topics.salesHourly,
-      SINK_AGGREGATES_TOP_SKUS_TOPIC: topics.topSkus,
-      SINK_AGGREGATES_ROLLING_TOPIC: topics.storeRolling,
-      SINK_AGGREGATES_DLQ_TOPIC: topics.dlq,
-      SINK_AGGREGATES_SCHEMA: schema,
-      SINK_AGGREGATES_CLICKHOUSE_DATABASE: schema,
-    };
+    await createPipelineTopics(admin, base, topics);
+    const common = pipelineOverrides(base, schema, topics);
     // As `make up` does for the stack's schema: the migrator creates the tables, the sinks only write.
     await migrateAll(db, { ...environment(), ...stackEnv, ...common }, schema);
     const services = enabledPipelineServices({ ...environment(), ...stackEnv });

@@ -1,7 +1,7 @@
 /** `retail-etl stack up|down|status` — the servers (and the pipeline) on this machine. */
 import type { Command } from 'commander';
 import { redact } from '../../lib/redact.js';
-import { stackDown, stackStatus, stackUp } from '../../stack/stack.js';
+import { stackDown, stackStatus, stackSupervise, stackUp } from '../../stack/stack.js';
 import { progress } from '../output.js';
 
 /** Variables whose values are never printed (API tokens, passwords). */
@@ -58,6 +58,15 @@ export function registerStack(program: Command): void {
     });
 
   stack
+    .command('supervise')
+    .description(
+      'run the native stack’s supervisor in the foreground (`make up` starts it detached): restart a process that exits or stops answering, with backoff',
+    )
+    .action(async () => {
+      await stackSupervise((m) => console.log(`${new Date().toISOString()} ${m}`));
+    });
+
+  stack
     .command('status')
     .description('show each component: running, healthy, URL (exit 1 if any is down)')
     .option('--json', 'machine-readable output')
@@ -69,11 +78,28 @@ export function registerStack(program: Command): void {
         console.log(status.docker);
       } else {
         console.log(`stack mode: ${status.mode ?? 'not started'}`);
+        const supervised = new Map((status.supervisor?.file?.processes ?? []).map((p) => [p.name, p]));
         for (const s of status.statuses) {
           const state = s.healthy ? 'healthy' : s.running ? 'UNHEALTHY' : 'DOWN';
+          const p = supervised.get(s.name);
+          const restarts = p ? `  restarts ${p.restarts}${p.state === 'healthy' ? '' : ` (${p.state})`}` : '';
           console.log(
-            `  ${state.padEnd(10)} ${s.name.padEnd(22)} ${s.pid ? `pid ${s.pid}`.padEnd(11) : '—'.padEnd(11)} ${s.url}`,
+            `  ${state.padEnd(10)} ${s.name.padEnd(22)} ${s.pid ? `pid ${s.pid}`.padEnd(11) : '—'.padEnd(11)} ${s.url}${restarts}`,
           );
+        }
+        if (status.supervisor) {
+          const { pid } = status.supervisor;
+          console.log(
+            pid
+              ? `supervisor: pid ${pid}, restarts a process that exits or hangs (log: .stack/logs/supervisor.log)`
+              : 'supervisor: not running — nothing restarts a crashed process (`make up` starts it)',
+          );
+          for (const p of supervised.values()) {
+            if (p.state === 'crash-loop')
+              console.log(
+                `crash loop: ${p.name} left down after ${p.failures} failed starts; last lines:\n${p.logTail ?? ''}`,
+              );
+          }
         }
       }
       if (status.statuses.some((s) => !s.healthy)) process.exitCode = 1;

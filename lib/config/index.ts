@@ -12,3 +12,4 @@ export * from './bench.js';
 export * from './http.js';
 export * from './kafka-security.js';
 export * from './secret-file.js';
+export * from './supervisor.js';

@@ -22,6 +22,7 @@ export const SCRAPE_TARGETS: Record<string, number> = {
   'retail-processors': PORTS.processorMetrics,
   'retail-sink-aggregates': PORTS.sinkAggregatesMetrics,
   'retail-sink-aggregates-clickhouse': PORTS.sinkAggregatesClickhouseMetrics,
+  'retail-supervisor': PORTS.supervisor,
 };
 
 export function nativePrometheusConfig(rulesDir: string): string {

@@ -1,0 +1,205 @@
+/**
+ * The chaos soak's own pipeline: every service `make up` runs (stack/pipeline.ts, same launch
+ * code) on fresh topics, groups, Postgres schema and free ports — so what it wrote can be
+ * reconciled exactly, and the shared stack's data is never touched — started detached (PID files
+ * and logs in a directory of its own) and kept running by the same supervisor engine `make up`
+ * uses (stack/supervisor.ts), so killing any of them with -9 heals the way the stack heals.
+ * The ClickHouse services are left out: their stores are not reconciled here (docs/reliability.md).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { Admin, Kafka, Producer } from '../../../lib/kafka/index.js';
+import { createKafka } from '../../../lib/kafka/index.js';
+import { controlKeys, pausedRecord, rateRecord } from '../../../lib/contracts/control.js';
+import { publishControl } from '../../../producer/control.js';
+import type { StackContext } from '../../../stack/component.js';
+import { INFRA } from '../../../stack/native.js';
+import { freePort, httpOk, httpReadiness } from '../../../stack/net.js';
+import { pipelineLaunch, PIPELINE_SERVICES } from '../../../stack/pipeline.js';
+import { migrateAll } from '../../../sinks/postgres/migrate-all.js';
+import { environment } from '../../../lib/config/index.js';
+
+import { projectRoot } from '../../../stack/paths.js';
+import { isAlive, readPid, startDetached, stopPid } from '../../../stack/process.js';
+import type { ProcessStatus, SupervisedProcess, SupervisorOptions } from '../../../stack/supervisor.js';
+import { Supervisor } from '../../../stack/supervisor.js';
+import type { PipelineTopics } from '../bench-pipeline.js';
+import { createPipelineTopics, pipelineNames, pipelineOverrides } from '../bench-pipeline.js';
+import { counter, scrape } from '../prom-text.js';
+
+/** Kills are deliberate here: a process killed twice within a minute is not a crash loop. */
+const CHAOS_SUPERVISION: SupervisorOptions = {
+  backoffInitialMs: 500,
+  backoffMaxMs: 10_000,
+  crashLoopAfter: 1000,
+  unhealthyAfterMs: 30_000,
+  stableAfterMs: 60_000,
+  intervalMs: 500,
+};
+
+export interface ChaosPipeline {
+  base: string;
+  schema: string;
+  topics: PipelineTopics;
+  dir: string;
+  ports: Map<string, number>;
+  services: string[];
+  kafka: Kafka;
+  admin: Admin;
+  /** The supervisor's view of each service. */
+  status(): ProcessStatus[];
+  pid(service: string): number | undefined;
+  setRate(rate: number): Promise<void>;
+  pause(): Promise<void>;
+  metrics(service: string): Promise<string>;
+  /** Records in the raw topic (sum of end offsets). */
+  produced(): Promise<number>;
+  /** Stop supervising, stop the processes; `remove` also deletes topics, groups and schema. */
+  stop(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export async function startChaosPipeline(
+  ctx: StackContext,
+  stackEnv: Record<string, string>,
+  log: (m: string) => void,
+  portBase?: number,
+): Promise<ChaosPipeline> {
+  const { base, schema, topics } = pipelineNames('chaos');
+  const dir = join('/tmp', base);
+  mkdirSync(join(dir, 'run'), { recursive: true });
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const kafka = createKafka('chaos');
+  const admin = kafka.admin();
+  await admin.connect();
+  const control: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await control.connect();
+  await createPipelineTopics(admin, base, topics);
+  const common = pipelineOverrides(base, schema, topics);
+  // As `make up` does for the stack's schema: the migrator creates the tables, the sinks only write.
+  const migrator = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
+  await migrator.connect();
+  try {
+    await migrateAll(migrator, { ...environment(), ...stackEnv, ...common }, schema);
+  } finally {
+    await migrator.end().catch(() => undefined);
+  }
+  const services = PIPELINE_SERVICES.filter((s) => !s.name.includes('clickhouse'));
+  const servers = INFRA.filter((c) => c.name !== 'prometheus');
+  const ports = new Map<string, number>();
+  const processes: SupervisedProcess[] = [];
+  for (const [i, service] of services.entries()) {
+    const port = portBase === undefined ? await freePort() : portBase + i;
+    ports.set(service.name, port);
+    const overrides: Record<string, string> = { ...common, [service.portEnv]: String(port) };
+    if (service.args[1] === 'aggregates') overrides['SINK_AGGREGATES_GROUP_ID'] = `${base}-${service.name}`;
+    const pidFile = join(dir, 'run', `${service.name}.pid`);
+    const logFile = join(dir, 'logs', `${service.name}.log`);
+    processes.push({
+      name: service.name,
+      logFile,
+      startTimeoutMs: 120_000,
+      pid: () => readPid(pidFile),
+      start: () =>
+        startDetached({
+          name: service.name,
+          ...pipelineLaunch(service, projectRoot(), stackEnv, overrides),
+          cwd: projectRoot(),
+          logFile,
+          pidFile,
+        }),
+      live: () => httpOk(`http://127.0.0.1:${port}/healthz`),
+      ready: () => httpReadiness(`http://127.0.0.1:${port}/readyz`),
+      dependenciesUp: async () => (await Promise.all(servers.map((s) => s.healthy(ctx)))).every(Boolean),
+    });
+  }
+  const supervisor = new Supervisor(processes, CHAOS_SUPERVISION, {
+    log: (m) => log(m.split('\n')[0] ?? m),
+    changed: () => undefined,
+  });
+  supervisor.run();
+  const byName = new Map(processes.map((p) => [p.name, p]));
+  const metrics = (service: string) => scrape(ports.get(service) ?? 0);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await supervisor.stop();
+    await Promise.all(
+      processes.map(async (p) => {
+        const pid = p.pid();
+        if (pid !== undefined && isAlive(pid)) await stopPid(pid, 'SIGTERM', 30_000);
+      }),
+    );
+    await control.disconnect().catch(() => undefined);
+  };
+  const remove = async () => {
+    await stop();
+    const mine = (await admin.listTopics().catch(() => [])).filter((t) => t.startsWith(base));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+    const groups = (await admin.listGroups().catch(() => ({ groups: [] }))).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(base));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    const db = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await db.end().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const allHealthy = () => supervisor.status().every((s) => s.state === 'healthy');
+  const deadline = Date.now() + 180_000;
+  while (!allHealthy()) {
+    if (Date.now() > deadline) {
+      const bad = supervisor.status().filter((s) => s.state !== 'healthy');
+      await remove();
+      throw new Error(
+        `chaos pipeline not ready within 180 s: ${bad.map((s) => `${s.name} ${s.state}`).join(', ')}`,
+      );
+    }
+    await sleep(500);
+  }
+  log(`pipeline ${base} ready (logs: ${dir}/logs): ${services.map((s) => s.name).join(', ')}`);
+
+  const keys = controlKeys(base);
+  const applied = async (target: number) => {
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      const text = await metrics('producer').catch(() => '');
+      if (counter(text, 'retail_producer_target_rate') === target) return;
+      await sleep(250);
+    }
+    throw new Error(`the producer did not apply target rate ${target} within 30 s`);
+  };
+  return {
+    base,
+    schema,
+    topics,
+    dir,
+    ports,
+    services: services.map((s) => s.name),
+    kafka,
+    admin,
+    status: () => supervisor.status(),
+    pid: (service) => byName.get(service)?.pid(),
+    async setRate(rate) {
+      await publishControl(control, topics.control, keys.rate, rateRecord(rate, 'chaos'));
+      await applied(rate);
+    },
+    async pause() {
+      await publishControl(control, topics.control, keys.paused, pausedRecord(true, 'chaos'));
+      await applied(0);
+    },
+    metrics,
+    async produced() {
+      return (await admin.fetchTopicOffsets(topics.sales)).reduce((a, o) => a + Number(o.high), 0);
+    },
+    stop,
+    remove,
+  };
+}
