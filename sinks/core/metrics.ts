@@ -66,6 +66,16 @@ export function createSinkMetrics(registry: Registry) {
       'Daily partitions removed by retention (mode="drop" or "detach")',
       ['sink', 'mode'],
     ),
+    duplicatesDropped: m.counter(
+      'duplicates_dropped_total',
+      'Records not stored because their event_id is already stored with the same content (an exact re-send)',
+      ['sink'],
+    ),
+    conflictingDuplicates: m.counter(
+      'conflicting_duplicates_total',
+      'Records whose event_id is already stored with different content: dead-lettered (reason conflicting_duplicate), the first write kept',
+      ['sink'],
+    ),
     guardRows: m.counter(
       'guard_rows_total',
       'Rows whose event day has no partition (older than retention or too far ahead): written to the guard (DEFAULT) partition',
