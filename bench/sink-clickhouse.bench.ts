@@ -1,11 +1,12 @@
 /**
- * Drain a pre-filled topic of 1M events (BENCH_QUICK: 100k) into ClickHouse through the real sink,
+ * Drain a pre-filled topic of 1M events (BENCH_QUICK: 100k) into ClickHouse through the real sink
+ * (dedup by event_id on, then off),
  * against a direct `INSERT … FORMAT JSONEachRow` of the same rows, in the same run. The engine is
  * chdb (ClickHouse in process, this machine has no ClickHouse server), for both sides.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Benchmark } from './harness.js';
+import type { Benchmark, Figure } from './harness.js';
 import { createClickhouseClient } from '../sinks/clickhouse/client.js';
 import { createTableSql } from '../sinks/clickhouse/raw/ddl.js';
 import { startSinkProcess } from '../sinks/raw/run.js';
@@ -49,31 +50,37 @@ const bench: Benchmark = {
       const ceiling = n / ((performance.now() - t0) / 1000);
       ctx.log(`direct JSONEachRow insert: ${Math.round(ceiling)} rows/s`);
 
-      const started = performance.now();
-      // Same process, same chdb directory: allowed (one process may open a directory many times).
-      const sink = await startSinkProcess('clickhouse', {
-        chdbPath: dir,
-        database: 'sink',
-        topic,
-        groupId: uniqueName('bench'),
-        metricsPort: 0,
-      });
-      const written = await waitForRowsWritten(sink.port, n, 240_000);
-      const seconds = (performance.now() - started) / 1000;
-      await sink.stop();
-      await client.close();
-      const rate = written / seconds;
-      ctx.log(`sink: ${Math.round(rate)} events/s (${written} rows in ${seconds.toFixed(1)} s)`);
-      return [
-        {
-          name: 'sink_clickhouse.events_per_s',
+      const figures: Figure[] = [];
+      // Dedup by event_id is on by default; measured without it too: its cost.
+      for (const dedup of ['on', 'off'] as const) {
+        const started = performance.now();
+        // Same process, same chdb directory: allowed (one process may open a directory many times).
+        const sink = await startSinkProcess('clickhouse', {
+          chdbPath: dir,
+          database: `sink_${dedup}`,
+          topic,
+          dedup,
+          groupId: uniqueName('bench'),
+          metricsPort: 0,
+        });
+        const written = await waitForRowsWritten(sink.port, n, 240_000);
+        const seconds = (performance.now() - started) / 1000;
+        await sink.stop();
+        const rate = written / seconds;
+        ctx.log(
+          `sink (dedup ${dedup}): ${Math.round(rate)} events/s (${written} rows in ${seconds.toFixed(1)} s)`,
+        );
+        figures.push({
+          name: `sink_clickhouse.${dedup === 'off' ? 'nodedup_' : ''}events_per_s`,
           value: rate,
           unit: 'events/s',
           ceiling,
           ceilingName: 'direct INSERT FORMAT JSONEachRow (chdb), 200k rows per insert',
-          notes: `${n} events, 6 partitions; engine is chdb in process, not a ClickHouse server over HTTP; time includes sink start-up and group join${written < n ? `; only ${written} written within 240 s` : ''}`,
-        },
-      ];
+          notes: `${n} events, 6 partitions; ${dedup === 'on' ? 'event ids checked and recorded (sales_raw_ids)' : 'SINK_CLICKHOUSE_DEDUP=off'}; engine is chdb in process, not a ClickHouse server over HTTP; time includes sink start-up and group join${written < n ? `; only ${written} written within 240 s` : ''}`,
+        });
+      }
+      await client.close();
+      return figures;
     } finally {
       await deleteTopics([topic]);
       rmSync(dir, { recursive: true, force: true });

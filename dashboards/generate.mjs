@@ -384,6 +384,20 @@ const sinks = dashboard(
       ['sum by (sink) (rate(retail_sink_records_skipped_total[5m])) or vector(0)', 'skipped/s {{sink}}'],
     ]),
     ts(
+      'Duplicate event ids',
+      'Records not stored because their event_id is already in sales_raw: exact re-sends dropped, conflicting duplicates dead-lettered (first write wins)',
+      [
+        [
+          'sum by (sink) (rate(retail_sink_duplicates_dropped_total[5m])) or vector(0)',
+          're-sends dropped/s {{sink}}',
+        ],
+        [
+          'sum by (sink) (increase(retail_sink_conflicting_duplicates_total[5m])) or vector(0)',
+          'conflicting (5m) {{sink}}',
+        ],
+      ],
+    ),
+    ts(
       'Event-to-row latency',
       'p95 from the Kafka timestamp and from the event time',
       [['retail:event_to_row_seconds:p95_5m', '{{sink}} from {{from}}']],
