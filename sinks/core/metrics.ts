@@ -47,6 +47,11 @@ export function createSinkMetrics(registry: Registry) {
       'Retriable write failures (target down, connection lost) that were retried',
       ['sink'],
     ),
+    stuck: m.gauge(
+      'stuck',
+      '1 while a write (or resume) has been retried for longer than stuckAfterMs without success, else 0',
+      ['sink'],
+    ),
     fenced: m.counter(
       'fenced_total',
       'Partition segments rejected because another instance had moved the stored position',
