@@ -2,7 +2,8 @@
  * Drain a pre-filled topic of 1M events (BENCH_QUICK: 100k) into ClickHouse through the real sink,
  * two ways, each against a direct `INSERT … FORMAT JSONEachRow` of the same rows in the same run:
  * over HTTP to the stack's ClickHouse (`make up`'s `clickhouse serve`: the production path), and
- * to the chdb engine in this process (no HTTP, no server) — what the HTTP layer costs.
+ * to the chdb engine in this process (no HTTP, no server) — what the HTTP layer costs. Over HTTP
+ * the sink runs twice, dedup by event_id on (the default) and off: what idempotent raw tables cost.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,12 +49,19 @@ async function directInsert(
 }
 
 /** The sink draining `topic` into `target`: events/s including start-up and group join. */
-async function sinkRate(target: ClickhouseTarget, database: string, topic: string, n: number) {
+async function sinkRate(
+  target: ClickhouseTarget,
+  database: string,
+  topic: string,
+  n: number,
+  dedup: 'on' | 'off',
+) {
   const started = performance.now();
   const sink = await startSinkProcess('clickhouse', {
     ...(target.url ? { url: target.url } : { chdbPath: target.chdbPath }),
     database,
     topic,
+    dedup,
     groupId: uniqueName('bench'),
     metricsPort: 0,
   });
@@ -90,10 +98,23 @@ const bench: Benchmark = {
         try {
           const ceiling = await directInsert(client, ceilingDb, topic, events);
           ctx.log(`${kind}: direct JSONEachRow insert ${Math.round(ceiling)} rows/s`);
-          const s = await sinkRate(target, sinkDb, topic, n);
+          const s = await sinkRate(target, sinkDb, topic, n, 'on');
           ctx.log(
             `${kind}: sink ${Math.round(s.rate)} events/s (${s.written} rows in ${s.seconds.toFixed(1)} s)`,
           );
+          if (kind === 'http') {
+            const off = await sinkRate(target, `${sinkDb}_nodedup`, topic, n, 'off');
+            ctx.log(`http: sink with dedup off ${Math.round(off.rate)} events/s`);
+            await client.command({ query: `DROP DATABASE IF EXISTS \`${sinkDb}_nodedup\`` });
+            figures.push({
+              name: 'sink_clickhouse.nodedup_events_per_s',
+              value: off.rate,
+              unit: 'events/s',
+              ceiling,
+              ceilingName: `direct INSERT FORMAT JSONEachRow, same path, 200k rows per insert`,
+              notes: `${n} events, 6 partitions; ${how}; SINK_CLICKHOUSE_DEDUP=off (every record as received)${off.written < n ? `; only ${off.written} written within 240 s` : ''}`,
+            });
+          }
           // The stack's server outlives this run: leave nothing behind in it.
           if (kind === 'http')
             for (const db of [ceilingDb, sinkDb])
@@ -104,7 +125,7 @@ const bench: Benchmark = {
             unit: 'events/s',
             ceiling,
             ceilingName: `direct INSERT FORMAT JSONEachRow, same path, 200k rows per insert`,
-            notes: `${n} events, 6 partitions; ${how}; time includes sink start-up and group join${s.written < n ? `; only ${s.written} written within 240 s` : ''}`,
+            notes: `${n} events, 6 partitions; ${how}; dedup by event_id on (sales_raw_ids); time includes sink start-up and group join${s.written < n ? `; only ${s.written} written within 240 s` : ''}`,
           });
         } finally {
           await client.close();

@@ -1,6 +1,6 @@
 /**
  * Drain a pre-filled topic of 1M events (BENCH_QUICK: 100k) into Postgres through the real sink
- * (binary COPY, then text COPY), against `psql \copy` of the same rows from a file into an
+ * (binary COPY, then text COPY, then text COPY without dedup by event_id), against `psql \copy` of the same rows from a file into an
  * identical table, in the same run.
  */
 import { spawnSync } from 'node:child_process';
@@ -80,7 +80,13 @@ const bench: Benchmark = {
       const ceiling = n / psqlSeconds;
       ctx.log(`psql \\copy: ${Math.round(ceiling)} rows/s`);
 
-      for (const format of ['binary', 'text'] as const) {
+      // Dedup by event_id is on by default; text COPY is measured without it too: its cost.
+      const variants = [
+        ['binary', 'on'],
+        ['text', 'on'],
+        ['text', 'off'],
+      ] as const;
+      for (const [format, dedup] of variants) {
         const schema = uniqueName(`bench_${format}`);
         schemas.push(schema);
         await prepareSchema(url, schema);
@@ -91,23 +97,23 @@ const bench: Benchmark = {
           groupId: uniqueName('bench'),
           metricsPort: 0,
           copyFormat: format,
+          dedup,
           databaseUrl: url,
         });
         const written = await waitForRowsWritten(sink.port, n, 240_000);
         const seconds = (performance.now() - started) / 1000;
         await sink.stop();
         const rate = written / seconds;
-        ctx.log(
-          `sink (${format} COPY): ${Math.round(rate)} events/s (${written} rows in ${seconds.toFixed(1)} s)`,
-        );
+        const label = `${format} COPY${dedup === 'off' ? ', dedup off' : ''}`;
+        ctx.log(`sink (${label}): ${Math.round(rate)} events/s (${written} rows in ${seconds.toFixed(1)} s)`);
         figures.push({
-          name: `sink_postgres.${format}_events_per_s`,
+          name: `sink_postgres.${format}${dedup === 'off' ? '_nodedup' : ''}_events_per_s`,
           value: rate,
           unit: 'events/s',
           ceiling,
           ceilingName: 'psql \\copy (text) of the same rows',
           target: format === 'binary' ? '≥ 0.5× ceiling' : undefined,
-          notes: `${n} events, 6 partitions, Kafka→decode→validate→COPY (${format}) + offsets in one transaction; time includes sink start-up and group join${written < n ? `; only ${written} written within 240 s` : ''}`,
+          notes: `${n} events, 6 partitions, Kafka→decode→validate→${dedup === 'on' ? 'claim event ids→' : ''}COPY (${format}) + offsets in one transaction${dedup === 'off' ? ' (SINK_POSTGRES_DEDUP=off)' : ''}; time includes sink start-up and group join${written < n ? `; only ${written} written within 240 s` : ''}`,
         });
       }
       return figures;

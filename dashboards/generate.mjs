@@ -377,12 +377,31 @@ const sinks = dashboard(
       ],
       ['sum by (sink) (rate(retail_sink_guard_rows_total[5m])) or vector(0)', 'guard rows/s {{sink}}'],
     ]),
-    ts('Errors', 'Write retries, fenced segments, DLQ records, records skipped as already written', [
-      ['sum by (sink) (rate(retail_sink_write_retries_total[5m])) or vector(0)', 'retries/s {{sink}}'],
-      ['sum by (sink) (increase(retail_sink_fenced_total[5m])) or vector(0)', 'fenced {{sink}}'],
-      ['sum by (sink) (rate(retail_sink_dlq_records_total[5m]))', 'DLQ/s {{sink}}'],
-      ['sum by (sink) (rate(retail_sink_records_skipped_total[5m])) or vector(0)', 'skipped/s {{sink}}'],
-    ]),
+    ts(
+      'Errors',
+      'Write retries, a batch stuck in retries (1), fenced segments, DLQ records, records skipped as already written',
+      [
+        ['sum by (sink) (rate(retail_sink_write_retries_total[5m])) or vector(0)', 'retries/s {{sink}}'],
+        ['max by (sink) (retail_sink_stuck) or vector(0)', 'stuck {{sink}}'],
+        ['sum by (sink) (increase(retail_sink_fenced_total[5m])) or vector(0)', 'fenced {{sink}}'],
+        ['sum by (sink) (rate(retail_sink_dlq_records_total[5m]))', 'DLQ/s {{sink}}'],
+        ['sum by (sink) (rate(retail_sink_records_skipped_total[5m])) or vector(0)', 'skipped/s {{sink}}'],
+      ],
+    ),
+    ts(
+      'Duplicate event ids',
+      'Records not stored because their event_id is already in sales_raw: exact re-sends dropped, conflicting duplicates dead-lettered (first write wins)',
+      [
+        [
+          'sum by (sink) (rate(retail_sink_duplicates_dropped_total[5m])) or vector(0)',
+          're-sends dropped/s {{sink}}',
+        ],
+        [
+          'sum by (sink) (increase(retail_sink_conflicting_duplicates_total[5m])) or vector(0)',
+          'conflicting (5m) {{sink}}',
+        ],
+      ],
+    ),
     ts(
       'Event-to-row latency',
       'p95 from the Kafka timestamp and from the event time',

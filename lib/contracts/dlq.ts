@@ -12,6 +12,8 @@ export const DLQ_REASONS = [
   'bad_avro',
   'invalid_event',
   'empty_value',
+  /** Same event_id as an event already stored, different content: the first write wins (docs/sinks.md). */
+  'conflicting_duplicate',
 ] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 

@@ -62,6 +62,13 @@ export function loopSchema(d: LoopDefaults) {
       min: 100,
       doc: 'cap of the exponential back-off between retries of a failed write (retries never give up)',
     },
+    stuckAfterMs: {
+      type: 'int',
+      env: e('STUCK_AFTER_MS'),
+      default: 120_000,
+      min: 1000,
+      doc: 'a batch (or a resume) retried for longer than this sets `retail_sink_stuck` to 1 (alert RetailSinkStuck) until it succeeds',
+    },
     lagIntervalMs: {
       type: 'int',
       env: e('LAG_INTERVAL_MS'),

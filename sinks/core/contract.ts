@@ -5,8 +5,8 @@
  * sink only turns a batch of validated rows into durable rows and says where to resume. What the
  * records are is the RowDecoder's business (sale events for the raw sinks, aggregate records).
  */
-import type { KafkaMessage } from '../../lib/kafka/index.js';
-import type { DlqReason } from '../../lib/contracts/dlq.js';
+import type { IHeaders, KafkaMessage } from '../../lib/kafka/index.js';
+import type { DeadLetter, DlqReason } from '../../lib/contracts/dlq.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 
 /** One validated event plus where it came from. */
@@ -16,6 +16,11 @@ export interface SinkRow {
   offset: number;
   /** Kafka record timestamp (ms): the ingest time of the event. */
   kafkaTimestamp: number;
+  /**
+   * The record's original bytes, kept so a sink can still dead-letter the row after decoding (a
+   * conflicting duplicate, sinks/raw/dedup.ts): dead letters carry the bytes untouched.
+   */
+  record?: { key: Buffer | null; value: Buffer | null; headers: IHeaders };
 }
 
 /**
@@ -53,6 +58,21 @@ export interface WriteResult {
    * first (a zombie after a rebalance). The loop drops them and re-reads their position.
    */
   fenced: TopicPartition[];
+  /**
+   * Rows of the written (not fenced) segments that were deliberately not stored — duplicates of
+   * an event id already stored (sinks/raw/dedup.ts); their offsets still count as written.
+   */
+  dropped?: number;
+}
+
+/** What the loop lends a sink during one write. */
+export interface WriteContext {
+  /**
+   * Send dead letters for rows the sink refuses after decoding (a conflicting duplicate) and wait
+   * for the DLQ's ack. Call it before the write becomes durable: a crash in between replays the
+   * batch and sends them again (at-least-once, like every dead letter), never loses them.
+   */
+  deadLetter(letters: DeadLetter[]): Promise<void>;
 }
 
 /** Where to resume a partition, decided by the sink (its own durable state is the truth). */
@@ -79,7 +99,7 @@ export interface Sink<Row = SinkRow> {
    * Write the batch durably. Resolves only when the target confirmed it; throws an EtlError
    * (retriable or not) otherwise — the loop retries retriable errors with the same batch.
    */
-  writeBatch(batch: Batch<Row>): Promise<WriteResult>;
+  writeBatch(batch: Batch<Row>, ctx?: WriteContext): Promise<WriteResult>;
   /** Ready for /readyz: connected to the target. */
   ready(): Promise<boolean>;
   close(): Promise<void>;

@@ -47,6 +47,11 @@ export function createSinkMetrics(registry: Registry) {
       'Retriable write failures (target down, connection lost) that were retried',
       ['sink'],
     ),
+    stuck: m.gauge(
+      'stuck',
+      '1 while a write (or resume) has been retried for longer than stuckAfterMs without success, else 0',
+      ['sink'],
+    ),
     fenced: m.counter(
       'fenced_total',
       'Partition segments rejected because another instance had moved the stored position',
@@ -65,6 +70,16 @@ export function createSinkMetrics(registry: Registry) {
       'partitions_dropped_total',
       'Daily partitions removed by retention (mode="drop" or "detach")',
       ['sink', 'mode'],
+    ),
+    duplicatesDropped: m.counter(
+      'duplicates_dropped_total',
+      'Records not stored because their event_id is already stored with the same content (an exact re-send)',
+      ['sink'],
+    ),
+    conflictingDuplicates: m.counter(
+      'conflicting_duplicates_total',
+      'Records whose event_id is already stored with different content: dead-lettered (reason conflicting_duplicate), the first write kept',
+      ['sink'],
     ),
     guardRows: m.counter(
       'guard_rows_total',

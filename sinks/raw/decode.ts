@@ -21,6 +21,7 @@ export function saleEventRows(
         partition,
         offset,
         kafkaTimestamp: Number(message.timestamp),
+        record: { key: message.key ?? null, value: message.value, headers: message.headers ?? {} },
       };
       return { ok: true, row };
     },

@@ -2,8 +2,9 @@
  * Every store of the chaos pipeline against the independent count (reference.ts), as lost /
  * duplicated / wrong per store:
  * - ingest: every event `POST /v1/events` acknowledged (202) is in the raw topic, once;
- * - sales_raw (Postgres): every record of the raw topic is one row at its (partition, offset) with
- *   its event id and amount; no row at a position the topic does not hold (read_committed);
+ * - sales_raw (Postgres, idempotent by event id — the default): every event id of the raw topic is
+ *   one row, at the position of its first record (partition, offset) with its amount; no row at a
+ *   position the topic does not hold (read_committed), none for a re-sent copy;
  * - the aggregate tables: equal to their SQL recomputation from sales_raw minus each processor's
  *   late events (aggregate-recompute.ts) — missing rows are lost, extra or different rows wrong;
  * - the late topic: no event twice for one processor, none the raw topic does not hold;
@@ -69,9 +70,10 @@ export async function checkRawRows(
   }
   const r = await one(
     db,
-    `WITH ref AS (SELECT * FROM chaos_reference f
+    `WITH ref AS (SELECT DISTINCT ON (event_id) * FROM chaos_reference f
                    WHERE NOT EXISTS (SELECT 1 FROM chaos_dlq_positions d
-                                      WHERE d.kafka_partition = f.kafka_partition AND d.kafka_offset = f.kafka_offset)),
+                                      WHERE d.kafka_partition = f.kafka_partition AND d.kafka_offset = f.kafka_offset)
+                   ORDER BY event_id, kafka_partition, kafka_offset),
           pos AS (SELECT kafka_partition, kafka_offset, count(*) AS n,
                          min(event_id::text) AS event_id, min(quantity::bigint * unit_price_cents) AS amount,
                          count(DISTINCT (event_id, quantity::bigint * unit_price_cents)) AS variants
@@ -79,7 +81,7 @@ export async function checkRawRows(
      SELECT (SELECT count(*) FROM ref) AS expected,
             (SELECT count(*) FROM ref WHERE NOT EXISTS (SELECT 1 FROM pos
                WHERE pos.kafka_partition = ref.kafka_partition AND pos.kafka_offset = ref.kafka_offset)) AS lost,
-            (SELECT coalesce(sum(n - 1), 0) FROM pos) AS duplicated,
+            (SELECT count(*) - count(DISTINCT event_id) FROM ${s}.sales_raw) AS duplicated,
             (SELECT count(*) FROM pos LEFT JOIN ref USING (kafka_partition, kafka_offset)
               WHERE ref.event_id IS NULL OR pos.variants > 1 OR pos.event_id <> ref.event_id::text
                  OR pos.amount <> ref.amount_cents) AS wrong`,
@@ -90,7 +92,7 @@ export async function checkRawRows(
     lost: r['lost'] ?? 0,
     duplicated: r['duplicated'] ?? 0,
     wrong: r['wrong'] ?? 0,
-    notes: 'one row per raw-topic record (partition, offset), same event id and amount',
+    notes: 'one row per event id of the raw topic, at its first record (partition, offset), same amount',
   };
 }
 

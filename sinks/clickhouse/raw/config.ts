@@ -28,6 +28,13 @@ export const CLICKHOUSE_SINK_SCHEMA = {
     min: 100,
     doc: '`non_replicated_deduplication_window` of the table: how many recent inserts’ tokens are remembered',
   },
+  dedup: {
+    type: 'enum',
+    values: ['on', 'off'] as const,
+    env: 'SINK_CLICKHOUSE_DEDUP',
+    default: 'on',
+    doc: '`on`: each event_id stored once in `sales_raw` (first write wins; an exact re-send is dropped, a different one dead-lettered as `conflicting_duplicate`); `off`: every record stored, the log as received',
+  },
   createTable: {
     type: 'bool',
     env: 'SINK_CLICKHOUSE_CREATE_TABLE',

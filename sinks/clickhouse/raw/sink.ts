@@ -10,7 +10,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../../lib/logger.js';
-import type { Batch, ResumePlan, Sink, WriteResult } from '../../core/contract.js';
+import type { Batch, ResumePlan, Sink, WriteContext, WriteResult } from '../../core/contract.js';
 import type { SinkMetrics } from '../../core/metrics.js';
 import { MidWriteFault } from '../../core/faults.js';
 import { createClickhouseClient } from '../client.js';
@@ -20,7 +20,9 @@ import { insertSegment, rangeColumns } from '../insert.js';
 import { ClickhouseClientOwner } from '../owner.js';
 import { resumeFromStoredRanges } from '../resume.js';
 import type { ClickhouseSinkConfig } from './config.js';
+import { verdicts } from '../../raw/dedup.js';
 import { createTableSql } from './ddl.js';
+import { createIdsTables, recordIds, storedIds } from './ids.js';
 
 const DAY_MS = 86_400_000;
 
@@ -49,11 +51,11 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
           query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(this.config.database)}`,
         });
         await this.client.command({ query: createTableSql(this.config.database, this.config.dedupWindow) });
+        await createIdsTables(this.client, this.config.database, this.config.dedupWindow);
       } catch (err) {
         throw chError('could not create sales_raw', err);
       }
     }
-    void this.metrics;
   }
 
   async resume(topic: string, partition: number, committed: number | undefined): Promise<ResumePlan> {
@@ -67,10 +69,26 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
     );
   }
 
-  async writeBatch(batch: Batch): Promise<WriteResult> {
+  async writeBatch(batch: Batch, ctx?: WriteContext): Promise<WriteResult> {
     const client = this.requireClient();
     const sent = this.fault.begin(batch.rowCount);
-    for (const seg of batch.segments) {
+    const dedup = this.config.dedup !== 'off';
+    let segments = batch.segments;
+    let identical = 0;
+    let conflicting = 0;
+    if (dedup) {
+      const v = verdicts(segments, await storedIds(client, this.config.database, segments), this.name);
+      if (v.conflicting.length > 0) {
+        if (!ctx)
+          throw new Error('ClickhouseSink: a conflicting duplicate needs the loop’s dead-letter queue');
+        // Before the insert: a crash after the ack sends them again on replay, never loses them.
+        await ctx.deadLetter(v.conflicting);
+      }
+      segments = segments.map((s, i) => ({ ...s, rows: v.keep[i] ?? [] }));
+      identical = v.identical;
+      conflicting = v.conflicting.length;
+    }
+    for (const seg of segments) {
       if (seg.rows.length === 0) continue;
       const range = rangeColumns(seg);
       const values = seg.rows.map((r) => ({
@@ -83,6 +101,9 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
       await insertSegment(client, this.table, seg, values, (v) => Math.floor(v.event_time / DAY_MS));
       sent();
     }
-    return { fenced: [] };
+    if (dedup) for (const seg of segments) await recordIds(client, this.config.database, seg);
+    if (identical > 0) this.metrics.duplicatesDropped.inc({ sink: this.name }, identical);
+    if (conflicting > 0) this.metrics.conflictingDuplicates.inc({ sink: this.name }, conflicting);
+    return { fenced: [], dropped: identical + conflicting };
   }
 }

@@ -103,20 +103,11 @@ export class Flusher<Row extends { kafkaTimestamp: number }> {
   private async write(taken: TakenBatch<Row>): Promise<void> {
     const { sink, metrics, logger, decoder } = this.d;
     const started = Date.now();
-    const dead = dedupeDead(taken.dead);
-    await this.d.retry('write dead letters', () => this.d.dlq.send(dead));
-    for (const l of dead) {
-      metrics.dlq.inc({ sink: sink.name, reason: l.reason });
-      logger.warn('dead letter', {
-        reason: l.reason,
-        detail: l.detail,
-        topic: l.topic,
-        partition: l.partition,
-        offset: l.offset,
-        replayed: headerString(l.headers, DLQ_HEADERS.replayCount),
-      });
-    }
-    const result = await this.d.retry('write batch', () => sink.writeBatch(taken.batch));
+    await this.deadLetter(dedupeDead(taken.dead));
+    // Dead letters the sink finds while writing (conflicting duplicates) go out inside its write;
+    // a failed send fails the write, which is retried as a whole.
+    const ctx = { deadLetter: (letters: DeadLetter[]) => this.deadLetter(letters, false) };
+    const result = await this.d.retry('write batch', () => sink.writeBatch(taken.batch, ctx));
     this.writes++;
     const kill = this.d.killAfterWrites;
     if (kill !== undefined && this.writes >= kill)
@@ -151,6 +142,7 @@ export class Flusher<Row extends { kafkaTimestamp: number }> {
         );
       }
     }
+    rows -= result.dropped ?? 0;
     metrics.rowsWritten.inc({ sink: sink.name }, rows);
     metrics.batchRows.observe({ sink: sink.name }, rows);
     metrics.flushSeconds.observe({ sink: sink.name }, (now - started) / 1000);
@@ -158,6 +150,25 @@ export class Flusher<Row extends { kafkaTimestamp: number }> {
       await this.d
         .commit([...commits.values()])
         .catch((err: unknown) => logger.warn('Kafka offset commit failed', { err }));
+  }
+
+  /** Send dead letters and wait for the ack (retried here unless the caller retries), then count and log them. */
+  private async deadLetter(letters: DeadLetter[], retried = true): Promise<void> {
+    const { sink, metrics, logger } = this.d;
+    if (letters.length === 0) return;
+    if (retried) await this.d.retry('write dead letters', () => this.d.dlq.send(letters));
+    else await this.d.dlq.send(letters);
+    for (const l of letters) {
+      metrics.dlq.inc({ sink: sink.name, reason: l.reason });
+      logger.warn('dead letter', {
+        reason: l.reason,
+        detail: l.detail,
+        topic: l.topic,
+        partition: l.partition,
+        offset: l.offset,
+        replayed: headerString(l.headers, DLQ_HEADERS.replayCount),
+      });
+    }
   }
 }
 

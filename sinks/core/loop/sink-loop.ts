@@ -26,7 +26,13 @@ import { PartitionPositions } from './positions.js';
 
 export type LoopSettings = Pick<
   LoopConfig,
-  'dlqTopic' | 'maxBatchRows' | 'maxWaitMs' | 'fromBeginning' | 'sessionTimeoutMs' | 'writeRetryMaxMs'
+  | 'dlqTopic'
+  | 'maxBatchRows'
+  | 'maxWaitMs'
+  | 'fromBeginning'
+  | 'sessionTimeoutMs'
+  | 'writeRetryMaxMs'
+  | 'stuckAfterMs'
 > & { groupId: string };
 
 export interface LoopDeps<Row extends { kafkaTimestamp: number } = SinkRow> {
@@ -53,6 +59,8 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
   private healthy = false;
   private heartbeat: (() => Promise<void>) | undefined;
   private failFatal!: (err: unknown) => void;
+  /** Retry calls (by a per-call token) failing for longer than stuckAfterMs. */
+  private readonly stuck = new Set<symbol>();
   /** Rejects when the loop hits an error it must not survive (non-retriable write error). */
   readonly failed: Promise<never>;
 
@@ -227,6 +235,10 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
 
   private retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const { metrics, sink, logger, config } = this.deps;
+    const call = Symbol(what);
+    const unstick = () => {
+      if (this.stuck.delete(call)) metrics.stuck.set({ sink: sink.name }, this.stuck.size > 0 ? 1 : 0);
+    };
     return retryRetriable(what, fn, {
       maxDelayMs: config.writeRetryMaxMs,
       stopping: () => this.stopping,
@@ -234,11 +246,23 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
         if (attempts > 1) logger.info('recovered', { what: w, attempts });
         this.healthy = true;
       },
-      onRetry: (w, attempt, delayMs, err) => {
+      onRetry: (w, attempt, delayMs, err, failingForMs) => {
         this.healthy = false;
         metrics.writeRetries.inc({ sink: sink.name });
         logger.warn('retrying', { what: w, attempt, delayMs, err });
+        if (failingForMs >= config.stuckAfterMs && !this.stuck.has(call)) {
+          // A refusal that is not transient after all, or a target down for long: alert, keep trying.
+          this.stuck.add(call);
+          metrics.stuck.set({ sink: sink.name }, 1);
+          logger.error('sink stuck: one call has been retried without success', {
+            what: w,
+            attempts: attempt,
+            failingForMs,
+            err,
+          });
+        }
       },
+      onEnd: unstick,
       afterWait: () => this.beat(),
     });
   }

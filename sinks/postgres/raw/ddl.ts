@@ -1,7 +1,8 @@
 /**
  * `retail-etl pg migrate` (also run by `make up`): schema, the day-partitioned `sales_raw` with
- * its DEFAULT guard partition and indexes, the sink's offsets table, two SECURITY DEFINER
- * functions (create a day partition, apply retention) and the grants of the two runtime roles.
+ * its DEFAULT guard partition and indexes, the table of stored event ids (`sales_raw_ids`), the
+ * sink's offsets table, three SECURITY DEFINER functions (create a day partition, apply retention,
+ * read the first writes of known ids) and the grants of the two runtime roles.
  * It runs as the migrator (DATABASE_URL: the role owning the database, with CREATEROLE to create
  * roles that do not exist yet); the runtime roles log in as themselves and are never members of
  * it. sinks/postgres/migrate.ts makes concurrent runs safe. Identifiers are validated, then quoted.
@@ -54,6 +55,19 @@ export function migrationSql(o: MigrateOptions): string[] {
     `CREATE INDEX IF NOT EXISTS sales_raw_store_time_idx ON ${s}.sales_raw (store_id, event_time)`,
     `CREATE INDEX IF NOT EXISTS sales_raw_event_id_idx ON ${s}.sales_raw (event_id)`,
     offsetsTableSql(`${s}.sink_offsets`),
+    // One row per event_id ever stored (sinks/postgres/raw/dedup.ts): sales_raw is partitioned by
+    // event time, so it cannot have a unique index on event_id alone, and a conflicting duplicate
+    // may carry another event time. `day` locates the first write's partition and is what
+    // retention prunes by. Created once, filled from the rows already stored.
+    `DO $do$ BEGIN
+       IF to_regclass(${lit} || '.sales_raw_ids') IS NULL THEN
+         CREATE TABLE ${s}.sales_raw_ids (event_id uuid PRIMARY KEY, day date NOT NULL);
+         CREATE INDEX sales_raw_ids_day_idx ON ${s}.sales_raw_ids (day);
+         INSERT INTO ${s}.sales_raw_ids (event_id, day)
+           SELECT DISTINCT ON (event_id) event_id, (event_time AT TIME ZONE 'UTC')::date
+             FROM ${s}.sales_raw ORDER BY event_id, kafka_partition, kafka_offset;
+       END IF;
+     END $do$`,
     // A day partition is created detached, filled with any guard rows of its day, then attached:
     // ATTACH locks the parent far more lightly than CREATE … PARTITION OF, and a DEFAULT partition
     // holding rows of the new range would otherwise make the creation fail.
@@ -100,14 +114,35 @@ export function migrationSql(o: MigrateOptions): string[] {
          IF mode = 'drop' THEN EXECUTE format('DROP TABLE %I.%I', ${lit}, r.relname); END IF;
          partition_name := r.relname; action := mode; RETURN NEXT;
        END LOOP;
+       -- The ids of expired days go with their rows: a re-send older than retention is stored again.
+       EXECUTE format('DELETE FROM %I.sales_raw_ids WHERE day < $1', ${lit}) USING cutoff;
      END $fn$`,
+    // The sink may not read sales_raw; it sees only the first writes of ids it already holds, to
+    // compare a duplicate with (sinks/postgres/raw/dedup.ts).
+    `CREATE OR REPLACE FUNCTION ${s}.sales_raw_first_writes(ids uuid[])
+     RETURNS TABLE (event_id uuid, event_time_ms bigint, store_id text, sku text, quantity integer,
+                    unit_price_cents bigint, currency text, channel text, payment_type text,
+                    customer_id text, basket_id text, kafka_partition integer, kafka_offset bigint)
+     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+       SELECT DISTINCT ON (r.event_id) r.event_id, (extract(epoch FROM r.event_time) * 1000)::bigint,
+              r.store_id, r.sku, r.quantity, r.unit_price_cents, r.currency, r.channel, r.payment_type,
+              r.customer_id, r.basket_id, r.kafka_partition, r.kafka_offset
+         FROM ${s}.sales_raw_ids i
+         JOIN ${s}.sales_raw r ON r.event_id = i.event_id
+          AND r.event_time >= i.day::timestamp AT TIME ZONE 'UTC'
+          AND r.event_time < (i.day + 1)::timestamp AT TIME ZONE 'UTC'
+        WHERE i.event_id = ANY (ids)
+        ORDER BY r.event_id, r.ingested_at, r.kafka_partition, r.kafka_offset
+     $fn$`,
     createRolesSql(o.sinkRole, o.readerRole),
-    `REVOKE ALL ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets FROM PUBLIC`,
+    `REVOKE ALL ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets, ${s}.sales_raw_ids FROM PUBLIC`,
     `GRANT USAGE ON SCHEMA ${s} TO ${sink}, ${reader}`,
     `GRANT INSERT ON ${s}.sales_raw TO ${sink}`,
+    // SELECT for INSERT … ON CONFLICT DO NOTHING RETURNING event_id.
+    `GRANT SELECT, INSERT ON ${s}.sales_raw_ids TO ${sink}`,
     `GRANT SELECT, INSERT, UPDATE ON ${s}.sink_offsets TO ${sink}`,
-    `REVOKE ALL ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text) FROM PUBLIC`,
-    `GRANT EXECUTE ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text) TO ${sink}`,
+    `REVOKE ALL ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text), ${s}.sales_raw_first_writes(uuid[]) FROM PUBLIC`,
+    `GRANT EXECUTE ON FUNCTION ${s}.sales_raw_ensure_partition(date), ${s}.sales_raw_retention(date, text), ${s}.sales_raw_first_writes(uuid[]) TO ${sink}`,
     `GRANT SELECT ON ${s}.sales_raw, ${s}.sales_raw_default, ${s}.sink_offsets TO ${reader}`,
     // Day partitions are created later as the owner (the SECURITY DEFINER function): readers see them too.
     `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${reader}`,

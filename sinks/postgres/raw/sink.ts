@@ -2,14 +2,15 @@
  * Postgres sink: each batch is one transaction — first the stored positions of its partitions
  * are moved with a compare-and-set (fencing a zombie instance after a rebalance), then every row
  * goes in with one COPY, then COMMIT. Rows and positions commit together or not at all, so a
- * crash anywhere replays from exactly the last committed position: exactly once.
+ * crash anywhere replays from exactly the last committed position: exactly once. By default each
+ * event_id is stored once (sinks/postgres/raw/dedup.ts): its claim commits in the same transaction.
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../../../lib/logger.js';
-import type { Batch, ResumePlan, Sink, SinkRow, WriteResult } from '../../core/contract.js';
+import type { Batch, ResumePlan, Sink, SinkRow, WriteContext, WriteResult } from '../../core/contract.js';
 import type { SinkMetrics } from '../../core/metrics.js';
 import { MidWriteFault } from '../../core/faults.js';
 import { ident } from '../ident.js';
@@ -18,7 +19,9 @@ import { openSinkPool, poolReady } from '../pool.js';
 import { inBatchTransaction } from '../transaction.js';
 import { watchClient } from '../watch-client.js';
 import type { PostgresSinkConfig } from './config.js';
+import { verdicts } from '../../raw/dedup.js';
 import { COPY_COLUMNS, copyChunks } from './copy-format.js';
+import { claimIds } from './dedup.js';
 import { migrate } from './ddl.js';
 import { applyRetention, dayOf, ensurePartitions, partitionDays } from './partitions.js';
 
@@ -105,23 +108,39 @@ export class PostgresSink implements Sink {
     return readStoredPosition(() => this.requirePool(), this.offsets, this.groupId, topic, partition);
   }
 
-  async writeBatch(batch: Batch): Promise<WriteResult> {
+  async writeBatch(batch: Batch, ctx?: WriteContext): Promise<WriteResult> {
     const sent = this.fault.begin(batch.rowCount);
-    const { fenced, written: rows } = await inBatchTransaction(
+    const { fenced, written } = await inBatchTransaction(
       this.requirePool(),
       this.logger,
       { offsets: this.offsets, groupId: this.groupId, what: 'COPY batch' },
       batch,
       async (client, live) => {
-        const rows = live.flatMap((s) => s.rows);
+        if (this.config.dedup === 'off') {
+          const rows = live.flatMap((s) => s.rows);
+          if (rows.length > 0) await this.copy(client, rows, sent);
+          return { rows, identical: 0, conflicting: 0 };
+        }
+        const stored = await claimIds(client, ident(this.config.schema), live);
+        const v = verdicts(live, stored, this.name);
+        if (v.conflicting.length > 0) {
+          if (!ctx)
+            throw new Error('PostgresSink: a conflicting duplicate needs the loop’s dead-letter queue');
+          // Before COMMIT: a crash after the ack sends them again on replay, never loses them.
+          await ctx.deadLetter(v.conflicting);
+        }
+        const rows = v.keep.flat();
         if (rows.length > 0) await this.copy(client, rows, sent);
-        return rows;
+        return { rows, identical: v.identical, conflicting: v.conflicting.length };
       },
     );
+    const { rows, identical, conflicting } = written;
     let guard = 0;
     for (const r of rows) if (!this.days.has(dayOf(r.event.event_time))) guard++;
     if (guard > 0) this.metrics.guardRows.inc({ sink: this.name }, guard);
-    return { fenced };
+    if (identical > 0) this.metrics.duplicatesDropped.inc({ sink: this.name }, identical);
+    if (conflicting > 0) this.metrics.conflictingDuplicates.inc({ sink: this.name }, conflicting);
+    return { fenced, dropped: identical + conflicting };
   }
 
   /** Every row in one COPY; `sent` after each chunk is the crash tests' mid-write point. */

@@ -58,4 +58,32 @@ describe('retryRetriable (the sinks retry policy)', () => {
     );
     expect(delays).toEqual([]);
   });
+
+  it('reports how long the call has been failing (the sink-stuck clock), and its end either way', async () => {
+    let clock = 1000;
+    const failing: number[] = [];
+    const ended: string[] = [];
+    const h: RetryHooks = {
+      maxDelayMs: 5000,
+      stopping: () => false,
+      onRetry: (_w, _a, _d, _e, failingForMs) => failing.push(failingForMs),
+      onSuccess: () => undefined,
+      onEnd: (what, attempts) => ended.push(`${what} ${attempts}`),
+      sleep: (ms) => {
+        clock += ms;
+        return Promise.resolve();
+      },
+      now: () => clock,
+    };
+    let calls = 0;
+    await retryRetriable(
+      'write batch',
+      () => (++calls < 4 ? Promise.reject(retriable()) : Promise.resolve()),
+      h,
+    );
+    expect(failing).toEqual([0, 100, 300]);
+    const refused = new EtlError('CLICKHOUSE_ERROR', 'bad shape', { retriable: false });
+    await expect(retryRetriable('write batch', () => Promise.reject(refused), h)).rejects.toBe(refused);
+    expect(ended).toEqual(['write batch 4', 'write batch 1']);
+  });
 });
