@@ -19,6 +19,11 @@ export interface StageConsumerSpec {
   /** Called on every group join, after the stage has been marked as joined. */
   onJoin(assignment: Record<string, number[]>): void;
   eachBatch(payload: EachBatchPayload): Promise<void>;
+  /**
+   * A fetch whose records were all filtered out (aborted transactions, commit markers): kafkajs
+   * moves its position past them without calling eachBatch; `next` is the offset after them.
+   */
+  onFiltered?(topic: string, partition: number, next: number): void;
 }
 
 export class StageConsumer {
@@ -55,6 +60,13 @@ export class StageConsumer {
       this.joined = true;
       spec.onJoin(e.payload.memberAssignment);
     });
+    const onFiltered = spec.onFiltered;
+    if (onFiltered)
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        const p = e.payload;
+        if (p.batchSize === 0 && p.firstOffset !== null)
+          onFiltered(p.topic, p.partition, Number(p.lastOffset) + 1);
+      });
     consumer.on(consumer.events.CRASH, (e) => {
       this.crashed = e.payload.error;
       this.logger.error(spec.crashMessage, { err: e.payload.error, restart: e.payload.restart });

@@ -10,10 +10,13 @@ import { chaosConfig } from '../../../../lib/config/index.js';
 import { formatReport, runChaos } from '../../../../bench/lib/chaos/run.js';
 import { stackContext } from '../../../../stack/native.js';
 import { stackPaths } from '../../../../stack/paths.js';
+import { loadStackEnv } from '../../../../lib/stack-env.js';
 import { stackEnv } from '../../../helpers/env.js';
 
 describe('chaos soak (short)', () => {
-  const env = stackEnv();
+  // The whole of .stack/env, as `make chaos` reads it: each process's own database login and the
+  // API tokens its serve checks are there, not only the addresses every test needs.
+  const env = { ...stackEnv(), ...loadStackEnv(stackPaths().envFile) };
 
   it('kills pipeline processes under load; every store reconciles exactly and everything heals', async () => {
     const lines: string[] = [];
