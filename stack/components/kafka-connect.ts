@@ -165,6 +165,12 @@ export const kafkaConnect: NativeComponent = {
     });
     chmodSync(d.users, 0o600);
     writeFileSync(d.jaas, jaasConfig(ctx), { mode: 0o600 });
+    // The file provider's one allowed path must exist when the worker starts (Kafka refuses an
+    // allowed path that does not); `connect apply` adds the connectors' secrets to it.
+    if (!existsSync(d.secrets))
+      writeFileSync(d.secrets, '# Kafka Connect secrets (retail-etl connect apply); never printed\n', {
+        mode: 0o600,
+      });
   },
 
   launch(ctx) {
