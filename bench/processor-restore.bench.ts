@@ -23,6 +23,7 @@ import { TopSkusPartialLogic } from '../processors/top-skus/partial.js';
 import type { Benchmark, Figure } from './harness.js';
 import { deletePrefixed } from './lib/kafka-cleanup.js';
 import { environment } from '../lib/config/index.js';
+import { seededRandom } from './lib/random.js';
 
 const RATE = 12_000;
 const BATCH_MS = 100;
@@ -46,18 +47,6 @@ function newTask(): TaskState {
   return new TaskState(operators(), { partitions: [0], outOfOrderMs: 5_000, dedupHorizonMs: HORIZON_MS });
 }
 
-/** A deterministic pseudo-random sequence (the same state shape every run). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const bench: Benchmark = {
   name: 'processor-restore',
   title: 'Processor restore: one task with 10 minutes of state at 12,000 events/s',
@@ -73,7 +62,7 @@ const bench: Benchmark = {
     const figures: Figure[] = [];
     try {
       // ---- the state: the runtime over `events` events ----
-      const rnd = random(42);
+      const rnd = seededRandom(42);
       // Seeded random bits for the UUIDs: crypto's would dominate building the state.
       const fill = (bytes: Uint8Array) => {
         for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rnd() * 256);

@@ -24,6 +24,7 @@ import { startChaosPipeline } from './pipeline.js';
 import type { StoreCheck } from './reconcile.js';
 import { checkAggregateTables, checkDlq, checkIngest, checkLate, checkRawRows } from './reconcile.js';
 import { loadReference } from './reference.js';
+import { seededRandom } from '../random.js';
 
 export const SERVER_TARGETS = ['kafka', 'postgres', 'schema-registry'] as const;
 
@@ -94,18 +95,6 @@ export function chooseTargets(spec: string, pipeline: string[], serversSupervise
   return [...wanted];
 }
 
-/** A small deterministic PRNG (mulberry32): a seed reproduces the order of victims. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function runChaos(
   ctx: StackContext,
   stackEnv: Record<string, string>,
@@ -123,7 +112,7 @@ export async function runChaos(
   const p = await startChaosPipeline(ctx, stackEnv, log, options.portBase);
   const targets = chooseTargets(options.targets, p.services, supervisorRunning(ctx) !== undefined);
   const seed = options.seed ?? Date.now();
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   log(`targets: ${targets.join(', ')} (seed ${seed}); a kill every ${options.killEverySeconds} s`);
   const healthyNow = async (name: string) =>
     p.services.includes(name)

@@ -2,16 +2,7 @@
 import type { CompactEvent } from '../../../processors/runtime/types.js';
 import { HOUR, MINUTE, floorTo, iso } from '../../../processors/runtime/types.js';
 
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../../bench/lib/random.js';
 
 export function hourlyExpected(events: CompactEvent[]): Map<string, [number, number, number, number]> {
   const m = new Map<string, { q: number; r: number; ret: number; b: Set<string> }>();
