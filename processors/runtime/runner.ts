@@ -21,47 +21,21 @@
  * transaction fails the task is dropped and the partition is sought back to the last committed
  * position, where the restored state resumes.
  */
-import type {
-  Admin,
-  EachBatchPayload,
-  Kafka,
-  KafkaMessage,
-  Message,
-  Producer,
-} from '../../lib/kafka/index.js';
+import type { Admin, EachBatchPayload, Kafka, KafkaMessage, Message } from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { Logger } from '../../lib/logger.js';
-import { createOperators } from '../definitions.js';
 import type { Topology } from '../definitions.js';
-import { readChangelog } from './changelog.js';
 import { StageConsumer, awaitWithHeartbeat } from './consumer.js';
 import type { ProcessorConfig } from './config.js';
 import { EventDecoder } from './decode.js';
 import { deadMessage, lateMessage, sendsOf } from './messages.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { countOutcome, processorMetrics, setTaskGauges } from './metrics.js';
-import { PendingCommit } from './pending.js';
-import { TaskState } from './task.js';
+import { newPendingCommit, openTask } from './open-task.js';
+import type { Task } from './open-task.js';
 import type { TaskRecord } from './task.js';
-import { commitTransaction, isFenced, openTaskProducer } from './txn.js';
-
-interface Task {
-  partition: number;
-  producer: Producer;
-  state: TaskState;
-  pending: PendingCommit;
-  /** Input position of the last commit (or restore): where to resume after a failure. */
-  committedNext: number | undefined;
-  /** The first batch after the restore was checked against the restored position. */
-  checked: boolean;
-  timer: NodeJS.Timeout | undefined;
-  /** The running commit; the next waits for it (one transaction at a time per producer). */
-  committing: Promise<void>;
-  dead: boolean;
-  lastRecordAt: number;
-  caughtUp: boolean;
-}
+import { commitTransaction, isFenced } from './txn.js';
 
 export class TopologyRunner {
   private readonly metrics: ProcessorMetrics;
@@ -197,80 +171,16 @@ export class TopologyRunner {
   }
 
   private async openTask(partition: number, signal: AbortSignal): Promise<Task> {
-    const { topology, cfg } = this;
-    const started = performance.now();
-    const labels = { processor: topology.name, partition: String(partition) };
     this.restoring.set(partition, 0);
-    this.metrics.restoreProgress.set(labels, 0);
-    const producer = await openTaskProducer(
-      this.kafka,
-      `${topology.groupId}-${partition}`,
-      cfg.transactionTimeoutMs,
-    );
-    let read;
-    try {
-      read = await readChangelog(this.kafka, topology.changelogTopic, partition, {
-        stallTimeoutMs: cfg.restoreStallTimeoutMs,
-        signal,
-        onProgress: (ratio) => {
-          this.restoring.set(partition, ratio);
-          this.metrics.restoreProgress.set(labels, ratio);
-        },
-        onRetry: (err, attempt) => {
-          this.metrics.restoreRetries.inc({ processor: topology.name });
-          this.logger.warn('changelog read failed; retrying from where it was', {
-            task: partition,
-            attempt,
-            err,
-          });
-        },
-      });
-    } catch (err) {
-      await producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    const ctx = { partition, partialsTopic: topology.partialsTopic, mergePartitions: this.mergePartitions };
-    const operators = createOperators(topology.operators, cfg, ctx);
-    const state = new TaskState(operators, {
-      partitions: [partition],
-      outOfOrderMs: cfg.outOfOrderMs,
-      dedupHorizonMs: cfg.dedupHorizonMs,
+    const task = await openTask(partition, signal, {
+      topology: this.topology,
+      cfg: this.cfg,
+      kafka: this.kafka,
+      metrics: this.metrics,
+      logger: this.logger,
+      mergePartitions: this.mergePartitions,
+      onProgress: (ratio) => this.restoring.set(partition, ratio),
     });
-    const loaded = state.restore(read.entries);
-    const seconds = (performance.now() - started) / 1000;
-    this.metrics.restoreSeconds.observe({ processor: topology.name }, seconds);
-    this.metrics.restoredEvents.inc({ processor: topology.name }, loaded);
-    this.metrics.restoreProgress.set(labels, 1);
-    this.logger.info('task restored', {
-      task: partition,
-      changelogRecords: read.records,
-      changelogBytes: read.bytes,
-      entries: loaded,
-      dedupKeys: state.dedupSize(),
-      seconds: Number(seconds.toFixed(3)),
-      next: state.next.get(partition),
-    });
-    if (signal.aborted) {
-      await producer.disconnect().catch(() => undefined);
-      throw new Error(`task ${partition} was given away while it was restored`);
-    }
-    const task: Task = {
-      partition,
-      producer,
-      state,
-      pending: new PendingCommit({
-        intervalMs: cfg.commitIntervalMs,
-        maxRecords: cfg.commitMaxRecords,
-        maxBytes: cfg.commitMaxBytes,
-      }),
-      committedNext: state.next.get(partition),
-      checked: false,
-      timer: undefined,
-      committing: Promise.resolve(),
-      dead: false,
-      lastRecordAt: Date.now(),
-      caughtUp: false,
-    };
     this.tasks.set(partition, task);
     return task;
   }
@@ -378,11 +288,7 @@ export class TopologyRunner {
     if (task.timer) clearTimeout(task.timer);
     task.timer = undefined;
     const pending = task.pending;
-    task.pending = new PendingCommit({
-      intervalMs: this.cfg.commitIntervalMs,
-      maxRecords: this.cfg.commitMaxRecords,
-      maxBytes: this.cfg.commitMaxBytes,
-    });
+    task.pending = newPendingCommit(this.cfg);
     const name = this.topology.name;
     const sends = sendsOf(
       pending.outputs,
