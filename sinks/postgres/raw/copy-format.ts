@@ -3,24 +3,13 @@
  * chunks of rows so memory stays flat; bench/sink-postgres.bench.ts measures one against the other.
  */
 import type { SinkRow } from '../../core/contract.js';
+import { STORED_FIELDS } from '../../raw/dedup.js';
 
-/** Columns in COPY order; `ingested_at` is left to its DEFAULT now() (the transaction time). */
-export const COPY_COLUMNS = [
-  'event_id',
-  'event_time',
-  'store_id',
-  'sku',
-  'quantity',
-  'unit_price_cents',
-  'currency',
-  'channel',
-  'payment_type',
-  'customer_id',
-  'basket_id',
-  'kafka_partition',
-  'kafka_offset',
-  'kafka_timestamp',
-] as const;
+/**
+ * Columns in COPY order: the stored event fields (one list, shared with the dedup's content
+ * comparison), then the record's Kafka coordinates; `ingested_at` is left to its DEFAULT now().
+ */
+export const COPY_COLUMNS = [...STORED_FIELDS, 'kafka_partition', 'kafka_offset', 'kafka_timestamp'] as const;
 
 export type CopyFormat = 'text' | 'binary';
 
