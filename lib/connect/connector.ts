@@ -210,6 +210,15 @@ function unescapeProperty(value: string): string {
  * Store `key=value` in the worker's secrets file (a Java properties file, mode 600) and return
  * the `${file:…}` reference to it.
  */
+const SECRETS_HEADER = '# Kafka Connect secrets (retail-etl connect apply); never printed\n';
+
+/** Create the connectors' secrets file (mode 600, no entries yet) unless it exists. */
+export function ensureSecretsFile(file: string): void {
+  if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, SECRETS_HEADER, { mode: 0o600 });
+}
+
 export function storeSecret(file: string, key: string, value: string): string {
   const entries = new Map<string, string>();
   if (existsSync(file)) {
@@ -222,7 +231,7 @@ export function storeSecret(file: string, key: string, value: string): string {
   entries.set(key, value);
   mkdirSync(dirname(file), { recursive: true });
   const body = [...entries].map(([k, v]) => `${escapeProperty(k)}=${escapeProperty(v)}`).join('\n');
-  writeFileSync(file, `# Kafka Connect secrets (retail-etl connect apply); never printed\n${body}\n`, {
+  writeFileSync(file, `${SECRETS_HEADER}${body}\n`, {
     mode: 0o600,
   });
   chmodSync(file, 0o600);

@@ -10,6 +10,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environment, kafkaBrokers, kafkaSecurityConfig } from '../../lib/config/index.js';
+import { ensureSecretsFile } from '../../lib/connect/connector.js';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import type { NativeComponent, StackContext } from '../component.js';
@@ -167,10 +168,7 @@ export const kafkaConnect: NativeComponent = {
     writeFileSync(d.jaas, jaasConfig(ctx), { mode: 0o600 });
     // The file provider's one allowed path must exist when the worker starts (Kafka refuses an
     // allowed path that does not); `connect apply` adds the connectors' secrets to it.
-    if (!existsSync(d.secrets))
-      writeFileSync(d.secrets, '# Kafka Connect secrets (retail-etl connect apply); never printed\n', {
-        mode: 0o600,
-      });
+    ensureSecretsFile(d.secrets);
   },
 
   launch(ctx) {
