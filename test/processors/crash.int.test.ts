@@ -1,21 +1,9 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../stack/paths.js';
-import { stackEnv } from '../helpers/env.js';
+import { restoredTasks, startProcessorCli, stopCli } from './helpers/cli.js';
 import { checkHourly, checkRolling, checkTopSkus, lateIds } from './helpers/checks.js';
 import { committed, createFixture, waitCaughtUp } from './helpers/fixture.js';
 import type { Fixture } from './helpers/fixture.js';
-
-function startCli(f: Fixture, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'cli', 'main.js'), 'processor', 'all'], {
-    env: { ...process.env, ...stackEnv(), ...f.env, PROCESSOR_METRICS_PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
-  return child;
-}
 
 describe('kill -9 of a processor mid-stream, then a restart', () => {
   let f: Fixture;
@@ -29,33 +17,26 @@ describe('kill -9 of a processor mid-stream, then a restart', () => {
     f.env['PROCESSOR_COMMIT_MAX_RECORDS'] = '150';
     const end = await f.admin.fetchTopicOffsets(f.topics.input);
     const total = end.reduce((s, e) => s + Number(e.high), 0);
-    child = startCli(f, log);
+    child = startProcessorCli(f, log);
     const deadline = Date.now() + 60_000;
     while ((await committed(f)) < total * 0.2 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
     await new Promise((r) => child?.once('exit', r));
     progressAtKill = { committed: await committed(f), total };
-    child = startCli(f, log);
+    child = startProcessorCli(f, log);
     await waitCaughtUp(f, 'all', 80_000);
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child?.once('exit', r));
-    }
+    await stopCli(child);
     await f?.cleanup();
   });
 
   it('was killed mid-stream and restored state from the changelog', () => {
     expect(progressAtKill.committed).toBeGreaterThan(0);
     expect(progressAtKill.committed).toBeLessThan(progressAtKill.total);
-    const restored = log
-      .join('')
-      .split('\n')
-      .filter((l) => l.includes('"task restored"'))
-      .map((l) => JSON.parse(l) as { entries: number; dedupKeys: number });
+    const restored = restoredTasks(log);
     expect(restored.some((r) => r.entries > 0 && r.dedupKeys > 0)).toBe(true);
   });
 

@@ -5,15 +5,12 @@
  * outputs still equal SQL over the input; and once the data's hours are closed the changelog holds
  * only what is still open — state stays small.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChangelog } from '../../processors/runtime/changelog.js';
 import { recentSlotMs } from '../../processors/runtime/task.js';
-import { projectRoot } from '../../stack/paths.js';
-import { stackEnv } from '../helpers/env.js';
+import { restoredTasks, startProcessorCli, stopCli } from './helpers/cli.js';
 import { checkHourly, checkRolling, checkTopSkus, lateIds } from './helpers/checks.js';
 import { committed, createFixture, groupOf, PARTITIONS, waitCaughtUp } from './helpers/fixture.js';
 import type { Fixture } from './helpers/fixture.js';
@@ -21,22 +18,10 @@ import { HOUR } from './helpers/expected.js';
 
 const METRICS_PORT = 25404;
 const HORIZON_MS = 120_000;
-
-function startCli(f: Fixture, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'cli', 'main.js'), 'processor', 'all'], {
-    env: {
-      ...process.env,
-      ...stackEnv(),
-      ...f.env,
-      PROCESSOR_METRICS_PORT: String(METRICS_PORT),
-      PROCESSOR_DEDUP_HORIZON_MS: String(HORIZON_MS),
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
-  return child;
-}
+const CLI_ENV = {
+  PROCESSOR_METRICS_PORT: String(METRICS_PORT),
+  PROCESSOR_DEDUP_HORIZON_MS: String(HORIZON_MS),
+};
 
 async function get(path: string): Promise<{ status: number; body: string } | undefined> {
   try {
@@ -59,13 +44,13 @@ describe('kill -9 with keyed state, restore by assignment, bounded changelog', (
     f.env['PROCESSOR_COMMIT_MAX_RECORDS'] = '200';
     const end = await f.admin.fetchTopicOffsets(f.topics.input);
     const total = end.reduce((s, e) => s + Number(e.high), 0);
-    child = startCli(f, log);
+    child = startProcessorCli(f, log, CLI_ENV);
     const deadline = Date.now() + 90_000;
     while ((await committed(f)) < total * 0.4 && Date.now() < deadline) await sleep(50);
     child.kill('SIGKILL');
     await new Promise((r) => child?.once('exit', r));
     progressAtKill = { committed: await committed(f), total };
-    child = startCli(f, log);
+    child = startProcessorCli(f, log, CLI_ENV);
     // Probe the endpoints while the restarted process joins and restores, until it is ready.
     const until = Date.now() + 90_000;
     for (;;) {
@@ -86,21 +71,14 @@ describe('kill -9 with keyed state, restore by assignment, bounded changelog', (
   }, 300_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child?.once('exit', r));
-    }
+    await stopCli(child);
     await f?.cleanup();
   });
 
   it('was killed mid-stream and restored keyed state and dedup fingerprints', () => {
     expect(progressAtKill.committed).toBeGreaterThan(0);
     expect(progressAtKill.committed).toBeLessThan(progressAtKill.total);
-    const restored = log
-      .join('')
-      .split('\n')
-      .filter((l) => l.includes('"task restored"'))
-      .map((l) => JSON.parse(l) as { entries: number; dedupKeys: number });
+    const restored = restoredTasks(log);
     expect(restored.some((r) => r.entries > 0 && r.dedupKeys > 0)).toBe(true);
   });
 
