@@ -7,21 +7,19 @@
  * (`retail-etl producer rate|pause`).
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Producer } from '../../lib/kafka/index.js';
 import pg from 'pg';
 import { environment } from '../../lib/config/index.js';
 import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
 import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
-import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
-import { publishControl } from '../../producer/control.js';
+import { producerSteering } from './producer-steering.js';
 import { enabledPipelineServices, pipelineLaunch } from '../../stack/pipeline.js';
 import { migrateAll } from '../../sinks/postgres/migrate-all.js';
 import { projectRoot } from '../../stack/paths.js';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { startLaunch, waitReady } from '../../stack/cli-process.js';
 import { freePort } from '../../stack/net.js';
-import { counter, scrape } from './prom-text.js';
+import { scrape } from './prom-text.js';
 
 type TopicKey = keyof typeof TOPICS;
 
@@ -169,18 +167,14 @@ export async function startBenchPipeline(
   }
 
   const metrics = (service: string) => scrape(ports.get(service) ?? 0);
-  const keys = controlKeys(base);
-  /** Wait until the producer reports `target` as its target rate (0 = paused). */
-  const applied = async (target: number) => {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const text = await metrics('producer').catch(() => '');
-      if (counter(text, 'retail_producer_target_rate') === target) return;
-      await sleep(200);
-    }
-    throw new Error(`the producer did not apply target rate ${target} within 15 s`);
-  };
-  let rate = 100;
+  const steering = producerSteering({
+    control,
+    controlTopic: topics.control,
+    base,
+    actor: 'bench',
+    metrics: () => metrics('producer'),
+    timeoutMs: 15_000,
+  });
   return {
     base,
     schema,
@@ -189,19 +183,7 @@ export async function startBenchPipeline(
     pids,
     admin,
     kafka,
-    async setRate(r) {
-      rate = r;
-      await publishControl(control, topics.control, keys.rate, rateRecord(r, 'bench'));
-      await applied(r);
-    },
-    async pause() {
-      await publishControl(control, topics.control, keys.paused, pausedRecord(true, 'bench'));
-      await applied(0);
-    },
-    async resume() {
-      await publishControl(control, topics.control, keys.paused, pausedRecord(false, 'bench'));
-      await applied(rate);
-    },
+    ...steering,
     async produced() {
       return (await admin.fetchTopicOffsets(topics.sales)).reduce((a, p) => a + Number(p.high), 0);
     },

@@ -12,8 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Admin, Kafka, Producer } from '../../../lib/kafka/index.js';
 import { createKafka } from '../../../lib/kafka/index.js';
-import { controlKeys, pausedRecord, rateRecord } from '../../../lib/contracts/control.js';
-import { publishControl } from '../../../producer/control.js';
+import { producerSteering } from '../producer-steering.js';
 import type { StackContext } from '../../../stack/component.js';
 import { INFRA } from '../../../stack/native.js';
 import { freePort, httpOk, httpReadiness } from '../../../stack/net.js';
@@ -27,7 +26,7 @@ import type { ProcessStatus, SupervisedProcess, SupervisorOptions } from '../../
 import { Supervisor } from '../../../stack/supervisor.js';
 import type { PipelineTopics } from '../bench-pipeline.js';
 import { createPipelineTopics, pipelineNames, pipelineOverrides } from '../bench-pipeline.js';
-import { counter, scrape } from '../prom-text.js';
+import { scrape } from '../prom-text.js';
 
 /** Kills are deliberate here: a process killed twice within a minute is not a crash loop. */
 const CHAOS_SUPERVISION: SupervisorOptions = {
@@ -166,16 +165,14 @@ export async function startChaosPipeline(
   }
   log(`pipeline ${base} ready (logs: ${dir}/logs): ${services.map((s) => s.name).join(', ')}`);
 
-  const keys = controlKeys(base);
-  const applied = async (target: number) => {
-    const until = Date.now() + 30_000;
-    while (Date.now() < until) {
-      const text = await metrics('producer').catch(() => '');
-      if (counter(text, 'retail_producer_target_rate') === target) return;
-      await sleep(250);
-    }
-    throw new Error(`the producer did not apply target rate ${target} within 30 s`);
-  };
+  const steering = producerSteering({
+    control,
+    controlTopic: topics.control,
+    base,
+    actor: 'chaos',
+    metrics: () => metrics('producer'),
+    timeoutMs: 30_000,
+  });
   return {
     base,
     schema,
@@ -187,14 +184,8 @@ export async function startChaosPipeline(
     admin,
     status: () => supervisor.status(),
     pid: (service) => byName.get(service)?.pid(),
-    async setRate(rate) {
-      await publishControl(control, topics.control, keys.rate, rateRecord(rate, 'chaos'));
-      await applied(rate);
-    },
-    async pause() {
-      await publishControl(control, topics.control, keys.paused, pausedRecord(true, 'chaos'));
-      await applied(0);
-    },
+    setRate: steering.setRate,
+    pause: steering.pause,
     metrics,
     async produced() {
       return (await admin.fetchTopicOffsets(topics.sales)).reduce((a, o) => a + Number(o.high), 0);
