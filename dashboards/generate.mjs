@@ -248,6 +248,17 @@ const overview = dashboard(
       ],
     ),
     ts('Processes up', '1 = scraped, 0 = down', [['up{job=~"retail-.+"}', '{{job}}']]),
+    ts(
+      'Supervisor: restarts and crash loops',
+      'Native stack only (`retail-etl stack supervise`): restarts in the last hour per process (should be 0), and 1 while a process is given up on as a crash loop (see docs/runbook.md)',
+      [
+        [
+          'sum by (component) (increase(retail_stack_restarts_total[1h])) or vector(0)',
+          'restarts/h {{component}}',
+        ],
+        ['max by (component) (retail_stack_crash_loop)', 'crash loop {{component}}'],
+      ],
+    ),
   ],
 );
 
@@ -476,20 +487,44 @@ const processors = dashboard(
         ],
       ],
     ),
+    ts('Restore from changelog', 'Time to rebuild state on start or rebalance; events replayed', [
+      [
+        'max by (processor) (retail_processor_restore_seconds_sum / retail_processor_restore_seconds_count)',
+        'mean restore time (s) {{processor}}',
+      ],
+      [
+        'sum by (processor) (increase(retail_processor_restored_events_total[1h]))',
+        'events replayed {{processor}}',
+      ],
+    ]),
     ts(
-      'Restore from changelog',
-      'Time to rebuild state on start or rebalance; events replayed',
+      'Restore progress',
+      'Share of its changelog each task being restored has read (1 = restored); /readyz says "restoring N %" meanwhile. Retries are changelog reads resumed after a broker restart or a stall',
       [
         [
-          'max by (processor) (retail_processor_restore_seconds_sum / retail_processor_restore_seconds_count)',
-          'mean restore time (s) {{processor}}',
+          'max by (processor, partition) (retail_processor_restore_progress_ratio)',
+          '{{processor}} p{{partition}}',
         ],
         [
-          'sum by (processor) (increase(retail_processor_restored_events_total[1h]))',
-          'events replayed {{processor}}',
+          'sum by (processor) (increase(retail_processor_restore_retries_total[5m])) or vector(0)',
+          'retries/5m {{processor}}',
         ],
       ],
-      { w: 24 },
+      { unit: 'percentunit' },
+    ),
+    ts(
+      'State size: what a restore would read',
+      'Changelog records per task (end − start offset; bounded by the dedup horizon and the open windows) and the dedup tables’ memory (MiB). Growing without bound means the horizon or compaction is not working',
+      [
+        ['sum by (processor) (retail_processor_changelog_records)', 'changelog records {{processor}}'],
+        ['sum by (processor) (retail_processor_state_bytes) / 1048576', 'dedup MiB {{processor}}'],
+      ],
+    ),
+    ts(
+      'Changelog bytes written /s',
+      'Keys and values written to the changelog topics',
+      [['sum by (processor) (rate(retail_processor_changelog_bytes_total[5m]))', '{{processor}}']],
+      { unit: 'Bps' },
     ),
   ],
 );
