@@ -19,6 +19,7 @@ import { kafka } from './components/kafka.js';
 import { kafkaConnect } from './components/kafka-connect.js';
 import { launchAndWait } from './launch.js';
 import { postgres } from './components/postgres.js';
+import { postgresExporter } from './components/postgres-exporter.js';
 import { prometheus } from './components/prometheus.js';
 import { schemaRegistry } from './components/schema-registry.js';
 import { portIsFree } from './net.js';
@@ -35,7 +36,14 @@ import {
 } from './supervise.js';
 import type { SupervisorFile } from './supervise.js';
 
-export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, clickhouse, prometheus];
+export const INFRA: readonly NativeComponent[] = [
+  kafka,
+  schemaRegistry,
+  postgres,
+  clickhouse,
+  prometheus,
+  postgresExporter,
+];
 
 export interface ComponentStatus {
   name: string;
