@@ -13,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import prettier from 'prettier';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serversDashboard } from './servers.mjs';
 
 const DS = { type: 'prometheus', uid: 'prometheus' };
 
@@ -605,6 +606,7 @@ export const DASHBOARDS = {
   'sinks.json': sinks,
   'processors.json': processors,
   'connect.json': connect,
+  'servers.json': serversDashboard({ dashboard, ts, stat, text }),
 };
 
 /** The file text: JSON formatted as `prettier --check .` (run by `make lint`) expects it. */

@@ -22,4 +22,9 @@ export const PORTS = {
   sinkAggregatesClickhouseMetrics: 9406,
   // The native stack's supervisor (`retail-etl stack supervise`): restart counts.
   supervisor: 9407,
+  // Exporters of the servers' own metrics (docs/observability.md#servers): the Prometheus JMX
+  // exporter's java agent inside the Kafka broker, and prometheus-postgres-exporter.
+  // ClickHouse serves its metrics on its own port (8123, /metrics).
+  kafkaMetrics: 9408,
+  postgresExporter: 9409,
 } as const;

@@ -19,9 +19,10 @@ import { kafka } from './components/kafka.js';
 import { kafkaConnect } from './components/kafka-connect.js';
 import { launchAndWait } from './launch.js';
 import { postgres } from './components/postgres.js';
+import { postgresExporter } from './components/postgres-exporter.js';
 import { prometheus } from './components/prometheus.js';
 import { schemaRegistry } from './components/schema-registry.js';
-import { portIsFree } from './net.js';
+import { assertPortsFree } from './port-check.js';
 import type { StackPaths } from './paths.js';
 import { PIPELINE_SERVICES, pipelineComponent } from './pipeline.js';
 import { isAlive, pidFileFor, readPid, removePidFile, stopPid } from './process.js';
@@ -35,7 +36,14 @@ import {
 } from './supervise.js';
 import type { SupervisorFile } from './supervise.js';
 
-export const INFRA: readonly NativeComponent[] = [kafka, schemaRegistry, postgres, clickhouse, prometheus];
+export const INFRA: readonly NativeComponent[] = [
+  kafka,
+  schemaRegistry,
+  postgres,
+  clickhouse,
+  prometheus,
+  postgresExporter,
+];
 
 export interface ComponentStatus {
   name: string;
@@ -113,15 +121,7 @@ export async function nativeUp(ctx: StackContext, options: UpOptions = {}): Prom
   // Missing tools, then ports: fail before anything starts rather than leave half a stack behind.
   for (const c of toStart) c.preflight?.(ctx);
   // All ports first: fail before anything starts rather than leave half a stack behind.
-  for (const c of toStart) {
-    for (const port of c.ports) {
-      if (!(await portIsFree(port))) {
-        throw new EtlError('PORT_IN_USE', `port ${HOST}:${port} needed by ${c.name} is already in use`, {
-          hint: `stop whatever listens there (ss -ltnp 'sport = :${port}') or run \`make down\`, then \`make up\` again`,
-        });
-      }
-    }
-  }
+  await assertPortsFree(toStart);
 
   for (const c of toStart) await c.provision(ctx);
 

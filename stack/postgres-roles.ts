@@ -8,6 +8,7 @@
  *   retail_agg_sink  aggregate sink      SINK_AGGREGATES_DATABASE_URL  the sink-aggregates process
  *   retail_reader    query API           QUERY_DATABASE_URL            the serve process
  *   retail_connect   Kafka Connect       CONNECT_DATABASE_URL          the JDBC sink connector
+ *   retail_monitor   metrics             (none: its launch environment) prometheus-postgres-exporter
  *
  * The runtime roles get their rights from the migrations' grants only: none is a member of the
  * owner (any such membership is revoked here), none can create roles, databases or schemas.
@@ -24,6 +25,9 @@ import type { StackContext } from './component.js';
 export const OWNER_ROLE = 'retail';
 export const APP_DATABASE = 'retail';
 export const CONNECT_ROLE = 'retail_connect';
+/** prometheus-postgres-exporter's login: a member of pg_monitor (read the statistics views), nothing else. */
+export const MONITOR_ROLE = 'retail_monitor';
+export const MONITOR_SECRET = 'POSTGRES_MONITOR_PASSWORD';
 
 export interface RuntimeRole {
   role: string;
@@ -104,6 +108,13 @@ export async function ensureRoles(ctx: StackContext, port: number = PORTS.postgr
       if ((member.rowCount ?? 0) > 0)
         await client.query(`REVOKE ${OWNER_ROLE} FROM ${ident(r.role, 'role')}`);
     }
+    // pg_monitor: read every statistics view and pg_settings, no table data, no writes.
+    await upsert(
+      MONITOR_ROLE,
+      'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 3',
+      secret(ctx, MONITOR_SECRET),
+    );
+    await client.query(`GRANT pg_monitor TO ${MONITOR_ROLE}`);
   } finally {
     await client.end();
   }

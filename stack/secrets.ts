@@ -14,6 +14,8 @@ const NEEDED = [
   'POSTGRES_AGG_SINK_PASSWORD',
   'POSTGRES_READER_PASSWORD',
   'POSTGRES_CONNECT_PASSWORD',
+  // prometheus-postgres-exporter's login (pg_monitor only; stack/components/postgres-exporter.ts).
+  'POSTGRES_MONITOR_PASSWORD',
   // Basic auth of Kafka Connect's REST API (stack/components/kafka-connect.ts).
   'KAFKA_CONNECT_PASSWORD',
   // The native ClickHouse's `default` user (stack/components/clickhouse.ts).

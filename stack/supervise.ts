@@ -13,12 +13,16 @@ import { supervisorConfig } from '../lib/config/index.js';
 import { HOST } from '../lib/ports.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
 import type { NativeComponent, StackContext } from './component.js';
+import { dataDiskMetrics } from './disk-metrics.js';
 import { httpOk, httpReadiness } from './net.js';
 import { isAlive, pidFileFor, readPid, startDetached } from './process.js';
 import type { ProcessStatus, SupervisedProcess } from './supervisor.js';
 import { DEFAULT_SUPERVISOR_OPTIONS, Supervisor } from './supervisor.js';
 
 export const SUPERVISOR_NAME = 'supervisor';
+
+/** Servers the pipeline does not need: a start of a pipeline process never waits for them. */
+const OBSERVERS = new Set(['prometheus', 'postgres-exporter']);
 
 export interface SupervisorFile {
   pid: number;
@@ -62,11 +66,11 @@ export function supervisedComponent(
       isServer ? { ready: await c.healthy(ctx) } : httpReadiness(`http://${HOST}:${port}/readyz`),
     dependenciesUp: isServer
       ? undefined
-      : // The pipeline needs Kafka, the registry and Postgres; Prometheus only watches.
+      : // The pipeline needs Kafka, the registry, Postgres and ClickHouse; the observers only watch.
         async () =>
-          (
-            await Promise.all(servers.filter((s) => s.name !== 'prometheus').map((s) => s.healthy(ctx)))
-          ).every(Boolean),
+          (await Promise.all(servers.filter((s) => !OBSERVERS.has(s.name)).map((s) => s.healthy(ctx)))).every(
+            Boolean,
+          ),
   };
 }
 
@@ -131,6 +135,7 @@ export async function runStackSupervisor(
   // Read lazily (at a scrape or a change), once the supervisor below exists.
   const status = (): ProcessStatus[] => supervisor.status();
   const restarts = supervisorMetrics(registry, status);
+  dataDiskMetrics(registry, ctx.paths.data);
   const seen = new Map<string, number>();
   const supervisor: Supervisor = new Supervisor(
     processes,

@@ -18,6 +18,7 @@ import { brotliCompress, deflate, gzip } from 'node:zlib';
 import { EtlError } from '../../lib/errors.js';
 import type { ClickhouseEngine } from './engine.js';
 import { EngineError } from './engine.js';
+import { serveMetrics } from './metrics.js';
 import { parseRequest } from './request.js';
 
 export interface ServerOptions {
@@ -115,6 +116,8 @@ export function startClickhouseServer(o: ServerOptions): Promise<Server> {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=UTF-8' }).end('Ok.\n');
       return;
     }
+    // Prometheus' scrape: no credentials, like clickhouse-server's own endpoint (metrics.ts).
+    if (url.pathname === '/metrics') return serveMetrics(o.engine, req, res);
     if (url.pathname !== '/') {
       req.resume();
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' });

@@ -9,6 +9,7 @@ import type { LaunchSpec, NativeComponent, StackContext } from '../component.js'
 import { javaLaunch, maven, requireJava, requireMaven } from '../java.js';
 import type { KafkaTlsFiles } from '../kafka-tls.js';
 import { BROKER_PRINCIPAL } from '../kafka-tls.js';
+import { jmxAgentFlag, jmxAgentJar, provisionJmxAgent } from '../kafka-metrics.js';
 import { tcpOpen } from '../net.js';
 import { run } from '../process.js';
 import { HOST, PORTS } from '../../lib/ports.js';
@@ -178,19 +179,21 @@ export async function brokerAnswers(brokers: string, security: NodeJS.ProcessEnv
 export const kafka: NativeComponent = {
   name: 'kafka',
   title: 'Apache Kafka 4.1 (KRaft)',
-  ports: [PORTS.kafka, PORTS.kafkaController],
+  // The JMX exporter agent's port too: it runs inside the broker's JVM.
+  ports: [PORTS.kafka, PORTS.kafkaController, PORTS.kafkaMetrics],
   stopSignal: 'SIGTERM',
   startTimeoutMs: 90_000,
   url: `${HOST}:${PORTS.kafka}`,
 
   preflight(ctx) {
     requireJava();
-    if (!existsSync(MARKER(ctx))) requireMaven();
+    if (!existsSync(MARKER(ctx)) || !existsSync(jmxAgentJar(ctx))) requireMaven();
   },
 
   async provision(ctx) {
     const d = dirs(ctx);
     const marker = MARKER(ctx);
+    provisionJmxAgent(ctx);
     if (existsSync(marker)) return;
     ctx.progress('kafka: fetching Kafka 4.1 jars with Maven (first run only)…');
     mkdirSync(d.build, { recursive: true });
@@ -216,7 +219,8 @@ export const kafka: NativeComponent = {
     formatStorage(ctx, d.config);
   },
 
-  launch: (ctx) => brokerLaunch(ctx, dirs(ctx).config, ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC']),
+  launch: (ctx) =>
+    brokerLaunch(ctx, dirs(ctx).config, ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', jmxAgentFlag(ctx)]),
 
   async healthy() {
     return (await tcpOpen(PORTS.kafka)) && brokerAnswers(`${HOST}:${PORTS.kafka}`);

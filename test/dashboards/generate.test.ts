@@ -22,6 +22,7 @@ describe('dashboards/generate.mjs', () => {
       'overview.json',
       'processors.json',
       'producer.json',
+      'servers.json',
       'sinks.json',
     ]);
     const uids = new Set<string>();
