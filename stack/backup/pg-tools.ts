@@ -21,16 +21,14 @@ export function libpqEnv(url: string): { env: Record<string, string>; label: str
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
     throw new EtlError('CONFIG_INVALID', `the Postgres URL must start with postgres://, got ${u.protocol}//`);
   const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres';
-  const env: Record<string, string> = {
-    PGHOST: u.hostname || '127.0.0.1',
-    PGPORT: u.port || '5432',
-    PGDATABASE: database,
-  };
+  const host = u.hostname || '127.0.0.1';
+  const port = u.port || '5432';
+  const env: Record<string, string> = { PGHOST: host, PGPORT: port, PGDATABASE: database };
   if (u.username) env['PGUSER'] = decodeURIComponent(u.username);
   if (u.password) env['PGPASSWORD'] = decodeURIComponent(u.password);
   const sslmode = u.searchParams.get('sslmode');
   if (sslmode) env['PGSSLMODE'] = sslmode;
-  return { env, label: `${env['PGHOST']}:${env['PGPORT']}/${database}`, database };
+  return { env, label: `${host}:${port}/${database}`, database };
 }
 
 /** The same server and login, another database. */
