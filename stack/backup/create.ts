@@ -81,6 +81,7 @@ async function dumpDatabase(
     o.progress(`dumping ${label}: ${(bytes / 1e6).toFixed(1)} MB so far`);
   }, 5000);
   ticker.unref();
+  const abort = new AbortController();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]?.s ?? '';
@@ -98,6 +99,7 @@ async function dumpDatabase(
       ],
       o.databaseUrl,
       {
+        signal: abort.signal,
         onLine: (line) => {
           if (/dumping contents of table/.test(line) && ++tables % 10 === 0)
             o.progress(`dumping ${label}: ${tables} tables`);
@@ -119,6 +121,7 @@ async function dumpDatabase(
       offsets,
     };
   } finally {
+    abort.abort(); // a no-op once pg_dump has exited; else it must not outlive the snapshot
     clearInterval(ticker);
     await client.end().catch(() => undefined);
   }

@@ -41,6 +41,8 @@ export function withDatabase(url: string, database: string): string {
 export interface ToolRun {
   /** Lines the tool wrote on stderr (its --verbose progress), as they come. */
   onLine?: (line: string) => void;
+  /** Stops the tool (SIGTERM) when aborted, e.g. when the work beside it failed. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -54,6 +56,7 @@ export function runPgTool(tool: string, args: string[], url: string, o: ToolRun 
     const child = spawn(command, args, {
       env: { ...process.env, ...env, PGCONNECT_TIMEOUT: '10' },
       stdio: ['ignore', 'ignore', 'pipe'],
+      ...(o.signal ? { signal: o.signal } : {}),
     });
     const tail: string[] = [];
     let partial = '';

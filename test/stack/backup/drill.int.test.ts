@@ -184,6 +184,14 @@ describe('backup and restore drill', () => {
     });
     expect(await resumed.stop(15_000)).toBe(0);
     expect(await pgCounts(restoredUrl, schema)).toEqual(fromTopic);
+
+    // 5. --force over an existing database replaces what the archive holds: back to the backup.
+    const again = startCli(['backup', 'restore', archive, '--database', restored]);
+    expect(await again.exit(30_000)).toBe(1);
+    expect(again.output()).toMatch(/RESTORE_TARGET_EXISTS: database \w+ already exists/);
+    const forced = startCli(['backup', 'restore', archive, '--database', restored, '--force']);
+    expect(await forced.exit(120_000), forced.tail()).toBe(0);
+    expect((await pgCounts(restoredUrl, schema)).count).toBe(backedUp);
   });
 
   it('a restore that does not match its manifest fails with BACKUP_VERIFY_FAILED and exit 1', async () => {
