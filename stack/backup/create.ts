@@ -101,7 +101,7 @@ async function dumpDatabase(
       {
         signal: abort.signal,
         onLine: (line) => {
-          if (/dumping contents of table/.test(line) && ++tables % 10 === 0)
+          if (/dumping contents of table/.test(line) && ++tables % 50 === 0)
             o.progress(`dumping ${label}: ${tables} tables`);
         },
       },

@@ -136,14 +136,16 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
         '--exit-on-error',
         '--single-transaction',
         '--verbose',
-        ...(created ? [] : ['--clean', '--if-exists']),
+        // Also into a new database: a dump of `--schema public` creates the schema template0 already has.
+        '--clean',
+        '--if-exists',
         `--dbname=${database}`,
         join(dir, ENTRIES.database),
       ],
       url,
       {
         onLine: (line) => {
-          if (/processing data for table/.test(line) && ++tables % 10 === 0)
+          if (/processing data for table/.test(line) && ++tables % 50 === 0)
             o.progress(`restored ${tables} tables`);
         },
       },
