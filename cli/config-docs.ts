@@ -22,6 +22,7 @@ import {
 } from '../lib/config/index.js';
 import { CONNECT_SCHEMA } from '../lib/connect/connector.js';
 import { CLICKHOUSE_SERVER_SCHEMA } from '../stack/clickhouse/config.js';
+import { BACKUP_SCHEMA } from '../stack/backup/config.js';
 import { FAULTS_SCHEMA } from '../sinks/core/faults.js';
 import { PROCESSOR_SCHEMA } from '../processors/runtime/config.js';
 import { PRODUCER_SCHEMA } from '../producer/config.js';
@@ -88,6 +89,11 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     component: 'clickhouse-server',
     title: '`retail-etl clickhouse serve` (the native stack’s ClickHouse; `make up` sets these)',
     schemas: [CLICKHOUSE_SERVER_SCHEMA],
+  },
+  {
+    component: 'backup',
+    title: '`retail-etl backup create|restore` (docs/runbook.md#backups)',
+    schemas: [BACKUP_SCHEMA],
   },
   {
     component: 'stack',

@@ -37,6 +37,9 @@ export const ERROR_CODES = [
   'CSRF_REJECTED',
   'ORIGIN_NOT_ALLOWED',
   'HOST_NOT_ALLOWED',
+  'BACKUP_INVALID',
+  'BACKUP_VERIFY_FAILED',
+  'RESTORE_TARGET_EXISTS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,4 +10,5 @@ export * from './partition-reader.js';
 export * from './read-to-end.js';
 export * from './security.js';
 export * from './topics.js';
+export * from './topic-layout.js';
 export * from './types.js';

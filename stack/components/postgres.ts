@@ -30,6 +30,19 @@ function binDir(): string | undefined {
   return versions[0] ? join(base, versions[0], 'bin') : undefined;
 }
 
+/**
+ * A client tool (pg_dump, pg_restore) from the newest of Debian's versioned directories — pg_dump
+ * must be at least as new as the server — else the name alone, for a PATH that holds one.
+ */
+export function postgresTool(name: string): string {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return name;
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', name)))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(base, versions[0], 'bin', name) : name;
+}
+
 function requireBinDir(): string {
   const dir = binDir();
   if (!dir)
