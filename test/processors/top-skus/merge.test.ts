@@ -45,7 +45,7 @@ describe('top SKUs merge (stage 2)', () => {
       6,
     );
     const [v] = tops(out.outputs);
-    expect(v?.top).toEqual([{ rank: 1, sku: 'x', revenue_cents: 270, quantity: 3 }]);
+    expect(v?.top).toEqual([{ rank: 1, sku: 'x', revenue_cents: '270', quantity: 3 }]);
     expect(v?.skus_seen).toBe(4);
   });
 

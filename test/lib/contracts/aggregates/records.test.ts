@@ -37,7 +37,7 @@ describe('parseRecord', () => {
         sku: 'SKU|1',
         window_start: Date.parse(W),
         quantity: 5,
-        revenue_cents: -120,
+        revenue_cents: -120n,
         final: false,
       },
     });
