@@ -6,7 +6,8 @@
  * one or two single cents each — so each SKU's hour is above 2^53 and odd, the two differ by one cent, and
  * a JS number sum gets every one of them wrong. The tables must equal the SQL recomputation (exact
  * `numeric`) in both databases, the ranking must separate the two SKUs, and the API must answer
- * the exact digits.
+ * the exact digits. Hourly records at both ends of the 64-bit range are stored exactly by both
+ * sinks and answered exactly by the API; one past the range is a dead letter, never a wrong row.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import pg from 'pg';
@@ -21,6 +22,7 @@ import { clickhouseClient, clickhouseUrl, dropDatabase } from '../../helpers/cli
 import { stackEnv, uniqueName } from '../../helpers/env.js';
 import { spawnSink } from '../../helpers/sink-process.js';
 import type { SinkChild } from '../../helpers/sink-process.js';
+import { hourlyKey } from '../../../lib/contracts/aggregates/keys.js';
 import { HOUR, MINUTE } from '../../processors/helpers/expected.js';
 import { T0, createFixture, readAll, waitCaughtUp } from '../../processors/helpers/fixture.js';
 import type { Fixture } from '../../processors/helpers/fixture.js';
@@ -35,6 +37,31 @@ const STORE = 'S-MAX';
 // An hour before the seeded input: these lines are on time and alone in their windows.
 const HOUR_MAX = T0 - HOUR;
 const A = limitLines(HOUR_MAX + 10 * MINUTE, 9_100, 50, 'SKU-MAX-A', STORE);
+/**
+ * Records at the tables' own limits, written straight to the hourly topic (what a processor writes
+ * after about 9.2 million maximal lines in one key): both ends of the 64-bit range are stored
+ * exactly, one past them is a dead letter of each sink.
+ */
+const EDGE_STORE = 'S-INT64';
+const EDGE_HOUR = T0 - 2 * HOUR;
+const EDGES = { MAX: '9223372036854775807', MIN: '-9223372036854775808', OVER: '9223372036854775808' };
+const edgeRecord = (sku: string, revenue: string) => ({
+  key: hourlyKey({ window_start: EDGE_HOUR, store_id: EDGE_STORE, sku }),
+  value: JSON.stringify({
+    window_start: new Date(EDGE_HOUR).toISOString(),
+    window_end: new Date(EDGE_HOUR + HOUR).toISOString(),
+    store_id: EDGE_STORE,
+    sku,
+    quantity: 1,
+    revenue_cents: revenue,
+    returns: 0,
+    orders: 1,
+    events: 1,
+    final: true,
+  }),
+});
+const isEdge = (key: string) => key.includes(`|${EDGE_STORE}|`);
+const withoutEdges = <V>(m: Map<string, V>) => new Map([...m].filter(([k]) => !isEdge(k)));
 const B = [
   ...limitLines(HOUR_MAX + 20 * MINUTE, 9_100, 50, 'SKU-MAX-B', STORE),
   ...limitLines(HOUR_MAX + 21 * MINUTE, 0, 0, 'SKU-MAX-B', `${STORE}-extra`).map((e) => ({
@@ -101,6 +128,14 @@ describe('sums at the contract limits: processors → topics → Postgres and Cl
       extra: { partition: 0, events: asSaleEvents([...A, ...B]) },
     });
     processors = await runProcessors(['hourly', 'top-skus', 'rolling'], { ...f.options, topN: TOP_N });
+    const producer = f.kafka.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({
+      topic: f.topics.hourly,
+      acks: -1,
+      messages: Object.entries(EDGES).map(([sku, revenue]) => edgeRecord(sku, revenue)),
+    });
+    await producer.disconnect();
     sinks.push(spawnSink(['aggregates'], sinkEnv(pgGroup, { SINK_AGGREGATES_SCHEMA: schema })));
     sinks.push(
       spawnSink(
@@ -167,14 +202,23 @@ describe('sums at the contract limits: processors → topics → Postgres and Cl
       [1, 'SKU-MAX-B', exactRevenue(B).toString(), 9_050 * 10_000 + 2],
       [2, 'SKU-MAX-A', exactRevenue(A).toString(), 9_050 * 10_000 + 1],
     ]);
-    // Only the fixture's poison records are dead letters: no sink refused a sum.
+    // Only the fixture's poison records (processors) and the edge record past int64 (each sink) are
+    // dead letters: no sum the processors wrote was refused.
     const dlq = await readAll(f, f.topics.dlq);
-    expect(dlq.map((r) => r.headers['dlq.sink'])).toEqual(Array(f.poison).fill('processor-all'));
+    const bySink = (sink: string) => dlq.filter((r) => r.headers['dlq.sink'] === sink);
+    expect(bySink('processor-all')).toHaveLength(f.poison);
+    for (const sink of ['aggregates-postgres', 'aggregates-clickhouse']) {
+      expect(bySink(sink).map((r) => r.key)).toEqual([edgeRecord('OVER', EDGES.OVER).key]);
+      expect(bySink(sink)[0]?.headers['dlq.detail']).toMatch(
+        /revenue_cents must be an integer .*64-bit range/,
+      );
+    }
+    expect(dlq).toHaveLength(f.poison + 2);
   });
 
   it('Postgres: the three tables equal the SQL recomputation, row for row', async () => {
     const got = await postgresTables(admin, schema, expected);
-    expect(sorted(got.hourly)).toEqual(sorted(expected.hourly));
+    expect(sorted(withoutEdges(got.hourly))).toEqual(sorted(expected.hourly));
     expect(sorted(got.top)).toEqual(sorted(expected.top));
     expect(got.rollingOutside).toBe(0);
     expect(sorted(got.rolling)).toEqual(sorted(expected.rolling));
@@ -182,9 +226,20 @@ describe('sums at the contract limits: processors → topics → Postgres and Cl
 
   it('ClickHouse: the three tables with FINAL equal the SQL recomputation', async () => {
     const got = await clickhouseTables(ch as ClickHouseClient, database, expected);
-    expect(sorted(got.hourly)).toEqual(sorted(expected.hourly));
+    expect(sorted(withoutEdges(got.hourly))).toEqual(sorted(expected.hourly));
     expect(sorted(got.top)).toEqual(sorted(expected.top));
     expect(sorted(got.rolling)).toEqual(sorted(expected.rolling));
+  });
+
+  it('both tables store the ends of the 64-bit range exactly, and nothing past them', async () => {
+    const edges = (hourly: Map<string, unknown[]>) =>
+      new Map([...hourly].filter(([k]) => isEdge(k)).map(([k, v]) => [k.split('|')[2], v[1]]));
+    const want = new Map([
+      ['MAX', EDGES.MAX],
+      ['MIN', EDGES.MIN],
+    ]);
+    expect(edges((await postgresTables(admin, schema, expected)).hourly)).toEqual(want);
+    expect(edges((await clickhouseTables(ch as ClickHouseClient, database, expected)).hourly)).toEqual(want);
   });
 
   it('the query API answers the exact digits: per SKU, the store total, the ranking, the rolling hour', async () => {
@@ -212,6 +267,12 @@ describe('sums at the contract limits: processors → topics → Postgres and Cl
     // The rolling hour that holds every line of the store.
     const at = new Date(HOUR_MAX + 30 * MINUTE).toISOString();
     const rolling = await get(`/v1/stores/${STORE}/rolling?at=${encodeURIComponent(at)}`);
+    // The ends of the range through the API, and their store total (summed as numeric by Postgres).
+    const edgeDate = new Date(EDGE_HOUR).toISOString().slice(0, 10);
+    const max = await get(`/v1/stores/${EDGE_STORE}/hourly?date=${edgeDate}&sku=MAX`);
+    expect((max.body['rows'] as { revenue_cents: unknown }[])[0]?.revenue_cents).toBe(EDGES.MAX);
+    const edgeTotal = await get(`/v1/stores/${EDGE_STORE}/hourly?date=${edgeDate}`);
+    expect((edgeTotal.body['rows'] as { revenue_cents: unknown }[])[0]?.revenue_cents).toBe('-1');
     expect(rolling.body).toMatchObject({
       window_end: at,
       revenue_cents: exactRevenue([...A, ...B]).toString(),
