@@ -5,6 +5,14 @@
 import { CHANNELS, PAYMENT_TYPES, SALE_EVENT_FIELDS } from '../lib/contracts/event/schema.js';
 
 const integer = { type: 'integer' } as const;
+/** A revenue sum: exact decimal digits in a string (a JSON number loses digits above 2^53 in JS). */
+const exactSum = {
+  type: 'string',
+  format: 'int64',
+  pattern: '^-?(0|[1-9][0-9]*)$',
+  description: 'integer cents as a decimal string, exact at any size (parse with BigInt or a decimal type)',
+  example: '9007199254740993',
+} as const;
 
 const error = {
   type: 'object',
@@ -241,7 +249,7 @@ export const OPENAPI = {
           skus: { type: 'integer', description: 'SKUs sold in the hour (store totals only)' },
           window_start: { type: 'string', format: 'date-time' },
           quantity: integer,
-          revenue_cents: integer,
+          revenue_cents: exactSum,
           returns: integer,
           orders: integer,
         },
@@ -251,7 +259,7 @@ export const OPENAPI = {
         properties: {
           rank: integer,
           sku: { type: 'string' },
-          revenue_cents: integer,
+          revenue_cents: exactSum,
           quantity: integer,
         },
       },
@@ -261,7 +269,7 @@ export const OPENAPI = {
           store_id: { type: 'string' },
           window_end: { type: 'string', format: 'date-time' },
           quantity: integer,
-          revenue_cents: integer,
+          revenue_cents: exactSum,
           orders: integer,
         },
       },

@@ -84,11 +84,18 @@ function dbError(err: unknown): HttpError {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+/**
+ * A revenue sum as the API answers it: a decimal string, exact at any size (pg hands `bigint` and
+ * `numeric` over as text; a JSON number would be rounded above 2^53 by JavaScript clients).
+ * Quantities and counts stay JSON numbers: they cannot reach 2^53 within the event contract.
+ */
+const exact = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
 /** The figures every hourly row has, whether per SKU or summed over a store's SKUs. */
 const hourlyFigures = (r: Record<string, unknown>) => ({
   window_start: (r['window_start'] as Date).toISOString(),
   quantity: num(r['quantity']),
-  revenue_cents: num(r['revenue_cents']),
+  revenue_cents: exact(r['revenue_cents']),
   returns: num(r['returns']),
 });
 
@@ -177,7 +184,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
           rows: rows.map((r) => ({
             rank: num(r['rank']),
             sku: r['sku'],
-            revenue_cents: num(r['revenue_cents']),
+            revenue_cents: exact(r['revenue_cents']),
             quantity: num(r['quantity']),
           })),
         });
@@ -202,7 +209,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
           store_id: store,
           window_end: (r['window_end'] as Date).toISOString(),
           quantity: num(r['quantity']),
-          revenue_cents: num(r['revenue_cents']),
+          revenue_cents: exact(r['revenue_cents']),
           orders: num(r['orders']),
         });
       };

@@ -11,9 +11,12 @@
  * checkout; the generator gives them one event time).
  *
  * State in the changelog: one key per (hour, store, SKU) → `[quantity, revenue, returns, events,
- * orders]`, written when it changed and tombstoned when the hour closes.
+ * orders]`, written when it changed and tombstoned when the hour closes. Revenue is a BigInt, written
+ * as a decimal string in the changelog and the output (lib/contracts/aggregates/sums.ts); a number
+ * written by an older version is read too.
  */
 import { encodeKey } from '../../lib/contracts/aggregates/keys.js';
+import { sumFromState, sumToJson } from '../../lib/contracts/aggregates/sums.js';
 import type { CompactEvent, Emit, FirstSight, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, HourWindowLogic, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
@@ -23,7 +26,8 @@ export interface HourlyValue {
   store_id: string;
   sku: string;
   quantity: number;
-  revenue_cents: number;
+  /** decimal string: exact beyond 2^53 */
+  revenue_cents: string;
   returns: number;
   orders: number;
   events: number;
@@ -35,13 +39,14 @@ interface Agg {
   store: string;
   sku: string;
   quantity: number;
-  revenue: number;
+  revenue: bigint;
   returns: number;
   events: number;
   orders: number;
 }
 
-type Row = [number, number, number, number, number];
+/** `[quantity, revenue, returns, events, orders]`; revenue a decimal string (a number in older state). */
+type Row = [number, string | number, number, number, number];
 
 /** Changelog key of an aggregate: hour start, store and SKU (NUL-separated: ids never hold NUL). */
 const stateKey = (start: number, store: string, sku: string): string => `${start}\u0000${store}\u0000${sku}`;
@@ -68,7 +73,7 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     const perStore = innerMap(innerMap(this.windows, start), store);
     let agg = perStore.get(sku);
     if (!agg) {
-      agg = { start, store, sku, quantity: 0, revenue: 0, returns: 0, events: 0, orders: 0 };
+      agg = { start, store, sku, quantity: 0, revenue: 0n, returns: 0, events: 0, orders: 0 };
       perStore.set(sku, agg);
       this.keys++;
     }
@@ -79,7 +84,8 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     const start = floorTo(e.t, HOUR);
     const agg = this.aggOf(start, e.store, e.sku);
     agg.quantity += e.qty;
-    agg.revenue += e.qty * e.price;
+    // One line is at most 10^12 cents: exact as a number; the sum is not.
+    agg.revenue += BigInt(e.qty * e.price);
     if (e.qty < 0) agg.returns++;
     agg.events++;
     if (firstSight(`h\u0000${start}\u0000${e.store}\u0000${e.sku}\u0000${e.basket}`)) agg.orders++;
@@ -124,7 +130,7 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
       store_id: agg.store,
       sku: agg.sku,
       quantity: agg.quantity,
-      revenue_cents: agg.revenue,
+      revenue_cents: sumToJson(agg.revenue),
       returns: agg.returns,
       orders: agg.orders,
       events: agg.events,
@@ -142,7 +148,7 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     for (const key of this.gone) change(key, null);
     this.gone = [];
     for (const a of this.changed) {
-      const row: Row = [a.quantity, a.revenue, a.returns, a.events, a.orders];
+      const row: Row = [a.quantity, sumToJson(a.revenue), a.returns, a.events, a.orders];
       change(stateKey(a.start, a.store, a.sku), JSON.stringify(row));
     }
     this.changed.clear();
@@ -150,13 +156,14 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
 
   restoreEntry(key: string, value: string): void {
     const [start, store, sku] = key.split('\u0000');
-    const row = JSON.parse(value) as Row;
+    const [quantity, revenue, returns, events, orders] = JSON.parse(value) as Row;
     const agg = this.aggOf(Number(start), store as string, sku as string);
-    [agg.quantity, agg.revenue, agg.returns, agg.events, agg.orders] = row;
+    Object.assign(agg, { quantity, returns, events, orders });
+    agg.revenue = sumFromState(revenue, `hourly state ${JSON.stringify(key)}`);
   }
 
   /** Revenue and quantity per (hour, SKU) over all stores: what top SKUs' first stage sums. */
-  *skuSums(): Iterable<[number, string, number, number]> {
+  *skuSums(): Iterable<[number, string, bigint, number]> {
     for (const [start, window] of this.windows)
       for (const perStore of window.values())
         for (const agg of perStore.values()) yield [start, agg.sku, agg.revenue, agg.quantity];

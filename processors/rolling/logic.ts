@@ -17,9 +17,11 @@
  *
  * State in the changelog: one key per (store, minute) → `[quantity, revenue, events, orders]`,
  * written when it changed and tombstoned when the bucket leaves the last window. The running
- * totals are recomputed from the buckets on restore.
+ * totals are recomputed from the buckets on restore. Revenue is a BigInt, a decimal string in the
+ * changelog and the output (lib/contracts/aggregates/sums.ts); a number from older state is read too.
  */
 import { rollingKey } from '../../lib/contracts/aggregates/keys.js';
+import { sumFromState, sumToJson } from '../../lib/contracts/aggregates/sums.js';
 import type { CompactEvent, Emit, FirstSight, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, MINUTE, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
@@ -28,14 +30,15 @@ export interface RollingValue {
   window_start: string;
   window_end: string;
   quantity: number;
-  revenue_cents: number;
+  /** decimal string: exact beyond 2^53 */
+  revenue_cents: string;
   orders: number;
   events: number;
 }
 
 interface Totals {
   quantity: number;
-  revenue: number;
+  revenue: bigint;
   events: number;
   orders: number;
 }
@@ -45,13 +48,14 @@ interface Bucket extends Totals {
   minute: number;
 }
 
-type Row = [number, number, number, number];
+/** `[quantity, revenue, events, orders]`; revenue a decimal string (a number in older state). */
+type Row = [number, string | number, number, number];
 
-const emptyTotals = (): Totals => ({ quantity: 0, revenue: 0, events: 0, orders: 0 });
+const emptyTotals = (): Totals => ({ quantity: 0, revenue: 0n, events: 0, orders: 0 });
 
 function addInto(into: Totals, from: Totals, sign: 1 | -1): void {
   into.quantity += sign * from.quantity;
-  into.revenue += sign * from.revenue;
+  into.revenue += sign === 1 ? from.revenue : -from.revenue;
   into.events += sign * from.events;
   into.orders += sign * from.orders;
 }
@@ -102,7 +106,8 @@ export class RollingLogic implements ProcessorLogic {
   add(e: CompactEvent, firstSight: FirstSight): void {
     const bucket = this.bucketOf(e.store, floorTo(e.t, MINUTE));
     bucket.quantity += e.qty;
-    bucket.revenue += e.qty * e.price;
+    // One line is at most 10^12 cents: exact as a number; the sum is not.
+    bucket.revenue += BigInt(e.qty * e.price);
     bucket.events++;
     if (firstSight(`r\u0000${e.store}\u0000${e.basket}`)) bucket.orders++;
     this.changed.add(bucket);
@@ -168,7 +173,7 @@ export class RollingLogic implements ProcessorLogic {
         window_start: iso(this.cursor - HOUR),
         window_end: iso(this.cursor),
         quantity: r.quantity,
-        revenue_cents: r.revenue,
+        revenue_cents: sumToJson(r.revenue),
         orders: r.orders,
         events: r.events,
       };
@@ -185,7 +190,7 @@ export class RollingLogic implements ProcessorLogic {
     for (const key of this.gone) change(key, null);
     this.gone = [];
     for (const b of this.changed) {
-      const row: Row = [b.quantity, b.revenue, b.events, b.orders];
+      const row: Row = [b.quantity, sumToJson(b.revenue), b.events, b.orders];
       change(stateKey(b), JSON.stringify(row));
     }
     this.changed.clear();
@@ -194,7 +199,9 @@ export class RollingLogic implements ProcessorLogic {
   restoreEntry(key: string, value: string): void {
     const [store, minute] = key.split('\u0000');
     const b = this.bucketOf(store as string, Number(minute));
-    [b.quantity, b.revenue, b.events, b.orders] = JSON.parse(value) as Row;
+    const [quantity, revenue, events, orders] = JSON.parse(value) as Row;
+    Object.assign(b, { quantity, events, orders });
+    b.revenue = sumFromState(revenue, `rolling state ${JSON.stringify(key)}`);
   }
 
   /** The last emitted window ends at the restored watermark's target; its totals come from the buckets. */

@@ -11,12 +11,15 @@
  *
  * Ranks follow SQL `rank()` ordered by revenue descending: equal revenue shares a rank, the next
  * rank skips; every SKU with rank ≤ N is listed (so ties can make the list longer than N).
+ * Revenue is compared and written exactly (BigInt; a decimal string in the record).
  */
+import { sumToJson } from '../../lib/contracts/aggregates/sums.js';
 
 export interface RankedSku {
   rank: number;
   sku: string;
-  revenue_cents: number;
+  /** decimal string: exact beyond 2^53 */
+  revenue_cents: string;
   quantity: number;
 }
 
@@ -30,17 +33,17 @@ export interface TopSkusValue {
 }
 
 interface Sums {
-  revenue: number;
+  revenue: bigint;
   quantity: number;
 }
 
 export function rankTop(sums: Map<string, Sums>, n: number): RankedSku[] {
-  const sorted = [...sums.entries()].sort(
-    ([skuA, a], [skuB, b]) => b.revenue - a.revenue || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0),
+  const sorted = [...sums.entries()].sort(([skuA, a], [skuB, b]) =>
+    b.revenue > a.revenue ? 1 : b.revenue < a.revenue ? -1 : skuA < skuB ? -1 : skuA > skuB ? 1 : 0,
   );
   const out: RankedSku[] = [];
   let rank = 0;
-  let prevRevenue: number | undefined;
+  let prevRevenue: bigint | undefined;
   for (let i = 0; i < sorted.length; i++) {
     const entry = sorted[i];
     if (!entry) break;
@@ -48,7 +51,7 @@ export function rankTop(sums: Map<string, Sums>, n: number): RankedSku[] {
     if (s.revenue !== prevRevenue) rank = i + 1;
     prevRevenue = s.revenue;
     if (rank > n) break;
-    out.push({ rank, sku, revenue_cents: s.revenue, quantity: s.quantity });
+    out.push({ rank, sku, revenue_cents: sumToJson(s.revenue), quantity: s.quantity });
   }
   return out;
 }

@@ -14,11 +14,12 @@
  * dropped silently and never revise the final record.
  */
 import { topSkusKey } from '../../lib/contracts/aggregates/keys.js';
+import { sumFromState, sumToJson } from '../../lib/contracts/aggregates/sums.js';
 import { HOUR, innerMap, iso } from '../runtime/types.js';
 import type { OutRecord } from '../runtime/types.js';
 import { rankTop } from './logic.js';
 import type { TopSkusValue } from './logic.js';
-import type { PartialRecord, StageRecord, Sums } from './partial.js';
+import type { PartialRecord, StageRecord, SumRow, Sums } from './partial.js';
 
 interface Source {
   through: number;
@@ -90,7 +91,9 @@ export class MergeState {
         continue;
       }
       const hour = innerMap(this.hours, r.h);
-      for (const [sku, revenue, quantity] of r.s) {
+      for (const [sku, rev, quantity] of r.s) {
+        // A partial from an older version carries a number: exact below 2^53, so read as is.
+        const revenue = sumFromState(rev, `top-skus partial of hour ${r.h}`);
         const s = hour.get(sku);
         if (s) {
           s.revenue += revenue;
@@ -126,7 +129,7 @@ export class MergeState {
       const hour = this.hours.get(h) as Map<string, Sums>;
       out.changelog.push({
         key: `h/${h}`,
-        value: JSON.stringify([...hour].map(([sku, s]) => [sku, s.revenue, s.quantity])),
+        value: JSON.stringify([...hour].map(([sku, s]): SumRow => [sku, sumToJson(s.revenue), s.quantity])),
       });
     }
     this.next = nextOffset;
@@ -149,10 +152,11 @@ export class MergeState {
         for (const [src, through, idle] of p.sources)
           this.sources.set(src, { through: through ?? -Infinity, idle });
       } else if (key.startsWith('h/')) {
-        const list = JSON.parse(value) as [string, number, number][];
+        const list = JSON.parse(value) as SumRow[];
+        const sums = (rev: SumRow[1]) => sumFromState(rev, `top-skus merge state ${key}`);
         this.hours.set(
           Number(key.slice(2)),
-          new Map(list.map(([sku, revenue, quantity]) => [sku, { revenue, quantity }])),
+          new Map(list.map(([sku, revenue, quantity]) => [sku, { revenue: sums(revenue), quantity }])),
         );
       }
     }

@@ -15,22 +15,28 @@
  *
  * State in the changelog: one key per (hour, SKU) → `[revenue, quantity]` not forwarded yet,
  * written when it changed and tombstoned when forwarded; the snapshot (`takeSnapshot`) holds the
- * report position, idleness and what was forwarded early.
+ * report position, idleness and what was forwarded early. Revenue is a BigInt, a decimal string
+ * in the changelog, the snapshot and the partials (lib/contracts/aggregates/sums.ts); numbers
+ * written by an older version are read too.
  */
+import { sumFromState, sumToJson } from '../../lib/contracts/aggregates/sums.js';
 import type { CompactEvent, Emit, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, HourWindowLogic, floorTo, innerMap } from '../runtime/types.js';
 
 export interface Sums {
-  revenue: number;
+  revenue: bigint;
   quantity: number;
 }
 
-/** Partial sums of one input partition for one hour: `[sku, revenue, quantity]` rows. */
+/** `[sku, revenue, quantity]`: revenue a decimal string (a number from an older version). */
+export type SumRow = [string, string | number, number];
+
+/** Partial sums of one input partition for one hour. */
 export interface PartialRecord {
   k: 'p';
   src: number;
   h: number;
-  s: [string, number, number][];
+  s: SumRow[];
 }
 
 /** Progress of one input partition: every hour starting at or before `through` is closed there. */
@@ -46,7 +52,7 @@ export type StageRecord = PartialRecord | ReportRecord;
 interface Snapshot {
   r: number | null;
   idle: boolean;
-  f: [number, [string, number, number][]][];
+  f: [number, SumRow[]][];
 }
 
 /** The last hour start closed by watermark `wm` (−∞ when none). */
@@ -54,7 +60,7 @@ export function closedThrough(wm: number, allowedLatenessMs: number): number {
   return Number.isFinite(wm) ? floorTo(wm - HOUR - allowedLatenessMs, HOUR) : -Infinity;
 }
 
-function addSums(into: Map<string, Sums>, sku: string, revenue: number, quantity: number): void {
+function addSums(into: Map<string, Sums>, sku: string, revenue: bigint, quantity: number): void {
   const s = into.get(sku);
   if (s) {
     s.revenue += revenue;
@@ -62,8 +68,8 @@ function addSums(into: Map<string, Sums>, sku: string, revenue: number, quantity
   } else into.set(sku, { revenue, quantity });
 }
 
-const rows = (m: Map<string, Sums>): [string, number, number][] =>
-  [...m].map(([sku, s]) => [sku, s.revenue, s.quantity]);
+const rows = (m: Map<string, Sums>): SumRow[] =>
+  [...m].map(([sku, s]) => [sku, sumToJson(s.revenue), s.quantity]);
 
 export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLogic {
   /** hour → sku → sums not forwarded yet */
@@ -80,7 +86,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
   /** Legacy restore (events replayed) or derived sums: the snapshot's forwarded sums are in the hours, subtract them. */
   private replayed = false;
   /** Hourly in the same task: the sums are derived from its state on restore, not written twice. */
-  private derived: { skuSums(): Iterable<[number, string, number, number]> } | undefined;
+  private derived: { skuSums(): Iterable<[number, string, bigint, number]> } | undefined;
 
   constructor(
     private readonly topic: string,
@@ -93,7 +99,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
 
   add(e: CompactEvent): void {
     const start = floorTo(e.t, HOUR);
-    addSums(innerMap(this.hours, start), e.sku, e.qty * e.price, e.qty);
+    addSums(innerMap(this.hours, start), e.sku, BigInt(e.qty * e.price), e.qty);
     let skus = this.changed.get(start);
     if (!skus) this.changed.set(start, (skus = new Set()));
     skus.add(e.sku);
@@ -155,7 +161,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
    * (the snapshot): they are not written to the changelog but rebuilt from hourly's keys on restore,
    * which halves the changelog records per event.
    */
-  deriveFrom(source: { skuSums(): Iterable<[number, string, number, number]> }): void {
+  deriveFrom(source: { skuSums(): Iterable<[number, string, bigint, number]> }): void {
     this.derived = source;
   }
 
@@ -168,7 +174,7 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
       const hour = this.hours.get(start);
       for (const sku of skus) {
         const s = hour?.get(sku);
-        change(`${start}\u0000${sku}`, s ? JSON.stringify([s.revenue, s.quantity]) : null);
+        change(`${start}\u0000${sku}`, s ? JSON.stringify([sumToJson(s.revenue), s.quantity]) : null);
       }
     }
     this.changed.clear();
@@ -177,8 +183,9 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
   restoreEntry(key: string, value: string): void {
     if (this.derived) return;
     const [start, sku] = key.split('\u0000');
-    const [revenue, quantity] = JSON.parse(value) as [number, number];
-    addSums(innerMap(this.hours, Number(start)), sku as string, revenue, quantity);
+    const [revenue, quantity] = JSON.parse(value) as [string | number, number];
+    const exact = sumFromState(revenue, `top-skus state ${JSON.stringify(key)}`);
+    addSums(innerMap(this.hours, Number(start)), sku as string, exact, quantity);
   }
 
   /** A legacy restore replays events: the snapshot's forwarded sums must then be subtracted. */
@@ -236,14 +243,15 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
       const f = new Map<string, Sums>();
       this.forwarded.set(h, f);
       const hour = this.hours.get(h);
-      for (const [sku, revenue, quantity] of list) {
+      for (const [sku, rev, quantity] of list) {
+        const revenue = sumFromState(rev, `top-skus snapshot hour ${h}`);
         addSums(f, sku, revenue, quantity);
         if (!this.replayed) continue;
         const cur = hour?.get(sku);
         if (!hour || !cur) continue;
         cur.revenue -= revenue;
         cur.quantity -= quantity;
-        if (cur.revenue === 0 && cur.quantity === 0) hour.delete(sku);
+        if (cur.revenue === 0n && cur.quantity === 0) hour.delete(sku);
       }
     }
   }

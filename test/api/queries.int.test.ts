@@ -96,8 +96,8 @@ describe('query API', () => {
       store_id: 'S001',
       date: '2026-11-20',
       rows: [
-        { window_start: '2026-11-20T10:00:00.000Z', quantity: 2, revenue_cents: 650, returns: 1, skus: 2 },
-        { window_start: '2026-11-20T11:00:00.000Z', quantity: 5, revenue_cents: 1500, returns: 0, skus: 1 },
+        { window_start: '2026-11-20T10:00:00.000Z', quantity: 2, revenue_cents: '650', returns: 1, skus: 2 },
+        { window_start: '2026-11-20T11:00:00.000Z', quantity: 5, revenue_cents: '1500', returns: 0, skus: 1 },
       ],
     });
     expect((await get('/v1/stores/S001/hourly?date=2026-11-20&sku=SKU-1')).body).toEqual({
@@ -105,10 +105,39 @@ describe('query API', () => {
       sku: 'SKU-1',
       date: '2026-11-20',
       rows: [
-        { window_start: '2026-11-20T10:00:00.000Z', quantity: 3, revenue_cents: 900, returns: 0, orders: 2 },
-        { window_start: '2026-11-20T11:00:00.000Z', quantity: 5, revenue_cents: 1500, returns: 0, orders: 4 },
+        {
+          window_start: '2026-11-20T10:00:00.000Z',
+          quantity: 3,
+          revenue_cents: '900',
+          returns: 0,
+          orders: 2,
+        },
+        {
+          window_start: '2026-11-20T11:00:00.000Z',
+          quantity: 5,
+          revenue_cents: '1500',
+          returns: 0,
+          orders: 4,
+        },
       ],
     });
+  });
+
+  it('revenue sums are exact decimal strings, even a store total beyond the 64-bit range (issue 11)', async () => {
+    // Two SKUs at the largest revenue a table row holds; their store total needs 65 bits.
+    const max = 2n ** 63n - 1n;
+    for (const sku of ['BIG-1', 'BIG-2'])
+      await db.query(
+        `INSERT INTO "${schema}".sales_hourly (store_id, sku, window_start, quantity, revenue_cents, returns, orders, final)
+         VALUES ('S-BIG', $1, $2, 1, $3, 0, 1, true)`,
+        [sku, new Date(H), max.toString()],
+      );
+    const sku = await get('/v1/stores/S-BIG/hourly?date=2026-11-20&sku=BIG-1');
+    expect((sku.body['rows'] as { revenue_cents: unknown }[])[0]?.revenue_cents).toBe('9223372036854775807');
+    const total = await get('/v1/stores/S-BIG/hourly?date=2026-11-20');
+    expect((total.body['rows'] as { revenue_cents: unknown }[])[0]?.revenue_cents).toBe(
+      (2n * max).toString(),
+    );
   });
 
   it('top SKUs of the hour containing the given instant', async () => {

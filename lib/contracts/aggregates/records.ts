@@ -6,6 +6,7 @@
  * dead letter with a one-line reason, never a stalled partition.
  */
 import { parseHourlyKey, parseRollingKey, parseTopSkusKey } from './keys.js';
+import { sumFromJson } from './sums.js';
 
 /** The aggregate tables, one per aggregate topic (the same names in Postgres and ClickHouse). */
 export const AGG_TABLES = ['sales_hourly', 'top_skus', 'store_rolling_1h'] as const;
@@ -17,7 +18,8 @@ export interface HourlyRow {
   /** epoch ms */
   window_start: number;
   quantity: number;
-  revenue_cents: number;
+  /** exact (lib/contracts/aggregates/sums.ts): a decimal string in the record */
+  revenue_cents: bigint;
   returns: number;
   orders: number;
   final: boolean;
@@ -27,7 +29,7 @@ export interface TopSkuRow {
   window_start: number;
   rank: number;
   sku: string;
-  revenue_cents: number;
+  revenue_cents: bigint;
   quantity: number;
 }
 
@@ -35,7 +37,7 @@ export interface RollingRow {
   store_id: string;
   window_end: number;
   quantity: number;
-  revenue_cents: number;
+  revenue_cents: bigint;
   orders: number;
 }
 
@@ -69,6 +71,15 @@ function int(o: Record<string, unknown>, field: string, min = -Number.MAX_SAFE_I
   const v = o[field];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
     throw new Invalid(`${field} must be an integer${min === 0 ? ' ≥ 0' : ''}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function sum(o: Record<string, unknown>, field: string): bigint {
+  const v = sumFromJson(o[field]);
+  if (v === undefined)
+    throw new Invalid(
+      `${field} must be an integer (a decimal string, or a JSON number below 2^53) within the 64-bit range, got ${JSON.stringify(o[field])}`,
+    );
   return v;
 }
 
@@ -119,7 +130,7 @@ function object(value: Buffer): Record<string, unknown> {
 function figures(o: Record<string, unknown>) {
   return {
     quantity: int(o, 'quantity'),
-    revenue_cents: int(o, 'revenue_cents'),
+    revenue_cents: sum(o, 'revenue_cents'),
     orders: int(o, 'orders', 0),
   };
 }
@@ -161,7 +172,7 @@ export function parseRecord(table: AggTable, keyBuf: Buffer | null, value: Buffe
             window_start: id.window_start,
             rank: int(e, 'rank', 1),
             sku: str(e, 'sku'),
-            revenue_cents: int(e, 'revenue_cents'),
+            revenue_cents: sum(e, 'revenue_cents'),
             quantity: int(e, 'quantity'),
           };
         });

@@ -28,6 +28,11 @@ const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'
 /** DateTime64(3) as JSONEachRow text: seconds with three decimals (a JSON float is refused). */
 const secs = (ms: number) => (ms / 1000).toFixed(3);
 const dt = (ms: number) => `toDateTime64('${secs(ms)}', 3, 'UTC')`;
+/** JSONEachRow has no bigint: the exact sum goes as a quoted integer, which ClickHouse reads into Int64. */
+const exact = <R extends { revenue_cents: bigint }>(r: R) => ({
+  ...r,
+  revenue_cents: r.revenue_cents.toString(),
+});
 
 export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTarget {
   protected readonly ownerName = 'ClickhouseAggTarget';
@@ -105,7 +110,7 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
     const deletes: string[] = [];
     for (const { record: r, offset } of latest.values()) {
       if (r.table === 'sales_hourly') {
-        if (r.row) values.push({ ...r.row, window_start: secs(r.row.window_start), ...meta(offset) });
+        if (r.row) values.push({ ...exact(r.row), window_start: secs(r.row.window_start), ...meta(offset) });
         else
           deletes.push(
             `(store_id = ${sqlString(r.id.store_id)} AND sku = ${sqlString(r.id.sku)} AND window_start = ${dt(r.id.window_start)})`,
@@ -114,9 +119,9 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
         // The hour's ranking is replaced: rows of an older record of the hour go.
         deletes.push(`(window_start = ${dt(r.id.window_start)} AND kafka_offset < ${offset})`);
         for (const t of r.rows ?? [])
-          values.push({ ...t, window_start: secs(t.window_start), ...meta(offset) });
+          values.push({ ...exact(t), window_start: secs(t.window_start), ...meta(offset) });
       } else {
-        if (r.row) values.push({ ...r.row, window_end: secs(r.row.window_end), ...meta(offset) });
+        if (r.row) values.push({ ...exact(r.row), window_end: secs(r.row.window_end), ...meta(offset) });
         else deletes.push(`(store_id = ${sqlString(r.id.store_id)} AND window_end = ${dt(r.id.window_end)})`);
       }
     }

@@ -135,7 +135,7 @@ export class PostgresAggTarget implements AggTarget {
               live.map((r) => r.sku),
               live.map((r) => iso(r.window_start)),
               live.map((r) => r.quantity),
-              live.map((r) => r.revenue_cents),
+              live.map((r) => r.revenue_cents.toString()), // exact: a bigint → decimal text
               live.map((r) => r.returns),
               live.map((r) => r.orders),
               live.map((r) => r.final),
@@ -162,7 +162,7 @@ export class PostgresAggTarget implements AggTarget {
               live.map((r) => iso(r.window_start)),
               live.map((r) => r.rank),
               live.map((r) => r.sku),
-              live.map((r) => r.revenue_cents),
+              live.map((r) => r.revenue_cents.toString()), // exact: a bigint → decimal text
               live.map((r) => r.quantity),
             ],
           );
@@ -191,7 +191,7 @@ export class PostgresAggTarget implements AggTarget {
               live.map((r) => r.store_id),
               live.map((r) => iso(r.window_end)),
               live.map((r) => r.quantity),
-              live.map((r) => r.revenue_cents),
+              live.map((r) => r.revenue_cents.toString()), // exact: a bigint → decimal text
               live.map((r) => r.orders),
             ],
           );

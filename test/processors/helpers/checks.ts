@@ -32,7 +32,7 @@ const dedup = (table: string) =>
 export async function checkHourly(f: Fixture, late: string[]): Promise<number> {
   const records = await readAll(f, f.topics.hourly);
   const seen = new Set<string>();
-  const finals = new Map<string, number[]>();
+  const finals = new Map<string, (number | string)[]>();
   for (const r of records) {
     const v = JSON.parse((r.value as Buffer).toString()) as HourlyValue;
     const once = `${r.key}#${v.events}#${v.final}`;
@@ -51,9 +51,7 @@ export async function checkHourly(f: Fixture, late: string[]): Promise<number> {
        FROM d WHERE event_time < to_timestamp($2 / 1000.0) GROUP BY 1`,
     [late, f.sentinelHour],
   );
-  const expected = new Map(
-    rows.map((r) => [r.k, [Number(r.q), Number(r.rev), Number(r.ret), Number(r.orders)]]),
-  );
+  const expected = new Map(rows.map((r) => [r.k, [Number(r.q), r.rev, Number(r.ret), Number(r.orders)]]));
   expect(expected.size).toBeGreaterThan(100);
   expect(new Map([...finals].sort())).toEqual(new Map([...expected].sort()));
   return finals.size;
@@ -77,10 +75,10 @@ export async function checkTopSkus(f: Fixture, late: string[], n: number): Promi
      SELECT to_char(h, ${ISO}) AS h, rk, sku, rev, qty FROM r WHERE rk <= $3 ORDER BY h, rk, sku`,
     [late, f.sentinelHour, n],
   );
-  const expected = new Map<string, [number, string, number, number][]>();
+  const expected = new Map<string, [number, string, string, number][]>();
   for (const r of rows) {
     const list = expected.get(r.h) ?? [];
-    list.push([Number(r.rk), r.sku, Number(r.rev), Number(r.qty)]);
+    list.push([Number(r.rk), r.sku, r.rev, Number(r.qty)]);
     expected.set(r.h, list);
   }
   expect(expected.size).toBeGreaterThanOrEqual(4);
@@ -93,7 +91,7 @@ export async function checkTopSkus(f: Fixture, late: string[], n: number): Promi
 /** The rolling view at checked instants == its SQL definition; each (store, instant) emitted once. */
 export async function checkRolling(f: Fixture, late: string[]): Promise<number> {
   const records = await readAll(f, f.topics.rolling);
-  const got = new Map<string, number[]>();
+  const got = new Map<string, (number | string)[]>();
   for (const r of records) {
     expect(got.has(r.key), `window emitted twice: ${r.key}`).toBe(false);
     const v = JSON.parse((r.value as Buffer).toString()) as RollingValue;
@@ -115,7 +113,7 @@ export async function checkRolling(f: Fixture, late: string[]): Promise<number> 
   const checkedKeys = new Set(instants.map((t) => new Date(t).toISOString()));
   const gotAtInstants = new Map([...got].filter(([k]) => checkedKeys.has(k.split('|')[1] ?? '')));
   expect(new Map([...gotAtInstants].sort())).toEqual(
-    new Map(rows.map((r) => [r.k, [Number(r.q), Number(r.rev), Number(r.orders)]] as const).sort()),
+    new Map(rows.map((r) => [r.k, [Number(r.q), r.rev, Number(r.orders)]] as const).sort()),
   );
   return rows.length;
 }

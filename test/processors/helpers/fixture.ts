@@ -47,6 +47,11 @@ export async function createFixture(opts: {
   maxBatchBytes?: number;
   /** Produce only this fraction of each partition now; `produceRest()` sends the remainder. */
   firstFraction?: number;
+  /**
+   * Events put first in `partition` (before the seeded ones, in this order): give them event times
+   * before T0 and store ids of their own, and they are on time and alone in their windows.
+   */
+  extra?: { partition: number; events: SaleEvent[] };
 }): Promise<Fixture> {
   const env = stackEnv();
   process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
@@ -135,6 +140,7 @@ export async function createFixture(opts: {
       }
     }
   }
+  if (opts.extra) perPartition[opts.extra.partition]?.unshift(...opts.extra.events);
   // One sentinel per partition two hours after the span pushes every watermark past the data.
   const sentinelTime = T0 + span + 2 * HOUR;
   for (let p = 0; p < PARTITIONS; p++) {

@@ -210,10 +210,10 @@ describe('rolling hop on the task runtime', () => {
 describe('top SKUs', () => {
   it('ranks like SQL rank(): ties share a rank and the next rank skips', () => {
     const sums = new Map([
-      ['a', { revenue: 50, quantity: 1 }],
-      ['b', { revenue: 90, quantity: 1 }],
-      ['c', { revenue: 50, quantity: 2 }],
-      ['d', { revenue: 10, quantity: 1 }],
+      ['a', { revenue: 50n, quantity: 1 }],
+      ['b', { revenue: 90n, quantity: 1 }],
+      ['c', { revenue: 50n, quantity: 2 }],
+      ['d', { revenue: 10n, quantity: 1 }],
     ]);
     expect(rankTop(sums, 2).map((r) => [r.rank, r.sku])).toEqual([
       [1, 'b'],
@@ -265,11 +265,11 @@ describe('top SKUs', () => {
     expect(new Set(emitted.map((v) => v.window_start)).size).toBe(emitted.length);
     for (const v of emitted) {
       const start = Date.parse(v.window_start);
-      const sums = new Map<string, { revenue: number; quantity: number }>();
+      const sums = new Map<string, { revenue: bigint; quantity: number }>();
       for (const e of accepted) {
         if (e.t < start || e.t >= start + HOUR) continue;
-        const s = sums.get(e.sku) ?? { revenue: 0, quantity: 0 };
-        s.revenue += e.qty * e.price;
+        const s = sums.get(e.sku) ?? { revenue: 0n, quantity: 0 };
+        s.revenue += BigInt(e.qty * e.price);
         s.quantity += e.qty;
         sums.set(e.sku, s);
       }

@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { TopSkusValue } from '../../../processors/top-skus/logic.js';
 import { MergeState } from '../../../processors/top-skus/merge.js';
 import type { PartialRecord, ReportRecord, StageRecord } from '../../../processors/top-skus/partial.js';
+import { TopSkusPartialLogic } from '../../../processors/top-skus/partial.js';
+import type { CompactEvent, OutRecord } from '../../../processors/runtime/types.js';
+import { MAX_QTY, exactRevenue, limitLines, numberRevenue } from '../helpers/limits.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1, 8, 0, 0);
+// Revenue as a number: how partials of a version before exact sums look; the merge still reads them.
 const partial = (src: number, h: number, s: [string, number, number][]): PartialRecord => ({
   k: 'p',
   src,
@@ -45,7 +49,7 @@ describe('top SKUs merge (stage 2)', () => {
       6,
     );
     const [v] = tops(out.outputs);
-    expect(v?.top).toEqual([{ rank: 1, sku: 'x', revenue_cents: 270, quantity: 3 }]);
+    expect(v?.top).toEqual([{ rank: 1, sku: 'x', revenue_cents: '270', quantity: 3 }]);
     expect(v?.skus_seen).toBe(4);
   });
 
@@ -123,5 +127,37 @@ describe('top SKUs merge (stage 2)', () => {
     expect(second.next).toBe(4);
     got.push(...tops(second.apply(records.slice(4), 8).outputs));
     expect(got).toEqual(expected);
+  });
+
+  it('ranks and sums exactly beyond 2^53: two SKUs one cent apart are not a tie (issue 11)', () => {
+    // A: 9,050 × 10^12 + 1 cents, B: one cent more; summed over two input partitions each.
+    const a = limitLines(T0 + 1_000, 9_100, 50, 'A');
+    const b = [
+      ...limitLines(T0 + 1_000, 9_100, 50, 'B'),
+      { id: 'b-extra', t: T0 + 500, store: 'S-MAX', sku: 'B', qty: 1, price: 1, basket: 'b-extra' },
+    ];
+    const stage = (src: number, lines: CompactEvent[]) => {
+      const logic = new TopSkusPartialLogic('partials', 1, src, 60_000);
+      for (const e of lines) logic.add(e);
+      const out: OutRecord[] = [];
+      logic.flush(T0 + 2 * H, (r) => out.push(r));
+      return out.map((r) => JSON.parse(r.value as string) as StageRecord);
+    };
+    const half = (l: CompactEvent[], p: number) => l.filter((_, i) => i % 2 === p);
+    const m = new MergeState('top', 2, 2);
+    const out = m.apply(
+      [...stage(0, [...half(a, 0), ...half(b, 0)]), ...stage(1, [...half(a, 1), ...half(b, 1)])],
+      4,
+    );
+    const [v] = tops(out.outputs);
+    expect(exactRevenue(b) - exactRevenue(a)).toBe(1n);
+    expect(v?.top).toEqual([
+      { rank: 1, sku: 'B', revenue_cents: exactRevenue(b).toString(), quantity: 9_050 * MAX_QTY + 2 },
+      { rank: 2, sku: 'A', revenue_cents: exactRevenue(a).toString(), quantity: 9_050 * MAX_QTY + 1 },
+    ]);
+    // As JS numbers the two sums are not both exact (the old arithmetic could tie or misorder them).
+    expect(BigInt(numberRevenue(a)) === exactRevenue(a) && BigInt(numberRevenue(b)) === exactRevenue(b)).toBe(
+      false,
+    );
   });
 });

@@ -46,8 +46,8 @@ describe('top SKUs stage 1 (per partition)', () => {
         src: 3,
         h: T0,
         s: [
-          ['a', 100, 1],
-          ['b', 200, 2],
+          ['a', '100', 1],
+          ['b', '200', 2],
         ],
       },
     ]);
@@ -74,7 +74,7 @@ describe('top SKUs stage 1 (per partition)', () => {
     expect(idle).toBeDefined();
     keep(idle?.changelog ?? []);
     const sent = parse(idle?.outputs ?? []);
-    expect(sent).toContainEqual({ k: 'p', src: 3, h: T0, s: [['a', 100, 1]] });
+    expect(sent).toContainEqual({ k: 'p', src: 3, h: T0, s: [['a', '100', 1]] });
     expect(sent).toContainEqual({ k: 'w', src: 3, through: T0 - 2 * H, idle: true });
     expect(first.idle()).toBeUndefined();
 
@@ -90,7 +90,7 @@ describe('top SKUs stage 1 (per partition)', () => {
       2,
     );
     const records = parse(out.outputs);
-    expect(records.filter((r) => r.k === 'p')).toEqual([{ k: 'p', src: 3, h: T0, s: [['a', 300, 3]] }]);
+    expect(records.filter((r) => r.k === 'p')).toEqual([{ k: 'p', src: 3, h: T0, s: [['a', '300', 3]] }]);
     expect(records).toContainEqual({ k: 'w', src: 3, through: T0 + H, idle: false });
   });
 });

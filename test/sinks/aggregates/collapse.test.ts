@@ -9,7 +9,7 @@ describe('collapse', () => {
       table: 'store_rolling_1h',
       key,
       id: { store_id: key, window_end: 0 },
-      row: { store_id: key, window_end: 0, quantity: q, revenue_cents: 0, orders: 0 },
+      row: { store_id: key, window_end: 0, quantity: q, revenue_cents: 0n, orders: 0 },
     });
     const seg: AggSegment = {
       topic: 't',

@@ -15,12 +15,12 @@ const dedup = (table: string) =>
   `SELECT DISTINCT ON (event_id) * FROM ${table} WHERE NOT (event_id = ANY($1::text[])) ORDER BY event_id`;
 
 export interface Expected {
-  /** `window_start|store|sku` → [quantity, revenue, returns, orders, final] */
-  hourly: Map<string, (number | boolean)[]>;
+  /** `window_start|store|sku` → [quantity, revenue, returns, orders, final]; revenue as exact decimal text */
+  hourly: Map<string, (number | string | boolean)[]>;
   /** `window_start` → JSON of [[rank, sku, revenue, quantity], …] ordered by rank, sku */
   top: Map<string, string>;
   /** `store|window_end` → [quantity, revenue, orders], at every minute of [rollingFrom, rollingTo] */
-  rolling: Map<string, number[]>;
+  rolling: Map<string, (number | string)[]>;
   rollingFrom: number;
   rollingTo: number;
 }
@@ -48,7 +48,7 @@ export async function expectedTables(f: Fixture, topN: number): Promise<Expected
           s AS (SELECT date_trunc('hour', event_time) AS h, sku, sum(quantity * unit_price_cents) AS rev,
                        sum(quantity) AS qty FROM d WHERE event_time < to_timestamp($2 / 1000.0) GROUP BY 1, 2),
           r AS (SELECT *, rank() OVER (PARTITION BY h ORDER BY rev DESC) AS rk FROM s)
-     SELECT to_char(h, ${ISO}) AS h, json_agg(json_build_array(rk, sku, rev, qty) ORDER BY rk, sku)::text AS list
+     SELECT to_char(h, ${ISO}) AS h, json_agg(json_build_array(rk, sku, rev::text, qty) ORDER BY rk, sku)::text AS list
        FROM r WHERE rk <= $3 GROUP BY h`,
     [late['top-skus'] ?? [], f.sentinelHour, topN],
   );
@@ -66,11 +66,9 @@ export async function expectedTables(f: Fixture, topN: number): Promise<Expected
     [late['rolling'] ?? [], rollingFrom, rollingTo],
   );
   return {
-    hourly: new Map(
-      hourly.rows.map((r) => [r.k, [Number(r.q), Number(r.rev), Number(r.ret), Number(r.o), r.fin]]),
-    ),
+    hourly: new Map(hourly.rows.map((r) => [r.k, [Number(r.q), r.rev, Number(r.ret), Number(r.o), r.fin]])),
     top: new Map(top.rows.map((r) => [r.h, JSON.stringify(JSON.parse(r.list))])),
-    rolling: new Map(rolling.rows.map((r) => [r.k, [Number(r.q), Number(r.rev), Number(r.o)]])),
+    rolling: new Map(rolling.rows.map((r) => [r.k, [Number(r.q), r.rev, Number(r.o)]])),
     rollingFrom,
     rollingTo,
   };
@@ -189,17 +187,17 @@ function shape(
   const hourly = new Map(
     h.map((x) => [
       `${x.window_start}|${x.store_id}|${x.sku}`,
-      [Number(x.quantity), Number(x.revenue_cents), Number(x.returns), Number(x.orders), Boolean(x.final)],
+      [Number(x.quantity), String(x.revenue_cents), Number(x.returns), Number(x.orders), Boolean(x.final)],
     ]),
   );
-  const lists = new Map<string, [number, string, number, number][]>();
+  const lists = new Map<string, [number, string, string, number][]>();
   for (const x of t) {
     const l = lists.get(x.window_start) ?? [];
-    l.push([Number(x.rank), x.sku, Number(x.revenue_cents), Number(x.quantity)]);
+    l.push([Number(x.rank), x.sku, String(x.revenue_cents), Number(x.quantity)]);
     lists.set(x.window_start, l);
   }
   const top = new Map([...lists].map(([k, l]) => [k, JSON.stringify(l)]));
-  const rolling = new Map<string, number[]>();
+  const rolling = new Map<string, (number | string)[]>();
   let rollingOutside = 0;
   for (const x of r) {
     const end = Date.parse(x.window_end);
@@ -207,7 +205,7 @@ function shape(
     else
       rolling.set(`${x.store_id}|${x.window_end}`, [
         Number(x.quantity),
-        Number(x.revenue_cents),
+        String(x.revenue_cents),
         Number(x.orders),
       ]);
   }

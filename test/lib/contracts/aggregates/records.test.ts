@@ -37,7 +37,7 @@ describe('parseRecord', () => {
         sku: 'SKU|1',
         window_start: Date.parse(W),
         quantity: 5,
-        revenue_cents: -120,
+        revenue_cents: -120n,
         final: false,
       },
     });
@@ -106,6 +106,31 @@ describe('parseRecord', () => {
     expect(bad('store_rolling_1h', null, '{}')).toMatch(/no key/);
     expect(bad('sales_hourly', `${W}|S001|SKU1`, hourly({ orders: -1 }).toString())).toMatch(
       /orders must be an integer ≥ 0/,
+    );
+  });
+
+  it('revenue sums are read exactly beyond 2^53, and refused when rounded or beyond 64 bits (issue 11)', () => {
+    const key = `${W}|S001|SKU1`;
+    const read = (rev: unknown) => {
+      const r = parseRecord('sales_hourly', b(key), hourly({ revenue_cents: rev }));
+      return r.ok ? (r.record.table === 'sales_hourly' ? r.record.row?.revenue_cents : 'other') : r.detail;
+    };
+    expect(read('9007199254740993')).toBe(2n ** 53n + 1n);
+    expect(read('-9223372036854775808')).toBe(-(2n ** 63n));
+    expect(read(-120)).toBe(-120n);
+    expect(read(2 ** 53 + 2)).toMatch(
+      /^sales_hourly: revenue_cents must be an integer .* got 9007199254740994$/,
+    );
+    expect(read('9223372036854775808')).toMatch(/revenue_cents must be an integer .*64-bit range/);
+    const top = parseRecord(
+      'top_skus',
+      b(W),
+      b(
+        `{"window_start":"${W}","top":[{"rank":1,"sku":"A","revenue_cents":"18014398509481985","quantity":3}]}`,
+      ),
+    );
+    expect(top.ok && top.record.table === 'top_skus' && top.record.rows?.[0]?.revenue_cents).toBe(
+      2n ** 54n + 1n,
     );
   });
 });

@@ -6,6 +6,30 @@ const now = NOW;
 const good = VALID_EVENT;
 
 describe('validateEvent', () => {
+  it('accepts the contract limits exactly and refuses one past them (issue 11: sums are sized from these)', () => {
+    const at = (patch: Record<string, unknown>) => validateEvent({ ...good, ...patch }, { now });
+    for (const patch of [
+      { quantity: 10_000, unit_price_cents: 100_000_000 },
+      { quantity: -10_000, unit_price_cents: 100_000_000 },
+      { quantity: 1, unit_price_cents: 0 },
+    ])
+      expect(at(patch).ok, JSON.stringify(patch)).toBe(true);
+    const problem = (patch: Record<string, unknown>) => {
+      const v = at(patch);
+      return v.ok ? 'accepted' : v.problems.map((p) => `${p.field} ${p.reason}`).join('; ');
+    };
+    expect(problem({ quantity: 10_001 })).toBe('quantity must be within ±10000');
+    expect(problem({ quantity: -10_001 })).toBe('quantity must be within ±10000');
+    expect(problem({ unit_price_cents: 100_000_001 })).toBe('unit_price_cents must be ≤ 100000000');
+    expect(problem({ quantity: 2 ** 53 })).toBe('quantity must be an integer, got number');
+    expect(problem({ unit_price_cents: 2 ** 53 })).toBe(
+      'unit_price_cents must be an integer number of cents, got number',
+    );
+    expect(problem({ unit_price_cents: 99.5 })).toBe(
+      'unit_price_cents must be an integer number of cents, got number',
+    );
+  });
+
   it('accepts a valid event, and a missing customer_id as null', () => {
     expect(validateEvent(good, { now })).toEqual({ ok: true, event: good });
     const { customer_id: _omit, ...anonymous } = good;
