@@ -12,6 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/logger.js';
 import { migrateClickhouse } from '../../../sinks/clickhouse/migrate-all.js';
 import { resumeFromStoredRanges } from '../../../sinks/clickhouse/resume.js';
+import type { ClickhouseSinkConfig } from '../../../sinks/clickhouse/raw/config.js';
+import { ClickhouseSink } from '../../../sinks/clickhouse/raw/sink.js';
+import { resolveSinkConfig } from '../../../sinks/raw/run.js';
+import { makeEvents } from '../../../bench/lib/sale-events.js';
+import { bareMetrics } from '../../sinks/core/contract.suite.js';
 import { ThrowawayClickhouse } from '../../helpers/throwaway-clickhouse.js';
 
 const db = `users_${randomUUID().replace(/-/g, '')}`;
@@ -119,6 +124,40 @@ describe('ClickHouse users of the native server', () => {
     }
   });
 
+  it('the raw sink itself runs as retail_sink on the owner’s tables: a batch written twice is stored once', async () => {
+    const { target } = resolveSinkConfig(
+      'clickhouse',
+      { url: ch.runtimeUrl('CLICKHOUSE_SINK_URL'), database: db, createTable: false },
+      {},
+    );
+    const { metrics, logger } = bareMetrics();
+    const sink = new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
+    await sink.open();
+    try {
+      const rows = makeEvents(40).map((event, offset) => ({
+        event,
+        partition: 0,
+        offset,
+        kafkaTimestamp: Date.now(),
+      }));
+      const batch = {
+        segments: [{ topic: 'retail.sales.v1', partition: 0, first: 0, last: rows.length - 1, rows }],
+        rowCount: rows.length,
+      };
+      await sink.writeBatch(batch);
+      // The replay after a crash: its ids are found (the probe, the ALTER DELETE) and its tokens dedup it.
+      await sink.writeBatch(batch);
+      const rs = await owner.query({
+        query: `SELECT count() AS n FROM ${db}.sales_raw`,
+        format: 'JSONEachRow',
+      });
+      expect(Number((await rs.json<{ n: string }>())[0]?.n)).toBe(40);
+      expect(await sink.resume('retail.sales.v1', 0, 0)).toEqual({ next: 0, cuts: [39] });
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('the raw sink cannot drop, truncate, alter, create, read others’ tables or files: 497 / 403', async () => {
     const url = ch.runtimeUrl('CLICKHOUSE_SINK_URL');
     for (const [sql, grant] of [
@@ -178,7 +217,7 @@ describe('ClickHouse users of the native server', () => {
       'GET',
       `&query=${encodeURIComponent(`SELECT count() FROM ${db}.sales_raw`)}`,
     );
-    expect([ok.status, ok.text]).toEqual([200, '0\n']);
+    expect([ok.status, ok.text]).toEqual([200, '40\n']); // the raw sink's batch above
     for (const sql of [
       `INSERT INTO ${db}.sales_raw_id_probe FORMAT JSONEachRow\n{"token":"x","event_id":"${randomUUID()}"}`,
       `DROP TABLE ${db}.sales_raw`,
