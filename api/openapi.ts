@@ -3,6 +3,7 @@
  * test/api/openapi.test.ts fails when a route exists that is not described here, or the reverse.
  */
 import { CHANNELS, PAYMENT_TYPES, SALE_EVENT_FIELDS } from '../lib/contracts/event/schema.js';
+import { SOURCES } from './queries/params.js';
 
 const integer = { type: 'integer' } as const;
 /** A revenue sum: exact decimal digits in a string (a JSON number loses digits above 2^53 in JS). */
@@ -46,6 +47,15 @@ const storeParam = {
   schema: { type: 'string', minLength: 1, maxLength: 64 },
 };
 const instant = { type: 'string', description: 'ISO 8601 with a time zone, or epoch milliseconds' };
+/** Every key query: the same answer from Postgres (default) or from ClickHouse's tables. */
+const sourceParam = {
+  name: 'source',
+  in: 'query',
+  required: false,
+  description:
+    'the store answering: `postgres` (default) or `clickhouse` (the tables the ClickHouse sinks fill; same JSON for the same data). 503 when that store is not configured',
+  schema: { type: 'string', enum: [...SOURCES], default: 'postgres' },
+};
 
 export const OPENAPI = {
   openapi: '3.1.0',
@@ -86,6 +96,7 @@ export const OPENAPI = {
         parameters: [
           storeParam,
           { name: 'date', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+          sourceParam,
         ],
         responses: {
           '200': json({
@@ -103,7 +114,7 @@ export const OPENAPI = {
     '/v1/top-skus': {
       get: {
         summary: 'Top SKUs by revenue of the hour containing `hour` (table top_skus)',
-        parameters: [{ name: 'hour', in: 'query', required: true, schema: instant }],
+        parameters: [{ name: 'hour', in: 'query', required: true, schema: instant }, sourceParam],
         responses: {
           '200': json({
             type: 'object',
@@ -119,7 +130,7 @@ export const OPENAPI = {
     '/v1/stores/{storeId}/rolling': {
       get: {
         summary: "The store's latest rolling hour, or the latest at or before `at` (table store_rolling_1h)",
-        parameters: [storeParam, { name: 'at', in: 'query', required: false, schema: instant }],
+        parameters: [storeParam, { name: 'at', in: 'query', required: false, schema: instant }, sourceParam],
         responses: { '200': json({ $ref: '#/components/schemas/Rolling' }), ...errors(400, 404, 503) },
       },
     },
@@ -143,6 +154,7 @@ export const OPENAPI = {
             required: false,
             schema: { type: 'string', description: 'next_cursor of the previous page' },
           },
+          sourceParam,
         ],
         responses: {
           '200': json({

@@ -8,6 +8,9 @@ const BASE = __ENV.PIPELINE_URL || 'http://127.0.0.1:8080';
 const HEADERS = { authorization: `Bearer ${__ENV.RETAIL_TOKEN_READ || ''}` };
 const RPS = Number(__ENV.RPS || 200);
 const STORES = Number(__ENV.STORES || 50);
+// SOURCE=clickhouse answers every query from ClickHouse (the API's ?source=); default Postgres.
+const SOURCE = __ENV.SOURCE || '';
+const src = (url) => (SOURCE ? `${url}${url.includes('?') ? '&' : '?'}source=${SOURCE}` : url);
 
 export const options = {
   scenarios: {
@@ -41,21 +44,24 @@ export default function () {
   const r = Math.random();
   let res;
   if (r < 0.3)
-    res = http.get(`${BASE}/v1/stores/${store()}/hourly?date=${day}`, {
+    res = http.get(src(`${BASE}/v1/stores/${store()}/hourly?date=${day}`), {
       headers: HEADERS,
       tags: { name: 'hourly' },
     });
   else if (r < 0.5)
-    res = http.get(`${BASE}/v1/top-skus?hour=${encodeURIComponent(hour)}`, {
+    res = http.get(src(`${BASE}/v1/top-skus?hour=${encodeURIComponent(hour)}`), {
       headers: HEADERS,
       tags: { name: 'top-skus' },
     });
   else if (r < 0.8)
-    res = http.get(`${BASE}/v1/stores/${store()}/rolling`, { headers: HEADERS, tags: { name: 'rolling' } });
+    res = http.get(src(`${BASE}/v1/stores/${store()}/rolling`), {
+      headers: HEADERS,
+      tags: { name: 'rolling' },
+    });
   else {
     const to = now.toISOString();
     const from = new Date(now.getTime() - 600000).toISOString();
-    res = http.get(`${BASE}/v1/stores/${store()}/events?from=${from}&to=${to}&limit=100`, {
+    res = http.get(src(`${BASE}/v1/stores/${store()}/events?from=${from}&to=${to}&limit=100`), {
       headers: HEADERS,
       tags: { name: 'events' },
     });

@@ -54,6 +54,11 @@ export const COMPOSE_SECRETS = [
   'POSTGRES_READER_PASSWORD',
   'POSTGRES_CONNECT_PASSWORD',
   'POSTGRES_MONITOR_PASSWORD',
+  // ClickHouse's users (stack/assets/clickhouse/users.xml reads them from the server's environment).
+  'CLICKHOUSE_PASSWORD',
+  'CLICKHOUSE_SINK_PASSWORD',
+  'CLICKHOUSE_AGG_SINK_PASSWORD',
+  'CLICKHOUSE_READER_PASSWORD',
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;
 
@@ -76,6 +81,7 @@ export function dockerEnv(ctx: StackContext): Record<string, string> {
   const pw = (k: string) => ctx.secrets[k] ?? '';
   const pg = (user: string, secret: string, db = 'retail') =>
     `postgres://${user}:${pw(secret)}@${HOST}:${PORTS.postgres}/${db}`;
+  const ch = (user: string, secret: string) => `http://${user}:${pw(secret)}@${HOST}:${PORTS.clickhouse}`;
   return {
     STACK_MODE: 'docker',
     KAFKA_BROKERS: `${HOST}:${PORTS.kafka}`,
@@ -86,7 +92,10 @@ export function dockerEnv(ctx: StackContext): Record<string, string> {
     SINK_AGGREGATES_DATABASE_URL: pg('retail_agg_sink', 'POSTGRES_AGG_SINK_PASSWORD'),
     QUERY_DATABASE_URL: pg('retail_reader', 'POSTGRES_READER_PASSWORD'),
     CONNECT_DATABASE_URL: pg('retail_connect', 'POSTGRES_CONNECT_PASSWORD'),
-    CLICKHOUSE_URL: `http://${HOST}:${PORTS.clickhouse}`,
+    CLICKHOUSE_URL: ch('default', 'CLICKHOUSE_PASSWORD'),
+    CLICKHOUSE_SINK_URL: ch('retail_sink', 'CLICKHOUSE_SINK_PASSWORD'),
+    CLICKHOUSE_AGG_SINK_URL: ch('retail_agg_sink', 'CLICKHOUSE_AGG_SINK_PASSWORD'),
+    QUERY_CLICKHOUSE_URL: ch('retail_reader', 'CLICKHOUSE_READER_PASSWORD'),
     PROMETHEUS_URL: `http://${HOST}:${PORTS.prometheus}`,
     GRAFANA_URL: `http://${HOST}:${PORTS.grafana}`,
     PIPELINE_URL: `http://${HOST}:${PORTS.pipelineHttp}`,

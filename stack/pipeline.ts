@@ -3,8 +3,8 @@
  * Each is `retail-etl <args>` and answers /healthz and /readyz on its metrics port. A later feature adds its
  * process here and `make up` starts it.
  * Each gets only the stack variables it uses (`stackEnv`): no process sees a URL or credential of
- * another — the sinks get their own Postgres login as DATABASE_URL, the query API the reader's,
- * none the owner's or the superuser's.
+ * another — the sinks get their own Postgres login as DATABASE_URL (and their own ClickHouse user as
+ * CLICKHOUSE_URL), the query API the readers', none the owner's or the superuser's.
  */
 import { join } from 'node:path';
 import { HOST, PORTS } from '../lib/ports.js';
@@ -24,6 +24,9 @@ export interface PipelineService {
   stackEnv: Record<string, string>;
 }
 
+/** Enabled when the stack's environment (`.stack/env`, not a setting of the process) holds `key`. */
+const stackHas = (key: string) => (env: NodeJS.ProcessEnv) => Boolean(env[key]);
+
 const KAFKA = { KAFKA_BROKERS: 'KAFKA_BROKERS', SCHEMA_REGISTRY_URL: 'SCHEMA_REGISTRY_URL' };
 
 export const PIPELINE_SERVICES: PipelineService[] = [
@@ -41,8 +44,8 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'clickhouse'],
     port: PORTS.sinkClickhouseMetrics,
     portEnv: 'SINK_CLICKHOUSE_METRICS_PORT',
-    stackEnv: { ...KAFKA, CLICKHOUSE_URL: 'CLICKHOUSE_URL' },
-    enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
+    stackEnv: { ...KAFKA, CLICKHOUSE_URL: 'CLICKHOUSE_SINK_URL' },
+    enabled: stackHas('CLICKHOUSE_SINK_URL'),
   },
   {
     name: 'processors',
@@ -69,6 +72,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     stackEnv: {
       ...KAFKA,
       QUERY_DATABASE_URL: 'QUERY_DATABASE_URL',
+      QUERY_CLICKHOUSE_URL: 'QUERY_CLICKHOUSE_URL',
       PROMETHEUS_URL: 'PROMETHEUS_URL',
       KAFKA_CONNECT_URL: 'KAFKA_CONNECT_URL',
       // The API tokens: only the HTTP server checks them.
@@ -91,8 +95,8 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'aggregates', '--target', 'clickhouse'],
     port: PORTS.sinkAggregatesClickhouseMetrics,
     portEnv: 'SINK_AGGREGATES_METRICS_PORT',
-    stackEnv: { ...KAFKA, CLICKHOUSE_URL: 'CLICKHOUSE_URL' },
-    enabled: (env) => Boolean(env['CLICKHOUSE_URL']),
+    stackEnv: { ...KAFKA, CLICKHOUSE_URL: 'CLICKHOUSE_AGG_SINK_URL' },
+    enabled: stackHas('CLICKHOUSE_AGG_SINK_URL'),
   },
 ];
 
@@ -113,6 +117,9 @@ export const STACK_CREDENTIAL_VARS = [
   'QUERY_DATABASE_URL',
   'CONNECT_DATABASE_URL',
   'CLICKHOUSE_URL',
+  'CLICKHOUSE_SINK_URL',
+  'CLICKHOUSE_AGG_SINK_URL',
+  'QUERY_CLICKHOUSE_URL',
   'KAFKA_CONNECT_URL',
   'RETAIL_TOKEN_INGEST',
   'RETAIL_TOKEN_READ',
@@ -135,6 +142,11 @@ export function serviceEnv(
   // The stack's Postgres tables are migrated by `make up`: a sink never runs DDL (its role could not).
   if ('DATABASE_URL' in service.stackEnv) {
     env['SINK_POSTGRES_MIGRATE'] = 'false';
+    env['SINK_AGGREGATES_MIGRATE'] = 'false';
+  }
+  // The same for ClickHouse: `make up` creates the tables as the owner; the sinks' users hold no CREATE.
+  if ('CLICKHOUSE_URL' in service.stackEnv) {
+    env['SINK_CLICKHOUSE_CREATE_TABLE'] = 'false';
     env['SINK_AGGREGATES_MIGRATE'] = 'false';
   }
   return { ...env, ...overrides };

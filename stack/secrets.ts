@@ -18,8 +18,11 @@ const NEEDED = [
   'POSTGRES_MONITOR_PASSWORD',
   // Basic auth of Kafka Connect's REST API (stack/components/kafka-connect.ts).
   'KAFKA_CONNECT_PASSWORD',
-  // The native ClickHouse's `default` user (stack/components/clickhouse.ts).
+  // The native ClickHouse's `default` user (the owner) and one user per process (stack/components/clickhouse.ts).
   'CLICKHOUSE_PASSWORD',
+  'CLICKHOUSE_SINK_PASSWORD',
+  'CLICKHOUSE_AGG_SINK_PASSWORD',
+  'CLICKHOUSE_READER_PASSWORD',
   // Grafana's admin (Docker Compose only).
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;

@@ -3,7 +3,8 @@
  * docs/stack.md names is there with a healthcheck (one-shot jobs excepted). It holds no default
  * password: without the generated `.env` compose refuses to run, naming the variable; with one,
  * each pipeline service gets only its own database login, Grafana its generated admin password and
- * no anonymous access, Prometheus no lifecycle API.
+ * no anonymous access, Prometheus no lifecycle API; each ClickHouse client its own user
+ * (stack/assets/clickhouse/users.xml).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +68,33 @@ describe('docker-compose.yml', () => {
       .map(([n]) => n);
     expect(withoutHealth).toEqual([]);
     expect(config.services['migrate']?.restart).toBe('no');
+    expect(config.services['clickhouse-migrate']?.restart).toBe('no');
+  });
+
+  it('gives each ClickHouse client its own user; the sinks wait for the owner’s migration', () => {
+    const config = parse(compose(envFile, 'config').stdout) as {
+      services: Record<string, Service & { depends_on?: Record<string, { condition: string }> }>;
+    };
+    const env = (name: string) => config.services[name]?.environment ?? {};
+    const login = (name: string, key = 'CLICKHOUSE_URL') => {
+      const u = new URL(env(name)[key] ?? 'http://none@x');
+      return `${u.username}:${u.password}`;
+    };
+    expect(login('clickhouse-migrate')).toBe(`default:${secret('CLICKHOUSE_PASSWORD')}`);
+    expect(login('sink-clickhouse')).toBe(`retail_sink:${secret('CLICKHOUSE_SINK_PASSWORD')}`);
+    expect(login('sink-aggregates-clickhouse')).toBe(
+      `retail_agg_sink:${secret('CLICKHOUSE_AGG_SINK_PASSWORD')}`,
+    );
+    expect(login('serve', 'QUERY_CLICKHOUSE_URL')).toBe(
+      `retail_reader:${secret('CLICKHOUSE_READER_PASSWORD')}`,
+    );
+    for (const name of ['serve', 'producer', 'processors', 'sink-postgres', 'sink-aggregates'])
+      expect(env(name)['CLICKHOUSE_URL'], name).toBeUndefined();
+    expect(env('clickhouse')['CLICKHOUSE_READER_PASSWORD']).toBe(secret('CLICKHOUSE_READER_PASSWORD'));
+    for (const name of ['sink-clickhouse', 'sink-aggregates-clickhouse'])
+      expect(config.services[name]?.depends_on?.['clickhouse-migrate']?.condition, name).toBe(
+        'service_completed_successfully',
+      );
   });
 
   it('has no default password: without the generated .env it refuses, naming the variable', () => {

@@ -73,6 +73,17 @@ export function limit(url: URL, fallback = 100): number {
   return n;
 }
 
+/** Where a key query is answered: Postgres (the default) or ClickHouse (issue 12). */
+export const SOURCES = ['postgres', 'clickhouse'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export function source(url: URL): Source {
+  const raw = url.searchParams.get('source');
+  if (raw === null || raw === '') return 'postgres';
+  if ((SOURCES as readonly string[]).includes(raw)) return raw as Source;
+  throw bad('source', `must be one of ${SOURCES.join(', ')}, got "${raw}"`);
+}
+
 export interface Cursor {
   eventTimeMs: number;
   eventId: string;

@@ -8,12 +8,18 @@
  *   GET /v1/stores/:storeId/rolling[?at=ISO]           the store's latest rolling hour (≤ at)
  *   GET /v1/stores/:storeId/events?from&to[&limit&cursor]   raw events, keyset-paginated
  *   GET /v1/openapi.json                               the OpenAPI description
+ *
+ * Every key query takes `source=postgres` (default) or `source=clickhouse`: the same answer from
+ * the tables the ClickHouse sinks fill, read as ClickHouse's read-only user (QUERY_CLICKHOUSE_URL;
+ * api/queries/clickhouse.ts). Both stores' rows go through the same mappers below.
  */
 import pg from 'pg';
 import type { Schema } from '../../lib/config/index.js';
 import { DATABASE_URL, readSetting, resolveConfig } from '../../lib/config/index.js';
 import { HttpError, sendJson } from '../http.js';
 import { OPENAPI } from '../openapi.js';
+import type { ClickhouseQueries } from '../queries/clickhouse.js';
+import { clickhouseQueries } from '../queries/clickhouse.js';
 import * as p from '../queries/params.js';
 import type { ApiContext, RequestContext, RouteModule } from '../router.js';
 
@@ -38,7 +44,19 @@ export const QUERY_SCHEMA = {
     env: 'QUERY_STATEMENT_TIMEOUT_MS',
     default: 5000,
     min: 100,
-    doc: 'a query running longer is cancelled (503)',
+    doc: 'a query running longer is cancelled (503); for ClickHouse, the request’s timeout',
+  },
+  clickhouseUrl: {
+    type: 'string',
+    env: 'QUERY_CLICKHOUSE_URL',
+    secret: true,
+    doc: 'ClickHouse HTTP URL of `?source=clickhouse`: the read-only user’s (`make up` writes it); without it that source answers 503',
+  },
+  clickhouseDatabase: {
+    type: 'string',
+    env: 'QUERY_CLICKHOUSE_DATABASE',
+    default: 'default',
+    doc: 'ClickHouse database holding the tables',
   },
 } satisfies Schema;
 
@@ -115,6 +133,27 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
         : undefined;
       pool?.on('error', (err) => logger.warn('query pool error', { err }));
       if (!pool) logger.warn('no DATABASE_URL: the query routes answer 503');
+      const clickhouse = config.clickhouseUrl
+        ? clickhouseQueries({
+            url: config.clickhouseUrl,
+            database: config.clickhouseDatabase,
+            timeoutMs: config.statementTimeoutMs,
+          })
+        : undefined;
+      /** The ClickHouse queries when `?source=clickhouse`, else undefined (Postgres). */
+      const fromClickhouse = (url: URL): ClickhouseQueries | undefined => {
+        if (p.source(url) === 'postgres') return undefined;
+        if (!clickhouse)
+          throw new HttpError(
+            503,
+            'STACK_NOT_RUNNING',
+            'no ClickHouse configured for the query API (QUERY_CLICKHOUSE_URL)',
+            { param: 'source' },
+            {},
+            true,
+          );
+        return clickhouse;
+      };
 
       const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> => {
         if (!pool)
@@ -144,12 +183,15 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
         const to = new Date(from.getTime() + 86_400_000);
         const sku = url.searchParams.get('sku');
         const date = from.toISOString().slice(0, 10);
+        const ch = fromClickhouse(url);
         if (sku !== null) {
-          const rows = await query(
-            `SELECT window_start, quantity, revenue_cents, returns, orders FROM ${s}.sales_hourly
+          const rows = ch
+            ? await ch.hourlyBySku(store, p.sku(sku), from, to)
+            : await query(
+                `SELECT window_start, quantity, revenue_cents, returns, orders FROM ${s}.sales_hourly
               WHERE store_id = $1 AND sku = $2 AND window_start >= $3 AND window_start < $4 ORDER BY window_start`,
-            [store, p.sku(sku), from, to],
-          );
+                [store, p.sku(sku), from, to],
+              );
           sendJson(res, 200, {
             store_id: store,
             sku,
@@ -158,13 +200,15 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
           });
           return;
         }
-        const rows = await query(
-          `SELECT window_start, sum(quantity) AS quantity, sum(revenue_cents) AS revenue_cents, sum(returns) AS returns,
+        const rows = ch
+          ? await ch.hourlyTotals(store, from, to)
+          : await query(
+              `SELECT window_start, sum(quantity) AS quantity, sum(revenue_cents) AS revenue_cents, sum(returns) AS returns,
                   count(*) AS skus
              FROM ${s}.sales_hourly
             WHERE store_id = $1 AND window_start >= $2 AND window_start < $3 GROUP BY window_start ORDER BY window_start`,
-          [store, from, to],
-        );
+              [store, from, to],
+            );
         sendJson(res, 200, {
           store_id: store,
           date,
@@ -175,10 +219,13 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
       const topSkus = async ({ res, url }: RequestContext) => {
         const at = p.instant(url, 'hour', true)!;
         const hour = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
-        const rows = await query(
-          `SELECT rank, sku, revenue_cents, quantity FROM ${s}.top_skus WHERE window_start = $1 ORDER BY rank, sku`,
-          [hour],
-        );
+        const ch = fromClickhouse(url);
+        const rows = ch
+          ? await ch.topSkus(hour)
+          : await query(
+              `SELECT rank, sku, revenue_cents, quantity FROM ${s}.top_skus WHERE window_start = $1 ORDER BY rank, sku`,
+              [hour],
+            );
         sendJson(res, 200, {
           window_start: hour.toISOString(),
           rows: rows.map((r) => ({
@@ -193,11 +240,14 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
       const rolling = async ({ res, url, params }: RequestContext) => {
         const store = p.storeId(params['storeId']);
         const at = p.instant(url, 'at', false);
-        const rows = await query(
-          `SELECT window_end, quantity, revenue_cents, orders FROM ${s}.store_rolling_1h
+        const ch = fromClickhouse(url);
+        const rows = ch
+          ? await ch.rolling(store, at)
+          : await query(
+              `SELECT window_end, quantity, revenue_cents, orders FROM ${s}.store_rolling_1h
             WHERE store_id = $1 AND ($2::timestamptz IS NULL OR window_end <= $2) ORDER BY window_end DESC LIMIT 1`,
-          [store, at ?? null],
-        );
+              [store, at ?? null],
+            );
         const r = rows[0];
         if (!r)
           throw new HttpError(
@@ -219,14 +269,17 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
         const { from, to } = p.range(url);
         const lim = p.limit(url);
         const after = p.cursor(url);
-        const rows = await query(
-          `SELECT event_id, event_time, sku, quantity, unit_price_cents, currency, channel, payment_type, customer_id, basket_id
+        const ch = fromClickhouse(url);
+        const rows = ch
+          ? await ch.events(store, from, to, after, lim + 1)
+          : await query(
+              `SELECT event_id, event_time, sku, quantity, unit_price_cents, currency, channel, payment_type, customer_id, basket_id
              FROM ${s}.sales_raw
             WHERE store_id = $1 AND event_time >= $2 AND event_time < $3
               AND ($4::timestamptz IS NULL OR (event_time, event_id) > ($4, $5::uuid))
             ORDER BY event_time, event_id LIMIT $6`,
-          [store, from, to, after ? new Date(after.eventTimeMs) : null, after?.eventId ?? null, lim + 1],
-        );
+              [store, from, to, after ? new Date(after.eventTimeMs) : null, after?.eventId ?? null, lim + 1],
+            );
         const page = rows.slice(0, lim);
         const last = page[page.length - 1];
         sendJson(res, 200, {
@@ -280,6 +333,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
         },
         close: async () => {
           await pool?.end();
+          await clickhouse?.close();
         },
       };
     },

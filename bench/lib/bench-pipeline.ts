@@ -15,6 +15,8 @@ import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { producerSteering } from './producer-steering.js';
 import { enabledPipelineServices, pipelineLaunch } from '../../stack/pipeline.js';
 import { migrateAll } from '../../sinks/postgres/migrate-all.js';
+import { createClickhouseClient } from '../../sinks/clickhouse/client.js';
+import { migrateClickhouse } from '../../sinks/clickhouse/migrate-all.js';
 import { projectRoot } from '../../stack/paths.js';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { startLaunch, waitReady } from '../../stack/cli-process.js';
@@ -149,6 +151,16 @@ export async function startBenchPipeline(
     // As `make up` does for the stack's schema: the migrator creates the tables, the sinks only write.
     await migrateAll(db, { ...environment(), ...stackEnv, ...common }, schema);
     const services = enabledPipelineServices({ ...environment(), ...stackEnv });
+    // The same in ClickHouse, as its owner: the ClickHouse sinks' users cannot create tables.
+    const chOwner = stackEnv['CLICKHOUSE_URL'];
+    if (chOwner && services.some((s) => s.name.includes('clickhouse'))) {
+      const ch = await createClickhouseClient({ url: chOwner });
+      try {
+        await migrateClickhouse(ch, { ...environment(), ...stackEnv, ...common }, schema);
+      } finally {
+        await ch.close();
+      }
+    }
     for (const service of services) {
       const port = await freePort();
       ports.set(service.name, port);

@@ -1,9 +1,14 @@
 /** `retail-etl clickhouse serve` — ClickHouse's HTTP interface over the chdb engine (the native stack's ClickHouse). */
 import type { Command } from 'commander';
+import { environment, readSetting } from '../../lib/config/index.js';
+import { CLICKHOUSE_URL } from '../../lib/config/index.js';
+import { EtlError } from '../../lib/errors.js';
 import { HOST } from '../../lib/ports.js';
+import { createClickhouseClient } from '../../sinks/clickhouse/client.js';
+import { migrateClickhouse } from '../../sinks/clickhouse/migrate-all.js';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../../lib/shutdown.js';
-import { resolveClickhouseServerConfig } from '../../stack/clickhouse/config.js';
+import { resolveClickhouseServerConfig, serverUsers } from '../../stack/clickhouse/config.js';
 import { ClickhouseEngine } from '../../stack/clickhouse/engine.js';
 import { startClickhouseServer } from '../../stack/clickhouse/server.js';
 
@@ -25,8 +30,7 @@ export function registerClickhouse(program: Command): void {
         engine,
         host: HOST,
         port: config.port,
-        user: config.user,
-        password: config.password,
+        users: serverUsers(config),
         log: (line) => logger.warn(line),
       }).catch(async (err: unknown) => {
         await engine.close();
@@ -46,5 +50,30 @@ export function registerClickhouse(program: Command): void {
           resolve();
         });
       });
+    });
+
+  ch.command('migrate')
+    .description(
+      'create the sinks’ databases and tables (sales_raw, its id tables, the aggregate tables) as the owner (CLICKHOUSE_URL); idempotent',
+    )
+    .option(
+      '--database <name>',
+      'one database for raw and aggregate tables (default: the sinks’ configuration)',
+    )
+    .action(async (o: { database?: string }) => {
+      const url = readSetting('clickhouse-migrate', CLICKHOUSE_URL);
+      if (!url)
+        throw new EtlError('CONFIG_INVALID', 'clickhouse migrate: CLICKHOUSE_URL is not set', {
+          hint: 'set CLICKHOUSE_URL to the owner’s URL (`make up` writes it to .stack/env)',
+        });
+      const client = await createClickhouseClient({ url });
+      try {
+        const r = await migrateClickhouse(client, environment(), o.database);
+        console.log(
+          `migrated ClickHouse database ${r.database} (raw) and ${r.aggregatesDatabase} (aggregates)`,
+        );
+      } finally {
+        await client.close();
+      }
     });
 }

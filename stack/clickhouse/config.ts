@@ -2,6 +2,8 @@
 import type { ConfigOf, Schema } from '../../lib/config/index.js';
 import { configResolver } from '../../lib/config/index.js';
 import { PORTS } from '../../lib/ports.js';
+import type { ClickhouseUser } from './access.js';
+import { CLICKHOUSE_AGG_SINK_USER, CLICKHOUSE_READER_USER, CLICKHOUSE_SINK_USER } from './access.js';
 
 export const CLICKHOUSE_SERVER_SCHEMA = {
   dataDir: {
@@ -22,7 +24,7 @@ export const CLICKHOUSE_SERVER_SCHEMA = {
     type: 'string',
     env: 'CLICKHOUSE_SERVER_USER',
     default: 'default',
-    doc: 'the one user allowed in',
+    doc: 'the owner: every right (migrations, tests); the runtime users below have fewer (docs/security.md)',
   },
   password: {
     type: 'string',
@@ -31,8 +33,37 @@ export const CLICKHOUSE_SERVER_SCHEMA = {
     required: true,
     doc: 'its password (`make up` generates it into .stack/secrets.env and passes it in the environment)',
   },
+  sinkPassword: {
+    type: 'string',
+    env: 'CLICKHOUSE_SERVER_SINK_PASSWORD',
+    secret: true,
+    doc: 'password of `retail_sink` (the raw sink: SELECT/INSERT on its tables); the user exists only when set',
+  },
+  aggSinkPassword: {
+    type: 'string',
+    env: 'CLICKHOUSE_SERVER_AGG_SINK_PASSWORD',
+    secret: true,
+    doc: 'password of `retail_agg_sink` (the aggregate sink: SELECT/INSERT/DELETE on its tables); exists only when set',
+  },
+  readerPassword: {
+    type: 'string',
+    env: 'CLICKHOUSE_SERVER_READER_PASSWORD',
+    secret: true,
+    doc: 'password of `retail_reader` (the query API: readonly=1); exists only when set',
+  },
 } satisfies Schema;
 
 export type ClickhouseServerConfig = ConfigOf<typeof CLICKHOUSE_SERVER_SCHEMA>;
+
+/** The owner and every runtime user whose password is configured. */
+export function serverUsers(c: ClickhouseServerConfig): ClickhouseUser[] {
+  const users: ClickhouseUser[] = [{ name: c.user, password: c.password, role: 'owner' }];
+  if (c.sinkPassword) users.push({ name: CLICKHOUSE_SINK_USER, password: c.sinkPassword, role: 'sink' });
+  if (c.aggSinkPassword)
+    users.push({ name: CLICKHOUSE_AGG_SINK_USER, password: c.aggSinkPassword, role: 'aggregates-sink' });
+  if (c.readerPassword)
+    users.push({ name: CLICKHOUSE_READER_USER, password: c.readerPassword, role: 'reader' });
+  return users;
+}
 
 export const resolveClickhouseServerConfig = configResolver('clickhouse-server', CLICKHOUSE_SERVER_SCHEMA);

@@ -6,16 +6,18 @@
  * `/ping`, and failures as clickhouse-server answers them: the exception text, its code in
  * X-ClickHouse-Exception-Code and the same HTTP status (400 syntax, 404 unknown table…, 500).
  *
- * One user, authenticated like a server: HTTP basic auth, X-ClickHouse-User/-Key headers or the
- * `user`/`password` URL parameters. What it is not: one node, no replication, no sessions
+ * Users authenticated like a server: HTTP basic auth, X-ClickHouse-User/-Key headers or the
+ * `user`/`password` URL parameters; each runs only what its rights allow (access.ts). What it is not: one node, no replication, no sessions
  * (session_id is ignored), no native TCP protocol, queries run one at a time (docs/stack.md).
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { brotliCompress, deflate, gzip } from 'node:zlib';
 import { EtlError } from '../../lib/errors.js';
+import type { ClickhouseUser } from './access.js';
+import { authenticate, refusal } from './access.js';
 import type { ClickhouseEngine } from './engine.js';
 import { EngineError } from './engine.js';
 import { serveMetrics } from './metrics.js';
@@ -25,8 +27,8 @@ export interface ServerOptions {
   engine: ClickhouseEngine;
   host: string;
   port: number;
-  user: string;
-  password: string;
+  /** Who may log in, and as what (access.ts). */
+  users: readonly ClickhouseUser[];
   /** One line per failed request and lifecycle event (never credentials or query parameters). */
   log?: (line: string) => void;
 }
@@ -53,12 +55,6 @@ const compressors: Record<string, (b: Buffer) => Promise<Buffer>> = {
   deflate: promisify(deflate),
   br: promisify(brotliCompress),
 };
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** The credentials a request carries, in clickhouse-server's order of precedence. */
 export function credentials(req: IncomingMessage, url: URL): { user: string; password: string } {
@@ -129,16 +125,10 @@ export function startClickhouseServer(o: ServerOptions): Promise<Server> {
       res.writeHead(405, { Allow: 'GET, POST' }).end();
       return;
     }
-    const who = credentials(req, url);
-    if (!sameSecret(who.user, o.user) || !sameSecret(who.password, o.password)) {
+    const user = authenticate(o.users, credentials(req, url));
+    if (user instanceof EngineError) {
       req.resume();
-      fail(
-        res,
-        new EngineError(
-          `Code: 516. DB::Exception: ${who.user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
-          516,
-        ),
-      );
+      fail(res, user);
       return;
     }
     let queryId: string | undefined;
@@ -146,6 +136,8 @@ export function startClickhouseServer(o: ServerOptions): Promise<Server> {
       const q = await parseRequest(req, url);
       queryId = q.queryId ?? randomUUID();
       if (req.socket.destroyed) return; // the client gave up while the request was read
+      const refused = refusal(user, q);
+      if (refused) throw refused;
       const result = await o.engine.run(q);
       const insert = /^\s*INSERT\b/i.test(q.sql);
       const summary = {

@@ -4,14 +4,51 @@
  * owning `.stack/data/clickhouse`. Debian's clickhouse-server (18.16) is too old for the sinks
  * (no insert dedup tokens, no query parameters); chdb is the current engine (26.x). One node, one
  * query at a time, no replication: docs/stack.md says what it is and is not.
+ *
+ * Its users (stack/clickhouse/access.ts), each with a generated password and its own URL in
+ * `.stack/env`; a pipeline process gets only its own (stack/pipeline.ts):
+ *
+ *   default          owner       CLICKHOUSE_URL            `make up` (migrations), tests, curl
+ *   retail_sink      raw sink    CLICKHOUSE_SINK_URL       the sink-clickhouse process
+ *   retail_agg_sink  agg sink    CLICKHOUSE_AGG_SINK_URL   the sink-aggregates-clickhouse process
+ *   retail_reader    query API   QUERY_CLICKHOUSE_URL      the serve process (readonly=1)
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
+import { createClickhouseClient } from '../../sinks/clickhouse/client.js';
+import { migrateClickhouse } from '../../sinks/clickhouse/migrate-all.js';
+import {
+  CLICKHOUSE_AGG_SINK_USER,
+  CLICKHOUSE_READER_USER,
+  CLICKHOUSE_SINK_USER,
+} from '../clickhouse/access.js';
 import type { NativeComponent, StackContext } from '../component.js';
 
 export const CLICKHOUSE_USER = 'default';
+
+/** The runtime users: name, password key in .stack/secrets.env, URL key in .stack/env, server variable. */
+export const CLICKHOUSE_RUNTIME_USERS = [
+  {
+    user: CLICKHOUSE_SINK_USER,
+    secret: 'CLICKHOUSE_SINK_PASSWORD',
+    envKey: 'CLICKHOUSE_SINK_URL',
+    serverEnv: 'CLICKHOUSE_SERVER_SINK_PASSWORD',
+  },
+  {
+    user: CLICKHOUSE_AGG_SINK_USER,
+    secret: 'CLICKHOUSE_AGG_SINK_PASSWORD',
+    envKey: 'CLICKHOUSE_AGG_SINK_URL',
+    serverEnv: 'CLICKHOUSE_SERVER_AGG_SINK_PASSWORD',
+  },
+  {
+    user: CLICKHOUSE_READER_USER,
+    secret: 'CLICKHOUSE_READER_PASSWORD',
+    envKey: 'QUERY_CLICKHOUSE_URL',
+    serverEnv: 'CLICKHOUSE_SERVER_READER_PASSWORD',
+  },
+] as const;
 
 const dataDir = (ctx: StackContext) => join(ctx.paths.data, 'clickhouse');
 
@@ -21,9 +58,22 @@ function password(ctx: StackContext): string {
   return pw;
 }
 
-/** The URL clients use, credentials included (it goes to .stack/env, mode 600, never to a command line). */
+/** The owner's URL, credentials included (it goes to .stack/env, mode 600, never to a command line). */
 export function clickhouseUrl(ctx: StackContext, port: number = PORTS.clickhouse): string {
   return `http://${CLICKHOUSE_USER}:${encodeURIComponent(password(ctx))}@${HOST}:${port}`;
+}
+
+/** Every runtime user's URL whose password the stack has, keyed by its `.stack/env` name. */
+export function clickhouseRuntimeUrls(
+  ctx: StackContext,
+  port: number = PORTS.clickhouse,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const u of CLICKHOUSE_RUNTIME_USERS) {
+    const pw = ctx.secrets[u.secret];
+    if (pw) out[u.envKey] = `http://${u.user}:${encodeURIComponent(pw)}@${HOST}:${port}`;
+  }
+  return out;
 }
 
 /** The launch environment of a server on `dir` and `port` (the stack's, and the tests' own instances). */
@@ -34,7 +84,26 @@ export function clickhouseServerEnv(ctx: StackContext, dir: string, port: number
     CLICKHOUSE_SERVER_PORT: String(port),
     CLICKHOUSE_SERVER_USER: CLICKHOUSE_USER,
     CLICKHOUSE_SERVER_PASSWORD: password(ctx),
+    ...Object.fromEntries(
+      CLICKHOUSE_RUNTIME_USERS.filter((u) => ctx.secrets[u.secret]).map((u) => [
+        u.serverEnv,
+        ctx.secrets[u.secret] as string,
+      ]),
+    ),
   };
+}
+
+/** The tables of the configured databases, created as the owner: the sinks' users cannot. */
+export async function migrateStackClickhouse(
+  ctx: StackContext,
+  port: number = PORTS.clickhouse,
+): Promise<void> {
+  const client = await createClickhouseClient({ url: clickhouseUrl(ctx, port) });
+  try {
+    await migrateClickhouse(client, process.env);
+  } finally {
+    await client.close();
+  }
 }
 
 /** An authenticated `SELECT 1`: the engine answers, not just the socket. */
@@ -84,5 +153,7 @@ export const clickhouse: NativeComponent = {
 
   healthy: (ctx) => clickhouseAnswers(ctx),
 
-  env: (ctx) => ({ CLICKHOUSE_URL: clickhouseUrl(ctx) }),
+  afterStart: (ctx) => migrateStackClickhouse(ctx),
+
+  env: (ctx) => ({ CLICKHOUSE_URL: clickhouseUrl(ctx), ...clickhouseRuntimeUrls(ctx) }),
 };

@@ -31,6 +31,13 @@ describe('OpenAPI description', () => {
       expect(paths[documented], `${route.method} ${route.path}`).toBeDefined();
       expect(paths[documented]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
       expect(route.access, `${route.method} ${route.path}`).toBe('read');
+      // Every key query can be answered from either store (?source=postgres|clickhouse).
+      const op = paths[documented]?.[route.method.toLowerCase()] as { parameters?: { name: string }[] };
+      if (route.path !== '/v1/openapi.json')
+        expect(
+          op.parameters?.map((x) => x.name),
+          route.path,
+        ).toContain('source');
     }
     await instance.close?.();
   });

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { startLaunch } from '../../stack/cli-process.js';
 import { cliMain } from '../../stack/cli-process.js';
-import { clickhouseAnswers, clickhouseServerEnv, clickhouseUrl } from '../../stack/components/clickhouse.js';
+import {
+  CLICKHOUSE_RUNTIME_USERS,
+  clickhouseAnswers,
+  clickhouseRuntimeUrls,
+  clickhouseServerEnv,
+  clickhouseUrl,
+} from '../../stack/components/clickhouse.js';
 import type { StackContext } from '../../stack/component.js';
 import { freePort } from '../../stack/net.js';
 import { stackPaths } from '../../stack/paths.js';
@@ -27,7 +33,13 @@ export class ThrowawayClickhouse {
   ) {
     this.ctx = {
       paths: stackPaths(),
-      secrets: { CLICKHOUSE_PASSWORD: randomBytes(12).toString('hex') },
+      // The owner and every runtime user (stack/clickhouse/access.ts), as `make up` generates them.
+      secrets: Object.fromEntries(
+        ['CLICKHOUSE_PASSWORD', ...CLICKHOUSE_RUNTIME_USERS.map((u) => u.secret)].map((k) => [
+          k,
+          randomBytes(12).toString('hex'),
+        ]),
+      ),
       progress: () => undefined,
     };
   }
@@ -39,6 +51,13 @@ export class ThrowawayClickhouse {
 
   get url(): string {
     return clickhouseUrl(this.ctx, this.port);
+  }
+
+  /** A runtime user's URL, by its `.stack/env` key (CLICKHOUSE_SINK_URL, QUERY_CLICKHOUSE_URL…). */
+  runtimeUrl(envKey: string): string {
+    const url = clickhouseRuntimeUrls(this.ctx, this.port)[envKey];
+    if (!url) throw new Error(`no ClickHouse user for ${envKey}`);
+    return url;
   }
 
   get password(): string {

@@ -37,10 +37,13 @@ const EXPECTED: Record<string, { vars: string[]; secrets: string[] }> = {
     vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL'],
     secrets: ['POSTGRES_AGG_SINK_PASSWORD'],
   },
-  'sink-clickhouse': { vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL'], secrets: [] },
+  'sink-clickhouse': {
+    vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL'],
+    secrets: ['CLICKHOUSE_SINK_PASSWORD'],
+  },
   'sink-aggregates-clickhouse': {
     vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL'],
-    secrets: [],
+    secrets: ['CLICKHOUSE_AGG_SINK_PASSWORD'],
   },
   processors: { vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL'], secrets: [] },
   producer: { vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL'], secrets: [] },
@@ -49,6 +52,7 @@ const EXPECTED: Record<string, { vars: string[]; secrets: string[] }> = {
       'KAFKA_BROKERS',
       'SCHEMA_REGISTRY_URL',
       'QUERY_DATABASE_URL',
+      'QUERY_CLICKHOUSE_URL',
       'PROMETHEUS_URL',
       'KAFKA_CONNECT_URL',
       'RETAIL_TOKEN_INGEST',
@@ -57,6 +61,7 @@ const EXPECTED: Record<string, { vars: string[]; secrets: string[] }> = {
     ],
     secrets: [
       'POSTGRES_READER_PASSWORD',
+      'CLICKHOUSE_READER_PASSWORD',
       'KAFKA_CONNECT_PASSWORD',
       'RETAIL_TOKEN_INGEST',
       'RETAIL_TOKEN_READ',
@@ -89,7 +94,9 @@ describe('pipeline processes’ environments', () => {
       // The owner's and the superuser's passwords reach no process.
       expect(values).not.toContain(ctx.secrets['POSTGRES_APP_PASSWORD']);
       expect(values).not.toContain(ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']);
-      if (!expected.vars.includes('CLICKHOUSE_URL')) expect(values).not.toContain('secret-ch');
+      // Nor ClickHouse's owner's (the stack's CLICKHOUSE_URL): each ClickHouse client has its own user.
+      expect(values).not.toContain('secret-ch');
+      expect(values).not.toContain(ctx.secrets['CLICKHOUSE_PASSWORD']);
       expect(env['PATH']).toBe('/usr/bin:/bin');
     });
   }
@@ -103,6 +110,20 @@ describe('pipeline processes’ environments', () => {
       const env = serviceEnv(service, stack, {}, { ...shell, SINK_POSTGRES_MIGRATE: 'true' });
       expect(env['DATABASE_URL']).toBe(stack[key]);
       expect(env['SINK_POSTGRES_MIGRATE']).toBe('false');
+      expect(env['SINK_AGGREGATES_MIGRATE']).toBe('false');
+    }
+  });
+
+  it('the ClickHouse sinks log in as their own users and never create tables', () => {
+    for (const [name, key] of [
+      ['sink-clickhouse', 'CLICKHOUSE_SINK_URL'],
+      ['sink-aggregates-clickhouse', 'CLICKHOUSE_AGG_SINK_URL'],
+    ] as const) {
+      const service = PIPELINE_SERVICES.find((s) => s.name === name)!;
+      const env = serviceEnv(service, stack, {}, shell);
+      expect(stack[key]).toMatch(/^http:\/\/retail_(agg_)?sink:/);
+      expect(env['CLICKHOUSE_URL']).toBe(stack[key]);
+      expect(env['SINK_CLICKHOUSE_CREATE_TABLE']).toBe('false');
       expect(env['SINK_AGGREGATES_MIGRATE']).toBe('false');
     }
   });

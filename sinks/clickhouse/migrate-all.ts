@@ -1,0 +1,36 @@
+/**
+ * Everything the ClickHouse side of the pipeline needs, created in one go by the owner:
+ * `sales_raw` with its id tables, then the aggregate tables, in the configured databases.
+ * `retail-etl clickhouse migrate` and `make up` run it; the sinks' users could not (they hold no
+ * CREATE right: stack/clickhouse/access.ts, stack/assets/clickhouse/users.xml).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { resolveConfig } from '../../lib/config/index.js';
+import { aggregatesConfig } from '../aggregates/config.js';
+import { aggClickhouseDdl } from './aggregates/ddl.js';
+import { quoteIdent } from './ident.js';
+import { CLICKHOUSE_SINK_SCHEMA } from './raw/config.js';
+import { createTableSql } from './raw/ddl.js';
+import { createIdsTables } from './raw/ids.js';
+
+export interface ClickhouseMigrateResult {
+  database: string;
+  aggregatesDatabase: string;
+}
+
+/** Create what is missing (idempotent) with the configuration of `env`; `database` overrides both. */
+export async function migrateClickhouse(
+  client: ClickHouseClient,
+  env: NodeJS.ProcessEnv,
+  database?: string,
+): Promise<ClickhouseMigrateResult> {
+  const raw = resolveConfig('sink-clickhouse', CLICKHOUSE_SINK_SCHEMA, { database }, env);
+  const agg = aggregatesConfig({ target: 'clickhouse', database }, env);
+  for (const db of new Set([raw.database, agg.database]))
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}` });
+  await client.command({ query: createTableSql(raw.database, raw.dedupWindow) });
+  await createIdsTables(client, raw.database, raw.dedupWindow);
+  for (const sql of Object.values(aggClickhouseDdl(agg.database, agg.dedupWindow)))
+    await client.command({ query: sql });
+  return { database: raw.database, aggregatesDatabase: agg.database };
+}
