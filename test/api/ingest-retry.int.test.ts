@@ -64,6 +64,7 @@ describe('a client retrying the same ingest request, end to end', () => {
   let base = '';
   let port = 0;
   let ch: ClickHouseClient | undefined;
+  const groups: string[] = [];
   const sinks: { kind: 'postgres' | 'clickhouse'; proc: SinkProcess }[] = [];
   const sent: SaleEvent[] = [];
   let resent = 0;
@@ -115,23 +116,28 @@ describe('a client retrying the same ingest request, end to end', () => {
     for (const [kind, target] of [
       ['postgres', { schema, databaseUrl: env.DATABASE_URL }],
       ['clickhouse', { url, database }],
-    ] as const)
-      sinks.push({
-        kind,
-        proc: await startSinkProcess(kind, {
-          ...target,
-          topic,
-          groupId: uniqueName(`grp-${kind}`),
-          dlqTopic: `${name}.dlq`,
-          ...CONTRACT_LOOP,
-        }),
+    ] as const) {
+      const groupId = uniqueName(`grp-${kind}`);
+      groups.push(groupId);
+      const proc = await startSinkProcess(kind, {
+        ...target,
+        topic,
+        groupId,
+        dlqTopic: `${name}.dlq`,
+        ...CONTRACT_LOOP,
       });
+      sinks.push({ kind, proc });
+    }
   }, 120_000);
 
   afterAll(async () => {
     for (const s of sinks) await s.proc.stop().catch(() => undefined);
     await serve?.stop();
     await deleteTopics(kafka, [topic, `${name}.dlq`, `${name}.control`]).catch(() => undefined);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect();
     const client = new pg.Client({ connectionString: env.DATABASE_URL });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -45,6 +45,10 @@ export function refusedRecordSuite(t: RefusingTarget): void {
     });
     afterAll(async () => {
       await deleteTopics([topic, dlqTopic]);
+      const admin = createKafka('test-refused').admin();
+      await admin.connect();
+      await admin.deleteGroups([group]).catch(() => undefined);
+      await admin.disconnect();
       await t.teardown();
     });
 
