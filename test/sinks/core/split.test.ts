@@ -101,6 +101,37 @@ describe('writeSplitting (never retry the non-transient)', () => {
     expect(t.positions.get(1)).toBe(3);
   });
 
+  it('an oversize batch (a limit or memory refusal) passes in smaller parts, nothing dead-lettered', async () => {
+    for (const [kind, code] of [
+      ['refused', '54000'],
+      ['transient', 'MEMORY_LIMIT_EXCEEDED'],
+    ] as const) {
+      const t = target();
+      const refused: number[] = [];
+      const b = batchOf(
+        segment(
+          0,
+          0,
+          Array.from({ length: 100 }, (_, i) => i),
+        ),
+      );
+      await writeSplitting(b, {
+        write: (x, bounded) =>
+          x.rowCount > 16
+            ? Promise.reject(new TargetRefusal('POSTGRES_ERROR', 'too large', kind, { serverCode: code }))
+            : t.write(x, bounded),
+        offsetOf,
+        refuse: (_t, row) => {
+          refused.push(row.offset);
+          return Promise.resolve();
+        },
+      });
+      expect(refused).toEqual([]);
+      expect(t.stored.size).toBe(100);
+      expect(t.positions.get(0)).toBe(100);
+    }
+  });
+
   it('a batch the target accepts is one write', async () => {
     const t = target();
     await writeSplitting(batchOf(segment(0, 0, [0, 1, 2])), {
