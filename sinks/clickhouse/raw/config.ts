@@ -38,10 +38,11 @@ export const CLICKHOUSE_SINK_SCHEMA = {
   retentionDays: {
     type: 'int',
     env: 'SINK_CLICKHOUSE_RETENTION_DAYS',
-    default: 30,
+    // ClickHouse keeps the long history (docs/deploy.md#sizing): a year, where Postgres keeps 30 days.
+    default: 365,
     min: 1,
     max: 36_500,
-    doc: 'days of `sales_raw` kept, today included (UTC days of event_time); older day partitions are detached or dropped, as in Postgres',
+    doc: 'days of `sales_raw` kept, today included (UTC days of event_time); older day partitions are detached or dropped, as in Postgres (which keeps 30 by default: ClickHouse holds the long history)',
   },
   retentionMode: {
     type: 'enum',
