@@ -14,6 +14,12 @@ export const DLQ_REASONS = [
   'empty_value',
   /** Same event_id as an event already stored, different content: the first write wins (docs/sinks.md). */
   'conflicting_duplicate',
+  /**
+   * The target refused the record itself (a constraint, a value its column type rejects, a limit),
+   * found by splitting the batch (docs/sinks.md#when-a-write-fails); the detail names the sink and
+   * the server's code (Postgres SQLSTATE, ClickHouse exception name).
+   */
+  'refused_by_target',
 ] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 

@@ -60,7 +60,15 @@ export function loopSchema(d: LoopDefaults) {
       env: e('WRITE_RETRY_MAX_MS'),
       default: 5000,
       min: 100,
-      doc: 'cap of the exponential back-off between retries of a failed write (retries never give up)',
+      doc: 'cap of the exponential back-off between retries of a failed write',
+    },
+    refusedRetryAttempts: {
+      type: 'int',
+      env: e('REFUSED_RETRY_ATTEMPTS'),
+      default: 5,
+      min: 1,
+      max: 1000,
+      doc: 'attempts of a batch the target answers with a transient refusal (lock, memory, timeout, merges behind) before the batch is split in two; an unreachable target is waited for without end',
     },
     stuckAfterMs: {
       type: 'int',

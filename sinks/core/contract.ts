@@ -119,4 +119,11 @@ export interface RowDecoder<Row extends { kafkaTimestamp: number }> {
   decode(topic: string, partition: number, offset: number, message: KafkaMessage): DecodedRow<Row>;
   /** The row's event time (ms) for `event_to_row_seconds{from="event"}`; absent = not observed. */
   eventTime?(row: Row): number;
+  /** The row's Kafka offset: where a batch refused by the target is split (sinks/core/split.ts). */
+  offsetOf?(row: Row): number;
+  /**
+   * The dead letter of a row the target refused (its original bytes and the reason). Absent: the
+   * rows cannot be dead-lettered after decoding, so a refusal stops the loop instead.
+   */
+  deadLetter?(topic: string, row: Row, reason: DlqReason, detail: string): DeadLetter | undefined;
 }

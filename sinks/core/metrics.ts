@@ -47,6 +47,11 @@ export function createSinkMetrics(registry: Registry) {
       'Retriable write failures (target down, connection lost) that were retried',
       ['sink'],
     ),
+    batchSplits: m.counter(
+      'batch_splits_total',
+      'Batches split in two because the target refused them (a refused record or a batch too large), by the server code',
+      ['sink', 'server_code'],
+    ),
     stuck: m.gauge(
       'stuck',
       '1 while a write (or resume) has been retried for longer than stuckAfterMs without success, else 0',

@@ -1,10 +1,14 @@
 /**
- * The sinks' retry policy: a retriable error (target down, connection lost, registry unreachable)
- * is retried forever with capped exponential back-off — a sink waits for its target rather than
- * dropping or dead-lettering good records; any other error is rethrown as an EtlError and stops
- * the loop. A stopping loop does not retry (its final flush must not hang on a dead target).
+ * The sinks' retry policy (sinks/core/refusal.ts): an unreachable target (connection lost,
+ * registry unreachable) is waited for with capped exponential back-off, without end — a sink waits
+ * for its target rather than dropping or dead-lettering good records. A transient answer of the
+ * server is retried the same way, but at most `maxTransientAttempts` times when the caller can
+ * split the batch (sinks/core/split.ts); any other error is rethrown as an EtlError for the caller
+ * to split (a refusal) or to stop on. A stopping loop does not retry (its final flush must not hang
+ * on a dead target).
  */
 import { EtlError, isEtlError } from '../../lib/errors.js';
+import { isRefusal } from './refusal.js';
 
 export interface RetryHooks {
   /** Cap of the back-off (ms); the first delay is 100 ms, doubled each time. */
@@ -23,6 +27,11 @@ export interface RetryHooks {
   afterWait?(): void;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /**
+   * Attempts after which a transient refusal (TargetRefusal `transient`) is rethrown instead of
+   * retried; undefined = no bound (the caller cannot split the batch).
+   */
+  maxTransientAttempts?: number | undefined;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -41,7 +50,9 @@ export async function retryRetriable<T>(what: string, fn: () => Promise<T>, h: R
         return out;
       } catch (err) {
         const retriable = isEtlError(err) ? err.retriable : false;
-        if (!retriable || h.stopping()) {
+        const exhausted =
+          isRefusal(err) && h.maxTransientAttempts !== undefined && attempt >= h.maxTransientAttempts;
+        if (!retriable || exhausted || h.stopping()) {
           throw isEtlError(err)
             ? err
             : new EtlError('INVALID_ARGUMENT', `${what} failed: ${(err as Error).message}`, { cause: err });

@@ -26,5 +26,16 @@ export function saleEventRows(
       return { ok: true, row };
     },
     eventTime: (row) => row.event.event_time,
+    offsetOf: (row) => row.offset,
+    deadLetter: (topic, row, reason, detail) =>
+      row.record && {
+        topic,
+        partition: row.partition,
+        offset: row.offset,
+        timestamp: row.kafkaTimestamp,
+        ...row.record,
+        reason,
+        detail,
+      },
   };
 }

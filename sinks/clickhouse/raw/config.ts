@@ -35,6 +35,29 @@ export const CLICKHOUSE_SINK_SCHEMA = {
     default: 'on',
     doc: '`on`: each event_id stored once in `sales_raw` (first write wins; an exact re-send is dropped, a different one dead-lettered as `conflicting_duplicate`); `off`: every record stored, the log as received',
   },
+  retentionDays: {
+    type: 'int',
+    env: 'SINK_CLICKHOUSE_RETENTION_DAYS',
+    // ClickHouse keeps the long history (docs/deploy.md#sizing): a year, where Postgres keeps 30 days.
+    default: 365,
+    min: 1,
+    max: 36_500,
+    doc: 'days of `sales_raw` kept, today included (UTC days of event_time); older day partitions are detached or dropped, as in Postgres (which keeps 30 by default: ClickHouse holds the long history)',
+  },
+  retentionMode: {
+    type: 'enum',
+    values: ['detach', 'drop', 'off'] as const,
+    env: 'SINK_CLICKHOUSE_RETENTION_MODE',
+    default: 'detach',
+    doc: 'what retention does with expired day partitions: `detach` (kept in the table’s detached/ directory, `ATTACH PARTITION ID` brings one back), `drop`, or `off`',
+  },
+  maintenanceIntervalMs: {
+    type: 'int',
+    env: 'SINK_CLICKHOUSE_MAINTENANCE_INTERVAL_MS',
+    default: 3_600_000,
+    min: 1000,
+    doc: 'how often retention runs (also once at start)',
+  },
   createTable: {
     type: 'bool',
     env: 'SINK_CLICKHOUSE_CREATE_TABLE',
@@ -50,4 +73,6 @@ export const CLICKHOUSE_LOOP_SCHEMA = loopSchema({
   metricsPort: PORTS.sinkClickhouseMetrics,
 });
 
-export type ClickhouseSinkConfig = ConfigOf<typeof CLICKHOUSE_SINK_SCHEMA>;
+export type ClickhouseSinkConfig = Omit<ConfigOf<typeof CLICKHOUSE_SINK_SCHEMA>, 'retentionMode'> & {
+  retentionMode: 'detach' | 'drop' | 'off';
+};

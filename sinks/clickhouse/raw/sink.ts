@@ -23,6 +23,7 @@ import type { ClickhouseSinkConfig } from './config.js';
 import { verdicts } from '../../raw/dedup.js';
 import { createTableSql } from './ddl.js';
 import { createIdsTables, recordIds, storedIds } from './ids.js';
+import { applyClickhouseRetention } from './retention.js';
 
 const DAY_MS = 86_400_000;
 
@@ -31,6 +32,8 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
   readonly name = 'clickhouse';
   private readonly table: string;
   private readonly fault = new MidWriteFault();
+  private maintenanceTimer: NodeJS.Timeout | undefined;
+  private maintenanceRunning: Promise<void> | undefined;
 
   constructor(
     private readonly config: ClickhouseSinkConfig,
@@ -56,6 +59,36 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
         throw chError('could not create sales_raw', err);
       }
     }
+    if (this.config.retentionMode !== 'off') {
+      await this.maintain();
+      this.maintenanceTimer = setInterval(() => void this.maintain(), this.config.maintenanceIntervalMs);
+      this.maintenanceTimer.unref();
+    }
+  }
+
+  /** Apply retention (sinks/clickhouse/raw/retention.ts). Never throws: a failure is retried at the next interval. */
+  maintain(): Promise<void> {
+    this.maintenanceRunning ??= this.runMaintenance().finally(() => (this.maintenanceRunning = undefined));
+    return this.maintenanceRunning;
+  }
+
+  private async runMaintenance(): Promise<void> {
+    const { retentionMode: mode, retentionDays, database } = this.config;
+    if (mode === 'off' || !this.client) return;
+    try {
+      const res = await applyClickhouseRetention(this.client, { database, retentionDays, mode });
+      for (const p of res.partitions) this.metrics.partitionsDropped.inc({ sink: this.name, mode: p.action });
+      if (res.partitions.length > 0 || res.idMonths.length > 0)
+        this.logger.info('retention applied', { ...res });
+    } catch (err) {
+      this.logger.warn('retention failed; retried at the next interval', { err });
+    }
+  }
+
+  override async close(): Promise<void> {
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+    await this.maintenanceRunning;
+    await super.close();
   }
 
   async resume(topic: string, partition: number, committed: number | undefined): Promise<ResumePlan> {

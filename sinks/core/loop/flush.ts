@@ -1,6 +1,7 @@
 /**
  * Flush and commit: one flush at a time takes the buffer (the next batch fills meanwhile), sends
- * its dead letters and waits for the DLQ's ack, writes the rows through the sink (retried), drops
+ * its dead letters and waits for the DLQ's ack, writes the rows through the sink (transient
+ * failures retried, refused batches split and their refused records dead-lettered), drops
  * what the sink reports fenced, records the metrics, and only then commits the written offsets to
  * Kafka (for lag and tooling; Postgres resumes from its own stored positions, ClickHouse from these).
  */
@@ -12,12 +13,15 @@ import { DLQ_HEADERS, headerString } from '../../../lib/contracts/dlq.js';
 import type { DeadLetter } from '../../../lib/contracts/dlq.js';
 import { killNow } from '../faults.js';
 import type { SinkMetrics } from '../metrics.js';
+import { refusalDetail } from '../refusal.js';
+import type { TargetRefusal } from '../refusal.js';
+import { writeSplitting } from '../split.js';
 
 export interface FlushDeps<Row extends { kafkaTimestamp: number }> {
   sink: Sink<Row>;
   buffer: BatchBuffer<Row>;
   dlq: { send(letters: DeadLetter[]): Promise<void> };
-  decoder: Pick<RowDecoder<Row>, 'eventTime'>;
+  decoder: Pick<RowDecoder<Row>, 'eventTime' | 'offsetOf' | 'deadLetter'>;
   metrics: Pick<
     SinkMetrics,
     | 'dlq'
@@ -28,9 +32,11 @@ export interface FlushDeps<Row extends { kafkaTimestamp: number }> {
     | 'eventToRow'
     | 'bufferedRows'
     | 'backpressureSeconds'
+    | 'batchSplits'
   >;
   logger: Logger;
-  retry<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  /** `bounded`: a transient refusal is rethrown after the retry limit (the batch can be split). */
+  retry<T>(what: string, fn: () => Promise<T>, bounded?: boolean): Promise<T>;
   /** Topic-partitions whose open segment must not be taken yet (a forced cut is ahead). */
   pinned(): ReadonlySet<string>;
   /** Another instance moved this position first: forget its position (its buffer is dropped here). */
@@ -107,7 +113,22 @@ export class Flusher<Row extends { kafkaTimestamp: number }> {
     // Dead letters the sink finds while writing (conflicting duplicates) go out inside its write;
     // a failed send fails the write, which is retried as a whole.
     const ctx = { deadLetter: (letters: DeadLetter[]) => this.deadLetter(letters, false) };
-    const result = await this.d.retry('write batch', () => sink.writeBatch(taken.batch, ctx));
+    const result = await writeSplitting(taken.batch, {
+      write: (batch, bounded) => this.d.retry('write batch', () => sink.writeBatch(batch, ctx), bounded),
+      offsetOf: (row) => (decoder.offsetOf as (row: Row) => number)(row),
+      refuse:
+        decoder.offsetOf && decoder.deadLetter
+          ? (topic, row, err) => this.refuse(topic, row, err)
+          : undefined,
+      onSplit: (rows, err) => {
+        metrics.batchSplits.inc({ sink: sink.name, server_code: err.serverCode ?? 'none' });
+        logger.warn('target refused a batch: splitting it', {
+          rows,
+          serverCode: err.serverCode,
+          error: err.message,
+        });
+      },
+    });
     this.writes++;
     const kill = this.d.killAfterWrites;
     if (kill !== undefined && this.writes >= kill)
@@ -150,6 +171,19 @@ export class Flusher<Row extends { kafkaTimestamp: number }> {
       await this.d
         .commit([...commits.values()])
         .catch((err: unknown) => logger.warn('Kafka offset commit failed', { err }));
+  }
+
+  /** A row the target refused on its own: dead-lettered with the server's reason (sinks/core/split.ts). */
+  private async refuse(topic: string, row: Row, err: TargetRefusal): Promise<void> {
+    const letter = this.d.decoder.deadLetter?.(
+      topic,
+      row,
+      'refused_by_target',
+      refusalDetail(this.d.sink.name, err),
+    );
+    // A row without its original bytes cannot be dead-lettered: stop rather than drop it.
+    if (!letter) throw err;
+    await this.deadLetter([letter]);
   }
 
   /** Send dead letters and wait for the ack (retried here unless the caller retries), then count and log them. */

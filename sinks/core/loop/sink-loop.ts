@@ -6,7 +6,8 @@
  *   positions.ts  assignment and resume: the sink's stored position is the truth, seek there;
  *   fetch.ts      fetched records → skip / seek back / decode → buffer, backpressure when full;
  *   flush.ts      one flush at a time: dead letters, the sink's write, fencing, metrics, commit;
- *   ../retry.ts   retriable failures retried forever with capped back-off.
+ *   ../retry.ts   retriable failures retried with capped back-off (../refusal.ts: what is retried);
+ *   ../split.ts   a batch the target refuses split until the refused records are dead-lettered.
  * Backpressure: when the next batch is full too, eachBatch waits for the flush (kafkajs fetches no
  * more meanwhile) and keeps heartbeating, so a slow target pauses fetching instead of growing
  * memory or starving the group.
@@ -32,6 +33,7 @@ export type LoopSettings = Pick<
   | 'fromBeginning'
   | 'sessionTimeoutMs'
   | 'writeRetryMaxMs'
+  | 'refusedRetryAttempts'
   | 'stuckAfterMs'
 > & { groupId: string };
 
@@ -88,7 +90,7 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
       decoder,
       metrics,
       logger,
-      retry: (what, fn) => this.retry(what, fn),
+      retry: (what, fn, bounded) => this.retry(what, fn, bounded),
       pinned: () => this.positions.pinned(),
       fenced: (tp) => this.positions.forget(tp.topic, tp.partition),
       commit: async (offsets) => {
@@ -233,7 +235,7 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
     this.heartbeat?.().catch(() => undefined);
   }
 
-  private retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private retry<T>(what: string, fn: () => Promise<T>, bounded = false): Promise<T> {
     const { metrics, sink, logger, config } = this.deps;
     const call = Symbol(what);
     const unstick = () => {
@@ -241,6 +243,7 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
     };
     return retryRetriable(what, fn, {
       maxDelayMs: config.writeRetryMaxMs,
+      maxTransientAttempts: bounded ? config.refusedRetryAttempts : undefined,
       stopping: () => this.stopping,
       onSuccess: (w, attempts) => {
         if (attempts > 1) logger.info('recovered', { what: w, attempts });

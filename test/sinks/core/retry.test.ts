@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EtlError } from '../../../lib/errors.js';
 import { retryRetriable } from '../../../sinks/core/retry.js';
 import type { RetryHooks } from '../../../sinks/core/retry.js';
+import { TargetRefusal } from '../../../sinks/core/refusal.js';
 
 function hooks(o: { stopping?: boolean; maxDelayMs?: number } = {}) {
   const delays: number[] = [];
@@ -85,5 +86,40 @@ describe('retryRetriable (the sinks retry policy)', () => {
     const refused = new EtlError('CLICKHOUSE_ERROR', 'bad shape', { retriable: false });
     await expect(retryRetriable('write batch', () => Promise.reject(refused), h)).rejects.toBe(refused);
     expect(ended).toEqual(['write batch 4', 'write batch 1']);
+  });
+
+  it('a transient refusal is retried maxTransientAttempts times then rethrown (to split the batch); an unreachable target is not bounded', async () => {
+    const { h, delays } = hooks();
+    const busy = new TargetRefusal('CLICKHOUSE_ERROR', 'memory limit', 'transient', {
+      serverCode: 'MEMORY_LIMIT_EXCEEDED',
+    });
+    let calls = 0;
+    const bounded = { ...h, maxTransientAttempts: 3 };
+    await expect(retryRetriable('write batch', () => (calls++, Promise.reject(busy)), bounded)).rejects.toBe(
+      busy,
+    );
+    expect(calls).toBe(3);
+    expect(delays).toHaveLength(2);
+    calls = 0;
+    await retryRetriable(
+      'write batch',
+      () => (++calls < 10 ? Promise.reject(retriable()) : Promise.resolve()),
+      bounded,
+    );
+    expect(calls).toBe(10);
+    calls = 0;
+    await retryRetriable('write batch', () => (++calls < 10 ? Promise.reject(busy) : Promise.resolve()), h);
+    expect(calls).toBe(10);
+  });
+
+  it('a refused batch is rethrown at once', async () => {
+    const { h, delays } = hooks();
+    const refused = new TargetRefusal('POSTGRES_ERROR', 'check constraint', 'refused', {
+      serverCode: '23514',
+    });
+    await expect(
+      retryRetriable('write batch', () => Promise.reject(refused), { ...h, maxTransientAttempts: 5 }),
+    ).rejects.toBe(refused);
+    expect(delays).toEqual([]);
   });
 });

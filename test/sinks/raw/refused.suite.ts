@@ -1,0 +1,123 @@
+/**
+ * The shared test both raw sinks pass (issue 11, "never retry the non-transient"): records the
+ * target itself refuses — a CHECK constraint each target's test adds to its own sales_raw — among
+ * good ones, in batches of many rows and several partitions, through the running sink process on
+ * real Kafka. The refused records end in the DLQ with reason `refused_by_target` and the server's
+ * code; every other record is stored exactly once with exact sums; no partition stalls (the sink's
+ * committed position reaches the end of every partition).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../../lib/kafka/index.js';
+import { DLQ_HEADERS, headerString } from '../../../lib/contracts/dlq.js';
+import { readDlq } from '../../../sinks/core/dlq/reader.js';
+import { startSinkProcess } from '../../../sinks/raw/run.js';
+import type { SinkKind } from '../../../sinks/raw/run.js';
+import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../bench/lib/sale-events.js';
+import { uniqueName } from '../../helpers/env.js';
+import { CONTRACT_LOOP, waitUntil } from '../core/contract.suite.js';
+import type { TargetCounts } from '../core/contract.suite.js';
+
+/** The quantity the test's constraint refuses (valid for the event contract: within ±10,000). */
+export const REFUSED_QUANTITY = 7777;
+
+export interface RefusingTarget {
+  kind: SinkKind;
+  /** The target options of a sink writing this test's own table. */
+  options(): Record<string, unknown>;
+  /** Create sales_raw and add a constraint refusing `quantity = REFUSED_QUANTITY`. */
+  setup(): Promise<void>;
+  counts(): Promise<TargetCounts>;
+  /** The server code the refusal carries (SQLSTATE, ClickHouse exception name). */
+  serverCode: string;
+  teardown(): Promise<void>;
+}
+
+export function refusedRecordSuite(t: RefusingTarget): void {
+  describe(`raw ${t.kind}: records the target refuses`, () => {
+    const topic = uniqueName('refused');
+    const dlqTopic = uniqueName('refuseddlq');
+    const group = uniqueName('grp');
+
+    beforeAll(async () => {
+      await t.setup();
+      await createTopic(topic, 3);
+      await createTopic(dlqTopic, 1);
+    });
+    afterAll(async () => {
+      await deleteTopics([topic, dlqTopic]);
+      const admin = createKafka('test-refused').admin();
+      await admin.connect();
+      await admin.deleteGroups([group]).catch(() => undefined);
+      await admin.disconnect();
+      await t.teardown();
+    });
+
+    it('are dead-lettered with the server’s reason; all others stored exactly once, sums exact, no stall', async () => {
+      // Refused records at the start, middle and end of the stream, two of them adjacent.
+      const badAt = new Set([0, 1, 777, 1500, 2999]);
+      const events = makeEvents(3000, { seed: 11 }).map((e, i) =>
+        badAt.has(i) ? { ...e, quantity: REFUSED_QUANTITY } : e,
+      );
+      const good = events.filter((_, i) => !badAt.has(i));
+      const expected = totals(good);
+      const serde = await produce(topic, events);
+      const running = await startSinkProcess(t.kind, {
+        ...t.options(),
+        topic,
+        groupId: group,
+        dlqTopic,
+        ...CONTRACT_LOOP,
+      });
+      const kafka = createKafka('test-refused');
+      try {
+        await waitUntil(async () => (await t.counts()).count >= good.length, 90_000, 'the good rows');
+        await waitUntil(
+          async () => (await readDlq(kafka, dlqTopic)).length >= badAt.size,
+          60_000,
+          'the refused records in the DLQ',
+        );
+        // The sink's position passes every record: its Kafka commit reaches each partition's end.
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          let seen = '';
+          await waitUntil(
+            async () => {
+              const [ends, committed] = await Promise.all([
+                admin.fetchTopicOffsets(topic),
+                admin.fetchOffsets({ groupId: group, topics: [topic] }),
+              ]);
+              const at = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
+              seen = JSON.stringify({ ends: ends.map((e) => [e.partition, e.high]), committed: [...at] });
+              // An empty partition has no committed offset (-1).
+              return ends.every((e) => Number(e.high) === 0 || at.get(e.partition) === Number(e.high));
+            },
+            30_000,
+            'the committed offsets at the end of every partition',
+          ).catch((err: unknown) => {
+            throw new Error(`${(err as Error).message}: ${seen}`);
+          });
+        } finally {
+          await admin.disconnect();
+        }
+      } finally {
+        await running.stop();
+      }
+      expect(await t.counts()).toEqual({ ...expected, distinct: good.length });
+      const dead = await readDlq(kafka, dlqTopic);
+      expect(dead).toHaveLength(badAt.size);
+      const deadIds = await Promise.all(
+        dead.map(async (d) => (await serde.decode(d.value as Buffer)).event_id),
+      );
+      expect(new Set(deadIds)).toEqual(new Set(events.filter((_, i) => badAt.has(i)).map((e) => e.event_id)));
+      for (const d of dead) {
+        expect(d.reason).toBe('refused_by_target');
+        expect(d.sinks).toEqual([t.kind]);
+        expect(d.source.topic).toBe(topic);
+        expect(headerString(d.headers, DLQ_HEADERS.detail)).toContain(
+          `${t.kind} refused the record [${t.serverCode}]`,
+        );
+      }
+    });
+  });
+}
