@@ -14,6 +14,7 @@ import { HttpError, readBody, sendJson } from '../http.js';
 import { ACCEPTED_CONTENT_TYPES, formatOf, parseEvents } from '../ingest/parse.js';
 import { defaultTransactionalId, EventSender, KafkaUnavailable, Overloaded } from '../ingest/sender.js';
 import type { ApiContext, RouteModule } from '../router.js';
+import { zeroSeries } from '../../lib/metric-zero.js';
 
 export interface IngestModuleOptions {
   brokers?: string[];
@@ -36,6 +37,8 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
         labelNames: ['result'] as const,
         registers: [registry],
       });
+      // 0 from the start (lib/metric-zero.ts): "no event rejected yet" is 0, not "No data".
+      zeroSeries(events, [{ result: 'accepted' }, { result: 'rejected' }]);
       const duration = new Histogram({
         name: 'retail_ingest_request_duration_seconds',
         help: 'POST /v1/events time from request to answer',
