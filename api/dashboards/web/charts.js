@@ -60,10 +60,14 @@ export function alignSeries(answers, start, end, step) {
 export function timeChart(el, { unit, decimals, min, height }) {
   let plot;
   let names = '';
-  const size = () => ({
-    width: Math.max(200, el.clientWidth),
-    height: height ?? Math.max(120, el.clientHeight),
-  });
+  // The legend sits under the plot, inside the panel: the plot gets the height the legend leaves.
+  const size = () => {
+    const legend = plot?.root.querySelector('.u-legend')?.offsetHeight ?? 24;
+    return {
+      width: Math.max(200, el.clientWidth),
+      height: height ?? Math.max(80, el.clientHeight - legend - 8),
+    };
+  };
   const build = (xs, series) => {
     plot?.destroy();
     const fmt = (v) => formatValue(v, unit, decimals);
@@ -88,6 +92,9 @@ export function timeChart(el, { unit, decimals, min, height }) {
       [xs, ...series.map((s) => s.values)],
       el,
     );
+    // Many series: the legend scrolls within a third of the panel, the plot keeps the rest.
+    const legend = plot.root.querySelector('.u-legend');
+    if (legend) legend.style.maxHeight = `${Math.round(el.clientHeight / 3)}px`;
     plot.setSize(size());
   };
   new ResizeObserver(() => plot?.setSize(size())).observe(el);

@@ -41,6 +41,16 @@ function keepInAddress() {
   window.history.replaceState(null, '', `?${search}`);
 }
 
+/** Grafana's vertical compaction: each panel, in order, rises until it meets one above it. */
+function compact(positions) {
+  const placed = [];
+  for (const pos of positions) {
+    const above = placed.filter((q) => q.x < pos.x + pos.w && pos.x < q.x + q.w);
+    pos.y = Math.min(pos.y, Math.max(0, ...above.map((q) => q.y + q.h)));
+    placed.push(pos);
+  }
+}
+
 async function main() {
   const res = await fetch(`/v1/dashboards/${encodeURIComponent(uid)}`, {
     headers: { accept: 'application/json' },
@@ -58,6 +68,7 @@ async function main() {
     .filter((p) => p.type !== 'row')
     .map((p) => renderPanel(p, uid))
     .sort((a, b) => a.pos.y - b.pos.y || a.pos.x - b.pos.x);
+  compact(panels.map((p) => p.pos));
   for (const p of panels) {
     p.el.style.gridColumn = `${p.pos.x + 1} / span ${p.pos.w}`;
     p.el.style.gridRow = `${p.pos.y + 1} / span ${p.pos.h}`;

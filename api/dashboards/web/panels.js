@@ -53,6 +53,8 @@ function timeseries(panel, body, uid) {
       return setState(body, 'empty', 'No data');
     }
     setState(body, 'data');
+    const last = xs.findLastIndex((_, i) => withData.some((s) => s.values[i] !== null));
+    body.closest('.panel').dataset.last = String(xs[last] ?? 0);
     chart.update(xs, withData);
   };
 }
