@@ -21,6 +21,9 @@ export interface IngestModuleOptions {
   registryUrl?: string;
 }
 
+/** The statuses this route answers itself (401/403 come from the router, before it is counted). */
+export const INGEST_STATUSES = ['202', '400', '413', '415', '429', '500', '503'] as const;
+
 export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
   return {
     name: 'ingest',
@@ -39,6 +42,10 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
       });
       // 0 from the start (lib/metric-zero.ts): "no event rejected yet" is 0, not "No data".
       zeroSeries(events, [{ result: 'accepted' }, { result: 'rejected' }]);
+      zeroSeries(
+        requests,
+        INGEST_STATUSES.map((status) => ({ status })),
+      );
       const duration = new Histogram({
         name: 'retail_ingest_request_duration_seconds',
         help: 'POST /v1/events time from request to answer',
