@@ -148,6 +148,22 @@ describe('native dashboards (Chromium) against a real run', () => {
     }, 150_000);
   }
 
+  it('a browser without a token is sent to sign in, and the control token brings it back to the dashboards', async () => {
+    const page = watch(await (browser as Browser).context.newPage());
+    await page.goto(`${base}/dashboards`);
+    expect(page.url()).toBe(`${base}/panel/login?next=/dashboards`);
+    await page.locator('#token').fill(tokens.control);
+    await page.locator('#submit').click();
+    await page.waitForURL(`${base}/dashboards`);
+    expect(await page.locator('#dashboards a').count()).toBe(dashboards.length);
+    // The session (not a bearer header) now reads a dashboard and its queries.
+    await page.goto(`${base}/dashboards/retail-overview`);
+    await expect
+      .poll(() => page.locator('.panel[data-state="data"]').count(), { timeout: 30_000, interval: 1000 })
+      .toBeGreaterThan(0);
+    await page.close();
+  }, 60_000);
+
   it('the control panel charts the last 15 minutes and links every dashboard', async () => {
     const page = watch(await openPanel((browser as Browser).context, base, tokens.control));
     for (const id of ['chart-eventsIn', 'chart-rowsOut', 'chart-lag', 'chart-latencyP95']) {
