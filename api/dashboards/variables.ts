@@ -6,7 +6,8 @@
  *   $__rate_interval   max($__interval + scrape interval, 4 × scrape interval): a rate() window
  *                      that always holds at least two samples
  *   $__range           the picked range (`1800s`); also $__interval_ms, $__range_s, $__range_ms
- *   $name, ${name}, [[name]]  a dashboard variable: its current value (`All` or a list → a regex)
+ *   $name, ${name}, [[name]]  a dashboard variable: its current value (`All`, a list or no saved
+ *                      value → a regex: use it with `=~`)
  *
  * Anything else is left as it is, so Prometheus names an unknown variable in its parse error.
  */
@@ -24,12 +25,13 @@ export interface QueryWindow {
 
 const seconds = (s: number): string => `${Math.max(1, Math.round(s))}s`;
 
-function variableValue(v: TemplateVariable): string | undefined {
+function variableValue(v: TemplateVariable): string {
   const value = v.current?.value;
-  if (value === undefined) return undefined;
+  // A variable saved without a current value (a query variable never opened in Grafana): all values.
+  if (value === undefined) return '.*';
   const values = Array.isArray(value) ? value : [value];
   if (values.includes('$__all') || values.includes('All')) return '.*';
-  return values.length === 1 ? values[0] : values.join('|');
+  return values.length === 0 ? '.*' : values.join('|');
 }
 
 export function substituteVariables(
@@ -47,8 +49,7 @@ export function substituteVariables(
     ['__range_ms', String(Math.round(window.rangeSeconds * 1000))],
   ]);
   for (const v of variables) {
-    const value = variableValue(v);
-    if (value !== undefined && !builtins.has(v.name)) builtins.set(v.name, value);
+    if (!builtins.has(v.name)) builtins.set(v.name, variableValue(v));
   }
   return expr.replace(
     /\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)/g,

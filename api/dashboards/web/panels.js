@@ -168,7 +168,7 @@ function unsupported(panel, body) {
   return async () => undefined;
 }
 
-const RENDERERS = { timeseries, graph: timeseries, stat, gauge: stat, table, text };
+const RENDERERS = { timeseries, graph: timeseries, stat, gauge: stat, bargauge: stat, table, text };
 
 /** The panel's element (title, description, body) and its refresh function. */
 export function renderPanel(panel, uid) {

@@ -30,10 +30,15 @@ describe('Grafana template variables in PromQL', () => {
       { name: 'sink', current: { value: 'postgres' } },
       { name: 'group', current: { value: ['a', 'b'] } },
       { name: 'job', current: { value: '$__all' } },
+      { name: 'instance' },
     ];
-    expect(substituteVariables('x{sink="$sink",group=~"${group}",job=~"$job"} $other', window, vars)).toBe(
-      'x{sink="postgres",group=~"a|b",job=~".*"} $other',
-    );
+    expect(
+      substituteVariables(
+        'x{sink="$sink",group=~"${group}",job=~"$job",instance=~"$instance"} $other',
+        window,
+        vars,
+      ),
+    ).toBe('x{sink="postgres",group=~"a|b",job=~".*",instance=~".*"} $other');
   });
 
   it('the scrape interval is the one Prometheus is configured with', () => {
