@@ -20,7 +20,10 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY stack/assets stack/assets
-# Read at run time from the project root: the control panel's page and the connector templates.
+# Read at run time from the project root: the control panel's page, the native dashboards' pages
+# and the dashboards they draw (uPlot comes with node_modules), and the connector templates.
 COPY api/panel api/panel
+COPY api/dashboards/web api/dashboards/web
+COPY dashboards dashboards
 COPY connect-config connect-config
 ENTRYPOINT ["node", "dist/cli/main.js"]

@@ -40,6 +40,8 @@ export interface GuardOptions {
   access: RouteAccess;
   /** Content types a body may have (default application/json). */
   accepts?: readonly string[];
+  /** Other scopes the route also admits (the dashboards: `read`, and `control` for the panel's charts). */
+  alsoScopes?: readonly TokenScope[];
 }
 
 export class Guard {
@@ -83,7 +85,10 @@ export class Guard {
         { origin },
       );
     }
-    const principal = options.access === 'public' ? this.optional(req) : this.required(req, options.access);
+    const principal =
+      options.access === 'public'
+        ? this.optional(req)
+        : this.required(req, options.access, options.alsoScopes);
     if (principal?.via === 'session' && options.access !== 'public') this.checkSession(req, principal);
     if (changing && hasBody(req)) requireType(req, options.accepts ?? JSON_TYPES);
     return principal;
@@ -97,7 +102,11 @@ export class Guard {
     }
   }
 
-  private required(req: IncomingMessage, access: Exclude<RouteAccess, 'public'>): Principal {
+  private required(
+    req: IncomingMessage,
+    access: Exclude<RouteAccess, 'public'>,
+    alsoScopes: readonly TokenScope[] = [],
+  ): Principal {
     const principal = this.authenticate(req, access);
     const scope = access === 'signed-in' ? 'any' : access;
     if (!principal) {
@@ -114,7 +123,8 @@ export class Guard {
         challenge(scope),
       );
     }
-    if (access !== 'signed-in' && principal.identity.scope !== access) {
+    const granted = principal.identity.scope;
+    if (access !== 'signed-in' && granted !== access && !alsoScopes.includes(granted)) {
       throw new HttpError(
         403,
         'INSUFFICIENT_SCOPE',

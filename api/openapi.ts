@@ -34,6 +34,15 @@ const errors = (...codes: number[]) =>
       },
     ]),
   );
+/** The dashboards' PromQL parameters: `query` (required), times in Unix seconds, `dashboard` = a uid for its variables. */
+const promParams = (names: string[]) =>
+  names.map((name) => ({
+    name,
+    in: 'query',
+    required: name !== 'time' && name !== 'range' && name !== 'dashboard',
+    schema: { type: name === 'query' || name === 'dashboard' ? 'string' : 'number' },
+  }));
+
 const json = (schema: object, description = 'OK') => ({
   description,
   content: { 'application/json': { schema } },
@@ -212,6 +221,39 @@ export const OPENAPI = {
     },
     '/panel': {
       get: { summary: 'The web control panel (HTML)', responses: { '200': { description: 'HTML page' } } },
+    },
+    '/dashboards': {
+      get: {
+        summary: 'The dashboards of dashboards/*.json, drawn without Grafana (HTML; scope read or control)',
+        responses: { '200': { description: 'HTML page' } },
+      },
+    },
+    '/v1/dashboards': {
+      get: {
+        summary: 'The dashboards: uid, title, description, file, panels (scope read or control)',
+        responses: { '200': json({ type: 'object' }) },
+      },
+    },
+    '/v1/dashboards/{uid}': {
+      get: {
+        summary: 'One dashboard’s JSON, as in dashboards/ (scope read or control)',
+        parameters: [{ name: 'uid', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object' }), ...errors(404) },
+      },
+    },
+    '/v1/prometheus/query': {
+      get: {
+        summary: 'A PromQL instant query, forwarded to Prometheus (Grafana variables substituted)',
+        parameters: promParams(['query', 'time', 'range', 'dashboard']),
+        responses: { '200': json({ type: 'object' }, 'Prometheus’s answer'), ...errors(400, 503) },
+      },
+    },
+    '/v1/prometheus/query_range': {
+      get: {
+        summary: 'A PromQL range query, forwarded to Prometheus (at most 11,000 points)',
+        parameters: promParams(['query', 'start', 'end', 'step', 'dashboard']),
+        responses: { '200': json({ type: 'object' }, 'Prometheus’s answer'), ...errors(400, 503) },
+      },
     },
     '/v1/openapi.json': {
       get: { summary: 'This description', responses: { '200': json({ type: 'object' }) } },

@@ -14,6 +14,7 @@ import type { ByteBudget } from '../lib/http/budget.js';
 import { bodyReservation } from '../lib/http/budget.js';
 import type { Guard, Principal, RouteAccess } from './auth.js';
 import type { ApiConfig } from './config.js';
+import type { TokenScope } from '../lib/config/index.js';
 import { HttpError, sendError } from './http.js';
 
 export interface RequestContext {
@@ -33,6 +34,8 @@ export interface RouteDef {
   path: string;
   /** Token scope the route needs, `signed-in` (any identity) or `public`. */
   access: RouteAccess;
+  /** Other token scopes the route also admits (see GuardOptions). */
+  alsoScopes?: readonly TokenScope[];
   /** Content types a body may have (default application/json). */
   accepts?: readonly string[];
   /** A page: a browser without credentials is sent here (303) instead of getting the 401. */
@@ -134,6 +137,7 @@ export class Router {
           principal = guard.check(req, {
             access: def.access,
             ...(def.accepts ? { accepts: def.accepts } : {}),
+            ...(def.alsoScopes ? { alsoScopes: def.alsoScopes } : {}),
           });
         } catch (err) {
           const browser = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');

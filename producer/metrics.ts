@@ -1,10 +1,17 @@
 /** The producer's Prometheus metrics (all `retail_producer_*`; docs/producer.md lists them). */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../lib/process-metrics.js';
+import { labelProduct, zeroSeries } from '../lib/metric-zero.js';
+
+/** Label values of the producer's counters (each series exported at 0 from the start). */
+export const EVENT_KINDS = ['sale', 'return', 'duplicate'] as const;
+export const ERROR_KINDS = ['send', 'fatal', 'invalid_generated'] as const;
+export const CONTROL_KINDS = ['rate', 'paused'] as const;
+export const CONTROL_RESULTS = ['applied', 'refused'] as const;
 
 export function producerMetrics(registry = new Registry()) {
   collectProcessMetrics(registry, 'retail_producer_process_');
-  return {
+  const m = {
     registry,
     events: new Counter({
       name: 'retail_producer_events_total',
@@ -72,6 +79,10 @@ export function producerMetrics(registry = new Registry()) {
       registers: [registry],
     }),
   };
+  zeroSeries(m.events, labelProduct({ kind: EVENT_KINDS }));
+  zeroSeries(m.errors, labelProduct({ kind: ERROR_KINDS }));
+  zeroSeries(m.controlChanges, labelProduct({ kind: CONTROL_KINDS, result: CONTROL_RESULTS }));
+  return m;
 }
 
 export type ProducerMetrics = ReturnType<typeof producerMetrics>;

@@ -1,6 +1,7 @@
-/* global document, fetch, window */
+/* global document, fetch, window, URLSearchParams */
 // Sign-in page of the control panel: trades the token for a session cookie (POST /panel/session,
-// api/routes/panel-pages.ts), then opens the panel.
+// api/routes/panel-pages.ts), then opens the panel — or the dashboards, when a dashboard page sent
+// the browser here (?next=/dashboards…; only those paths of this server, never another site).
 const form = document.getElementById('sign-in');
 const message = document.getElementById('message');
 
@@ -20,7 +21,8 @@ form.addEventListener('submit', async (e) => {
       message.className = 'error';
       return;
     }
-    window.location.assign('/panel');
+    const next = new URLSearchParams(window.location.search).get('next') ?? '';
+    window.location.assign(/^\/dashboards(\/[\w-]+)?$/.test(next) ? next : '/panel');
   } catch (err) {
     message.textContent = `The server did not answer: ${err.message}`;
     message.className = 'error';

@@ -11,12 +11,15 @@ import { queriesModule } from './queries.js';
 import { panelPagesModule } from './panel-pages.js';
 import type { ConnectMetricsOptions } from './control-panel-connect.js';
 import { connectMetricsModule } from './control-panel-connect.js';
+import type { DashboardsOptions } from './dashboards.js';
+import { dashboardsModule } from './dashboards.js';
 
 export interface ModuleOptions {
   ingest?: IngestModuleOptions;
   controlPanel?: ControlPanelOptions;
   connectMetrics?: ConnectMetricsOptions;
   queries?: Record<string, unknown>;
+  dashboards?: DashboardsOptions;
 }
 
 export function routeModules(options: ModuleOptions = {}): RouteModule[] {
@@ -26,6 +29,7 @@ export function routeModules(options: ModuleOptions = {}): RouteModule[] {
     controlPanelModule(options.controlPanel),
     queriesModule(options.queries),
     connectMetricsModule(options.connectMetrics),
+    dashboardsModule(options.dashboards),
     // Later features add their modules here (queries, control panel, control routes).
   ];
 }

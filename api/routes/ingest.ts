@@ -14,11 +14,15 @@ import { HttpError, readBody, sendJson } from '../http.js';
 import { ACCEPTED_CONTENT_TYPES, formatOf, parseEvents } from '../ingest/parse.js';
 import { defaultTransactionalId, EventSender, KafkaUnavailable, Overloaded } from '../ingest/sender.js';
 import type { ApiContext, RouteModule } from '../router.js';
+import { zeroSeries } from '../../lib/metric-zero.js';
 
 export interface IngestModuleOptions {
   brokers?: string[];
   registryUrl?: string;
 }
+
+/** The statuses this route answers itself (401/403 come from the router, before it is counted). */
+export const INGEST_STATUSES = ['202', '400', '413', '415', '429', '500', '503'] as const;
 
 export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
   return {
@@ -36,6 +40,12 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
         labelNames: ['result'] as const,
         registers: [registry],
       });
+      // 0 from the start (lib/metric-zero.ts): "no event rejected yet" is 0, not "No data".
+      zeroSeries(events, [{ result: 'accepted' }, { result: 'rejected' }]);
+      zeroSeries(
+        requests,
+        INGEST_STATUSES.map((status) => ({ status })),
+      );
       const duration = new Histogram({
         name: 'retail_ingest_request_duration_seconds',
         help: 'POST /v1/events time from request to answer',

@@ -24,6 +24,7 @@ export const PANEL_CSP =
 /** Files served under /panel/ (a Map: a name like `constructor` must not find Object's own keys). */
 const PUBLIC_FILES = new Map<string, string>([
   ['panel.js', 'text/javascript; charset=utf-8'],
+  ['panel-charts.js', 'text/javascript; charset=utf-8'],
   ['login.js', 'text/javascript; charset=utf-8'],
   ['panel.css', 'text/css; charset=utf-8'],
 ]);
@@ -38,7 +39,7 @@ const pageHeaders = (type: string): Record<string, string> => ({
   'content-security-policy': PANEL_CSP,
 });
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function panelPagesModule(): RouteModule {
   return {

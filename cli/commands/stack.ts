@@ -34,7 +34,7 @@ export function registerStack(program: Command): void {
       if (report.statuses.some((s) => s.name === 'serve' && s.healthy)) {
         const api = report.env['PIPELINE_URL'] ?? 'http://127.0.0.1:8080';
         console.log(
-          `control panel: ${api}/panel   API: ${api}/v1/openapi.json   ingest: POST ${api}/v1/events`,
+          `control panel: ${api}/panel   dashboards: ${api}/dashboards   API: ${api}/v1/openapi.json   ingest: POST ${api}/v1/events`,
         );
         console.log(
           `  sign in to the panel with the control token: grep RETAIL_TOKEN_CONTROL ${report.envFile}` +

@@ -1,6 +1,8 @@
 /** Metrics of every processor (prefix `retail_processor_`, label `processor`). */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { DLQ_REASONS } from '../../lib/contracts/dlq.js';
+import { labelProduct, zeroSeries } from '../../lib/metric-zero.js';
 import type { BatchOutcome, TaskState } from './task.js';
 
 export interface ProcessorMetrics {
@@ -130,6 +132,42 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
   };
   cache.set(registry, m);
   return m;
+}
+
+/** Outcomes of an input record (`records_total{outcome}`) and results of a transaction. */
+export const RECORD_OUTCOMES = ['accepted', 'duplicate', 'late', 'invalid'] as const;
+export const TRANSACTION_RESULTS = ['committed', 'aborted', 'fenced'] as const;
+
+/**
+ * A task runner's series at 0 from its start (lib/metric-zero.ts): the `processor` label is the
+ * topology's name for its transactions and restores, each operator's name for its records, DLQ,
+ * late records and windows. Per-partition gauges appear when the partition is assigned.
+ */
+export function zeroProcessorMetrics(
+  m: ProcessorMetrics,
+  topology: { name: string; operators: readonly string[] },
+): void {
+  const ops = topology.operators;
+  const own = [{ processor: topology.name }];
+  zeroSeries(m.records, labelProduct({ processor: ops, outcome: RECORD_OUTCOMES }));
+  zeroSeries(m.dlq, labelProduct({ processor: ops, reason: DLQ_REASONS }));
+  zeroSeries(m.stateKeys, labelProduct({ processor: ops, kind: ['aggregate'] }));
+  zeroSeries(m.stateKeys, [{ processor: topology.name, kind: 'dedup' }]);
+  for (const metric of [m.late, m.windowsOpen, m.windowsClosed])
+    zeroSeries(
+      metric,
+      ops.map((processor) => ({ processor })),
+    );
+  zeroMergeMetrics(m, topology.name);
+  zeroSeries(m.restoredEvents, own);
+  zeroSeries(m.changelogBytes, own);
+}
+
+/** The series a merge stage (one `processor` label, no operators of its own) shares with task runners. */
+export function zeroMergeMetrics(m: ProcessorMetrics, processor: string): void {
+  const own = [{ processor }];
+  zeroSeries(m.transactions, labelProduct({ processor: [processor], result: TRANSACTION_RESULTS }));
+  for (const metric of [m.restoreRetries, m.restoreSeconds, m.commitSeconds]) zeroSeries(metric, own);
 }
 
 /** Count what one processed batch did, per operator of the topology. */

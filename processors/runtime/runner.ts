@@ -31,7 +31,7 @@ import type { ProcessorConfig } from './config.js';
 import { EventDecoder } from './decode.js';
 import { deadMessage, lateMessage, sendsOf } from './messages.js';
 import type { ProcessorMetrics } from './metrics.js';
-import { countOutcome, processorMetrics, setTaskGauges } from './metrics.js';
+import { countOutcome, processorMetrics, setTaskGauges, zeroProcessorMetrics } from './metrics.js';
 import { newPendingCommit, openTask } from './open-task.js';
 import type { Task } from './open-task.js';
 import type { TaskRecord } from './task.js';
@@ -59,6 +59,7 @@ export class TopologyRunner {
     private readonly mergePartitions: number,
   ) {
     this.metrics = processorMetrics(registry);
+    zeroProcessorMetrics(this.metrics, topology);
     this.decoder = new EventDecoder(serde);
     this.stage = new StageConsumer(kafka, cfg, logger);
   }

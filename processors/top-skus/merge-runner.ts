@@ -14,7 +14,8 @@ import { readChangelog } from '../runtime/changelog.js';
 import { StageConsumer, awaitWithHeartbeat } from '../runtime/consumer.js';
 import type { ProcessorConfig } from '../runtime/config.js';
 import { sendsOf } from '../runtime/messages.js';
-import { processorMetrics } from '../runtime/metrics.js';
+import { processorMetrics, zeroMergeMetrics } from '../runtime/metrics.js';
+import { zeroSeries } from '../../lib/metric-zero.js';
 import type { ProcessorMetrics } from '../runtime/metrics.js';
 import { commitTransaction, isFenced, openTaskProducer } from '../runtime/txn.js';
 import { MergeState } from './merge.js';
@@ -48,6 +49,9 @@ export class MergeRunner {
     private readonly logger: Logger,
   ) {
     this.metrics = processorMetrics(registry);
+    zeroMergeMetrics(this.metrics, MERGE_LABEL);
+    for (const metric of [this.metrics.late, this.metrics.windowsOpen, this.metrics.windowsClosed])
+      zeroSeries(metric, [{ processor: MERGE_LABEL }]);
     this.stage = new StageConsumer(kafka, cfg, logger);
   }
 

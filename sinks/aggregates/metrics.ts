@@ -4,7 +4,8 @@
  */
 import type { Registry } from 'prom-client';
 import { metricFactory } from '../../lib/metric-factory.js';
-import { SINK_METRIC_PREFIX, createSinkMetrics } from '../core/metrics.js';
+import { labelProduct, zeroSeries } from '../../lib/metric-zero.js';
+import { SINK_METRIC_PREFIX, createSinkMetrics, zeroSinkMetrics } from '../core/metrics.js';
 
 export function createAggMetrics(registry: Registry) {
   const m = metricFactory(registry, SINK_METRIC_PREFIX);
@@ -29,3 +30,10 @@ export function createAggMetrics(registry: Registry) {
 }
 
 export type AggMetrics = ReturnType<typeof createAggMetrics>;
+
+/** The shared sink series and the per-table counters of the tables this sink writes, at 0 from its start. */
+export function zeroAggMetrics(m: AggMetrics, sink: string, tables: readonly string[]): void {
+  zeroSinkMetrics(m, sink);
+  const sets = labelProduct({ sink: [sink], table: tables });
+  for (const counter of [m.rowsUpserted, m.rowsDeleted, m.recordsCollapsed]) zeroSeries(counter, sets);
+}

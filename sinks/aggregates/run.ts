@@ -16,7 +16,7 @@ import { aggregatesConfig, topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
 import type { AggRow, AggTarget } from './contract.js';
 import type { SinkLoop } from '../core/loop/sink-loop.js';
-import { createAggMetrics } from './metrics.js';
+import { createAggMetrics, zeroAggMetrics } from './metrics.js';
 import type { AggMetrics } from './metrics.js';
 import { PostgresAggTarget } from '../postgres/aggregates/sink.js';
 import { aggregateRows } from './records.js';
@@ -73,6 +73,7 @@ export async function startAggregatesProcess(
   collectProcessMetrics(registry);
   const metrics = createAggMetrics(registry);
   const target = createAggTarget(config, metrics);
+  zeroAggMetrics(metrics, target.name, [...topicTables(config).values()]);
   const served = await startServedLoop<AggRow>(
     {
       sink: target,

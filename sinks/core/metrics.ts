@@ -4,6 +4,8 @@
  */
 import type { Registry } from 'prom-client';
 import { metricFactory } from '../../lib/metric-factory.js';
+import { labelProduct, zeroSeries } from '../../lib/metric-zero.js';
+import { DLQ_REASONS } from '../../lib/contracts/dlq.js';
 
 export const SINK_METRIC_PREFIX = 'retail_sink_';
 
@@ -95,3 +97,31 @@ export function createSinkMetrics(registry: Registry) {
 }
 
 export type SinkMetrics = ReturnType<typeof createSinkMetrics>;
+
+/**
+ * Every series of one sink at 0 from its start (lib/metric-zero.ts): the DLQ, error, retention
+ * and duplicate panels then show 0, not "No data", until something happens. Called once, before
+ * the loop writes anything.
+ */
+export function zeroSinkMetrics(m: SinkMetrics, sink: string): void {
+  const one = [{ sink }];
+  for (const counter of [
+    m.rowsWritten,
+    m.skipped,
+    m.writeRetries,
+    m.fenced,
+    m.backpressureSeconds,
+    m.partitionsCreated,
+    m.duplicatesDropped,
+    m.conflictingDuplicates,
+    m.guardRows,
+  ])
+    zeroSeries(counter, one);
+  zeroSeries(m.stuck, one);
+  zeroSeries(m.bufferedRows, one);
+  zeroSeries(m.dlq, labelProduct({ sink: [sink], reason: DLQ_REASONS }));
+  zeroSeries(m.partitionsDropped, labelProduct({ sink: [sink], mode: ['drop', 'detach'] }));
+  zeroSeries(m.batchRows, one);
+  zeroSeries(m.flushSeconds, one);
+  zeroSeries(m.eventToRow, labelProduct({ sink: [sink], from: ['event', 'ingest'] }));
+}

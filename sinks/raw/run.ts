@@ -15,7 +15,7 @@ import type { LoopConfig } from '../core/config.js';
 import type { Sink } from '../core/contract.js';
 import type { SinkLoop } from '../core/loop/sink-loop.js';
 import { saleEventRows } from './decode.js';
-import { createSinkMetrics } from '../core/metrics.js';
+import { createSinkMetrics, zeroSinkMetrics } from '../core/metrics.js';
 import { faultsFromEnv } from '../core/faults.js';
 import { startServedLoop } from '../core/process.js';
 import type { SinkMetrics } from '../core/metrics.js';
@@ -110,6 +110,7 @@ export async function startSinkProcess(
   collectProcessMetrics(registry);
   const metrics = createSinkMetrics(registry);
   const sink = createSink(kind, target, config.groupId, metrics, logger);
+  zeroSinkMetrics(metrics, sink.name);
   const served = await startServedLoop(
     {
       sink,

@@ -5,7 +5,7 @@
  * changing the rate at once see the same final value (the last write), and a server whose
  * Prometheus is down keeps its controls working. The browser signs in with the control token (the
  * session cookie and CSRF token are the panel's own; api/routes/panel-pages.ts). Screenshot: test-artifacts/panel.png (the one in
- * docs/panel.png, with a whole pipeline behind it, comes from test/dashboards/dashboards.int.test.ts).
+ * docs/panel.png, with a whole pipeline behind it, comes from test/api/routes/dashboards.int.test.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

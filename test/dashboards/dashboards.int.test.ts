@@ -5,12 +5,11 @@
  * parse and return data, and every metric an expression names must be exported by a running
  * process (an `or vector(0)` fallback cannot hide a misspelt name). Also: Prometheus scrapes every
  * pipeline process with its target up, and the panel page is photographed with live figures
- * (test-artifacts/panel-pipeline.png; UPDATE_DOCS_SCREENSHOT=1 copies it to docs/panel.png).
+ * (test-artifacts/panel-pipeline.png; docs/panel.png, with the panel's charts, comes from
+ * test/api/routes/dashboards.int.test.ts).
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PORTS } from '../../lib/ports.js';
@@ -18,13 +17,12 @@ import { reloadPrometheus } from '../../stack/components/prometheus.js';
 import { stackContext } from '../../stack/native.js';
 import { stackPaths } from '../../stack/paths.js';
 import { waitUntil } from '../../stack/wait.js';
-import { uuidv7 } from '../../lib/uuid.js';
-import { clickhouseUrl, dropDatabase } from '../helpers/clickhouse.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import { openBrowser, openPanel } from '../helpers/browser.js';
-import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
-import type { CliProcess } from './processes.js';
-import { pollJson, requireBuild, requireFreePorts, ROOT, startCli } from './processes.js';
+import { testTokens } from '../helpers/api-tokens.js';
+import { pollJson, requireBuild, ROOT } from './processes.js';
+import type { Pipeline } from './pipeline.js';
+import { startPipeline } from './pipeline.js';
 
 interface Panel {
   title: string;
@@ -57,13 +55,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const prom = env.PROMETHEUS_URL.replace(/\/$/, '');
   const name = uniqueName('dash');
   const tokens = testTokens();
-  const topic = `${name}.sales`;
-  const t = (suffix: string) => `${name}.${suffix}`;
-  const procs: CliProcess[] = [];
-  let ingestTrickle: NodeJS.Timeout | undefined;
-  // The ClickHouse sink writes to the stack's ClickHouse over HTTP, in a database of its own.
-  const chUrl = clickhouseUrl();
-  const kafka = createKafka('dashboards-test');
+  let pipeline: Pipeline | undefined;
 
   async function query(expr: string): Promise<QueryAnswer> {
     const res = await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -75,13 +67,6 @@ describe('Grafana dashboards against the real Prometheus', () => {
 
   beforeAll(async () => {
     requireBuild();
-    await requireFreePorts({
-      serve: PORTS.pipelineHttp,
-      producer: PORTS.producerMetrics,
-      'sink-postgres': PORTS.sinkPostgresMetrics,
-      'sink-clickhouse': PORTS.sinkClickhouseMetrics,
-      processors: PORTS.processorMetrics,
-    });
     // The shared Prometheus read dashboards/rules/*.yml when it started: reload it (SIGHUP; it
     // has no lifecycle API) so it evaluates the rules as they are now (a reload keeps its data).
     const lastReload = async () =>
@@ -97,143 +82,12 @@ describe('Grafana dashboards against the real Prometheus', () => {
     await pollJson<{ data: { groups: { name: string }[] } }>(`${prom}/api/v1/rules`, (r) =>
       r.data.groups.some((g) => g.name === 'retail-slo'),
     );
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [
-      { topic, numPartitions: 3 },
-      { topic: t('dlq'), numPartitions: 1 },
-      { topic: t('late'), numPartitions: 1 },
-    ]);
-    await admin.disconnect();
-
-    const common = { PRODUCER_GROUP: name, PRODUCER_CONTROL_TOPIC: t('control') };
-    const serveEnv = { ...common, ...tokenEnv(tokens) };
-    procs.push(
-      startCli(
-        'producer',
-        ['producer', 'run', '--rate', '200', '--topic', topic, '--control-topic', t('control')],
-        {
-          ...common,
-          PRODUCER_METRICS_PORT: String(PORTS.producerMetrics),
-          PRODUCER_DURATION: '150s',
-        },
-      ),
-      startCli('serve', ['serve', '--port', String(PORTS.pipelineHttp), '--topic', topic], serveEnv),
-      startCli(
-        'sink-postgres',
-        ['sink', 'postgres', '--topic', topic, '--group', t('pg'), '--schema', name, '--max-wait-ms', '300'],
-        { SINK_POSTGRES_DLQ_TOPIC: t('dlq'), SINK_POSTGRES_METRICS_PORT: String(PORTS.sinkPostgresMetrics) },
-      ),
-      startCli(
-        'sink-clickhouse',
-        [
-          'sink',
-          'clickhouse',
-          '--topic',
-          topic,
-          '--group',
-          t('ch'),
-          '--database',
-          name,
-          '--max-wait-ms',
-          '300',
-        ],
-        {
-          SINK_CLICKHOUSE_DLQ_TOPIC: t('dlq'),
-          SINK_CLICKHOUSE_METRICS_PORT: String(PORTS.sinkClickhouseMetrics),
-        },
-      ),
-      startCli('processors', ['processor', 'all', '--group-prefix', name], {
-        PROCESSOR_INPUT_TOPIC: topic,
-        PROCESSOR_HOURLY_TOPIC: t('hourly'),
-        PROCESSOR_TOP_SKUS_TOPIC: t('top'),
-        PROCESSOR_ROLLING_TOPIC: t('rolling'),
-        PROCESSOR_LATE_TOPIC: t('late'),
-        PROCESSOR_DLQ_TOPIC: t('dlq'),
-        PROCESSOR_METRICS_PORT: String(PORTS.processorMetrics),
-      }),
-    );
-    for (const [proc, port] of [
-      [procs[0], PORTS.producerMetrics],
-      [procs[1], PORTS.pipelineHttp],
-      [procs[2], PORTS.sinkPostgresMetrics],
-      [procs[3], PORTS.sinkClickhouseMetrics],
-      [procs[4], PORTS.processorMetrics],
-    ] as const) {
-      // serve's /readyz also waits for modules this run does not feed (queries need their
-      // tables): for serve, the control panel being connected to Kafka is what matters here.
-      type Answer = { connected?: boolean; status?: string };
-      const [path, ok]: [string, (b: Answer) => boolean] =
-        port === PORTS.pipelineHttp
-          ? ['/v1/control/producer', (b) => b.connected === true]
-          : ['/readyz', (b) => b.status === 'ready'];
-      await pollJson(
-        `http://127.0.0.1:${port}${path}`,
-        ok,
-        60_000,
-        `${proc?.name} ${path}`,
-        bearer(tokens.control),
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}\n${proc?.name} output:\n${proc?.output().slice(-3000)}`);
-      });
-    }
-    readyAt = Date.now();
-    // A poison record (not Avro) so the DLQ counters have series, and a few events over HTTP.
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'poison', value: Buffer.from('not an avro record') }] });
-    await producer.disconnect();
-    const postEvents = () => {
-      const now = Date.now();
-      const events = Array.from({ length: 5 }, (_, i) => ({
-        event_id: uuidv7(),
-        event_time: now - i * 1000,
-        store_id: 'store-0001',
-        sku: 'SKU-000001',
-        quantity: 1 + i,
-        unit_price_cents: 250,
-        currency: 'EUR',
-        channel: 'online',
-        payment_type: 'card',
-        customer_id: null,
-        basket_id: `basket-${i}`,
-      }));
-      return fetch(`http://127.0.0.1:${PORTS.pipelineHttp}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
-        body: JSON.stringify(events),
-      });
-    };
-    const ingest = await postEvents();
-    expect(ingest.status, await ingest.clone().text()).toBe(202);
-    // rate() over the ingest histograms needs an increase between two scrapes: one request
-    // before the first scrape is not enough, so keep a trickle going while the panels are read.
-    ingestTrickle = setInterval(() => void postEvents().catch(() => undefined), 2000);
-    // A control change through the panel's route, so the control-change series has data.
-    const change = await fetch(`http://127.0.0.1:${PORTS.pipelineHttp}/v1/control/producer/rate`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', ...bearer(tokens.control) },
-      body: JSON.stringify({ rate: 250 }),
-    });
-    expect(change.status, await change.clone().text()).toBe(200);
+    pipeline = await startPipeline(name, tokens, env);
+    readyAt = pipeline.readyAt;
   }, 150_000);
 
   afterAll(async () => {
-    clearInterval(ingestTrickle);
-    const codes = await Promise.all(procs.map(async (p) => [p.name, await p.stop()] as const));
-    for (const [proc, code] of codes) if (code !== 0) console.warn(`${proc} exited with ${code}`);
-    await dropDatabase(name, chUrl);
-    const admin = kafka.admin();
-    await admin.connect();
-    const mine = (await admin.listTopics()).filter((x) => x.includes(name));
-    await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.includes(name));
-    await admin.deleteGroups(groups).catch(() => undefined);
-    await admin.disconnect();
-    const db = new pg.Client({ connectionString: env.DATABASE_ADMIN_URL });
-    await db.connect();
-    await db.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
-    await db.end();
+    await pipeline?.stop();
   }, 90_000);
 
   // Kafka Connect runs on demand (`retail-etl connect start`), not in this run: unless a worker
@@ -360,7 +214,6 @@ describe('Grafana dashboards against the real Prometheus', () => {
       mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
       const shot = join(ROOT, 'test-artifacts', 'panel-pipeline.png');
       await page.screenshot({ path: shot, fullPage: true });
-      if (process.env['UPDATE_DOCS_SCREENSHOT'] === '1') copyFileSync(shot, join(ROOT, 'docs', 'panel.png'));
     } finally {
       await browser.close();
     }
