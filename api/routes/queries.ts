@@ -9,13 +9,14 @@
  *   GET /v1/stores/:storeId/events?from&to[&limit&cursor]   raw events, keyset-paginated
  *   GET /v1/openapi.json                               the OpenAPI description
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Schema } from '../../lib/config/index.js';
 import { DATABASE_URL, readSetting, resolveConfig } from '../../lib/config/index.js';
 import { HttpError, sendJson } from '../http.js';
 import { OPENAPI } from '../openapi.js';
 import * as p from '../queries/params.js';
 import type { ApiContext, RequestContext, RouteModule } from '../router.js';
+import { pgPool } from '../../lib/postgres/connection.js';
 
 export const QUERY_SCHEMA = {
   databaseUrl: {
@@ -100,8 +101,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
       const url = config.databaseUrl ?? readSetting('queries', DATABASE_URL);
       const s = quoteIdent(config.schema, 'schema');
       const pool = url
-        ? new pg.Pool({
-            connectionString: url,
+        ? pgPool(url, {
             max: config.poolSize,
             options: `-c statement_timeout=${config.statementTimeoutMs} -c default_transaction_read_only=on`,
           })
