@@ -16,6 +16,7 @@ import { registerPg } from './commands/pg.js';
 import { registerConnect } from './commands/connect.js';
 import { registerConfig } from './commands/config.js';
 import { registerClickhouse } from './commands/clickhouse.js';
+import { registerSecrets } from './commands/secrets.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerPg(program);
   registerConnect(program);
   registerClickhouse(program);
+  registerSecrets(program);
   registerConfig(program);
   return program;
 }
