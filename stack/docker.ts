@@ -53,6 +53,7 @@ export const COMPOSE_SECRETS = [
   'POSTGRES_AGG_SINK_PASSWORD',
   'POSTGRES_READER_PASSWORD',
   'POSTGRES_CONNECT_PASSWORD',
+  'KAFKA_CONNECT_PASSWORD',
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;
 
@@ -88,6 +89,7 @@ export function dockerEnv(ctx: StackContext): Record<string, string> {
     CLICKHOUSE_URL: `http://${HOST}:${PORTS.clickhouse}`,
     PROMETHEUS_URL: `http://${HOST}:${PORTS.prometheus}`,
     GRAFANA_URL: `http://${HOST}:${PORTS.grafana}`,
+    KAFKA_CONNECT_URL: `http://connect:${pw('KAFKA_CONNECT_PASSWORD')}@${HOST}:${PORTS.kafkaConnect}`,
     PIPELINE_URL: `http://${HOST}:${PORTS.pipelineHttp}`,
   };
 }
