@@ -105,11 +105,14 @@ export function serverLaunch(
   overrides: Record<string, string> = {},
 ): LaunchSpec {
   const d = dirs(ctx);
-  const tls = tlsSettings({
+  const files = {
     ca: join(postgresCaDir(ctx.paths.conf), 'ca.crt'),
     cert: join(d.data, 'server.crt'),
     key: join(d.data, 'server.key'),
-  });
+  };
+  // prepare() makes them; a data directory that has not been through it since (a supervisor restart
+  // of a server started by an older version) starts without TLS rather than not at all.
+  const tls = existsSync(files.cert) && existsSync(files.key) ? tlsSettings(files) : {};
   const settings = {
     ...tls,
     listen_addresses: HOST,
