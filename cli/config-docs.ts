@@ -15,6 +15,7 @@ import {
   HTTP_SCHEMA,
   KAFKA_SECURITY_SCHEMA,
   OS_USER,
+  POSTGRES_TLS_SCHEMA,
   SCHEMA_REGISTRY_SECURITY_SCHEMA,
   SHARED_SCHEMA,
   STACK_SCHEMA,
@@ -55,6 +56,12 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
     title:
       'Every process: TLS, SCRAM and mutual TLS to Kafka; TLS and basic auth to the Schema Registry (docs/security.md#kafka)',
     schemas: [KAFKA_SECURITY_SCHEMA, SCHEMA_REGISTRY_SECURITY_SCHEMA],
+  },
+  {
+    component: 'postgres-tls',
+    title:
+      'Every process that opens a Postgres connection: TLS for a URL without `sslmode` (docs/security.md#postgres-tls)',
+    schemas: [POSTGRES_TLS_SCHEMA],
   },
   { component: 'producer', title: '`retail-etl producer run`', schemas: [PRODUCER_SCHEMA] },
   {

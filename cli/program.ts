@@ -17,6 +17,8 @@ import { registerConnect } from './commands/connect.js';
 import { registerConfig } from './commands/config.js';
 import { registerClickhouse } from './commands/clickhouse.js';
 import { registerBackup } from './commands/backup.js';
+import { registerSecrets } from './commands/secrets.js';
+import { registerCustomer } from './commands/customer.js';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -43,6 +45,8 @@ export function buildProgram(): Command {
   registerConnect(program);
   registerClickhouse(program);
   registerBackup(program);
+  registerSecrets(program);
+  registerCustomer(program);
   registerConfig(program);
   return program;
 }

@@ -59,6 +59,7 @@ export const COMPOSE_SECRETS = [
   'CLICKHOUSE_SINK_PASSWORD',
   'CLICKHOUSE_AGG_SINK_PASSWORD',
   'CLICKHOUSE_READER_PASSWORD',
+  'KAFKA_CONNECT_PASSWORD',
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;
 
@@ -98,6 +99,7 @@ export function dockerEnv(ctx: StackContext): Record<string, string> {
     QUERY_CLICKHOUSE_URL: ch('retail_reader', 'CLICKHOUSE_READER_PASSWORD'),
     PROMETHEUS_URL: `http://${HOST}:${PORTS.prometheus}`,
     GRAFANA_URL: `http://${HOST}:${PORTS.grafana}`,
+    KAFKA_CONNECT_URL: `http://connect:${pw('KAFKA_CONNECT_PASSWORD')}@${HOST}:${PORTS.kafkaConnect}`,
     PIPELINE_URL: `http://${HOST}:${PORTS.pipelineHttp}`,
   };
 }

@@ -217,7 +217,7 @@ function supervisorComponent(ctx: StackContext): NativeComponent {
   };
 }
 
-async function startSupervisor(ctx: StackContext): Promise<void> {
+export async function startSupervisor(ctx: StackContext): Promise<void> {
   if (supervisorRunning(ctx) !== undefined) return;
   if (!existsSync(join(ctx.paths.root, 'dist', 'cli', 'main.js'))) {
     ctx.progress('supervisor: not started (dist/cli/main.js is missing: run `npm run build`)');
@@ -227,8 +227,41 @@ async function startSupervisor(ctx: StackContext): Promise<void> {
   await launchAndWait(ctx, supervisorComponent(ctx));
 }
 
-async function stopSupervisor(ctx: StackContext): Promise<string[]> {
+export async function stopSupervisor(ctx: StackContext): Promise<string[]> {
   return stopComponents(ctx, [supervisorComponent(ctx)]);
+}
+
+/**
+ * Stop one pipeline service (its stop signal, SIGTERM: it flushes and commits) and start it with
+ * the stack environment of `ctx`'s secrets; resolves once it is ready. `secrets rotate` uses it
+ * with the supervisor stopped (the supervisor would restart it with the secrets it started with).
+ */
+export async function nativeRestartService(ctx: StackContext, name: string): Promise<void> {
+  const service = PIPELINE_SERVICES.find((s) => s.name === name);
+  if (!service) throw new EtlError('CONFIG_INVALID', `no pipeline service named ${name}`);
+  const c = pipelineComponent(service, infraEnv(ctx));
+  await stopComponents(ctx, [c]);
+  await launchAndWait(ctx, c);
+}
+
+/** True while the component's recorded process runs. */
+export function componentRunning(ctx: StackContext, name: string): boolean {
+  const pid = readPid(pidFileFor(ctx.paths.run, name));
+  return pid !== undefined && isAlive(pid);
+}
+
+/** The pipeline services whose process runs now. */
+export function runningServices(ctx: StackContext): string[] {
+  return PIPELINE_SERVICES.filter((s) => componentRunning(ctx, s.name)).map((s) => s.name);
+}
+
+/** Write `.stack/env` for `ctx`'s secrets (what `up` writes). */
+export function writeStackEnv(ctx: StackContext): void {
+  writeFileSync(
+    ctx.paths.envFile,
+    formatEnvFile(infraEnv(ctx), 'written by `retail-etl stack up`; source it in a shell'),
+    { mode: 0o600 },
+  );
 }
 
 /** `retail-etl stack supervise`: watch what the last `up` started until SIGTERM. */

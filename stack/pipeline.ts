@@ -28,6 +28,8 @@ export interface PipelineService {
 const stackHas = (key: string) => (env: NodeJS.ProcessEnv) => Boolean(env[key]);
 
 const KAFKA = { KAFKA_BROKERS: 'KAFKA_BROKERS', SCHEMA_REGISTRY_URL: 'SCHEMA_REGISTRY_URL' };
+/** The CA of the native Postgres's certificate, for a process run with PGSSLMODE=verify-full. */
+const PG_CA = { PGSSLROOTCERT: 'PGSSLROOTCERT' };
 
 export const PIPELINE_SERVICES: PipelineService[] = [
   {
@@ -36,7 +38,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'postgres'],
     port: PORTS.sinkPostgresMetrics,
     portEnv: 'SINK_POSTGRES_METRICS_PORT',
-    stackEnv: { ...KAFKA, DATABASE_URL: 'SINK_POSTGRES_DATABASE_URL' },
+    stackEnv: { ...KAFKA, ...PG_CA, DATABASE_URL: 'SINK_POSTGRES_DATABASE_URL' },
   },
   {
     name: 'sink-clickhouse',
@@ -71,6 +73,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     portEnv: 'PIPELINE_HTTP_PORT',
     stackEnv: {
       ...KAFKA,
+      ...PG_CA,
       QUERY_DATABASE_URL: 'QUERY_DATABASE_URL',
       QUERY_CLICKHOUSE_URL: 'QUERY_CLICKHOUSE_URL',
       PROMETHEUS_URL: 'PROMETHEUS_URL',
@@ -87,7 +90,7 @@ export const PIPELINE_SERVICES: PipelineService[] = [
     args: ['sink', 'aggregates'],
     port: PORTS.sinkAggregatesMetrics,
     portEnv: 'SINK_AGGREGATES_METRICS_PORT',
-    stackEnv: { ...KAFKA, DATABASE_URL: 'SINK_AGGREGATES_DATABASE_URL' },
+    stackEnv: { ...KAFKA, ...PG_CA, DATABASE_URL: 'SINK_AGGREGATES_DATABASE_URL' },
   },
   {
     name: 'sink-aggregates-clickhouse',

@@ -14,13 +14,13 @@
  * owner (any such membership is revoked here), none can create roles, databases or schemas.
  * Role names follow the config (SINK_POSTGRES_ROLE, SINK_AGGREGATES_ROLE, SINK_POSTGRES_READER_ROLE).
  */
-import pg from 'pg';
 import { HOST, PORTS } from '../lib/ports.js';
 import { aggregatesConfig } from '../sinks/aggregates/config.js';
 import { ident } from '../sinks/postgres/ident.js';
 import { resolveConfig } from '../lib/config/index.js';
 import { POSTGRES_SINK_SCHEMA } from '../sinks/postgres/raw/config.js';
 import type { StackContext } from './component.js';
+import { pgClient } from '../lib/postgres/connection.js';
 
 export const OWNER_ROLE = 'retail';
 export const APP_DATABASE = 'retail';
@@ -82,7 +82,7 @@ export function runtimeUrls(ctx: StackContext, port: number = PORTS.postgres): R
  * Idempotent; a role an earlier migration created NOLOGIN is turned into a login.
  */
 export async function ensureRoles(ctx: StackContext, port: number = PORTS.postgres): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl(ctx, port) });
+  const client = pgClient(adminUrl(ctx, port));
   await client.connect();
   try {
     const upsert = async (role: string, attrs: string, password: string) => {

@@ -21,6 +21,8 @@ import {
 import type { SupervisorFile } from './supervise.js';
 import { stackPaths } from './paths.js';
 import { apiTokens } from './secrets.js';
+import type { RotationReport, Rotatable } from './secrets-rotate.js';
+import { nativeRotate } from './secrets-rotate-native.js';
 
 export type StackMode = 'native' | 'docker';
 
@@ -122,4 +124,22 @@ export async function stackStopComponents(
 export function expectedEnv(mode: StackMode): Record<string, string> {
   const ctx = stackContext(stackPaths(), () => undefined);
   return mode === 'docker' ? { ...dockerEnv(ctx), ...apiTokens(ctx.secrets) } : infraEnv(ctx);
+}
+
+/** `retail-etl secrets rotate`: the native stack's passwords and tokens (stack/secrets-rotate.ts). */
+export async function stackRotateSecrets(
+  progress: (m: string) => void,
+  what: readonly Rotatable[],
+  graceMs: number,
+): Promise<RotationReport> {
+  if (recordedMode() === 'docker') {
+    throw new EtlError(
+      'CONFIG_INVALID',
+      '`secrets rotate` rotates the native stack; this one runs in Docker',
+      {
+        hint: 'for compose: new values in .env, then `docker compose up -d` (docs/security.md#rotating-secrets)',
+      },
+    );
+  }
+  return nativeRotate(stackContext(stackPaths(), progress), what, graceMs);
 }

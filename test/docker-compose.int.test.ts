@@ -3,8 +3,8 @@
  * docs/stack.md names is there with a healthcheck (one-shot jobs excepted). It holds no default
  * password: without the generated `.env` compose refuses to run, naming the variable; with one,
  * each pipeline service gets only its own database login, Grafana its generated admin password and
- * no anonymous access, Prometheus no lifecycle API; each ClickHouse client its own user
- * (stack/assets/clickhouse/users.xml).
+ * no anonymous access, Prometheus no lifecycle API, Kafka Connect's REST API basic auth; each
+ * ClickHouse client its own user (stack/assets/clickhouse/users.xml).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -127,5 +127,10 @@ describe('docker-compose.yml', () => {
     });
     expect(config.services['prometheus']?.command).not.toContain('--web.enable-lifecycle');
     expect(env('kafka-connect')['CONNECT_CONNECTOR_CLIENT_CONFIG_OVERRIDE_POLICY']).toBe('None');
+    // Connect's REST API asks for basic auth with the generated password; serve knows it.
+    expect(env('kafka-connect')['CONNECT_REST_EXTENSION_CLASSES']).toMatch(/BasicAuthSecurityRestExtension$/);
+    expect(env('kafka-connect')['KAFKA_CONNECT_PASSWORD']).toBe(secret('KAFKA_CONNECT_PASSWORD'));
+    const connectUrl = new URL(env('serve')['KAFKA_CONNECT_URL'] ?? '');
+    expect([connectUrl.username, connectUrl.password]).toEqual(['connect', secret('KAFKA_CONNECT_PASSWORD')]);
   });
 });

@@ -13,7 +13,7 @@
  * the tables the ClickHouse sinks fill, read as ClickHouse's read-only user (QUERY_CLICKHOUSE_URL;
  * api/queries/clickhouse.ts). Both stores' rows go through the same mappers below.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Schema } from '../../lib/config/index.js';
 import { DATABASE_URL, readSetting, resolveConfig } from '../../lib/config/index.js';
 import { HttpError, sendJson } from '../http.js';
@@ -22,6 +22,7 @@ import type { ClickhouseQueries } from '../queries/clickhouse.js';
 import { clickhouseQueries } from '../queries/clickhouse.js';
 import * as p from '../queries/params.js';
 import type { ApiContext, RequestContext, RouteModule } from '../router.js';
+import { pgPool } from '../../lib/postgres/connection.js';
 
 export const QUERY_SCHEMA = {
   databaseUrl: {
@@ -125,8 +126,7 @@ export function queriesModule(explicit: Record<string, unknown> = {}): RouteModu
       const url = config.databaseUrl ?? readSetting('queries', DATABASE_URL);
       const s = quoteIdent(config.schema, 'schema');
       const pool = url
-        ? new pg.Pool({
-            connectionString: url,
+        ? pgPool(url, {
             max: config.poolSize,
             options: `-c statement_timeout=${config.statementTimeoutMs} -c default_transaction_read_only=on`,
           })

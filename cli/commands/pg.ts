@@ -3,13 +3,14 @@
  * They run as DATABASE_URL: the migrator (the owner), never a runtime role.
  */
 import type { Command } from 'commander';
-import pg from 'pg';
+import type pg from 'pg';
 import { environment, resolveConfig } from '../../lib/config/index.js';
 import { EtlError } from '../../lib/errors.js';
 import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/raw/config.js';
 import { ident } from '../../sinks/postgres/ident.js';
 import { migrateAll } from '../../sinks/postgres/migrate-all.js';
 import { applyRetention, isoDay, partitionDays } from '../../sinks/postgres/raw/partitions.js';
+import { pgClient } from '../../lib/postgres/connection.js';
 
 function config(o: { schema?: string }) {
   return resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
@@ -32,7 +33,7 @@ function inSchema<T>(o: { schema?: string }, fn: (client: pg.Client, c: PgConfig
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+  const client = pgClient(url);
   try {
     await client.connect();
   } catch (err) {

@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { EtlError } from '../errors.js';
 import type { ConnectOptions, ConnectorSpec } from './connector.js';
 import {
@@ -17,6 +16,7 @@ import {
   tableSql,
 } from './connector.js';
 import { ConnectClient } from './rest.js';
+import { pgClient } from '../postgres/connection.js';
 
 export const CONNECTOR_TEMPLATE = 'sales-raw-jdbc-sink.json';
 export const TABLE_TEMPLATE = 'sales_raw_connect.sql';
@@ -59,7 +59,7 @@ export async function createTargetTable(
   writer?: string,
 ): Promise<void> {
   const sql = tableSql(readFileSync(join(connectConfigDir(root), TABLE_TEMPLATE), 'utf8'), table);
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = pgClient(databaseUrl);
   try {
     await client.connect();
     await client.query(sql);

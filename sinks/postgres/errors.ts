@@ -45,12 +45,33 @@ export function pgFailureKind(code: string | undefined, message: string): Failur
   return 'fatal';
 }
 
+/** Node's codes for a server certificate that fails verification: final, with what to check. */
+const TLS_REFUSED: Record<string, string> = {
+  SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate is not signed by the CA in sslrootcert',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate is not signed by the CA in sslrootcert',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server certificate is not signed by the CA in sslrootcert',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed and not the CA in sslrootcert',
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    'the server certificate is not issued for the host in the URL (sslmode=verify-full checks it)',
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+};
+
 export function pgError(what: string, err: unknown): EtlError {
   if (isEtlError(err)) return err;
   const e = err as { code?: string; message?: string };
   const code = e.code;
-  const message = `${what}: ${e.message ?? String(err)}`;
-  const kind = pgFailureKind(code, e.message ?? String(err));
+  const raw = e.message ?? String(err);
+  const tls = code !== undefined ? TLS_REFUSED[code] : undefined;
+  if (tls !== undefined || /does not support SSL/.test(raw)) {
+    return new EtlError('POSTGRES_ERROR', `${what}: TLS refused: ${raw}`, {
+      retriable: false,
+      serverCode: code,
+      cause: err,
+      hint: `${tls ?? 'the server has ssl off; use sslmode=disable or turn ssl on'}; see docs/security.md#postgres-tls`,
+    });
+  }
+  const message = `${what}: ${raw}`;
+  const kind = pgFailureKind(code, raw);
   const options = { serverCode: code, cause: err };
   if (kind === 'transient' || kind === 'refused')
     return new TargetRefusal('POSTGRES_ERROR', message, kind, options);

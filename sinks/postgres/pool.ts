@@ -4,9 +4,10 @@
  * of the owner — no session setting to undo. The optional migration (off unless configured) runs
  * first on a separate connection and needs an owner's URL.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../lib/logger.js';
 import { pgError } from './errors.js';
+import { pgClient, pgPool } from '../../lib/postgres/connection.js';
 
 export interface SinkPoolOptions {
   databaseUrl: string;
@@ -19,7 +20,7 @@ export interface SinkPoolOptions {
 
 export async function openSinkPool(o: SinkPoolOptions, logger: Logger): Promise<pg.Pool> {
   if (o.migrate) {
-    const owner = new pg.Client({ connectionString: o.databaseUrl });
+    const owner = pgClient(o.databaseUrl);
     try {
       await owner.connect();
       await o.migrate(owner);
@@ -29,8 +30,7 @@ export async function openSinkPool(o: SinkPoolOptions, logger: Logger): Promise<
       await owner.end().catch(() => undefined);
     }
   }
-  const pool = new pg.Pool({
-    connectionString: o.databaseUrl,
+  const pool = pgPool(o.databaseUrl, {
     max: o.max,
     connectionTimeoutMillis: 5000,
   });

@@ -5,11 +5,12 @@
  * Every login needs its password (scram-sha-256 on the socket and on TCP; pg_hba.conf is
  * rewritten at every start, so an older data directory's `trust` goes too), the socket directory
  * is the server owner's alone, and each process has its own role (stack/postgres-roles.ts).
+ * TLS is on with a certificate of the stack's own CA (stack/postgres-tls.ts); clients choose it
+ * with sslmode (lib/postgres/connection.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
 import { aptInstall } from '../apt.js';
@@ -18,6 +19,8 @@ import { tcpOpen } from '../net.js';
 import { migrateAll } from '../../sinks/postgres/migrate-all.js';
 import { APP_DATABASE, OWNER_ROLE, adminUrl, ensureRoles, ownerUrl, runtimeUrls } from '../postgres-roles.js';
 import { run } from '../process.js';
+import { ensurePostgresTls, postgresCaDir, tlsSettings } from '../postgres-tls.js';
+import { pgClient } from '../../lib/postgres/connection.js';
 
 export { adminUrl } from '../postgres-roles.js';
 
@@ -115,7 +118,16 @@ export function serverLaunch(
   overrides: Record<string, string> = {},
 ): LaunchSpec {
   const d = dirs(ctx);
+  const files = {
+    ca: join(postgresCaDir(ctx.paths.conf), 'ca.crt'),
+    cert: join(d.data, 'server.crt'),
+    key: join(d.data, 'server.key'),
+  };
+  // prepare() makes them; a data directory that has not been through it since (a supervisor restart
+  // of a server started by an older version) starts without TLS rather than not at all.
+  const tls = existsSync(files.cert) && existsSync(files.key) ? tlsSettings(files) : {};
   const settings = {
+    ...tls,
     listen_addresses: HOST,
     port: String(port),
     unix_socket_directories: d.socket,
@@ -130,7 +142,7 @@ export function serverLaunch(
 
 /** True once the server at `url` runs a query (the port opens before it accepts logins). */
 export async function serverAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  const client = pgClient(url, { connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -146,7 +158,7 @@ export async function serverAnswers(url: string): Promise<boolean> {
  */
 export async function ensureAppRole(ctx: StackContext, port: number = PORTS.postgres): Promise<void> {
   await ensureRoles(ctx, port);
-  const owner = new pg.Client({ connectionString: ownerUrl(ctx, port) });
+  const owner = pgClient(ownerUrl(ctx, port));
   await owner.connect();
   try {
     await migrateAll(owner, process.env);
@@ -189,6 +201,7 @@ export const postgres: NativeComponent = {
     prepareSocketDir(d.socket, owner);
     if (existsSync(join(d.data, 'PG_VERSION'))) {
       writeHba(d.data, owner);
+      ensurePostgresTls(ctx.paths.conf, d.data, owner);
       return;
     }
     ctx.progress('postgres: initialising a new data directory…');
@@ -223,6 +236,7 @@ export const postgres: NativeComponent = {
       rmSync(pwFile, { force: true });
     }
     writeHba(d.data, owner);
+    ensurePostgresTls(ctx.paths.conf, d.data, owner);
   },
 
   launch: (ctx) => serverLaunch(ctx),
@@ -234,6 +248,8 @@ export const postgres: NativeComponent = {
   afterStart: (ctx) => ensureAppRole(ctx),
 
   env: (ctx) => ({
+    // The CA of the server's certificate: `PGSSLMODE=verify-full` is then all a client needs.
+    PGSSLROOTCERT: join(postgresCaDir(ctx.paths.conf), 'ca.crt'),
     DATABASE_URL: appUrl(ctx),
     DATABASE_ADMIN_URL: adminUrl(ctx),
     ...runtimeUrls(ctx),

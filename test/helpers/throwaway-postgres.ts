@@ -55,8 +55,13 @@ export class ThrowawayPostgres {
     this.dir = join(stackPaths().stack, 'tmp', randomUUID());
     this.logFile = join(this.dir, 'postgres.log');
     this.ctx = {
-      // Only data/ and run/ are read by the component: both point into this server's directory.
-      paths: { ...stackPaths(), data: join(this.dir, 'data'), run: join(this.dir, 'run') },
+      // data/, run/ and conf/ (the TLS CA) are what the component reads: all in this server's directory.
+      paths: {
+        ...stackPaths(),
+        data: join(this.dir, 'data'),
+        run: join(this.dir, 'run'),
+        conf: join(this.dir, 'conf'),
+      },
       secrets: loadOrCreateSecrets(join(this.dir, 'secrets.env')),
       progress: () => undefined,
     };
@@ -89,6 +94,16 @@ export class ThrowawayPostgres {
   /** The runtime roles' URLs, keyed as in `.stack/env` (SINK_POSTGRES_DATABASE_URL, QUERY_DATABASE_URL, …). */
   get roleUrls(): Record<string, string> {
     return runtimeUrls(this.ctx, this.port);
+  }
+
+  /** The CA that signed this server's certificate (sslrootcert). */
+  get caFile(): string {
+    return join(this.ctx.paths.conf, 'postgres-tls', 'ca.crt');
+  }
+
+  /** The stack context of this server (its secrets, its directories). */
+  get context(): StackContext {
+    return this.ctx;
   }
 
   get adminUrl(): string {

@@ -18,7 +18,13 @@ const dir = mkdtempSync(join(tmpdir(), 'pipeline-env-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ctx: StackContext = {
-  paths: { ...stackPaths(), stack: dir, run: join(dir, 'run'), data: join(dir, 'data') },
+  paths: {
+    ...stackPaths(),
+    stack: dir,
+    run: join(dir, 'run'),
+    data: join(dir, 'data'),
+    conf: join(dir, 'conf'),
+  },
   secrets: loadOrCreateSecrets(join(dir, 'secrets.env')),
   progress: () => undefined,
 };
@@ -30,11 +36,11 @@ const stack: Record<string, string> = {
 /** What each process gets of the stack's environment, and which generated secret it may hold. */
 const EXPECTED: Record<string, { vars: string[]; secrets: string[] }> = {
   'sink-postgres': {
-    vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL'],
+    vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PGSSLROOTCERT', 'DATABASE_URL'],
     secrets: ['POSTGRES_SINK_PASSWORD'],
   },
   'sink-aggregates': {
-    vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL'],
+    vars: ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PGSSLROOTCERT', 'DATABASE_URL'],
     secrets: ['POSTGRES_AGG_SINK_PASSWORD'],
   },
   'sink-clickhouse': {
@@ -51,6 +57,7 @@ const EXPECTED: Record<string, { vars: string[]; secrets: string[] }> = {
     vars: [
       'KAFKA_BROKERS',
       'SCHEMA_REGISTRY_URL',
+      'PGSSLROOTCERT',
       'QUERY_DATABASE_URL',
       'QUERY_CLICKHOUSE_URL',
       'PROMETHEUS_URL',
