@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Admin } from '../../lib/kafka/index.js';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgClient } from '../../lib/postgres/connection.js';
 import { EtlError } from '../../lib/errors.js';
 import { fileEntry, pack } from './archive.js';
 import type { Manifest } from './manifest.js';
@@ -50,7 +51,7 @@ export function defaultArchiveName(now = new Date()): string {
 }
 
 async function connect(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
+  const client = pgClient(url);
   try {
     await client.connect();
   } catch (err) {

@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from '../../lib/kafka/index.js';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgClient } from '../../lib/postgres/connection.js';
 import { EtlError } from '../../lib/errors.js';
 import { readManifestText, unpack } from './archive.js';
 import type { Manifest, TableMeasure } from './manifest.js';
@@ -61,7 +62,7 @@ export function defaultDatabaseName(live: string, now = new Date()): string {
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+  const client = pgClient(url);
   try {
     await client.connect();
   } catch (err) {
