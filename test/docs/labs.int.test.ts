@@ -3,11 +3,20 @@
  * each block's output checked against the "You should see" block after it. A page marked
  * `lab-test: own-pipeline` runs against a pipeline of its own (the chaos soak's: every service
  * `make up` runs, on fresh topics, a fresh schema and free ports, supervised), from a directory
- * whose `.stack/env` points at it — so the page's commands are the ones a user types after
+ * whose `.stack/env` points at it and whose `dist` is the project's build (so `node dist/cli/main.js`
+ * works as in the project's root) — so the page's commands are the ones a user types after
  * `make up`, and the shared stack's data is not touched. Other pages run from the project root.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +102,7 @@ describe('docs/labs', () => {
           PGOPTIONS: `-c search_path=${p.schema}`,
         };
         mkdirSync(join(dir, '.stack'));
+        symlinkSync(join(projectRoot(), 'dist'), join(dir, 'dist'));
         writeFileSync(
           join(dir, '.stack', 'env'),
           Object.entries(labEnv)
