@@ -13,3 +13,4 @@ export * from './http.js';
 export * from './kafka-security.js';
 export * from './secret-file.js';
 export * from './supervisor.js';
+export * from './demo.js';
