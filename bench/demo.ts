@@ -27,7 +27,17 @@ async function main(): Promise<number> {
     return 1;
   }
   const t0 = Date.now();
-  const report = await runDemo(ctx, env, { ...(fast ? fastOptions(config) : config), say, log });
+  const report = await runDemo(ctx, env, {
+    ...(fast ? fastOptions(config) : config),
+    say,
+    log,
+    // The pipeline's processes are detached: Ctrl-C must not leave them (or its topics) behind.
+    onCleanup: (remove) =>
+      process.once('SIGINT', () => {
+        log('interrupted: removing the demo pipeline');
+        void remove().finally(() => process.exit(130));
+      }),
+  });
   say(`\nThe demo took ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
   return report.ok ? 0 : 1;
 }

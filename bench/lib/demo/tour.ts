@@ -38,6 +38,8 @@ export interface DemoOptions {
   say(text: string): void;
   /** Supervisor chatter and details (stderr in `make demo`). */
   log(text: string): void;
+  /** Given the pipeline's removal once it runs (`make demo` calls it on Ctrl-C). */
+  onCleanup?: (remove: () => Promise<void>) => void;
 }
 
 export interface DemoReport {
@@ -94,6 +96,7 @@ export async function runDemo(
   const p = await startChaosPipeline(ctx, stackEnv, o.log, o.portBase, 'demo');
   let leftBehind: string[] = [];
   let removed = false;
+  o.onCleanup?.(() => p.remove());
   try {
     say(`  pipeline ${p.base} ready: ${p.services.map((s) => `${s} :${p.ports.get(s)}`).join(', ')}`);
     await p.setRate(o.rate);
