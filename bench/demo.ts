@@ -31,12 +31,14 @@ async function main(): Promise<number> {
     ...(fast ? fastOptions(config) : config),
     say,
     log,
-    // The pipeline's processes are detached: Ctrl-C must not leave them (or its topics) behind.
-    onCleanup: (remove) =>
-      process.once('SIGINT', () => {
-        log('interrupted: removing the demo pipeline');
-        void remove().finally(() => process.exit(130));
-      }),
+    // The pipeline's processes are detached: Ctrl-C or a kill must not leave them (or its topics) behind.
+    onCleanup: (remove) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const)
+        process.once(signal, () => {
+          log(`${signal}: removing the demo pipeline`);
+          void remove().finally(() => process.exit(130));
+        });
+    },
   });
   say(`\nThe demo took ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
   return report.ok ? 0 : 1;
