@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CLI := node dist/cli/main.js
 
-.PHONY: help install build up down status test lint typecheck test-unit test-integration bench chaos load clean helm-lint deploy-vm
+.PHONY: help install build up down status test lint typecheck test-unit test-integration bench chaos demo load clean helm-lint deploy-vm
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: build ## run the benchmarks under bench/ (BENCH=a,b to pick; BENCH_QUICK=
 
 chaos: build ## kill -9 a random process every CHAOS_KILL_EVERY_S under load for CHAOS_DURATION_S (default 600) at CHAOS_RATE, then reconcile every store (needs `make up`)
 	node dist/bench/chaos.js
+
+demo: build ## narrated 5-minute tour on a pipeline of its own beside the stack: rate up, kill -9, poison/late/duplicate events, then the proof (DEMO_*; needs `make up`)
+	node dist/bench/demo.js $(DEMO_ARGS)
 
 load: ## run a k6 profile against the running stack: make load PROFILE=ingest-1x|ingest-5x|soak|read-heavy
 	PROFILE=$(PROFILE) ./scripts/load.sh

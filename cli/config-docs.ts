@@ -10,6 +10,7 @@ import type { Schema } from '../lib/config/index.js';
 import {
   BENCH_SCHEMA,
   CHAOS_SCHEMA,
+  DEMO_SCHEMA,
   CONNECT_DATABASE_URL,
   describeSchema,
   HTTP_SCHEMA,
@@ -119,6 +120,7 @@ export const CONFIG_COMPONENTS: ComponentConfig[] = [
   },
   { component: 'bench', title: '`make bench` (bench/run.ts)', schemas: [BENCH_SCHEMA] },
   { component: 'chaos', title: '`make chaos` (`retail-etl chaos`)', schemas: [CHAOS_SCHEMA] },
+  { component: 'demo', title: '`make demo` (bench/demo.ts)', schemas: [DEMO_SCHEMA] },
 ];
 
 export function configurationMarkdown(): string {

@@ -14,3 +14,4 @@ export * from './kafka-security.js';
 export * from './secret-file.js';
 export * from './supervisor.js';
 export * from './postgres-tls.js';
+export * from './demo.js';

@@ -202,8 +202,8 @@ describe('the key queries from ClickHouse and from Postgres', () => {
     expect((totals.body['rows'] as unknown[]).length).toBe(2);
     const sku = await same('/v1/stores/S001/hourly?date=2026-11-20&sku=SKU-1');
     expect(sku.body['rows']).toEqual([
-      { window_start: '2026-11-20T10:00:00.000Z', quantity: 3, revenue_cents: 900, returns: 0, orders: 2 },
-      { window_start: '2026-11-20T11:00:00.000Z', quantity: 5, revenue_cents: 1500, returns: 0, orders: 4 },
+      { window_start: '2026-11-20T10:00:00.000Z', quantity: 3, revenue_cents: '900', returns: 0, orders: 2 },
+      { window_start: '2026-11-20T11:00:00.000Z', quantity: 5, revenue_cents: '1500', returns: 0, orders: 4 },
     ]);
     await same('/v1/stores/S002/hourly?date=2026-11-20');
     await same('/v1/stores/S003/hourly?date=2026-11-20');

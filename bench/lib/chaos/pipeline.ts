@@ -65,12 +65,14 @@ export async function startChaosPipeline(
   stackEnv: Record<string, string>,
   log: (m: string) => void,
   portBase?: number,
+  /** Name prefix of its topics, groups, schema and directory (`make demo` runs one as `demo`). */
+  prefix = 'chaos',
 ): Promise<ChaosPipeline> {
-  const { base, schema, topics } = pipelineNames('chaos');
+  const { base, schema, topics } = pipelineNames(prefix);
   const dir = join('/tmp', base);
   mkdirSync(join(dir, 'run'), { recursive: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const kafka = createKafka('chaos');
+  const kafka = createKafka(prefix);
   const admin = kafka.admin();
   await admin.connect();
   const control: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -158,7 +160,7 @@ export async function startChaosPipeline(
       const bad = supervisor.status().filter((s) => s.state !== 'healthy');
       await remove();
       throw new Error(
-        `chaos pipeline not ready within 180 s: ${bad.map((s) => `${s.name} ${s.state}`).join(', ')}`,
+        `${prefix} pipeline not ready within 180 s: ${bad.map((s) => `${s.name} ${s.state}`).join(', ')}`,
       );
     }
     await sleep(500);
@@ -169,7 +171,7 @@ export async function startChaosPipeline(
     control,
     controlTopic: topics.control,
     base,
-    actor: 'chaos',
+    actor: prefix,
     metrics: () => metrics('producer'),
     timeoutMs: 30_000,
   });

@@ -2,18 +2,22 @@
  * The independent count the chaos soak reconciles against: every record of the raw topic as a
  * read_committed consumer sees it (what Kafka accepted — an aborted or never-acknowledged send is
  * not in it), copied into a temporary table `chaos_reference(kafka_partition, kafka_offset,
- * event_id, amount_cents)` so the comparison with what the sinks wrote runs inside Postgres.
+ * event_id, amount_cents)` so the comparison with what the sinks wrote runs inside Postgres. A record
+ * that is not a sale event at all (poison, as `make demo` sends) is listed apart, not in the table.
  */
 import type pg from 'pg';
 import type { Kafka } from '../../../lib/kafka/index.js';
 import { readToEnd } from '../../../lib/kafka/index.js';
 import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
+import { EtlError } from '../../../lib/errors.js';
 
 const CHUNK = 20_000;
 
 export interface ReferenceResult {
   records: number;
   seconds: number;
+  /** Records that are not a sale event (poison: not Avro of the registry), left out of the table. */
+  undecodable: { partition: number; offset: number }[];
 }
 
 /** Read `topic` from its first to its last offset (read_committed) into the reference table. */
@@ -32,6 +36,7 @@ export async function loadReference(
   const serde = new SaleEventSerde(createRegistry(schemaRegistryUrl));
   const buf = { p: [] as number[], o: [] as string[], id: [] as string[], amt: [] as string[] };
   let records = 0;
+  const undecodable: ReferenceResult['undecodable'] = [];
   const flush = async () => {
     if (buf.p.length === 0) return;
     await db.query(
@@ -52,7 +57,15 @@ export async function loadReference(
     onBatch: async (partition, messages) => {
       for (const m of messages) {
         if (m.value === null) continue;
-        const e = await serde.decode(m.value);
+        // Only a record that can never decode is set aside; a registry away still fails the read.
+        const e = await serde.decode(m.value).catch((err: unknown) => {
+          if (err instanceof EtlError && err.code === 'DECODE_FAILED' && !err.retriable) return undefined;
+          throw err;
+        });
+        if (e === undefined) {
+          undecodable.push({ partition, offset: Number(m.offset) });
+          continue;
+        }
         buf.p.push(partition);
         buf.o.push(m.offset);
         buf.id.push(e.event_id);
@@ -65,5 +78,5 @@ export async function loadReference(
   await flush();
   await db.query(`CREATE INDEX ON chaos_reference (event_id)`);
   await db.query(`ANALYZE chaos_reference`);
-  return { records, seconds: (performance.now() - t0) / 1000 };
+  return { records, seconds: (performance.now() - t0) / 1000, undecodable };
 }

@@ -286,7 +286,11 @@ export async function runChaos(
   }
 }
 
-async function drainGroups(p: ChaosPipeline, timeoutS: number, log: (m: string) => void): Promise<number> {
+export async function drainGroups(
+  p: ChaosPipeline,
+  timeoutS: number,
+  log: (m: string) => void,
+): Promise<number> {
   const t0 = performance.now();
   let calm = 0;
   let lastLog = 0;
