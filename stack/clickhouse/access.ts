@@ -4,7 +4,9 @@
  *
  *   default          owner      everything: migrations (`make up`, `retail-etl clickhouse migrate`), tests, curl
  *   retail_sink      raw sink   SELECT, INSERT on sales_raw, sales_raw_ids, sales_raw_id_probe;
- *                               ALTER DELETE on sales_raw_id_probe (its per-batch probe rows)
+ *                               ALTER DELETE on sales_raw_id_probe (its per-batch probe rows);
+ *                               ALTER DETACH/DROP PARTITION on sales_raw, sales_raw_ids and SELECT
+ *                               on system.parts (its retention; no floor yet, unlike Postgres)
  *   retail_agg_sink  agg sink   SELECT, INSERT, ALTER DELETE (tombstones) on sales_hourly, top_skus, store_rolling_1h
  *   retail_reader    query API  readonly=1: reads only, no settings changed
  *
@@ -36,14 +38,30 @@ interface Grants {
   select: ReadonlySet<string>;
   insert: ReadonlySet<string>;
   alterDelete: ReadonlySet<string>;
+  /** ALTER TABLE … DETACH | DROP PARTITION: the raw sink's own retention. */
+  partitions: ReadonlySet<string>;
+  /** system.parts: which partitions exist (retention reads it). */
+  systemParts: boolean;
 }
 
 const RAW_TABLES = new Set(['sales_raw', 'sales_raw_ids', 'sales_raw_id_probe']);
 const AGG_TABLES = new Set(['sales_hourly', 'top_skus', 'store_rolling_1h']);
 
 export const SINK_GRANTS: Record<'sink' | 'aggregates-sink', Grants> = {
-  sink: { select: RAW_TABLES, insert: RAW_TABLES, alterDelete: new Set(['sales_raw_id_probe']) },
-  'aggregates-sink': { select: AGG_TABLES, insert: AGG_TABLES, alterDelete: AGG_TABLES },
+  sink: {
+    select: RAW_TABLES,
+    insert: RAW_TABLES,
+    alterDelete: new Set(['sales_raw_id_probe']),
+    partitions: new Set(['sales_raw', 'sales_raw_ids']),
+    systemParts: true,
+  },
+  'aggregates-sink': {
+    select: AGG_TABLES,
+    insert: AGG_TABLES,
+    alterDelete: AGG_TABLES,
+    partitions: new Set(),
+    systemParts: false,
+  },
 };
 
 /** Functions and table functions that read or write outside the engine: the owner's only. */
@@ -187,6 +205,7 @@ function checkSink(user: ClickhouseUser, tokens: Token[], database: string): Eng
   const full = (r: TableRef) => `${r.database}.${r.table}`;
   for (const r of readTables(tokens, database)) {
     if (r.fn) return denied(user.name, `CREATE TEMPORARY TABLE ON *.*`);
+    if (grants.systemParts && r.database === 'system' && r.table === 'parts') continue;
     if (!grants.select.has(r.table)) return denied(user.name, `SELECT ON ${full(r)}`);
   }
   // The table a statement acts on: after INTO / TABLE / FROM.
@@ -221,6 +240,11 @@ function checkSink(user: ClickhouseUser, tokens: Token[], database: string): Eng
       const t = target(2);
       const deletes = t !== undefined && isWord(tokens[t.end], 'DELETE');
       if (t && deletes && grants.alterDelete.has(t.table)) return undefined;
+      const partitionOp =
+        t !== undefined &&
+        (isWord(tokens[t.end], 'DETACH') || isWord(tokens[t.end], 'DROP')) &&
+        isWord(tokens[t.end + 1], 'PARTITION');
+      if (t && partitionOp && grants.partitions.has(t.table)) return undefined;
       const action = (tokens[t?.end ?? at + 2]?.text ?? '').toUpperCase();
       return denied(user.name, `ALTER ${action || 'TABLE'} ON ${t ? full(t) : database + '.*'}`);
     }

@@ -126,8 +126,8 @@ export function formatStorage(ctx: StackContext, config: string, scramUsers: Scr
     kafkaClasspath(ctx),
     'kafka.tools.StorageTool',
     'format',
-    '-t',
-    randomBytes(16).toString('base64url'),
+    // One argument with `=`: a random id may begin with '-', which the parser would take for an option.
+    `--cluster-id=${randomBytes(16).toString('base64url')}`,
     '-c',
     config,
     ...scramUsers.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.name},password=${u.password}]`]),

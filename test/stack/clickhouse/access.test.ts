@@ -69,6 +69,11 @@ describe('ClickHouse users’ rights (as clickhouse-server grants them)', () => 
       `SELECT batch_first FROM "db1".sales_raw WHERE kafka_topic = {topic:String} GROUP BY batch_first`,
       'SELECT toString(event_id) AS id FROM db1.sales_raw_ids WHERE event_id IN (SELECT event_id FROM db1.sales_raw_id_probe WHERE token = {t:String})',
       'ALTER TABLE db1.sales_raw_id_probe DELETE WHERE token = {token:String}',
+      // Its retention (sinks/clickhouse/raw/retention.ts).
+      "SELECT partition_id, sum(rows) AS rows FROM system.parts WHERE database = 'db1' AND table = 'sales_raw' AND active GROUP BY partition_id",
+      "ALTER TABLE db1.sales_raw DETACH PARTITION ID '20240101'",
+      "ALTER TABLE db1.sales_raw DROP PARTITION ID '20240101'",
+      "ALTER TABLE db1.sales_raw_ids DROP PARTITION ID '202401'",
     ])
       expect(code(sink, sql), sql).toBeUndefined();
     const refused = refusal(sink, {
@@ -84,6 +89,8 @@ describe('ClickHouse users’ rights (as clickhouse-server grants them)', () => 
       'TRUNCATE TABLE sales_raw',
       'ALTER TABLE sales_raw DELETE WHERE 1',
       'ALTER TABLE sales_raw_id_probe DROP COLUMN token',
+      "ALTER TABLE sales_raw_id_probe DROP PARTITION ID '1'",
+      'SELECT * FROM system.tables',
       'CREATE TABLE IF NOT EXISTS sales_raw (a UInt8) ENGINE = Memory',
       'INSERT INTO sales_hourly FORMAT JSONEachRow',
       "INSERT INTO FUNCTION file('x') SELECT 1",
