@@ -14,6 +14,7 @@ import prettier from 'prettier';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serversDashboard } from './servers.mjs';
+import { withAdvice } from './advice.mjs';
 
 const DS = { type: 'prometheus', uid: 'prometheus' };
 
@@ -23,7 +24,7 @@ function panel(type, title, description, defaults, options, targets, w) {
   return {
     type,
     title,
-    description,
+    description: withAdvice(title, description),
     datasource: DS,
     fieldConfig: { defaults, overrides: [] },
     options,

@@ -42,4 +42,14 @@ describe('dashboards/generate.mjs', () => {
       }
     }
   });
+
+  it('every overview panel says what good looks like and what to do when it is bad (dashboards/advice.mjs)', () => {
+    const d = JSON.parse(readFileSync(join(ROOT, 'dashboards', 'overview.json'), 'utf8')) as {
+      panels: { type: string; title: string; description?: string }[];
+    };
+    for (const p of d.panels) {
+      if (p.type === 'text') continue;
+      expect(p.description, p.title).toMatch(/Good: .+ When bad: /);
+    }
+  });
 });
