@@ -1,7 +1,7 @@
 /**
  * What good looks like and what to do when it is bad, per panel title: appended to the panel's
  * description (shown in Grafana's and the native view's panel info). The overview has advice for
- * every panel (test/dashboards/generate.test.ts); the other dashboards where a title matches.
+ * every panel, and so do the sinks and processors dashboards (test/dashboards/generate.test.ts).
  */
 export const ADVICE = {
   'Events in /s':
@@ -38,6 +38,50 @@ export const ADVICE = {
     'Good: 202s, p95 in tens of milliseconds. When bad: 429 (overloaded: clients must back off), 503 (Kafka unreachable: clients retry the same request, stored once), 4xx (clients send invalid events — the body names index, field and reason).',
   'Supervisor: restarts and crash loops':
     'Good: 0 restarts, no crash loop. When bad: restarts climbing — the process keeps dying (its log: .stack/logs/<name>.log); a crash loop means the supervisor gave up (RetailProcessCrashLoop).',
+  'Rows written /s':
+    'Good: each sink tracks the raw topic’s rate. When bad: one sink at 0 while events flow — it is down, stuck (Errors panel) or fenced after a rebalance; see .stack/logs/<sink>.log.',
+  'Rows per batch':
+    'Good: grows with the rate (ClickHouse wants tens of thousands of rows per insert at high rates). When bad: tiny batches at a high rate — flushes are driven by time; raise the sink’s maxWaitMs if latency allows.',
+  'Flush time (write + commit of one batch)':
+    'Good: tens of milliseconds, well under the flush interval. When bad: p99 in seconds — the database is slow (locks, disk; see the servers dashboard) and lag will follow.',
+  'Buffered rows and backpressure':
+    'Good: buffered rows drop to 0 after each flush, backpressure near 0. When bad: backpressure near 1 s/s — fetching is paused because writes cannot keep up with the input.',
+  'Lag per partition (records)':
+    'Good: every partition small and flat. When bad: one partition growing alone — a hot key or a poison record being retried; look at Errors and the DLQ.',
+  'Lag per partition (seconds)':
+    'Good: about a second. When bad: rising on every partition — the sink is too slow for the rate; on one partition — see the records panel.',
+  'Daily partitions':
+    'Good: days created ahead, retention removing old days, guard rows at 0. When bad: guard rows rising — events outside the created days (very old or far-future event times); `retail-etl pg retention` shows how many the guard holds.',
+  Errors:
+    'Good: all lines at 0 (skipped records appear after a restart: already written, not written twice). When bad: stuck at 1 — one batch retried for minutes (RetailSinkStuck: read the last error in the log); fenced — a rebalance took partitions over; DLQ — see `retail-etl dlq list`.',
+  'Duplicate event ids':
+    'Good: exact re-sends at the producer’s duplicate share, conflicting duplicates at 0. When bad: conflicting duplicates — one event_id sent with different content; `retail-etl dlq list --reason conflicting_duplicate` shows both.',
+  'Event-to-row latency':
+    'Good: p95 under 1 s from the Kafka timestamp. When bad: rising with lag — the sink is behind; rising alone from the event time — clients send old events.',
+  'Records /s by outcome':
+    'Good: accepted follows the input rate, duplicates at the producer’s re-send share, invalid at 0. When bad: invalid — the DLQ holds them with reasons; many late — see the watermark.',
+  'Watermark lag':
+    'Good: about the allowed out-of-orderness plus a few seconds. When bad: growing — a partition stopped advancing (no new events, or stuck; docs/processors.md explains idleness) and windows stay open.',
+  'Open windows':
+    'Good: a few per key and operator (the current hour, the rolling minute buckets). When bad: growing steadily — windows do not close: the watermark is stuck (see Watermark lag).',
+  'Windows closed /min':
+    'Good: a burst at each hour’s end plus lateness for hourly and top SKUs, a steady flow for the rolling hour. When bad: 0 past an hour boundary plus lateness — the watermark is stuck.',
+  'State keys':
+    'Good: bounded — aggregate keys of open windows and the dedup horizon’s ids (default 5 minutes of events). When bad: growing without bound — the horizon or window closing is not working; restores get slower.',
+  'Transaction commit time':
+    'Good: tens of milliseconds (one transaction per task every 100 ms). When bad: seconds — the broker is slow or the transaction coordinator is loading after a restart; lag will grow.',
+  'Transactions /s by result':
+    'Good: committed only, about 10 per second per task under load, none when idle. When bad: aborted or fenced — a commit failed and the task was restored, or another instance took the task over (a rebalance; fenced zombies are expected then).',
+  'Late and dead-lettered records /s':
+    'Good: late at the producer’s late share, DLQ at 0. When bad: many late — lateness too short for your clients; DLQ — undecodable records, see `retail-etl dlq list`.',
+  'Restore from changelog':
+    'Good: seconds, after a start or a rebalance only. When bad: tens of seconds — state is large (see State size) and /readyz stays "restoring" meanwhile.',
+  'Restore progress':
+    'Good: climbs to 1 within seconds. When bad: stuck below 1 with retries rising — the broker is unreachable or the changelog partition has no leader; it resumes where it was.',
+  'State size: what a restore would read':
+    'Good: flat over hours. When bad: climbing for hours — compaction or the dedup horizon is not pruning; restores will slow down.',
+  'Changelog bytes written /s':
+    'Good: follows the input rate (updates of aggregate keys and dedup ids). When bad: far above the input bytes — too many keys change per event; check State keys.',
 };
 
 /** The description with its advice, if the title has any. */

@@ -43,13 +43,15 @@ describe('dashboards/generate.mjs', () => {
     }
   });
 
-  it('every overview panel says what good looks like and what to do when it is bad (dashboards/advice.mjs)', () => {
-    const d = JSON.parse(readFileSync(join(ROOT, 'dashboards', 'overview.json'), 'utf8')) as {
-      panels: { type: string; title: string; description?: string }[];
-    };
-    for (const p of d.panels) {
-      if (p.type === 'text') continue;
-      expect(p.description, p.title).toMatch(/Good: .+ When bad: /);
+  it('every overview, sinks and processors panel says what good looks like and what to do when it is bad (dashboards/advice.mjs)', () => {
+    for (const f of ['overview.json', 'sinks.json', 'processors.json']) {
+      const d = JSON.parse(readFileSync(join(ROOT, 'dashboards', f), 'utf8')) as {
+        panels: { type: string; title: string; description?: string }[];
+      };
+      for (const p of d.panels) {
+        if (p.type === 'text') continue;
+        expect(p.description, `${f}: ${p.title}`).toMatch(/Good: .+ When bad: /);
+      }
     }
   });
 });
