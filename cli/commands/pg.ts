@@ -10,7 +10,7 @@ import { POSTGRES_SINK_SCHEMA } from '../../sinks/postgres/raw/config.js';
 import { ident } from '../../sinks/postgres/ident.js';
 import { migrateAll } from '../../sinks/postgres/migrate-all.js';
 import { applyRetention, isoDay, partitionDays } from '../../sinks/postgres/raw/partitions.js';
-import { pgClient } from '../../lib/postgres/connection.js';
+import { withPgClient } from '../../lib/postgres/connection.js';
 
 function config(o: { schema?: string }) {
   return resolveConfig('sink-postgres', POSTGRES_SINK_SCHEMA, { schema: o.schema });
@@ -29,24 +29,7 @@ function schemaCommand(parent: Command, name: string, description: string): Comm
 /** Resolve the config for `--schema` and run `fn` on a connected client as the DATABASE_URL role. */
 function inSchema<T>(o: { schema?: string }, fn: (client: pg.Client, c: PgConfig) => Promise<T>): Promise<T> {
   const c = config(o);
-  return withClient(c.databaseUrl, (client) => fn(client, c));
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = pgClient(url);
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new EtlError('POSTGRES_ERROR', `cannot connect to Postgres: ${(err as Error).message}`, {
-      retriable: true,
-      serverCode: (err as { code?: string }).code,
-    });
-  }
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+  return withPgClient(c.databaseUrl, (client) => fn(client, c));
 }
 
 export function registerPg(program: Command): void {
@@ -79,7 +62,7 @@ export function registerPg(program: Command): void {
       const days = o.days === undefined ? c.retentionDays : Number(o.days);
       if (!Number.isInteger(days) || days < 1)
         throw new EtlError('INVALID_ARGUMENT', `--days must be a whole number ≥ 1, got "${o.days}"`);
-      await withClient(c.databaseUrl, async (client) => {
+      await withPgClient(c.databaseUrl, async (client) => {
         const guard = await client
           .query<{ n: string }>(`SELECT count(*) AS n FROM ${ident(c.schema)}.sales_raw_default`)
           .catch(() => undefined);

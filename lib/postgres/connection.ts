@@ -103,3 +103,33 @@ export function pgPool(
 ) {
   return new pg.Pool(pgConfig<pg.PoolConfig>(connectionString, extra));
 }
+
+/**
+ * A connected client, or a retriable POSTGRES_ERROR with the server's code: the one way the
+ * short-lived commands (`pg`, `backup`) open a connection.
+ */
+export async function connectPgClient(connectionString: string): Promise<pg.Client> {
+  const client = pgClient(connectionString);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new EtlError('POSTGRES_ERROR', `cannot connect to Postgres: ${(err as Error).message}`, {
+      retriable: true,
+      serverCode: (err as { code?: string }).code,
+    });
+  }
+  return client;
+}
+
+/** Run `fn` on a connected client, closing it afterwards whatever happens. */
+export async function withPgClient<T>(
+  connectionString: string,
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = await connectPgClient(connectionString);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -7,9 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Admin } from '../../lib/kafka/index.js';
-import type pg from 'pg';
-import { pgClient } from '../../lib/postgres/connection.js';
-import { EtlError } from '../../lib/errors.js';
+import { connectPgClient } from '../../lib/postgres/connection.js';
 import { fileEntry, pack } from './archive.js';
 import type { Manifest } from './manifest.js';
 import { ENTRIES, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest.js';
@@ -50,26 +48,13 @@ export function defaultArchiveName(now = new Date()): string {
     .replace(/\.\d+Z$/, 'Z')}.tar`;
 }
 
-async function connect(url: string): Promise<pg.Client> {
-  const client = pgClient(url);
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new EtlError('POSTGRES_ERROR', `cannot connect to Postgres: ${(err as Error).message}`, {
-      retriable: true,
-      serverCode: (err as { code?: string }).code,
-    });
-  }
-  return client;
-}
-
 /** Dump and measure on one snapshot; returns what the manifest records about the database. */
 async function dumpDatabase(
   o: CreateOptions,
   dir: string,
 ): Promise<Pick<Manifest, 'postgres' | 'tables' | 'offsets'>> {
   const { label, database } = libpqEnv(o.databaseUrl);
-  const client = await connect(o.databaseUrl);
+  const client = await connectPgClient(o.databaseUrl);
   const dumpFile = join(dir, ENTRIES.database);
   const ticker = setInterval(() => {
     const bytes = (() => {

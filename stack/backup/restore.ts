@@ -9,8 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from '../../lib/kafka/index.js';
-import type pg from 'pg';
-import { pgClient } from '../../lib/postgres/connection.js';
+import { withPgClient } from '../../lib/postgres/connection.js';
 import { EtlError } from '../../lib/errors.js';
 import { readManifestText, unpack } from './archive.js';
 import type { Manifest, TableMeasure } from './manifest.js';
@@ -61,26 +60,9 @@ export function defaultDatabaseName(live: string, now = new Date()): string {
   return `${live.slice(0, 40)}_restore_${stamp}`;
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = pgClient(url);
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new EtlError('POSTGRES_ERROR', `cannot connect to Postgres: ${(err as Error).message}`, {
-      retriable: true,
-      serverCode: (err as { code?: string }).code,
-    });
-  }
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /** Whether the target exists; refuses an existing one without `force`. */
 async function targetExists(o: RestoreOptions, database: string, live: string): Promise<boolean> {
-  const exists = await withClient(o.databaseUrl, async (c) => {
+  const exists = await withPgClient(o.databaseUrl, async (c) => {
     const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     return (r.rowCount ?? 0) > 0;
   });
@@ -98,7 +80,7 @@ async function targetExists(o: RestoreOptions, database: string, live: string): 
 /** A new, empty database owned by the restoring login (created by the admin login when one is set). */
 async function createDatabase(o: RestoreOptions, database: string): Promise<void> {
   const owner = decodeURIComponent(new URL(o.databaseUrl).username);
-  await withClient(withDatabase(o.adminUrl ?? o.databaseUrl, 'postgres'), async (c) => {
+  await withPgClient(withDatabase(o.adminUrl ?? o.databaseUrl, 'postgres'), async (c) => {
     // Names checked against DATABASE_NAME; template0: nothing of template1's extras to collide with.
     const ownerClause = DATABASE_NAME.test(owner) ? ` OWNER "${owner}"` : '';
     await c.query(`CREATE DATABASE "${database}"${ownerClause} TEMPLATE template0`).catch((err: unknown) => {
@@ -156,7 +138,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
         : err;
     });
     o.progress('verifying the restored rows, sums and offsets against the manifest');
-    const measured = await withClient(url, async (c) => ({
+    const measured = await withPgClient(url, async (c) => ({
       tables: await measureTables(c, manifest.postgres.measuredSchemas),
       offsets: await readStoredOffsets(c, manifest.postgres.measuredSchemas),
     }));
