@@ -35,6 +35,13 @@ export const SUPERVISOR_SCHEMA = {
     min: 1000,
     doc: 'a running process that fails its liveness probe (/healthz, or the server’s health check) this long is killed and restarted',
   },
+  probeIntervalMs: {
+    type: 'int',
+    env: 'SUPERVISOR_PROBE_INTERVAL_MS',
+    default: 5000,
+    min: 100,
+    doc: 'how often the liveness probe of a healthy process runs (its PID is checked every second regardless); each server probe is a real client session, so every second costs CPU at rest',
+  },
   metricsPort: {
     type: 'int',
     env: 'SUPERVISOR_METRICS_PORT',

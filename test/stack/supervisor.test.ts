@@ -47,8 +47,12 @@ function proc(name: string, script: string, extra: Partial<SupervisedProcess> = 
   };
 }
 
-function supervise(list: SupervisedProcess[], logs: string[] = []): Supervisor {
-  const s = new Supervisor(list, FAST, { log: (m) => logs.push(m), changed: () => undefined });
+function supervise(
+  list: SupervisedProcess[],
+  logs: string[] = [],
+  options: SupervisorOptions = FAST,
+): Supervisor {
+  const s = new Supervisor(list, options, { log: (m) => logs.push(m), changed: () => undefined });
   supervisors.push(s);
   s.run();
   return s;
@@ -125,6 +129,25 @@ describe('Supervisor', { timeout: 30_000 }, () => {
       await waitUntil(() => statusOf(s, 'short-lived').state === 'crash-loop', { timeoutMs: 15_000 }),
     ).toBe(true);
     expect(statusOf(s, 'short-lived').restarts).toBe(2);
+  });
+
+  it('probes a healthy process only every probeIntervalMs, yet notices its death at the next PID check', async () => {
+    let probes = 0;
+    const p = proc('quiet', 'exec sleep 60', {
+      live: async () => {
+        probes += 1;
+        return isAlive(p.pid()!);
+      },
+    });
+    const first = p.start();
+    // One probe an hour: within this test, a healthy process is probed once (its first check).
+    const s = supervise([p], [], { ...FAST, probeIntervalMs: 3_600_000 });
+    expect(await waitUntil(() => probes >= 1, { timeoutMs: 5000 })).toBe(true);
+    await new Promise((r) => setTimeout(r, 20 * FAST.intervalMs));
+    expect(probes).toBe(1);
+    process.kill(first, 'SIGKILL');
+    expect(await waitUntil(() => statusOf(s, 'quiet').restarts === 1, { timeoutMs: 10_000 })).toBe(true);
+    expect(statusOf(s, 'quiet').lastReason).toBe('exited');
   });
 
   it('a live process that stops answering is killed and restarted', async () => {
