@@ -66,10 +66,12 @@ export const CLICKHOUSE_SINK_SCHEMA = {
   },
 } satisfies Schema;
 
+// One insert a second at most at low rates: ClickHouse makes a part per insert and merges them in
+// the background, and its own guidance is batches of 1,000+ rows or one insert a second.
 export const CLICKHOUSE_LOOP_SCHEMA = loopSchema({
   envPrefix: 'SINK_CLICKHOUSE_',
   maxBatchRows: 200_000,
-  maxWaitMs: 500,
+  maxWaitMs: 1000,
   metricsPort: PORTS.sinkClickhouseMetrics,
 });
 

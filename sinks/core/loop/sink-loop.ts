@@ -35,6 +35,7 @@ export type LoopSettings = Pick<
   | 'writeRetryMaxMs'
   | 'refusedRetryAttempts'
   | 'stuckAfterMs'
+  | 'fetchMaxWaitMs'
 > & { groupId: string };
 
 export interface LoopDeps<Row extends { kafkaTimestamp: number } = SinkRow> {
@@ -116,7 +117,8 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
       heartbeatInterval: Math.max(1000, Math.floor(config.sessionTimeoutMs / 10)),
       rebalanceTimeout: Math.max(60_000, config.sessionTimeoutMs * 2),
       maxBytesPerPartition: 4 * 1024 * 1024,
-      maxWaitTimeInMs: Math.min(500, config.maxWaitMs),
+      // kafkajs heartbeats between fetches: an empty fetch must end well within the session.
+      maxWaitTimeInMs: Math.min(config.fetchMaxWaitMs, Math.floor(config.sessionTimeoutMs / 3)),
       // Only committed transactions: an aborted update (a killed or fenced processor) never reaches a table.
       readUncommitted: false,
     });
