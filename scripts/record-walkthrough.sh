@@ -33,7 +33,7 @@ script -q -e -T "$out/walkthrough.timing" \
   -c "stty cols $COLUMNS rows $LINES 2>/dev/null; exec $cmd 2>$(printf %q "$out/walkthrough.log")" \
   "$out/walkthrough.typescript" || rc=$?
 node dist/bench/walkthrough-cast.js "$out/walkthrough.typescript" "$out/walkthrough.timing" \
-  "$out/walkthrough.cast" "retail-etl: make demo"
+  "$out/walkthrough.cast" "$COLUMNS" "$LINES" "retail-etl: make demo"
 echo "• recorded (demo exit code $rc): $out/walkthrough.cast — play it with \`asciinema play $out/walkthrough.cast\`," >&2
 echo "  or replay the typescript: scriptreplay -t $out/walkthrough.timing $out/walkthrough.typescript" >&2
 exit "$rc"
