@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CLI := node dist/cli/main.js
 
-.PHONY: help install build up down status test lint typecheck test-unit test-integration bench chaos demo load clean helm-lint deploy-vm
+.PHONY: help install build up down status test lint typecheck test-unit test-integration bench chaos demo walkthrough load clean helm-lint deploy-vm
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ chaos: build ## kill -9 a random process every CHAOS_KILL_EVERY_S under load for
 
 demo: build ## narrated 5-minute tour on a pipeline of its own beside the stack: rate up, kill -9, poison/late/duplicate events, then the proof (DEMO_*; needs `make up`)
 	node dist/bench/demo.js $(DEMO_ARGS)
+
+walkthrough: build ## record make demo's tour as a terminal session anyone can replay: .stack/walkthrough/walkthrough.{cast,typescript,timing} (DEMO_ARGS; needs `make up`)
+	./scripts/record-walkthrough.sh $(DEMO_ARGS)
 
 load: ## run a k6 profile against the running stack: make load PROFILE=ingest-1x|ingest-5x|soak|read-heavy
 	PROFILE=$(PROFILE) ./scripts/load.sh

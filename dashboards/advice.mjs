@@ -1,7 +1,8 @@
 /**
  * What good looks like and what to do when it is bad, per panel title: appended to the panel's
- * description (shown in Grafana's and the native view's panel info). The overview has advice for
- * every panel, and so do the sinks and processors dashboards (test/dashboards/generate.test.ts).
+ * description (shown in Grafana's and the native view's panel info). Every panel but the "How to read
+ * this" text has advice (test/dashboards/generate.test.ts). A title used on two dashboards with
+ * different meanings gets its advice per dashboard in DASHBOARD_ADVICE (by uid), which wins.
  */
 export const ADVICE = {
   'Events in /s':
@@ -82,10 +83,105 @@ export const ADVICE = {
     'Good: flat over hours. When bad: climbing for hours — compaction or the dedup horizon is not pruning; restores will slow down.',
   'Changelog bytes written /s':
     'Good: follows the input rate (updates of aggregate keys and dedup ids). When bad: far above the input bytes — too many keys change per event; check State keys.',
+  // --- producer ---------------------------------------------------------------------------------
+  'Target rate':
+    'Good: the rate you set (`retail-etl producer status`, the control panel), 0 only while paused. When bad: not what you set — a control change was refused (above the safety cap: see Errors and control changes) or a replica has not read the control topic yet.',
+  'Actual rate':
+    'Good: within a few per cent of the target. When bad: well below it — Kafka acknowledges too slowly (Send latency) or the machine is short of CPU; the producer does not make up for lost time.',
+  'Safety cap':
+    'Good: above any rate you mean to set (default 50,000/s, `--max-rate`). When bad: a rate you set is refused (`outside 1..<cap>` in the replica’s lastChange) — restart the producer with a higher `--max-rate` if the machine can take it.',
+  Paused:
+    'Good: running, unless you paused it (`retail-etl producer pause` or the panel). When bad: PAUSED when nobody meant to — `retail-etl producer status` names who paused it and when; `retail-etl producer resume`.',
+  'Target vs actual rate':
+    'Good: each replica’s actual line on its target line. When bad: actual below target for minutes — Kafka or the CPU holds that replica back (Send latency, the servers dashboard); a configured line above target means it is paused or capped.',
+  'Events /s by kind':
+    'Good: sales most, returns and intentional duplicates at their configured shares. When bad: a kind at 0 or far off its share — the producer runs with other settings than you think (`retail-etl producer status`, its start options).',
+  'Send latency':
+    'Good: p99 in tens of milliseconds (the broker acknowledges each request). When bad: p99 in seconds — the broker is slow (disk, GC: the servers dashboard’s request latency) or unreachable; the actual rate drops and RetailProducerErrors may follow.',
+  'Events per produce request':
+    'Good: grows with the rate (hundreds per request at thousands of events/s). When bad: 1–2 events per request at a high rate — every event is its own request, so latency and CPU climb; check the producer’s batch settings.',
+  'Throughput (bytes/s)':
+    'Good: follows the actual rate (about 119 bytes per Avro event, docs/decisions/0002). When bad: bytes climbing while events do not — larger events than expected; 0 while the target is not — nothing is acknowledged (Errors panel).',
+  'Errors and control changes':
+    'Good: errors at 0; control changes applied only when someone changes the rate. When bad: send errors — Kafka refuses or times out (retried with the same records: no duplicates; RetailProducerErrors); invalid_generated — a generator bug (open an issue with the seed from the log); refused changes — a rate outside the cap.',
+  // --- servers ----------------------------------------------------------------------------------
+  Broker:
+    'Good: up. When bad: DOWN — the broker (or the agent in its JVM) does not answer and everything stops writing and reading: `make status`, `.stack/logs/kafka.log` (RetailKafkaBrokerDown).',
+  'Active controller':
+    'Good: exactly 1. When bad: 0 — the KRaft quorum has no leader, topics cannot be created nor leaders move (RetailKafkaNoActiveController: the broker log’s controller errors); 2 — a split brain, check controller.quorum.voters.',
+  'Under-replicated partitions':
+    'Good: 0 (always, with the stack’s single broker). When bad: above 0 for minutes — a follower is down or behind and one more failure can lose acknowledged writes (RetailKafkaUnderReplicatedPartitions).',
+  'Offline partitions':
+    'Good: 0. When bad: any — those partitions have no leader: producers time out and their consumers stall; bring the brokers holding them back (RetailKafkaOfflinePartitions).',
+  'Broker bytes in / out':
+    'Good: in follows the producer’s and ingest’s bytes; out a small multiple of in (each consumer group reads every record). When bad: out far above in — a group is replaying from the start (a reset or restore); in at 0 while the producer runs — see Broker and the producer dashboard.',
+  'Broker messages in /s':
+    'Good: the producer’s rate plus the processors’ output (aggregates, changelogs, late and DLQ records). When bad: at 0 while events are sent — the broker does not append; far above — a client retries in a loop (the producer’s errors).',
+  'Request latency p99':
+    'Good: Produce and Fetch p99 in tens of milliseconds (a Fetch waits up to its max wait when idle: hundreds of ms is normal then). When bad: Produce p99 in seconds — the broker’s disk or CPU is saturated, or a long GC pause; every stage above slows down.',
+  'Partitions and leaders':
+    'Good: flat, leaders equal to partitions on a single broker. When bad: partitions jumping up — something creates topics (tests leave none); leaders below partitions — some partitions have no leader here (Offline partitions).',
+  Postgres:
+    'Good: up. When bad: DOWN — the exporter cannot log in and query: Postgres is down (the sinks retry, the query API fails) or the retail_monitor role is broken (RetailPostgresDown: `.stack/logs/postgres.log`).',
+  'Connections used':
+    'Good: well under 85 %. When bad: above 85 % — new logins will fail with "too many clients" (a restarted sink cannot connect); see Connections by state (RetailPostgresConnectionsHigh).',
+  'Database size':
+    'Good: grows with the days kept and stays flat once retention removes old days. When bad: growing past the retention horizon — retention is not running (`retail-etl pg retention`) or dead rows pile up (Largest tables; VACUUM).',
+  'Deadlocks (1h)':
+    'Good: 0. When bad: any — two transactions waited on each other and one was rolled back (a sink retries its batch); usually two writers on the same rows (two sinks on one table, or a manual job): the Postgres log names both statements.',
+  'Connections by state':
+    'Good: mostly idle pooled connections, a few active, idle in transaction near 0, all under the limit line. When bad: idle climbing — a pool too large or a process leaking connections; idle in transaction — a process stuck mid-transaction holding locks (pg_stat_activity names it).',
+  'Transactions /s':
+    'Good: commits follow the sinks’ batches (a few per second per sink), rollbacks near 0. When bad: rollbacks climbing — writes fail and are retried (the sinks dashboard’s Errors); commits at 0 while events flow — the sinks are not writing.',
+  'WAL written':
+    'Good: follows the rows written (roughly the raw rows’ bytes plus indexes). When bad: far above the data written — many updates (aggregate upserts, dead rows) or a bulk job; the disk fills faster (Free disk).',
+  'Locks by mode':
+    'Good: a handful of row and access locks that come and go. When bad: exclusive locks held for long — a migration, a detach or a manual DDL blocks the sinks; pg_locks with pg_stat_activity names the holder.',
+  'Largest tables':
+    'Good: the day partitions of sales_raw, each about a day of events, the oldest removed by retention. When bad: one table far larger than its rows explain — bloat (VACUUM); the guard partition growing — events outside the created days.',
+  ClickHouse:
+    'Good: up. When bad: DOWN — the ClickHouse sinks retry with the same dedup tokens and analytics from ClickHouse fail: `make status`, `.stack/logs/clickhouse.log` (RetailClickhouseDown).',
+  'Running queries':
+    'Good: 0 or 1 (the native server runs one statement at a time). When bad: stuck at 1 for long — one long query holds the engine and the sinks’ inserts wait behind it (their flush time rises); find the client that sent it.',
+  'Active parts':
+    'Good: flat in the hundreds — merges keep up with inserts. When bad: climbing steadily — inserts are too small and too frequent (raise the ClickHouse sinks’ batch size or wait time); thousands of parts slow inserts and queries down.',
+  'Bytes on disk':
+    'Good: grows with the events stored, compressed (a fraction of Postgres’ size). When bad: growing much faster than events — duplicate or probe rows not merged away; see Bytes on disk per table.',
+  'ClickHouse queries and inserts':
+    'Good: inserts follow the ClickHouse sinks’ batches, queries follow your analytics. When bad: inserts at 0 while the sinks run — they cannot write (the sinks dashboard’s Errors); queries climbing — a dashboard or client polls too often.',
+  'Parts per table':
+    'Good: tens per table, flat. When bad: one table’s parts climbing — its writer inserts in tiny batches; a table with thousands of parts will throttle inserts.',
+  'Bytes on disk per table':
+    'Good: sales_raw the largest, aggregates small. When bad: an id or probe table as large as sales_raw — its rows are not being merged or deleted; a test table left over — drop it.',
+  'Free disk of the data directories':
+    'Good: above 10 % everywhere. When bad: below 10 % — Kafka stops, Postgres refuses writes, ClickHouse inserts fail when full (RetailDataDiskFilling): `du -sh .stack/data/*`, then delete what is not needed or move .stack to a larger disk.',
+  // --- Kafka Connect ----------------------------------------------------------------------------
+  'Connect up':
+    'Good: up while you run the Connect baseline, not running otherwise (it runs on demand). When bad: not running when you started it — `retail-etl connect status`, the worker’s log `.stack/logs/kafka-connect.log`.',
+  'Failed tasks':
+    'Good: 0. When bad: 1 or more — a task failed and does not restart by itself (RetailConnectorFailed): `retail-etl connect status` prints its trace; fix the cause and restart the task or `retail-etl connect apply`.',
+  'Connector lag (s)':
+    'Good: a few seconds while the worker runs. When bad: rising — the connector cannot keep up (a failed task, a slow target) or is paused; compare with Tasks by state.',
+  'Connector lag (records)':
+    'Good: small and flat (about a batch). When bad: growing — the connector writes slower than events arrive; compare its rate with our sink’s (docs/connect.md).',
+  'Connector state':
+    'Good: RUNNING for every connector. When bad: FAILED — see Failed tasks; PAUSED — someone paused it through the REST API (resume it there); UNASSIGNED — the worker is restarting or has no capacity.',
+  'Tasks by state':
+    'Good: every task RUNNING. When bad: FAILED — `retail-etl connect status` shows the trace; UNASSIGNED for more than a minute — the worker lost its group membership (its log).',
 };
 
-/** The description with its advice, if the title has any. */
-export function withAdvice(title, description) {
-  const advice = ADVICE[title];
+/** Advice for a title that means something else on one dashboard (by uid). */
+export const DASHBOARD_ADVICE = {
+  'retail-connect': {
+    'Lag per partition (records)':
+      'Good: every partition small and flat. When bad: one partition growing alone — a hot key, or a task stuck on one record (Failed tasks); every partition growing — the connector is too slow for the rate.',
+    'Lag per partition (seconds)':
+      'Good: a few seconds. When bad: rising on every partition — the connector is paused, failed or too slow (Connector state, Tasks by state); on one partition — see the records panel.',
+  },
+};
+
+/** The description with its advice, if the title has any (on dashboard `uid`, when given). */
+export function withAdvice(title, description, uid) {
+  const advice = (uid ? DASHBOARD_ADVICE[uid]?.[title] : undefined) ?? ADVICE[title];
   return advice ? `${description.replace(/\.$/, '')}. ${advice}` : description;
 }

@@ -24,7 +24,7 @@ function panel(type, title, description, defaults, options, targets, w) {
   return {
     type,
     title,
-    description: withAdvice(title, description),
+    description,
     datasource: DS,
     fieldConfig: { defaults, overrides: [] },
     options,
@@ -103,7 +103,11 @@ function dashboard(uid, title, description, panels) {
     timepicker: {},
     templating: { list: [] },
     annotations: { list: [] },
-    panels: layout(panels),
+    panels: layout(
+      panels.map((p) =>
+        p.type === 'text' ? p : { ...p, description: withAdvice(p.title, p.description, uid) },
+      ),
+    ),
   };
 }
 

@@ -2,9 +2,25 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const DASHBOARD_FILES = [
+  'overview.json',
+  'producer.json',
+  'sinks.json',
+  'processors.json',
+  'connect.json',
+  'servers.json',
+];
+
+interface Dashboard {
+  uid: string;
+  panels: { type: string; title: string; description?: string }[];
+}
+const readDashboard = (f: string) =>
+  JSON.parse(readFileSync(join(ROOT, 'dashboards', f), 'utf8')) as Dashboard;
 
 describe('dashboards/generate.mjs', () => {
   it('the committed dashboards/*.json are up to date', () => {
@@ -43,14 +59,31 @@ describe('dashboards/generate.mjs', () => {
     }
   });
 
-  it('every overview, sinks and processors panel says what good looks like and what to do when it is bad (dashboards/advice.mjs)', () => {
-    for (const f of ['overview.json', 'sinks.json', 'processors.json']) {
-      const d = JSON.parse(readFileSync(join(ROOT, 'dashboards', f), 'utf8')) as {
-        panels: { type: string; title: string; description?: string }[];
-      };
-      for (const p of d.panels) {
+  it('every panel of every dashboard says what good looks like and what to do when it is bad (dashboards/advice.mjs)', () => {
+    for (const f of DASHBOARD_FILES) {
+      for (const p of readDashboard(f).panels) {
         if (p.type === 'text') continue;
         expect(p.description, `${f}: ${p.title}`).toMatch(/Good: .+ When bad: /);
+      }
+    }
+  });
+
+  it('every piece of advice belongs to a panel that exists (no advice left behind by a renamed panel)', async () => {
+    const { ADVICE, DASHBOARD_ADVICE } = (await import(
+      pathToFileURL(join(ROOT, 'dashboards', 'advice.mjs')).href
+    )) as {
+      ADVICE: Record<string, string>;
+      DASHBOARD_ADVICE: Record<string, Record<string, string>>;
+    };
+    const dashboards = DASHBOARD_FILES.map(readDashboard);
+    const titles = new Set(dashboards.flatMap((d) => d.panels.map((p) => p.title)));
+    for (const title of Object.keys(ADVICE)) expect(titles.has(title), title).toBe(true);
+    for (const [uid, byTitle] of Object.entries(DASHBOARD_ADVICE)) {
+      const d = dashboards.find((x) => x.uid === uid);
+      expect(d, uid).toBeDefined();
+      for (const [title, advice] of Object.entries(byTitle)) {
+        const p = d?.panels.find((x) => x.title === title);
+        expect(p?.description, `${uid}: ${title}`).toContain(advice);
       }
     }
   });

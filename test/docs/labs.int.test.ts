@@ -30,8 +30,11 @@ import { firstMissing, parseLab } from '../helpers/lab.js';
 import type { LabStep } from '../helpers/lab.js';
 
 const LABS = join(projectRoot(), 'docs', 'labs');
+/** `LAB=09` (or `LAB=09,10`) runs only those labs, e.g. while writing one; unset: every lab. */
+const only = (process.env['LAB'] ?? '').split(',').filter((n) => n !== '');
 const pages = readdirSync(LABS)
   .filter((f) => /^\d\d-.*\.md$/.test(f))
+  .filter((f) => only.length === 0 || only.some((n) => f.startsWith(`${n.padStart(2, '0')}-`)))
   .sort();
 
 const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
