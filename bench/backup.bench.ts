@@ -8,7 +8,6 @@
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { Benchmark, Figure } from './harness.js';
 import { migrate } from '../sinks/postgres/raw/ddl.js';
 import { ensurePartitions } from '../sinks/postgres/raw/partitions.js';
@@ -17,21 +16,12 @@ import { runPgTool, withDatabase } from '../stack/backup/pg-tools.js';
 import { restoreBackup } from '../stack/backup/restore.js';
 import { projectRoot } from '../stack/paths.js';
 import { uniqueName } from './lib/names.js';
+import { withPgClient } from '../lib/postgres/connection.js';
 import { DATABASE_URL, readSetting } from '../lib/config/index.js';
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** sales_raw, its ids and the offsets of a sink that stored `n` events from 6 partitions. */
 async function fill(url: string, schema: string, n: number): Promise<void> {
-  await withClient(url, async (c) => {
+  await withPgClient(url, async (c) => {
     await migrate(c, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
     await ensurePartitions(c, { schema, retentionDays: 30, aheadDays: 3 });
     const s = `"${schema}"`;
@@ -75,7 +65,7 @@ const bench: Benchmark = {
     const tmp = join(projectRoot(), '.stack', 'tmp', uniqueName('bench-backup'));
     mkdirSync(tmp, { recursive: true });
     const dropDb = (name: string) =>
-      withClient(withDatabase(adminUrl ?? url, 'postgres'), (c) =>
+      withPgClient(withDatabase(adminUrl ?? url, 'postgres'), (c) =>
         c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
       );
     try {
@@ -102,7 +92,7 @@ const bench: Benchmark = {
       );
       const archiveMb = created.bytes / 1e6;
 
-      await withClient(withDatabase(adminUrl ?? url, 'postgres'), (c) =>
+      await withPgClient(withDatabase(adminUrl ?? url, 'postgres'), (c) =>
         c.query(`CREATE DATABASE "${plainDb}" OWNER "${new URL(url).username}" TEMPLATE template0`),
       );
       const [, plainRestoreS] = await timed(() =>
@@ -160,7 +150,7 @@ const bench: Benchmark = {
     } finally {
       await dropDb(plainDb).catch(() => undefined);
       await dropDb(restoredDb).catch(() => undefined);
-      await withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(
+      await withPgClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(
         () => undefined,
       );
       rmSync(tmp, { recursive: true, force: true });

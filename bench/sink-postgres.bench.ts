@@ -6,7 +6,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { Benchmark, Figure } from './harness.js';
 import { migrate } from '../sinks/postgres/raw/ddl.js';
 import { ensurePartitions } from '../sinks/postgres/raw/partitions.js';
@@ -17,20 +16,11 @@ import { projectRoot } from '../stack/paths.js';
 import { waitForRowsWritten } from './lib/prom-text.js';
 import { deleteTopics, fillTopic } from './lib/sale-events.js';
 import { uniqueName } from './lib/names.js';
+import { withPgClient } from '../lib/postgres/connection.js';
 import { DATABASE_URL, readSetting } from '../lib/config/index.js';
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 async function prepareSchema(url: string, schema: string): Promise<void> {
-  await withClient(url, async (c) => {
+  await withPgClient(url, async (c) => {
     await migrate(c, { schema, sinkRole: 'retail_sink', readerRole: 'retail_reader' });
     await ensurePartitions(c, { schema, retentionDays: 30, aheadDays: 3 });
   });
@@ -119,7 +109,7 @@ const bench: Benchmark = {
       return figures;
     } finally {
       await deleteTopics([topic]);
-      await withClient(url, async (c) => {
+      await withPgClient(url, async (c) => {
         for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
       });
       rmSync(tmp, { recursive: true, force: true });
