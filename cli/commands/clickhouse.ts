@@ -31,6 +31,7 @@ export function registerClickhouse(program: Command): void {
         host: HOST,
         port: config.port,
         users: serverUsers(config),
+        retentionFloor: { minDays: config.retentionMinDays },
         log: (line) => logger.warn(line),
       }).catch(async (err: unknown) => {
         await engine.close();

@@ -75,12 +75,17 @@ export function resolveSinkConfig(
     target.retentionMode !== 'off' &&
     target.retentionDays < target.retentionMinDays
   ) {
-    // The retention function would refuse every run (SQLSTATE 42501): say so at start-up instead.
+    // Every retention run would be refused (Postgres's retention function: SQLSTATE 42501; the
+    // native ClickHouse server: 497 ACCESS_DENIED): say so at start-up instead.
+    const prefix = `SINK_${kind.toUpperCase()}_RETENTION`;
     throw new EtlError(
       'CONFIG_INVALID',
-      `sink-postgres: retentionDays ${target.retentionDays} is below retentionMinDays ${target.retentionMinDays}`,
+      `sink-${kind}: retentionDays ${target.retentionDays} is below retentionMinDays ${target.retentionMinDays}`,
       {
-        hint: 'raise SINK_POSTGRES_RETENTION_DAYS, or lower SINK_POSTGRES_RETENTION_MIN_DAYS and run `retail-etl pg migrate`',
+        hint:
+          kind === 'postgres'
+            ? `raise ${prefix}_DAYS, or lower ${prefix}_MIN_DAYS and run \`retail-etl pg migrate\``
+            : `raise ${prefix}_DAYS, or lower ${prefix}_MIN_DAYS (the server reads it at start)`,
       },
     );
   }

@@ -6,7 +6,8 @@
  *   retail_sink      raw sink   SELECT, INSERT on sales_raw, sales_raw_ids, sales_raw_id_probe;
  *                               ALTER DELETE on sales_raw_id_probe (its per-batch probe rows);
  *                               ALTER DETACH/DROP PARTITION on sales_raw, sales_raw_ids and SELECT
- *                               on system.parts (its retention; no floor yet, unlike Postgres)
+ *                               on system.parts (its retention) — `PARTITION ID '…'` only, and never
+ *                               a partition of the last retentionMinDays days (the retention floor)
  *   retail_agg_sink  agg sink   SELECT, INSERT, ALTER DELETE (tombstones) on sales_hourly, top_skus, store_rolling_1h
  *   retail_reader    query API  readonly=1: reads only, no settings changed
  *
@@ -17,6 +18,7 @@
  * ACCESS_DENIED (403), 164 READONLY (400), 62 for a second statement.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { cutoffDay, expiredDays, expiredMonths } from '../../sinks/clickhouse/raw/retention.js';
 import { EngineError } from './engine.js';
 import type { Token } from './sql-scan.js';
 import { isPunct, isWord, scanStatement } from './sql-scan.js';
@@ -134,6 +136,32 @@ const denied = (user: string, grant: string) =>
     497,
   );
 
+/**
+ * The retention floor: what a sink may detach or drop, like Postgres's retention function
+ * (sinks/postgres/raw/ddl.ts) — never a partition holding one of the last `minDays` UTC days.
+ */
+export interface RetentionFloor {
+  minDays: number;
+  /** The clock (tests pin it). */
+  now?: () => number;
+}
+
+/** Why the floor refuses `PARTITION ID '<id>'` of `table` (sales_raw: days, sales_raw_ids: months), or undefined. */
+function floorRefusal(
+  user: string,
+  table: string,
+  id: string | undefined,
+  floor: RetentionFloor,
+): EngineError | undefined {
+  const first = cutoffDay(floor.minDays, (floor.now ?? Date.now)());
+  const expired = table === 'sales_raw' ? expiredDays : expiredMonths;
+  if (id !== undefined && expired([id], first).length === 1) return undefined;
+  return new EngineError(
+    `Code: 497. DB::Exception: ${user}: retention floor: partition ${id === undefined ? 'without an ID' : `ID '${id}'`} of ${table} may hold one of the last ${floor.minDays} day(s), kept by SINK_CLICKHOUSE_RETENTION_MIN_DAYS; only partitions wholly before ${first} may be detached or dropped, each by PARTITION ID. (ACCESS_DENIED)`,
+    497,
+  );
+}
+
 const readonly = (detail: string) => new EngineError(`Code: 164. DB::Exception: ${detail}. (READONLY)`, 164);
 
 interface TableRef {
@@ -199,7 +227,12 @@ function checkReader(user: ClickhouseUser, tokens: Token[], settings: Record<str
   return undefined;
 }
 
-function checkSink(user: ClickhouseUser, tokens: Token[], database: string): EngineError | undefined {
+function checkSink(
+  user: ClickhouseUser,
+  tokens: Token[],
+  database: string,
+  floor: RetentionFloor,
+): EngineError | undefined {
   const grants = SINK_GRANTS[user.role as 'sink' | 'aggregates-sink'];
   const { kind, at } = kindOf(tokens);
   const full = (r: TableRef) => `${r.database}.${r.table}`;
@@ -244,7 +277,12 @@ function checkSink(user: ClickhouseUser, tokens: Token[], database: string): Eng
         t !== undefined &&
         (isWord(tokens[t.end], 'DETACH') || isWord(tokens[t.end], 'DROP')) &&
         isWord(tokens[t.end + 1], 'PARTITION');
-      if (t && partitionOp && grants.partitions.has(t.table)) return undefined;
+      if (t && partitionOp && grants.partitions.has(t.table)) {
+        // Only `PARTITION ID '<id>'` and nothing after it: an expression or ALL cannot be judged.
+        const byId = isWord(tokens[t.end + 2], 'ID') && tokens[t.end + 3]?.kind === 'string';
+        const id = byId && tokens.length === t.end + 4 ? tokens[t.end + 3]?.value : undefined;
+        return floorRefusal(user.name, t.table, id, floor);
+      }
       const action = (tokens[t?.end ?? at + 2]?.text ?? '').toUpperCase();
       return denied(user.name, `ALTER ${action || 'TABLE'} ON ${t ? full(t) : database + '.*'}`);
     }
@@ -263,11 +301,13 @@ function checkSink(user: ClickhouseUser, tokens: Token[], database: string): Eng
 
 /**
  * Why `user` may not run `sql` (with these URL settings, in `database`), or undefined if it may.
- * The owner may run anything; every other user one statement within its rights.
+ * The owner may run anything; every other user one statement within its rights, a sink's
+ * partition removals above the retention floor only.
  */
 export function refusal(
   user: ClickhouseUser,
   q: { sql: string; settings: Record<string, string>; database: string },
+  floor: RetentionFloor,
 ): EngineError | undefined {
   if (user.role === 'owner') return undefined;
   const { tokens, multiStatement } = scanStatement(q.sql);
@@ -277,5 +317,7 @@ export function refusal(
     (t, i) => t.kind === 'word' && isPunct(tokens[i + 1], '(') && OUTSIDE.has(t.text.toLowerCase()),
   );
   if (outside) return denied(user.name, `READ, WRITE ON ${outside.text.toUpperCase()}`);
-  return user.role === 'reader' ? checkReader(user, tokens, q.settings) : checkSink(user, tokens, q.database);
+  return user.role === 'reader'
+    ? checkReader(user, tokens, q.settings)
+    : checkSink(user, tokens, q.database, floor);
 }

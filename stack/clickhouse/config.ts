@@ -2,6 +2,7 @@
 import type { ConfigOf, Schema } from '../../lib/config/index.js';
 import { configResolver } from '../../lib/config/index.js';
 import { PORTS } from '../../lib/ports.js';
+import { CLICKHOUSE_SINK_SCHEMA } from '../../sinks/clickhouse/raw/config.js';
 import type { ClickhouseUser } from './access.js';
 import { CLICKHOUSE_AGG_SINK_USER, CLICKHOUSE_READER_USER, CLICKHOUSE_SINK_USER } from './access.js';
 
@@ -51,6 +52,9 @@ export const CLICKHOUSE_SERVER_SCHEMA = {
     secret: true,
     doc: 'password of `retail_reader` (the query API: readonly=1); exists only when set',
   },
+  // The sink's own setting, read by the server too: the floor is enforced where the sink's user
+  // cannot change it (as `pg migrate` writes Postgres's into the retention function).
+  retentionMinDays: CLICKHOUSE_SINK_SCHEMA.retentionMinDays,
 } satisfies Schema;
 
 export type ClickhouseServerConfig = ConfigOf<typeof CLICKHOUSE_SERVER_SCHEMA>;

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, deflate, gzip } from 'node:zlib';
 import { EtlError } from '../../lib/errors.js';
 import type { ClickhouseUser } from './access.js';
+import type { RetentionFloor } from './access.js';
 import { authenticate, refusal } from './access.js';
 import type { ClickhouseEngine } from './engine.js';
 import { EngineError } from './engine.js';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   port: number;
   /** Who may log in, and as what (access.ts). */
   users: readonly ClickhouseUser[];
+  /** What a sink may never detach or drop (access.ts). */
+  retentionFloor: RetentionFloor;
   /** One line per failed request and lifecycle event (never credentials or query parameters). */
   log?: (line: string) => void;
 }
@@ -136,7 +139,7 @@ export function startClickhouseServer(o: ServerOptions): Promise<Server> {
       const q = await parseRequest(req, url);
       queryId = q.queryId ?? randomUUID();
       if (req.socket.destroyed) return; // the client gave up while the request was read
-      const refused = refusal(user, q);
+      const refused = refusal(user, q, o.retentionFloor);
       if (refused) throw refused;
       const result = await o.engine.run(q);
       const insert = /^\s*INSERT\b/i.test(q.sql);

@@ -11,6 +11,8 @@ export interface Token {
   kind: TokenKind;
   /** Words as written; quoted identifiers unquoted; strings as `''`. */
   text: string;
+  /** A string literal's content, unquoted (a partition id the retention floor judges, access.ts). */
+  value?: string;
 }
 
 export interface ScannedStatement {
@@ -39,10 +41,7 @@ function unquote(raw: string): string {
   const q = raw[0] ?? '';
   return raw
     .slice(1, raw.endsWith(q) && raw.length > 1 ? -1 : undefined)
-    .replace(
-      new RegExp(`\\\\(.)|${q === '`' ? '``' : '""'}`, 'g'),
-      (m, c: string | undefined) => c ?? (m[0] as string),
-    );
+    .replace(new RegExp(`\\\\(.)|${q}${q}`, 'g'), (m, c: string | undefined) => c ?? (m[0] as string));
 }
 
 export function scanStatement(sql: string): ScannedStatement {
@@ -63,8 +62,9 @@ export function scanStatement(sql: string): ScannedStatement {
       const end = sql.indexOf('*/', i + 2);
       i = end < 0 ? sql.length : end + 2;
     } else if (c === "'") {
-      i = quotedEnd(sql, i, c);
-      tokens.push({ kind: 'string', text: "''" });
+      const end = quotedEnd(sql, i, c);
+      tokens.push({ kind: 'string', text: "''", value: unquote(sql.slice(i, end)) });
+      i = end;
     } else if (c === '"' || c === '`') {
       const end = quotedEnd(sql, i, c);
       tokens.push({ kind: 'ident', text: unquote(sql.slice(i, end)) });

@@ -1,15 +1,20 @@
 /**
  * `secrets rotate` under load (stack/secrets-rotate.ts), on a throwaway Postgres set up by the
- * stack's code and the shared Kafka: while events stream into a topic, a real `sink postgres` (as
- * its own role) and a real `serve` (the reader's role, the API tokens) get new credentials and are
- * restarted by the rotation. Afterwards every event is in sales_raw exactly once with exact sums;
- * the old passwords are refused, the new ones work; while the tokens overlap both are accepted,
- * after it only the new one.
+ * stack's code and the shared Kafka: while events stream into a topic — from a Kafka producer and
+ * through `serve`'s authenticated ingest API, whose client reads its token from the published
+ * environment before each request as a script sourcing `.stack/env` does — a real `sink postgres`
+ * (as its own role) and a real `serve` (the reader's role, the API tokens) get new credentials and
+ * are restarted by the rotation. Afterwards every event of both paths is in sales_raw exactly once
+ * with exact sums; the ingest client was never refused (no 401: the overlap covers the switch); no
+ * process logged an authentication failure; the old passwords are refused, the new ones work;
+ * while the tokens overlap both are accepted, after it only the new one.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic, deleteTopics, makeEvents, totals } from '../../bench/lib/sale-events.js';
+import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import { parseEnvFile } from '../../lib/env-file.js';
 import { pgClient } from '../../lib/postgres/connection.js';
 import type { CliProcess } from '../../stack/cli-process.js';
@@ -39,6 +44,47 @@ async function loginCode(url: string): Promise<string | undefined> {
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/**
+ * An ingest client through the rotation: `chunk` events every `intervalMs` to POST /v1/events with
+ * the token `token()` names at that moment. A request the restart cut (no answer, 503) is sent
+ * again, identical — the raw sink drops the copy Kafka may then hold. 401s are counted (and the
+ * request retried with a fresh token read) so the test can say there were none.
+ */
+function ingestStream(
+  url: string,
+  events: SaleEvent[],
+  o: { chunk: number; intervalMs: number; token: () => string },
+) {
+  const state = { sent: 0, retried: 0, unauthorized: 0 };
+  const done = (async () => {
+    for (let i = 0; i < events.length; i += o.chunk) {
+      const started = Date.now();
+      const body = JSON.stringify(events.slice(i, i + o.chunk));
+      for (let attempt = 0; ; attempt++) {
+        if (attempt === 600) throw new Error(`ingest: no 202 after ${attempt} tries`);
+        const status = await fetch(`${url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...bearer(o.token()) },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        }).then(
+          async (r) => (await r.arrayBuffer(), r.status),
+          () => 0, // refused or cut: serve is restarting
+        );
+        if (status === 202) break;
+        if (status === 401) state.unauthorized += 1;
+        else if (status !== 0 && status !== 503) throw new Error(`ingest answered ${status}`);
+        state.retried += 1;
+        await sleep(100);
+      }
+      state.sent += Math.min(o.chunk, events.length - i);
+      await sleep(Math.max(0, o.intervalMs - (Date.now() - started)));
+    }
+  })();
+  done.catch(() => undefined);
+  return { state, done };
 }
 
 describe('secrets rotate: database passwords and API tokens under load', () => {
@@ -107,10 +153,17 @@ describe('secrets rotate: database passwords and API tokens under load', () => {
     const oldRead = old['RETAIL_TOKEN_READ'] ?? '';
     expect(await get(hourly, oldRead)).toBe(200); // the reader's pool logged in with the old password
 
-    // ~16 s of events, 400 every 400 ms; the rotation runs in the middle of it.
+    // ~16 s of events, 400 every 400 ms from a producer and 40 every 250 ms through the ingest
+    // API; the rotation runs in the middle of it.
     const events = makeEvents(16_000, { stores: 12 });
-    const expected = totals(events);
+    const ingested = makeEvents(2_400, { stores: 12, seed: 7 });
+    const expected = totals([...events, ...ingested]);
     const stream = produceStream(topic, events, { chunk: 400, intervalMs: 400 });
+    const ingest = ingestStream(`http://127.0.0.1:${httpPort}`, ingested, {
+      chunk: 40,
+      intervalMs: 250,
+      token: () => published['RETAIL_TOKEN_INGEST'] ?? old['RETAIL_TOKEN_INGEST'] ?? '',
+    });
     // As the owner, with whatever password the secrets file holds at that moment.
     const counts = () =>
       pgCounts(
@@ -152,7 +205,11 @@ describe('secrets rotate: database passwords and API tokens under load', () => {
     expect(exitCodes['sink-postgres']).toEqual([0]);
     expect(exitCodes['serve']).toEqual([0, 0]);
 
+    expect(ingest.state.sent).toBeLessThan(ingested.length); // so did the ingest clients' requests
     await stream.done;
+    await ingest.done;
+    // The client switched tokens while both were valid: never refused.
+    expect(ingest.state.unauthorized).toBe(0);
     await waitUntil(async () => (await counts()).count >= expected.count, 60_000, 'every event').catch(
       async (err: Error) => {
         const sink = running.get('sink-postgres');
@@ -177,5 +234,8 @@ describe('secrets rotate: database passwords and API tokens under load', () => {
     expect(await get(hourly, oldRead)).toBe(401);
     expect(await get(hourly, now['RETAIL_TOKEN_READ'] ?? '')).toBe(200);
     expect(published).toEqual(now);
+    // No process is left retrying a refused login or token: nothing of the kind in their logs.
+    for (const [service, proc] of running)
+      expect(proc.tail(400), service).not.toMatch(/28P01|password authentication failed|AUTH_REQUIRED/);
   });
 });

@@ -44,6 +44,14 @@ export const CLICKHOUSE_SINK_SCHEMA = {
     max: 36_500,
     doc: 'days of `sales_raw` kept, today included (UTC days of event_time); older day partitions are detached or dropped, as in Postgres (which keeps 30 by default: ClickHouse holds the long history)',
   },
+  retentionMinDays: {
+    type: 'int',
+    env: 'SINK_CLICKHOUSE_RETENTION_MIN_DAYS',
+    default: 7,
+    min: 1,
+    max: 36_500,
+    doc: 'days no retention may remove, today included: the native server (`clickhouse serve`, which reads this variable at start) refuses the sink’s user a DETACH/DROP PARTITION of them with 497 ACCESS_DENIED; the sink refuses to start with a lower `SINK_CLICKHOUSE_RETENTION_DAYS`',
+  },
   retentionMode: {
     type: 'enum',
     values: ['detach', 'drop', 'off'] as const,

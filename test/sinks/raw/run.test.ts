@@ -25,3 +25,22 @@ describe('resolveSinkConfig (postgres)', () => {
     ).not.toThrow();
   });
 });
+
+describe('resolveSinkConfig (clickhouse)', () => {
+  it('refuses a retention shorter than the floor the native server enforces, naming the settings', () => {
+    const ch = { CLICKHOUSE_URL: 'http://retail_sink:x@127.0.0.1:8123' };
+    expect(() => resolveSinkConfig('clickhouse', { retentionDays: 3 }, ch)).toThrow(
+      /sink-clickhouse: retentionDays 3 is below retentionMinDays 7/,
+    );
+    try {
+      resolveSinkConfig('clickhouse', { retentionDays: 3 }, ch);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID', retriable: false });
+      expect((err as { hint: string }).hint).toContain('SINK_CLICKHOUSE_RETENTION_MIN_DAYS');
+    }
+    expect(resolveSinkConfig('clickhouse', {}, ch).target).toMatchObject({
+      retentionDays: 365,
+      retentionMinDays: 7,
+    });
+  });
+});

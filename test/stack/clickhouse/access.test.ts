@@ -9,8 +9,10 @@ const sink: ClickhouseUser = { name: 'retail_sink', password: 's', role: 'sink' 
 const agg: ClickhouseUser = { name: 'retail_agg_sink', password: 'a', role: 'aggregates-sink' };
 const reader: ClickhouseUser = { name: 'retail_reader', password: 'r', role: 'reader' };
 
+/** The clock pinned to 2026-12-02: with a 7-day floor, 2026-11-26 is the last day a sink may not remove. */
+const floor = { minDays: 7, now: () => Date.UTC(2026, 11, 2, 12) };
 const code = (user: ClickhouseUser, sql: string, settings: Record<string, string> = {}) =>
-  refusal(user, { sql, settings, database: 'default' })?.exceptionCode;
+  refusal(user, { sql, settings, database: 'default' }, floor)?.exceptionCode;
 
 describe('sql-scan', () => {
   it('takes strings and comments out, keeps quoted identifiers, stops at an INSERT’s data', () => {
@@ -76,11 +78,11 @@ describe('ClickHouse users’ rights (as clickhouse-server grants them)', () => 
       "ALTER TABLE db1.sales_raw_ids DROP PARTITION ID '202401'",
     ])
       expect(code(sink, sql), sql).toBeUndefined();
-    const refused = refusal(sink, {
-      sql: 'DROP TABLE IF EXISTS db1.sales_raw',
-      settings: {},
-      database: 'default',
-    });
+    const refused = refusal(
+      sink,
+      { sql: 'DROP TABLE IF EXISTS db1.sales_raw', settings: {}, database: 'default' },
+      floor,
+    );
     expect(refused?.exceptionCode).toBe(497);
     expect(refused?.message).toBe(
       "Code: 497. DB::Exception: retail_sink: Not enough privileges. To execute this query, it's necessary to have the grant DROP TABLE ON db1.sales_raw. (ACCESS_DENIED)",
@@ -102,6 +104,38 @@ describe('ClickHouse users’ rights (as clickhouse-server grants them)', () => 
     ])
       expect(code(sink, sql), sql).toBe(497);
     expect(code(sink, 'SELECT 1; DROP TABLE sales_raw')).toBe(62);
+  });
+
+  it('raw sink: the retention floor — no partition of the last minDays days, only by PARTITION ID', () => {
+    // Days before 2026-11-26 (today 2026-12-02, 7 days kept) and months wholly before it.
+    for (const sql of [
+      "ALTER TABLE db1.sales_raw DETACH PARTITION ID '20261125'",
+      "ALTER TABLE sales_raw DROP PARTITION ID '20250101'",
+      "ALTER TABLE db1.sales_raw_ids DROP PARTITION ID '202610'",
+    ])
+      expect(code(sink, sql), sql).toBeUndefined();
+    for (const sql of [
+      "ALTER TABLE db1.sales_raw DETACH PARTITION ID '20261126'",
+      "ALTER TABLE db1.sales_raw DROP PARTITION ID '20261202'",
+      "ALTER TABLE db1.sales_raw DROP PARTITION ID '20270101'", // the future, too
+      "ALTER TABLE db1.sales_raw_ids DROP PARTITION ID '202611'", // holds the floor's days
+      'ALTER TABLE db1.sales_raw DROP PARTITION 20250101', // an expression: not judged
+      'ALTER TABLE db1.sales_raw DROP PARTITION ALL',
+      "ALTER TABLE db1.sales_raw DROP PARTITION ID '2025''0101'",
+      "ALTER TABLE db1.sales_raw DROP PARTITION ID '20250101', DROP PARTITION ID '20261202'",
+      "ALTER TABLE db1.sales_raw DROP PARTITION ID 'tuple()'",
+    ])
+      expect(code(sink, sql), sql).toBe(497);
+    const refused = refusal(
+      sink,
+      { sql: "ALTER TABLE db1.sales_raw DROP PARTITION ID '20261201'", settings: {}, database: 'db1' },
+      floor,
+    );
+    expect(refused?.message).toBe(
+      "Code: 497. DB::Exception: retail_sink: retention floor: partition ID '20261201' of sales_raw may hold one of the last 7 day(s), kept by SINK_CLICKHOUSE_RETENTION_MIN_DAYS; only partitions wholly before 20261126 may be detached or dropped, each by PARTITION ID. (ACCESS_DENIED)",
+    );
+    // The owner (migrations, an operator) is not bound by it.
+    expect(code(owner, "ALTER TABLE db1.sales_raw DROP PARTITION ID '20261202'")).toBeUndefined();
   });
 
   it('aggregate sink: its three tables, tombstones by DELETE included; not the raw ones', () => {

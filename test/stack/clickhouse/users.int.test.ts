@@ -3,7 +3,9 @@
  * test's own, each runtime user can do its job — the raw sink's resume and dedup statements, the
  * aggregate sink's inserts and tombstones, the reader's queries — and cannot do what it must not,
  * answered with clickhouse-server's codes: 516 (401) for bad credentials, 497 ACCESS_DENIED (403)
- * for a sink, 164 READONLY (400) for the reader. The tables are still there afterwards.
+ * for a sink, 164 READONLY (400) for the reader. The tables are still there afterwards. The raw
+ * sink's retention stops at the floor (SINK_CLICKHOUSE_RETENTION_MIN_DAYS, 7 by default): a
+ * partition of the last 7 days is refused with 497 ACCESS_DENIED naming the floor.
  */
 import { createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -15,7 +17,11 @@ import { resumeFromStoredRanges } from '../../../sinks/clickhouse/resume.js';
 import type { ClickhouseSinkConfig } from '../../../sinks/clickhouse/raw/config.js';
 import { ClickhouseSink } from '../../../sinks/clickhouse/raw/sink.js';
 import { resolveSinkConfig } from '../../../sinks/raw/run.js';
-import { makeEvents } from '../../../bench/lib/sale-events.js';
+import { createClickhouseClient } from '../../../sinks/clickhouse/client.js';
+import { applyClickhouseRetention } from '../../../sinks/clickhouse/raw/retention.js';
+import { makeEvents, totals } from '../../../bench/lib/sale-events.js';
+import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
+import { chCounts } from '../../sinks/clickhouse/raw/ch-counts.js';
 import { bareMetrics } from '../../sinks/core/contract.suite.js';
 import { ThrowawayClickhouse } from '../../helpers/throwaway-clickhouse.js';
 
@@ -180,6 +186,85 @@ describe('ClickHouse users of the native server', () => {
     const multi = await run(url, `SELECT 1; DROP TABLE ${db}.sales_raw`);
     expect([multi.status, multi.code]).toEqual([400, '62']);
     expect(await tables()).toEqual(ALL_TABLES);
+  });
+
+  it('the raw sink’s retention stops at the floor: a partition of the last 7 days is 497 ACCESS_DENIED', async () => {
+    const floorDb = `floor_${randomUUID().replace(/-/g, '')}`;
+    await migrateClickhouse(owner, {}, floorDb);
+    const DAY = 86_400_000;
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    const at = (day: number) => (i: number) => day + 3_600_000 + i * 1000;
+    const recent = [
+      ...makeEvents(30, { time: at(today), seed: 1 }),
+      ...makeEvents(20, { time: at(today - 2 * DAY), seed: 2 }),
+    ];
+    const old = [
+      ...makeEvents(15, { time: at(today - 10 * DAY), seed: 3 }),
+      ...makeEvents(10, { time: at(today - 40 * DAY), seed: 4 }),
+    ];
+    const sinkUrl = ch.runtimeUrl('CLICKHOUSE_SINK_URL');
+    const { target } = resolveSinkConfig(
+      'clickhouse',
+      { url: sinkUrl, database: floorDb, createTable: false, retentionMode: 'off' },
+      {},
+    );
+    const { metrics, logger } = bareMetrics();
+    const sink = new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
+    await sink.open();
+    const client = await createClickhouseClient({ url: sinkUrl });
+    try {
+      const events: SaleEvent[] = [...recent, ...old];
+      const rows = events.map((event, offset) => ({
+        event,
+        partition: 0,
+        offset,
+        kafkaTimestamp: Date.now(),
+      }));
+      await sink.writeBatch({
+        segments: [{ topic: 'retail.sales.v1', partition: 0, first: 0, last: rows.length - 1, rows }],
+        rowCount: rows.length,
+      });
+      expect((await chCounts(owner, floorDb)).count).toBe(75);
+
+      // By hand, as the sink's user: today's partition is refused, naming the floor.
+      const day = (t: number) => new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
+      const refused = await run(
+        sinkUrl,
+        `ALTER TABLE ${floorDb}.sales_raw DROP PARTITION ID '${day(today)}'`,
+      );
+      expect([refused.status, refused.code]).toEqual([403, '497']);
+      expect(refused.text).toContain(
+        `retail_sink: retention floor: partition ID '${day(today)}' of sales_raw may hold one of the last 7 day(s), kept by SINK_CLICKHOUSE_RETENTION_MIN_DAYS;`,
+      );
+
+      // A retention of 1 day (a sink's config bypassed): the days beyond the floor go, then the
+      // first one inside it stops the run with the server's code — final, not retried.
+      const err = await applyClickhouseRetention(client, {
+        database: floorDb,
+        retentionDays: 1,
+        mode: 'drop',
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'CLICKHOUSE_ERROR', serverCode: 'ACCESS_DENIED', retriable: false });
+      expect(String((err as Error).message)).toContain(`partition ID '${day(today - 2 * DAY)}'`);
+      const expected = totals(recent);
+      expect(await chCounts(owner, floorDb)).toEqual({ ...expected, distinct: expected.count });
+
+      // Within the floor's rules (8 days kept) the same run succeeds and removes nothing more.
+      const ok = await applyClickhouseRetention(client, {
+        database: floorDb,
+        retentionDays: 8,
+        mode: 'drop',
+      });
+      expect(ok.partitions).toEqual([]);
+      expect((await chCounts(owner, floorDb)).count).toBe(expected.count);
+    } finally {
+      await client.close();
+      await sink.close();
+      await owner.command({ query: `DROP DATABASE IF EXISTS ${floorDb}` });
+    }
   });
 
   it('the aggregate sink: its tables and tombstones, nothing else', async () => {

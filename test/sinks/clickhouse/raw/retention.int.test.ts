@@ -1,7 +1,7 @@
 /**
  * ClickHouse retention (sinks/clickhouse/raw/retention.ts) on the stack's server: day partitions
- * older than retentionDays are detached (recoverable) or dropped, the id claims of expired months
- * dropped, the days kept untouched and exact.
+ * older than retentionDays (8: above the 7-day floor the server enforces) are detached (recoverable)
+ * or dropped, the id claims of expired months dropped, the days kept untouched and exact.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ async function sinkWith(mode: 'detach' | 'drop') {
   const { target } = resolveSinkConfig('clickhouse', {
     url,
     database,
-    retentionDays: 3,
+    retentionDays: 8,
     retentionMode: mode,
   });
   const { metrics, logger } = bareMetrics();
@@ -63,10 +63,10 @@ describe('ClickHouse retention of sales_raw', () => {
     ...makeEvents(30, { time: at(today - 2 * DAY), seed: 2 }),
   ];
   const old = [
-    ...makeEvents(20, { time: at(today - 5 * DAY), seed: 3 }),
+    ...makeEvents(20, { time: at(today - 10 * DAY), seed: 3 }),
     ...makeEvents(10, { time: at(today - 40 * DAY), seed: 4 }),
   ];
-  const oldDays = [yyyymmdd(today - 40 * DAY), yyyymmdd(today - 5 * DAY)];
+  const oldDays = [yyyymmdd(today - 40 * DAY), yyyymmdd(today - 10 * DAY)];
   const oldMonth = yyyymmdd(today - 40 * DAY).slice(0, 6);
 
   it('detach: days before the cutoff leave the table but stay on disk, and come back with ATTACH', async () => {
@@ -109,7 +109,7 @@ describe('ClickHouse retention of sales_raw', () => {
     const { target } = resolveSinkConfig('clickhouse', {
       url,
       database: first.database,
-      retentionDays: 3,
+      retentionDays: 8,
       retentionMode: 'drop',
     });
     const { metrics, logger } = bareMetrics();
