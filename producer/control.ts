@@ -83,10 +83,12 @@ export class ControlFollower {
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
     if (ends.done) caughtUp();
-    // A short fetch wait: a control change is applied within a second (docs/producer.md promises it).
+    // A control change is applied within a second (docs/producer.md promises it): the broker answers
+    // a waiting fetch as soon as a record arrives (minBytes 1), so the wait only sets how often an
+    // idle control topic is polled — at 200 ms, five times a second for nothing.
     this.consumer = this.kafka.consumer({
       groupId: this.groupId,
-      maxWaitTimeInMs: 200,
+      maxWaitTimeInMs: 1000,
       sessionTimeout: 30_000,
     });
     await this.consumer.connect();
