@@ -3,8 +3,10 @@
  * read from the worker's REST API at scrape time, so the series exist only while a worker runs.
  *
  *   retail_connect_up                                    1 when the REST API answered this scrape
- *   retail_connect_connector_state{connector,state}      1 for the connector's current state
- *   retail_connect_tasks{connector,state}                tasks per state (RUNNING, FAILED, …)
+ *   retail_connect_connector_state{connector,state}      1 for the connector's current state, 0 for
+ *                                                        the other known states
+ *   retail_connect_tasks{connector,state}                tasks per state (RUNNING, FAILED, …; 0 for
+ *                                                        every known state without a task)
  *   retail_connect_consumer_lag_{messages,seconds}{connector,group,topic,partition}
  *                                                        lag of the sink connector's consumer group
  *
@@ -16,6 +18,9 @@ import { Gauge } from 'prom-client';
 import type { ApiContext, RouteModule } from '../router.js';
 import { sharedSetting } from '../../lib/config/index.js';
 import { connectEndpoint } from '../../lib/connect/rest.js';
+
+/** The states Kafka Connect reports for a connector and its tasks (AbstractStatus.State). */
+export const CONNECT_STATES = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING'] as const;
 
 export interface ConnectMetricsOptions {
   /** Kafka Connect REST URL (env KAFKA_CONNECT_URL, default http://127.0.0.1:8083). */
@@ -97,8 +102,12 @@ export function connectMetricsModule(options: ConnectMetricsOptions = {}): Route
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
             const all = (await res.json()) as Record<string, ExpandedConnector>;
             for (const [name, c] of Object.entries(all)) {
-              connectorState.set({ connector: name, state: c.status?.connector?.state ?? 'UNKNOWN' }, 1);
-              const counts = new Map<string, number>();
+              // Every known state of a connector it reports, at 0 unless current (lib/metric-zero.ts):
+              // "no failed task" is 0, not "No data".
+              const current = c.status?.connector?.state ?? 'UNKNOWN';
+              for (const state of new Set([...CONNECT_STATES, current]))
+                connectorState.set({ connector: name, state }, state === current ? 1 : 0);
+              const counts = new Map<string, number>(CONNECT_STATES.map((s) => [s, 0]));
               for (const t of c.status?.tasks ?? [])
                 counts.set(t.state ?? 'UNKNOWN', (counts.get(t.state ?? 'UNKNOWN') ?? 0) + 1);
               for (const [state, n] of counts) tasks.set({ connector: name, state }, n);

@@ -25,7 +25,7 @@ export function registerClickhouse(program: Command): void {
     .action(async (opts: { dataDir?: string; port?: string }) => {
       const config = resolveClickhouseServerConfig({ dataDir: opts.dataDir, port: opts.port });
       const logger = createLogger('clickhouse');
-      const engine = await ClickhouseEngine.open(config.dataDir);
+      const engine = await ClickhouseEngine.open(config.dataDir, config.readConnections);
       const server = await startClickhouseServer({
         engine,
         host: HOST,

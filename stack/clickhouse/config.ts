@@ -21,6 +21,14 @@ export const CLICKHOUSE_SERVER_SCHEMA = {
     max: 65_535,
     doc: 'HTTP port on 127.0.0.1 (ClickHouse’s own default)',
   },
+  readConnections: {
+    type: 'int',
+    env: 'CLICKHOUSE_SERVER_READ_CONNECTIONS',
+    default: 2,
+    min: 0,
+    max: 16,
+    doc: 'engine connections for SELECTs, beside the one that runs everything else in order: reads run concurrently with each other and with inserts (0: every query on the one connection)',
+  },
   user: {
     type: 'string',
     env: 'CLICKHOUSE_SERVER_USER',

@@ -1,9 +1,19 @@
 /**
- * The ClickHouse engine behind the native stack's HTTP server: one chdb session on one data
- * directory, used by one request at a time. chdb runs a query off the event loop but a session has
- * one state (current database, SET settings), so requests are serialized: each sets its database
- * and settings, runs, and restores them, and the next one starts from the defaults — the isolation
- * a ClickHouse server gives every HTTP request that has no session_id.
+ * The ClickHouse engine behind the native stack's HTTP server: chdb connections on one data
+ * directory. A connection has one state (current database, SET settings), so each runs one request
+ * at a time: a request sets its database and settings, runs, and restores them, and the next one
+ * starts from the defaults — the isolation a ClickHouse server gives every HTTP request that has no
+ * session_id.
+ *
+ * Reads run beside writes and beside each other: a SELECT goes to one of `readConnections` read
+ * connections (chdb opens several connections on one directory in one process, each with its own
+ * state), everything else to the main one, in order. chdb serializes queries bound through its C
+ * API process-wide (a race in libchdb's parameter state, see node_modules/chdb/index.js), so a
+ * read whose every `{name:Type}` placeholder has a value binds them with ClickHouse's own
+ * `SET param_<name> = '<text>'` on its connection instead — the value then is the same text in the
+ * same escaped format a server parses from `param_<name>`. A read with a placeholder lacking its
+ * value goes to the main connection, which never holds SET parameters, and fails there as on a
+ * server; so a parameter left on a read connection is always overwritten before any query uses it.
  *
  * libchdb locks the directory (its `status` file) like clickhouse-server does: a second process
  * opening it fails, and that failure is turned into one line naming the directory and its owner.
@@ -111,14 +121,48 @@ export function stringParams(sql: string): Set<string> {
   return names;
 }
 
-export class ClickhouseEngine {
+/** A plain SELECT (or WITH … SELECT): what may run on a read connection. */
+export function isRead(sql: string): boolean {
+  const head = sql.replace(/^(\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()+/, '');
+  return /^(SELECT|WITH)\b/i.test(head);
+}
+
+/** Names of the `{name:Type}` placeholders of a query. */
+export function placeholders(sql: string): Set<string> {
+  return new Set([...sql.matchAll(/\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:[^}]+\}/g)].map((m) => m[1] ?? ''));
+}
+
+/** A value as a ClickHouse string literal (the text itself, escapes included, kept as sent). */
+const literal = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** One chdb connection and the requests waiting for it. */
+class Connection {
   private queue: Promise<unknown> = Promise.resolve();
+  waiting = 0;
+
+  constructor(readonly session: ChdbSession) {}
+
+  /** Run `task` after every earlier one on this connection finished. */
+  enqueue<T>(task: () => Promise<T>): Promise<T> {
+    this.waiting++;
+    const next = this.queue.then(task).finally(() => this.waiting--);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  drain(): Promise<unknown> {
+    return this.queue;
+  }
+}
+
+export class ClickhouseEngine {
   private closed = false;
   readonly version: string;
   readonly timezone: string;
 
   private constructor(
-    private readonly session: ChdbSession,
+    private readonly main: Connection,
+    private readonly readers: Connection[],
     version: string,
     timezone: string,
   ) {
@@ -126,7 +170,7 @@ export class ClickhouseEngine {
     this.timezone = timezone;
   }
 
-  static async open(dataDir: string): Promise<ClickhouseEngine> {
+  static async open(dataDir: string, readConnections = 2): Promise<ClickhouseEngine> {
     const chdb = loadChdb();
     mkdirSync(dataDir, { recursive: true });
     let session: ChdbSession;
@@ -141,17 +185,31 @@ export class ClickhouseEngine {
     }
     const about = await session.queryAsync('SELECT version(), timezone()', { format: 'TSVRaw' });
     const [version = 'unknown', timezone = 'UTC'] = Buffer.from(about.bytes()).toString().trim().split('\t');
-    return new ClickhouseEngine(session, version, timezone);
+    // Same directory, same process: further connections to the engine the first one started.
+    const readers = Array.from(
+      { length: readConnections },
+      () => new Connection(new chdb.Session(dataDir, { connectionArgs: SERVER_DEFAULTS })),
+    );
+    return new ClickhouseEngine(new Connection(session), readers, version, timezone);
   }
 
-  /** Run one request's query after every earlier one finished (one session, one state). */
+  /**
+   * Run one request's query: a read on the least busy read connection, anything else on the main
+   * connection after every earlier one (one connection, one state).
+   */
   run(q: EngineQuery): Promise<EngineResult> {
-    const next = this.queue.then(() => this.runNow(q));
-    this.queue = next.catch(() => undefined);
-    return next;
+    const names = Object.keys(q.params);
+    const bindBySet =
+      isRead(q.sql) &&
+      names.every((n) => SETTING_NAME.test(n)) &&
+      [...placeholders(q.sql)].every((n) => n in q.params);
+    if (!bindBySet || this.readers.length === 0)
+      return this.main.enqueue(() => this.runNow(this.main, q, false));
+    const reader = this.readers.reduce((a, b) => (b.waiting < a.waiting ? b : a));
+    return reader.enqueue(() => this.runNow(reader, q, true));
   }
 
-  private async runNow(q: EngineQuery): Promise<EngineResult> {
+  private async runNow(conn: Connection, q: EngineQuery, bindBySet: boolean): Promise<EngineResult> {
     if (this.closed)
       throw new EngineError('Code: 210. DB::Exception: Server is shutting down. (NETWORK_ERROR)', 210);
     const names = Object.keys(q.settings);
@@ -160,15 +218,19 @@ export class ClickhouseEngine {
         throw new EngineError(`Code: 115. DB::Exception: Unknown setting '${n}'. (UNKNOWN_SETTING)`, 115);
     const useDb = q.database !== 'default';
     try {
-      if (useDb) await this.exec(`USE \`${q.database.replace(/`/g, '``')}\``);
+      if (useDb) await this.exec(conn, `USE \`${q.database.replace(/`/g, '``')}\``);
       if (names.length > 0)
         await this.exec(
+          conn,
           'SET ' +
             names
               .map((n) => `${n} = '${(q.settings[n] ?? '').replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
               .join(', '),
         );
-      const result = await this.query(q);
+      const params = Object.entries(q.params);
+      if (bindBySet && params.length > 0)
+        await this.exec(conn, 'SET ' + params.map(([k, v]) => `param_${k} = ${literal(v)}`).join(', '));
+      const result = await this.query(conn, q, bindBySet);
       return {
         body: Buffer.from(result.bytes()),
         rowsRead: result.rowsRead,
@@ -178,38 +240,39 @@ export class ClickhouseEngine {
     } finally {
       // Back to the defaults for the next request; a failure here would leak state, so it is fatal.
       if (names.length > 0)
-        await this.exec('SET ' + names.map((n) => `${n} = DEFAULT`).join(', ')).catch(() => undefined);
-      if (useDb) await this.exec('USE default');
+        await this.exec(conn, 'SET ' + names.map((n) => `${n} = DEFAULT`).join(', ')).catch(() => undefined);
+      if (useDb) await this.exec(conn, 'USE default');
     }
   }
 
-  private async query(q: EngineQuery): Promise<ChdbResult> {
+  private async query(conn: Connection, q: EngineQuery, boundBySet: boolean): Promise<ChdbResult> {
     try {
-      if (Object.keys(q.params).length === 0)
-        return await this.session.queryAsync(q.sql, { format: q.format });
+      if (boundBySet || Object.keys(q.params).length === 0)
+        return await conn.session.queryAsync(q.sql, { format: q.format });
       const strings = stringParams(q.sql);
       const params = Object.fromEntries(
         Object.entries(q.params).map(([k, v]) => [k, strings.has(k) ? unescapeText(v) : v]),
       );
-      return await this.session.queryBindAsync(q.sql, params, { format: q.format });
+      return await conn.session.queryBindAsync(q.sql, params, { format: q.format });
     } catch (err) {
       throw asEngineError(err);
     }
   }
 
-  private async exec(sql: string): Promise<void> {
+  private async exec(conn: Connection, sql: string): Promise<void> {
     try {
-      await this.session.queryAsync(sql, { format: 'TSV' });
+      await conn.session.queryAsync(sql, { format: 'TSV' });
     } catch (err) {
       throw asEngineError(err);
     }
   }
 
-  /** Wait for the running query, then release the directory. */
+  /** Wait for the running queries, then release the directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue;
-    this.session.close();
+    await Promise.all([this.main, ...this.readers].map((c) => c.drain()));
+    for (const c of this.readers) c.session.close();
+    this.main.session.close();
   }
 }

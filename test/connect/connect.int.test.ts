@@ -10,7 +10,11 @@
 import { statSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import type { ApiContext } from '../../api/router.js';
+import { connectMetricsModule } from '../../api/routes/control-panel-connect.js';
 import { ConnectClient, isRunning } from '../../lib/connect/rest.js';
+import { createLogger } from '../../lib/logger.js';
 import { jdbcTarget } from '../../lib/connect/connector.js';
 import { createKafka } from '../../lib/kafka/index.js';
 import {
@@ -26,6 +30,7 @@ import { stackContext } from '../../stack/native.js';
 import { stackPaths } from '../../stack/paths.js';
 import { waitUntil } from '../../stack/wait.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
+import { dashboardExpressions, selectedSeries } from '../dashboards/expressions.js';
 import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../bench/lib/sale-events.js';
 
 const env = stackEnv();
@@ -163,6 +168,48 @@ describe('Kafka Connect + Debezium JDBC sink (the comparison baseline)', () => {
     expect(status.out).toContain(`${name}: connector RUNNING`);
     expect(status.out).toMatch(/task 0: RUNNING/);
     expect(status.out).toMatch(/task 1: RUNNING/);
+  });
+
+  it('every series the Kafka Connect dashboard selects is exported by serve’s Connect exporter', async () => {
+    // Where a worker and a connector run: the dashboard test (test/dashboards) checks these panels'
+    // PromQL and metric names but has no worker. A failed-tasks count is there at 0, not missing.
+    const registry = new Registry();
+    const context = { registry, logger: createLogger('test-connect-metrics') };
+    const instance = await connectMetricsModule({ url: connectUrl(ctx) }).create(context as ApiContext);
+    const wanted = dashboardExpressions()
+      .filter((e) => e.dashboard === 'connect.json')
+      .flatMap((e) => selectedSeries(e.expr).map((s) => ({ ...s, panel: e.panel })));
+    expect(wanted.length).toBeGreaterThan(6);
+    let missing: string[] = [];
+    try {
+      // The lag series appear once the exporter has followed the connector's group (first scrape).
+      await waitUntil(
+        async () => {
+          const text = await registry.metrics();
+          missing = wanted
+            .filter(({ name: metric, labels }) => {
+              const want = metric === 'retail_connect_up' ? {} : { ...labels, connector: name };
+              return !text
+                .split('\n')
+                .some(
+                  (line) =>
+                    (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) &&
+                    Object.entries(want).every(([k, v]) => line.includes(`${k}="${v}"`)),
+                );
+            })
+            .map((w) => `${w.name} ${JSON.stringify(w.labels)} (${w.panel})`);
+          return missing.length === 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 1000 },
+      );
+      expect(missing).toEqual([]);
+      const text = await registry.metrics();
+      expect(text).toContain('retail_connect_up 1');
+      expect(text).toContain(`retail_connect_tasks{connector="${name}",state="FAILED"} 0`);
+      expect(text).toContain(`retail_connect_tasks{connector="${name}",state="RUNNING"} 2`);
+    } finally {
+      await instance.close?.();
+    }
   });
 
   it('applying again updates in place, and the password is never in the config or the output', async () => {

@@ -158,6 +158,25 @@ describe('clickhouse serve: the HTTP interface over chdb', () => {
     });
   });
 
+  it('runs reads concurrently on their own connections: each gets its own param_ values, none leaks', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const rs = await client.query({
+          query: 'SELECT {v:String} AS v, {n:UInt32} AS n, {a:Array(String)} AS a',
+          query_params: { v: `v${i}\t'${i}'`, n: i, a: [`x${i}`] },
+          format: 'JSONEachRow',
+        });
+        return (await rs.json<{ v: string; n: number; a: string[] }>())[0];
+      }),
+    );
+    expect(answers).toEqual(answers.map((_, i) => ({ v: `v${i}\t'${i}'`, n: i, a: [`x${i}`] })));
+    // A value bound by an earlier read is not there for a later query that lacks it: 456, as a server.
+    for (let i = 0; i < 3; i++) {
+      const missing = await post('', 'SELECT {v:String} AS v');
+      expect(missing.headers.get('x-clickhouse-exception-code')).toBe('456');
+    }
+  });
+
   it('keeps no setting or database from one request to the next', async () => {
     await post('max_threads=3&database=t1', 'SELECT 1');
     const after = await post('', "SELECT getSetting('max_threads') = 3, currentDatabase()");
