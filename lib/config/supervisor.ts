@@ -84,7 +84,7 @@ export const CHAOS_SCHEMA = {
     type: 'string',
     env: 'CHAOS_TARGETS',
     default: 'all',
-    doc: 'comma-separated processes to kill: producer, serve, sink-postgres, processors, sink-aggregates (the chaos pipeline’s own), kafka, postgres, schema-registry (the stack’s servers, restarted by its supervisor); `all` = every one that runs, `pipeline` = the pipeline’s only',
+    doc: 'comma-separated processes to kill: producer, serve, sink-postgres, processors, sink-aggregates, and sink-clickhouse, sink-aggregates-clickhouse when the stack runs ClickHouse (the chaos pipeline’s own), kafka, postgres, schema-registry, clickhouse (the stack’s servers, restarted by its supervisor); `all` = every one that runs, `pipeline` = the pipeline’s only',
   },
   portBase: {
     type: 'int',

@@ -4,7 +4,8 @@
  * reconciled exactly, and the shared stack's data is never touched — started detached (PID files
  * and logs in a directory of its own) and kept running by the same supervisor engine `make up`
  * uses (stack/supervisor.ts), so killing any of them with -9 heals the way the stack heals.
- * The ClickHouse services are left out: their stores are not reconciled here (docs/reliability.md).
+ * The ClickHouse sinks (raw and aggregates) run too when the stack runs ClickHouse, on a database
+ * of the same name, created by the owner as `make up` creates the stack's.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +17,11 @@ import { producerSteering } from '../producer-steering.js';
 import type { StackContext } from '../../../stack/component.js';
 import { INFRA } from '../../../stack/native.js';
 import { freePort, httpOk, httpReadiness } from '../../../stack/net.js';
-import { pipelineLaunch, PIPELINE_SERVICES } from '../../../stack/pipeline.js';
+import { enabledPipelineServices, pipelineLaunch } from '../../../stack/pipeline.js';
 import { migrateAll } from '../../../sinks/postgres/migrate-all.js';
+import { createClickhouseClient } from '../../../sinks/clickhouse/client.js';
+import { quoteIdent } from '../../../sinks/clickhouse/ident.js';
+import { migrateClickhouse } from '../../../sinks/clickhouse/migrate-all.js';
 import { environment } from '../../../lib/config/index.js';
 
 import { projectRoot } from '../../../stack/paths.js';
@@ -27,6 +31,7 @@ import { Supervisor } from '../../../stack/supervisor.js';
 import type { PipelineTopics } from '../bench-pipeline.js';
 import { createPipelineTopics, pipelineNames, pipelineOverrides } from '../bench-pipeline.js';
 import { scrape } from '../prom-text.js';
+import { mirrorSchemaOf } from './clickhouse-mirror.js';
 
 /** Kills are deliberate here: a process killed twice within a minute is not a crash loop. */
 const CHAOS_SUPERVISION: SupervisorOptions = {
@@ -45,6 +50,8 @@ export interface ChaosPipeline {
   dir: string;
   ports: Map<string, number>;
   services: string[];
+  /** ClickHouse database of its ClickHouse sinks (both write there); undefined when they do not run. */
+  clickhouseDatabase: string | undefined;
   kafka: Kafka;
   admin: Admin;
   /** The supervisor's view of each service. */
@@ -87,7 +94,27 @@ export async function startChaosPipeline(
   } finally {
     await migrator.end().catch(() => undefined);
   }
-  const services = PIPELINE_SERVICES.filter((s) => !s.name.includes('clickhouse'));
+  const services = enabledPipelineServices({ ...environment(), ...stackEnv });
+  // The same in ClickHouse, as its owner: the ClickHouse sinks' users cannot create tables.
+  const chOwner = stackEnv['CLICKHOUSE_URL'];
+  const clickhouseDatabase =
+    chOwner && services.some((s) => s.name.includes('clickhouse')) ? schema : undefined;
+  const dropClickhouse = async () => {
+    if (!chOwner || clickhouseDatabase === undefined) return;
+    const ch = await createClickhouseClient({ url: chOwner });
+    await ch
+      .command({ query: `DROP DATABASE IF EXISTS ${quoteIdent(clickhouseDatabase)}` })
+      .catch(() => undefined);
+    await ch.close();
+  };
+  if (chOwner && clickhouseDatabase !== undefined) {
+    const ch = await createClickhouseClient({ url: chOwner });
+    try {
+      await migrateClickhouse(ch, { ...environment(), ...stackEnv, ...common }, clickhouseDatabase);
+    } finally {
+      await ch.close();
+    }
+  }
   const servers = INFRA.filter((c) => c.name !== 'prometheus');
   const ports = new Map<string, number>();
   const processes: SupervisedProcess[] = [];
@@ -149,7 +176,9 @@ export async function startChaosPipeline(
     const db = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
     await db.connect();
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await db.query(`DROP SCHEMA IF EXISTS "${mirrorSchemaOf(schema)}" CASCADE`).catch(() => undefined);
     await db.end().catch(() => undefined);
+    await dropClickhouse().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -182,6 +211,7 @@ export async function startChaosPipeline(
     dir,
     ports,
     services: services.map((s) => s.name),
+    clickhouseDatabase,
     kafka,
     admin,
     status: () => supervisor.status(),

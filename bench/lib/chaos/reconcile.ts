@@ -7,6 +7,9 @@
  *   position the topic does not hold (read_committed), none for a re-sent copy;
  * - the aggregate tables: equal to their SQL recomputation from sales_raw minus each processor's
  *   late events (aggregate-recompute.ts) — missing rows are lost, extra or different rows wrong;
+ * - ClickHouse's sales_raw and aggregate tables (when the stack runs ClickHouse): the same checks,
+ *   on a copy of them in Postgres (clickhouse-mirror.ts), the aggregates recomputed from
+ *   ClickHouse's own sales_raw;
  * - the late topic: no event twice for one processor, none the raw topic does not hold;
  * - the DLQ topic: the load is valid events only, so every dead letter is wrong, and one source
  *   record dead-lettered twice by the same stage is a duplicate.
@@ -14,6 +17,7 @@
 import type pg from 'pg';
 import type { DlqEntry } from '../../../sinks/core/dlq/reader.js';
 import { checkAggregates } from '../aggregate-recompute.js';
+import type { ClickhouseRawTotals } from './clickhouse-mirror.js';
 
 export interface StoreCheck {
   store: string;
@@ -52,10 +56,14 @@ export async function checkIngest(db: pg.Client, acked: string[]): Promise<Store
   };
 }
 
+/** Which database a store lives in: its label in the closing table. */
+export type StoreSystem = 'postgres' | 'clickhouse';
+
 export async function checkRawRows(
   db: pg.Client,
   schema: string,
   dlqPositions: { partition: number; offset: number }[],
+  system: StoreSystem = 'postgres',
 ): Promise<StoreCheck> {
   const s = `"${schema}"`;
   await db.query(
@@ -87,7 +95,7 @@ export async function checkRawRows(
                  OR pos.amount <> ref.amount_cents) AS wrong`,
   );
   return {
-    store: 'postgres sales_raw',
+    store: `${system} sales_raw`,
     expected: r['expected'] ?? 0,
     lost: r['lost'] ?? 0,
     duplicated: r['duplicated'] ?? 0,
@@ -96,21 +104,53 @@ export async function checkRawRows(
   };
 }
 
+/**
+ * ClickHouse's sales_raw, through its copy in Postgres (clickhouse-mirror.ts): the positional
+ * check of checkRawRows, and the totals — rows, distinct event ids, sum of amounts, as ClickHouse
+ * counted them — against the raw topic's (each event id once, dead letters left out). Totals that
+ * differ where every position matched would still be wrong (one count).
+ */
+export async function checkClickhouseRawRows(
+  db: pg.Client,
+  mirrorSchema: string,
+  dlqPositions: { partition: number; offset: number }[],
+  totals: ClickhouseRawTotals,
+): Promise<StoreCheck> {
+  const check = await checkRawRows(db, mirrorSchema, dlqPositions, 'clickhouse');
+  // chaos_dlq_positions was filled by checkRawRows above.
+  const ref = await one(
+    db,
+    `SELECT count(*) AS ids, coalesce(sum(amount_cents), 0) AS amount
+       FROM (SELECT DISTINCT ON (event_id) event_id, amount_cents FROM chaos_reference f
+              WHERE NOT EXISTS (SELECT 1 FROM chaos_dlq_positions d
+                                 WHERE d.kafka_partition = f.kafka_partition AND d.kafka_offset = f.kafka_offset)
+              ORDER BY event_id, kafka_partition, kafka_offset) r`,
+  );
+  const same =
+    totals.rows === ref['ids'] && totals.distinctIds === ref['ids'] && totals.amountCents === ref['amount'];
+  return {
+    ...check,
+    wrong: check.wrong + (same || check.lost + check.duplicated + check.wrong > 0 ? 0 : 1),
+    notes: `${totals.rows} rows, ${totals.distinctIds} distinct ids, amounts ${totals.amountCents} (raw topic: ${ref['ids']} ids, ${ref['amount']}); ${check.notes ?? ''}`,
+  };
+}
+
 export async function checkAggregateTables(
   db: pg.Client,
   schema: string,
   late: Map<string, string[]>,
   topN: number,
+  system: StoreSystem = 'postgres',
 ): Promise<StoreCheck[]> {
   const tables = await checkAggregates(db, schema, late, topN);
   return tables.map((t) => ({
-    store: `postgres ${t.table}`,
+    store: `${system} ${t.table}`,
     expected: t.expected,
     lost: t.missing,
     // An aggregate counted twice is a row with the wrong values: it shows under wrong.
     duplicated: 0,
     wrong: t.extra + t.different,
-    notes: 'rows against SQL recomputation from sales_raw minus late events',
+    notes: `rows against SQL recomputation from ${system}'s sales_raw minus late events`,
   }));
 }
 

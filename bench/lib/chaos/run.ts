@@ -22,11 +22,20 @@ import { makeEvents } from '../sale-events.js';
 import type { ChaosPipeline } from './pipeline.js';
 import { startChaosPipeline } from './pipeline.js';
 import type { StoreCheck } from './reconcile.js';
-import { checkAggregateTables, checkDlq, checkIngest, checkLate, checkRawRows } from './reconcile.js';
+import {
+  checkAggregateTables,
+  checkClickhouseRawRows,
+  checkDlq,
+  checkIngest,
+  checkLate,
+  checkRawRows,
+} from './reconcile.js';
+import { createClickhouseClient } from '../../../sinks/clickhouse/client.js';
+import { mirrorClickhouse, mirrorSchemaOf } from './clickhouse-mirror.js';
 import { loadReference } from './reference.js';
 import { seededRandom } from '../random.js';
 
-export const SERVER_TARGETS = ['kafka', 'postgres', 'schema-registry'] as const;
+export const SERVER_TARGETS = ['kafka', 'postgres', 'schema-registry', 'clickhouse'] as const;
 
 export interface ChaosOptions {
   durationSeconds: number;
@@ -243,14 +252,14 @@ export async function runChaos(
       const dlq = await readDlq(p.kafka, p.topics.dlq);
       const late = await lateIdsByProcessor(p.kafka, p.topics.late, stackEnv['SCHEMA_REGISTRY_URL']);
       const topN = processorConfig({}, { ...environment(), ...stackEnv }).topN;
+      // What a raw sink dead-lettered (DLQ header dlq.sink: its name) is not expected in its table.
+      const dlqOf = (sink: string) =>
+        dlq.filter((d) => d.source.topic === p.topics.sales && d.sinks.includes(sink)).map((d) => d.source);
       const stores: StoreCheck[] = [
         await checkIngest(db, acked),
-        await checkRawRows(
-          db,
-          p.schema,
-          dlq.filter((d) => d.source.topic === p.topics.sales).map((d) => d.source),
-        ),
+        await checkRawRows(db, p.schema, dlqOf('postgres')),
         ...(await checkAggregateTables(db, p.schema, late, topN)),
+        ...(await checkClickhouse(p, stackEnv, db, dlqOf('clickhouse'), late, topN, log)),
         await checkLate(db, late),
         checkDlq(dlq),
       ];
@@ -283,6 +292,35 @@ export async function runChaos(
   } finally {
     producing = false;
     await p.remove();
+  }
+}
+
+/** ClickHouse's raw and aggregate tables, when the chaos pipeline ran its ClickHouse sinks. */
+async function checkClickhouse(
+  p: ChaosPipeline,
+  stackEnv: Record<string, string>,
+  db: pg.Client,
+  dlqPositions: { partition: number; offset: number }[],
+  late: Map<string, string[]>,
+  topN: number,
+  log: (m: string) => void,
+): Promise<StoreCheck[]> {
+  const owner = stackEnv['CLICKHOUSE_URL'];
+  if (p.clickhouseDatabase === undefined || !owner) return [];
+  const t0 = performance.now();
+  const ch = await createClickhouseClient({ url: owner });
+  try {
+    const totals = await mirrorClickhouse(ch, db, p.clickhouseDatabase, p.schema);
+    log(
+      `clickhouse: ${totals.rows} raw rows copied for the checks in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    const mirror = mirrorSchemaOf(p.schema);
+    return [
+      await checkClickhouseRawRows(db, mirror, dlqPositions, totals),
+      ...(await checkAggregateTables(db, mirror, late, topN, 'clickhouse')),
+    ];
+  } finally {
+    await ch.close();
   }
 }
 
@@ -323,11 +361,11 @@ export function formatReport(r: ChaosReport): string {
     `chaos ${r.ok ? 'PASSED' : 'FAILED'}: ${r.seconds} s at ${r.rate} events/s, ${r.produced} records in the raw topic, ${r.ingestAcked} ingest acknowledgements, ${r.kills.length} kills`,
   );
   lines.push(
-    `${'store'.padEnd(26)} ${pad('expected', 10)} ${pad('lost', 6)} ${pad('dup', 6)} ${pad('wrong', 6)}`,
+    `${'store'.padEnd(28)} ${pad('expected', 10)} ${pad('lost', 6)} ${pad('dup', 6)} ${pad('wrong', 6)}`,
   );
   for (const s of r.stores) {
     lines.push(
-      `${s.store.padEnd(26)} ${pad(s.expected, 10)} ${pad(s.lost, 6)} ${pad(s.duplicated, 6)} ${pad(s.wrong, 6)}  ${s.notes ?? ''}`,
+      `${s.store.padEnd(28)} ${pad(s.expected, 10)} ${pad(s.lost, 6)} ${pad(s.duplicated, 6)} ${pad(s.wrong, 6)}  ${s.notes ?? ''}`,
     );
   }
   lines.push('kills (target, at, back healthy after, all healthy after):');

@@ -12,6 +12,7 @@ describe('chooseTargets', () => {
       'kafka',
       'postgres',
       'schema-registry',
+      'clickhouse',
     ]);
   });
 
@@ -26,8 +27,9 @@ describe('chooseTargets', () => {
   it('pipeline and single names; an unknown name lists the allowed ones', () => {
     expect(chooseTargets('pipeline', PIPELINE, true)).toEqual(PIPELINE);
     expect(chooseTargets('processors, postgres', PIPELINE, true)).toEqual(['processors', 'postgres']);
-    expect(() => chooseTargets('clickhouse', PIPELINE, true)).toThrow(
-      /unknown target "clickhouse".*allowed: all, pipeline, sink-postgres/,
+    expect(chooseTargets('clickhouse', PIPELINE, true)).toEqual(['clickhouse']);
+    expect(() => chooseTargets('prometheus', PIPELINE, true)).toThrow(
+      /unknown target "prometheus".*allowed: all, pipeline, sink-postgres.*clickhouse/,
     );
   });
 });
