@@ -6,6 +6,11 @@
  * whose `.stack/env` points at it and whose `dist` is the project's build (so `node dist/cli/main.js`
  * works as in the project's root) — so the page's commands are the ones a user types after
  * `make up`, and the shared stack's data is not touched. Other pages run from the project root.
+ * `lab-test: own-pipeline on the scraped ports` puts that pipeline on the ports `make up` uses, the
+ * ones the stack's Prometheus scrapes (they must be free), so the page can read it in Prometheus;
+ * its directory also links the project's Makefile, scripts/, k6/ and .stack/cache/ (where
+ * `make load` keeps k6), so `make load` works there as in the project's root.
+ * `LAB=06` (or `LAB=06,08`) runs only those pages; unset, every page runs.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -24,17 +29,33 @@ import { pipelineOverrides } from '../../bench/lib/bench-pipeline.js';
 import { startChaosPipeline } from '../../bench/lib/chaos/pipeline.js';
 import { loadStackEnv } from '../../lib/stack-env.js';
 import { stackContext } from '../../stack/native.js';
+import { portIsFree } from '../../stack/net.js';
+import type { PipelineService } from '../../stack/pipeline.js';
+import { PIPELINE_SERVICES } from '../../stack/pipeline.js';
 import { projectRoot, stackPaths } from '../../stack/paths.js';
 import { stackEnv } from '../helpers/env.js';
 import { firstMissing, parseLab } from '../helpers/lab.js';
 import type { LabStep } from '../helpers/lab.js';
 
 const LABS = join(projectRoot(), 'docs', 'labs');
+const only = (process.env['LAB'] ?? '').split(',').filter((l) => l.trim() !== '');
 const pages = readdirSync(LABS)
   .filter((f) => /^\d\d-.*\.md$/.test(f))
+  .filter((f) => only.length === 0 || only.some((l) => f.startsWith(`${l.trim()}-`)))
   .sort();
 
 const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/** The pipeline's ports must be free to run a page's pipeline on them (`make down` frees them). */
+async function requireFreePorts(services: PipelineService[]): Promise<void> {
+  const taken: string[] = [];
+  for (const s of services) if (!(await portIsFree(s.port))) taken.push(`${s.port} (${s.name})`);
+  if (taken.length > 0)
+    throw new Error(
+      `ports in use: ${taken.join(', ')} — this lab runs its pipeline on the ports Prometheus scrapes; ` +
+        'stop the pipeline that holds them (`make down`, or `retail-etl stack up --infra-only` keeps only the servers)',
+    );
+}
 
 /** Run the steps in one bash; each step's stdout separately. */
 async function runSteps(
@@ -80,6 +101,7 @@ describe('docs/labs', () => {
     const markdown = readFileSync(join(LABS, page), 'utf8');
     const steps = parseLab(markdown);
     const ownPipeline = markdown.includes('lab-test: own-pipeline');
+    const scraped = markdown.includes('lab-test: own-pipeline on the scraped ports');
 
     it(`${page} runs as written`, async () => {
       expect(steps.length).toBeGreaterThan(0);
@@ -88,10 +110,12 @@ describe('docs/labs', () => {
         return;
       }
       const env = { ...stackEnv(), ...loadStackEnv(stackPaths().envFile) };
+      if (scraped) await requireFreePorts(PIPELINE_SERVICES);
       const p = await startChaosPipeline(
         stackContext(stackPaths(), () => undefined),
         env,
         () => undefined,
+        scraped ? 'stack' : undefined,
       );
       const dir = mkdtempSync(join(tmpdir(), 'retail-lab-'));
       try {
@@ -103,6 +127,11 @@ describe('docs/labs', () => {
         };
         mkdirSync(join(dir, '.stack'));
         symlinkSync(join(projectRoot(), 'dist'), join(dir, 'dist'));
+        if (scraped) {
+          for (const f of ['Makefile', 'scripts', 'k6']) symlinkSync(join(projectRoot(), f), join(dir, f));
+          mkdirSync(join(projectRoot(), '.stack', 'cache'), { recursive: true });
+          symlinkSync(join(projectRoot(), '.stack', 'cache'), join(dir, '.stack', 'cache'));
+        }
         writeFileSync(
           join(dir, '.stack', 'env'),
           Object.entries(labEnv)
