@@ -71,7 +71,11 @@ export async function startChaosPipeline(
   ctx: StackContext,
   stackEnv: Record<string, string>,
   log: (m: string) => void,
-  portBase?: number,
+  /**
+   * Ports: free ones (undefined), consecutive from a base, or `'stack'` — each service's own port,
+   * the one the stack's Prometheus scrapes (a lab that reads its pipeline in Prometheus).
+   */
+  portBase?: number | 'stack',
   /** Name prefix of its topics, groups, schema and directory (`make demo` runs one as `demo`). */
   prefix = 'chaos',
 ): Promise<ChaosPipeline> {
@@ -119,7 +123,8 @@ export async function startChaosPipeline(
   const ports = new Map<string, number>();
   const processes: SupervisedProcess[] = [];
   for (const [i, service] of services.entries()) {
-    const port = portBase === undefined ? await freePort() : portBase + i;
+    const port =
+      portBase === undefined ? await freePort() : portBase === 'stack' ? service.port : portBase + i;
     ports.set(service.name, port);
     const overrides: Record<string, string> = { ...common, [service.portEnv]: String(port) };
     if (service.args[1] === 'aggregates') overrides['SINK_AGGREGATES_GROUP_ID'] = `${base}-${service.name}`;
