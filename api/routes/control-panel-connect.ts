@@ -54,17 +54,35 @@ export function connectMetricsModule(options: ConnectMetricsOptions = {}): Route
       });
       // Declared up front (ConsumerLagExporter reuses them) so the series are known to Prometheus
       // even before a connector exists; same names, help and labels as lib/kafka/lag.ts makes.
-      for (const [suffix, help] of [
-        ['messages', 'Records between the group committed offset and the high watermark'],
-        ['seconds', 'Kafka timestamp of the newest record minus that of the record at the committed offset'],
-      ] as const) {
-        new Gauge({
-          name: `retail_connect_consumer_lag_${suffix}`,
-          help,
-          labelNames: ['connector', 'group', 'topic', 'partition'],
-          registers: [registry],
-        });
-      }
+      const lagGauges = (
+        [
+          ['messages', 'Records between the group committed offset and the high watermark'],
+          [
+            'seconds',
+            'Kafka timestamp of the newest record minus that of the record at the committed offset',
+          ],
+        ] as const
+      ).map(
+        ([suffix, help]) =>
+          new Gauge({
+            name: `retail_connect_consumer_lag_${suffix}`,
+            help,
+            labelNames: ['connector', 'group', 'topic', 'partition'],
+            registers: [registry],
+          }),
+      );
+      /** A connector deleted from the worker: stop measuring it and drop its last lag (no stale alert). */
+      const unfollow = async (present: Set<string>): Promise<void> => {
+        for (const [key, exporter] of lagExporters) {
+          if (present.has(key)) continue;
+          lagExporters.delete(key);
+          await exporter.stop().catch(() => undefined);
+          const [connector, topic] = key.split('\u0000');
+          for (const gauge of lagGauges)
+            for (const v of (await gauge.get()).values)
+              if (v.labels['connector'] === connector && v.labels['topic'] === topic) gauge.remove(v.labels);
+        }
+      };
       const follow = (connector: string, topics: string[]): void => {
         for (const topic of topics) {
           const key = `${connector}\u0000${topic}`;
@@ -101,6 +119,7 @@ export function connectMetricsModule(options: ConnectMetricsOptions = {}): Route
             });
             if (!res.ok) throw new Error(`HTTP ${res.status}`);
             const all = (await res.json()) as Record<string, ExpandedConnector>;
+            const present = new Set<string>();
             for (const [name, c] of Object.entries(all)) {
               // Every known state of a connector it reports, at 0 unless current (lib/metric-zero.ts):
               // "no failed task" is 0, not "No data".
@@ -115,8 +134,12 @@ export function connectMetricsModule(options: ConnectMetricsOptions = {}): Route
                 .split(',')
                 .map((x) => x.trim())
                 .filter((x) => x !== '');
-              if (c.info?.type === 'sink' || c.info?.type === undefined) follow(name, topics);
+              if (c.info?.type === 'sink' || c.info?.type === undefined) {
+                follow(name, topics);
+                for (const topic of topics) present.add(`${name}\u0000${topic}`);
+              }
             }
+            await unfollow(present);
             this.set(1);
           } catch {
             this.set(0);
