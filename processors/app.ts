@@ -119,7 +119,10 @@ export async function runProcessors(
   if (topology.operators.includes('anomalies')) {
     const anomalySerde = new AnomalySerde(createRegistry(sharedSetting('schemaRegistryUrl', env)));
     await anomalySerde.register();
-    anomalies = { encode: (a) => anomalySerde.encode(a), observe: anomalyMetrics(registry) };
+    anomalies = {
+      encode: (a) => anomalySerde.encode(a),
+      observe: anomalyMetrics(registry, config.anomalyThreshold),
+    };
   }
   const runner = new TopologyRunner(
     topology,

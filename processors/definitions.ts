@@ -50,7 +50,8 @@ export function topologyOf(names: ProcessorName[], cfg: ProcessorConfig): Topolo
   // The anomalies operator scores the hours hourly closes: it brings hourly along.
   const wanted = names.includes('anomalies') ? [...names, 'hourly' as const] : names;
   const operators = PROCESSOR_NAMES.filter((n) => wanted.includes(n));
-  const name = ALL_OF.every((n) => operators.includes(n)) ? 'all' : operators.join('+');
+  // `_`, not `+`: the name is part of topic names, where Kafka allows only [a-zA-Z0-9._-].
+  const name = ALL_OF.every((n) => operators.includes(n)) ? 'all' : operators.join('_');
   const groupId = `${cfg.groupPrefix}-topology-${name}`;
   return {
     name,

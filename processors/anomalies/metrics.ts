@@ -1,6 +1,7 @@
 /**
  * The anomaly operator's metrics (prefix `retail_processor_`): what the alert rule
- * `RetailSalesAnomaly` and the overview panel read. Counted when an hour is scored, like the other
+ * `RetailSalesAnomaly` (the last score against the threshold: firing while a store's last closed
+ * hour is anomalous, resolved by its next normal hour) and the processors dashboard read. Counted when an hour is scored, like the other
  * processor counters (an aborted transaction is processed again and counts again); the table
  * `sales_anomalies` is the exact record.
  */
@@ -10,8 +11,12 @@ import { metricFactory } from '../../lib/metric-factory.js';
 import { labelProduct, zeroSeries } from '../../lib/metric-zero.js';
 import type { AnomalyObserver } from './logic.js';
 
-export function anomalyMetrics(registry: Registry): AnomalyObserver {
+export function anomalyMetrics(registry: Registry, threshold: number): AnomalyObserver {
   const m = metricFactory(registry, 'retail_processor_');
+  // The alert compares the last score with this, so a changed threshold needs no rule change.
+  m.gauge('anomaly_threshold', '|robust z-score| at or above which a store-hour is an anomaly', []).set(
+    threshold,
+  );
   const anomalies = m.counter(
     'anomalies_total',
     'store-hours whose revenue or units scored at or beyond the threshold, by store, metric and direction',
