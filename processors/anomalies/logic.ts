@@ -82,9 +82,12 @@ export class AnomalyLogic implements ProcessorLogic {
     const last = floorTo(watermark - this.options.allowedLatenessMs - HOUR, HOUR);
     let from = this.lastHour !== undefined ? this.lastHour + HOUR : Math.min(...this.closedHours.keys());
     if (!Number.isFinite(from) || from > last) return;
-    // Hours further back than the whole history cannot change a baseline: start where it still can.
+    // A gap without any sale longer than the whole history (the watermark jumped) is not walked
+    // hour by hour: its zeros would only fill the history. Hours hourly closed are always scored,
+    // even when one batch closed more of them than the history holds.
     const span = this.options.points * this.options.seasonHours;
-    from = Math.max(from, last - (span - 1) * HOUR);
+    const earliestClosed = Math.min(...this.closedHours.keys());
+    from = Math.max(from, Math.min(last - (span - 1) * HOUR, earliestClosed));
     for (let h = from; h <= last; h += HOUR) this.scoreHour(h, emit);
     this.closedHours.clear();
     this.lastHour = last;

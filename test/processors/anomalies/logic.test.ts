@@ -45,12 +45,12 @@ function events(spike: number): CompactEvent[] {
   return out.sort((a, b) => a.t - b.t);
 }
 
-function run(records: CompactEvent[], crashEvery?: number) {
+function run(records: CompactEvent[], crashEvery?: number, batch = 97) {
   let task = newTask();
   const changelog = new Map<string, string | Buffer>();
   const anomalies: SalesAnomaly[] = [];
-  for (let i = 0, n = 0; i < records.length; i += 97, n++) {
-    const slice = records.slice(i, i + 97).map((event, j) => ({ offset: i + j, event }));
+  for (let i = 0, n = 0; i < records.length; i += batch, n++) {
+    const slice = records.slice(i, i + batch).map((event, j) => ({ offset: i + j, event }));
     const out = task.processBatch(0, slice, i + slice.length - 1);
     for (const o of out.outputs)
       if (o.topic === cfg.anomaliesTopic) anomalies.push(JSON.parse(String(o.value)) as SalesAnomaly);
@@ -92,6 +92,10 @@ describe('the anomalies operator on hourly closed hours', () => {
 
   it('restores from its changelog without scoring an hour twice or skipping one', () => {
     expect(flags(run(events(200), 7))).toEqual(flags(run(events(200))));
+  });
+
+  it('one batch that closes more hours than the history holds scores them all (regression)', () => {
+    expect(flags(run(events(200), undefined, 100_000))).toEqual(flags(run(events(200))));
   });
 
   it('does not score a store before the minimum history', () => {
