@@ -73,6 +73,8 @@ export const ADVICE = {
     'Good: tens of milliseconds (one transaction per task every 100 ms). When bad: seconds — the broker is slow or the transaction coordinator is loading after a restart; lag will grow.',
   'Transactions /s by result':
     'Good: committed only, about 10 per second per task under load, none when idle. When bad: aborted or fenced — a commit failed and the task was restored, or another instance took the task over (a rebalance; fenced zombies are expected then).',
+  'Sales anomalies':
+    'Good: a few flagged store-hours a day at most, the worst |score| under the threshold line. When bad: the same store flagged hour after hour — look at it (`SELECT * FROM sales_anomalies ORDER BY window_start DESC`): a real change in trade, or a source that stopped sending (direction down, observed 0); many stores at once points at the input (a paused producer, a broken source) rather than at the stores (docs/anomalies.md).',
   'Late and dead-lettered records /s':
     'Good: late at the producer’s late share, DLQ at 0. When bad: many late — lateness too short for your clients; DLQ — undecodable records, see `retail-etl dlq list`.',
   'Restore from changelog':

@@ -493,6 +493,18 @@ const processors = dashboard(
         ],
       ],
     ),
+    ts(
+      'Sales anomalies',
+      'Store-hours flagged per hour (revenue or units against the store’s own history) and the worst last score; rows in sales_anomalies',
+      [
+        [
+          'sum by (metric, direction) (increase(retail_processor_anomalies_total[1h])) or vector(0)',
+          '{{metric}} {{direction}} /h',
+        ],
+        ['max by (metric) (abs(retail_processor_anomaly_score))', 'worst |score| {{metric}}'],
+        ['max(retail_processor_anomaly_threshold)', 'threshold'],
+      ],
+    ),
     ts('Restore from changelog', 'Time to rebuild state on start or rebalance; events replayed', [
       [
         'max by (processor) (retail_processor_restore_seconds_sum / retail_processor_restore_seconds_count)',

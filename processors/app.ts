@@ -20,6 +20,9 @@ import type { ProcessorName, Topology } from './definitions.js';
 import { processorConfig } from './runtime/config.js';
 import type { ProcessorConfig } from './runtime/config.js';
 import { TopologyRunner } from './runtime/runner.js';
+import type { OpenTaskDeps } from './runtime/open-task.js';
+import { AnomalySerde } from '../lib/contracts/anomaly/serde.js';
+import { anomalyMetrics } from './anomalies/metrics.js';
 import { MergeRunner } from './top-skus/merge-runner.js';
 import { environment, sharedSetting } from '../lib/config/index.js';
 
@@ -112,7 +115,25 @@ export async function runProcessors(
   const serde = new SaleEventSerde(createRegistry(sharedSetting('schemaRegistryUrl', env)));
   const logger = createLogger(`processor:${topology.name}`);
   const counts = await prepareTopics(kafka, topology, config, logger);
-  const runner = new TopologyRunner(topology, config, kafka, serde, registry, logger, counts.partials);
+  let anomalies: OpenTaskDeps['anomalies'];
+  if (topology.operators.includes('anomalies')) {
+    const anomalySerde = new AnomalySerde(createRegistry(sharedSetting('schemaRegistryUrl', env)));
+    await anomalySerde.register();
+    anomalies = {
+      encode: (a) => anomalySerde.encode(a),
+      observe: anomalyMetrics(registry, config.anomalyThreshold),
+    };
+  }
+  const runner = new TopologyRunner(
+    topology,
+    config,
+    kafka,
+    serde,
+    registry,
+    logger,
+    counts.partials,
+    anomalies,
+  );
   const merge = topology.operators.includes('top-skus')
     ? new MergeRunner(
         topology,

@@ -9,6 +9,7 @@ import { sharedSetting } from '../lib/config/shared.js';
 import type { ProducerConfig } from './config.js';
 import type { GeneratedEvent } from './generator.js';
 import { SaleGenerator } from './generator.js';
+import type { AnomalyInjection } from './anomaly.js';
 import type { ProducerMetrics } from './metrics.js';
 
 export interface Batch {
@@ -22,6 +23,8 @@ export interface Batch {
 
 export interface EventSource {
   next(): GeneratedEvent;
+  /** Multiply one store's sales for a window (producer/anomaly.ts); undefined stops it. */
+  inject?(injection: AnomalyInjection | undefined): void;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface EventSource {
  * (start + events pulled × 1000 / rate), so the whole sequence is a function of the config: a test
  * can regenerate exactly what a producer sent.
  */
-export function createGenerator(config: ProducerConfig): EventSource {
+export function createGenerator(config: ProducerConfig): Required<EventSource> {
   let pulled = 0;
   const start = config.startTime;
   const clock = start === undefined ? Date.now : () => start + (pulled * 1000) / config.rate;
@@ -56,6 +59,7 @@ export function createGenerator(config: ProducerConfig): EventSource {
       pulled++;
       return g;
     },
+    inject: (injection) => generator.inject(injection),
   };
 }
 

@@ -10,7 +10,13 @@ import { userInfo } from 'node:os';
 import type { Consumer, EndOffsets, Kafka, Producer } from '../lib/kafka/index.js';
 import { fetchEnds, kafkaError, readToEnd } from '../lib/kafka/index.js';
 import { applyRecord } from '../lib/contracts/control.js';
-import type { ControlRecord, ControlState, PausedRecord, RateRecord } from '../lib/contracts/control.js';
+import type {
+  AnomalyRecord,
+  ControlRecord,
+  ControlState,
+  PausedRecord,
+  RateRecord,
+} from '../lib/contracts/control.js';
 import type { Logger } from '../lib/logger.js';
 import { OS_USER, readSetting } from '../lib/config/index.js';
 
@@ -71,7 +77,9 @@ export class ControlFollower {
   ) {}
 
   /** Start following; resolves once the records present at start have been read. */
-  async start(onChange: (record: RateRecord | PausedRecord, replay: boolean) => void): Promise<void> {
+  async start(
+    onChange: (record: RateRecord | PausedRecord | AnomalyRecord, replay: boolean) => void,
+  ): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     let ends: EndOffsets;
@@ -98,7 +106,11 @@ export class ControlFollower {
         const key = message.key?.toString('utf8') ?? '';
         const replay = !ends.done;
         if (applyRecord(this.state, this.group, key, message.value)) {
-          const record = key.endsWith('/rate') ? this.state.rate : this.state.paused;
+          const record = key.endsWith('/rate')
+            ? this.state.rate
+            : key.endsWith('/anomaly')
+              ? this.state.anomaly
+              : this.state.paused;
           if (record) onChange(record, replay);
           else if (message.value !== null) this.logger.warn('ignoring an unreadable control record', { key });
         }

@@ -12,6 +12,8 @@ import { uuidv7 } from '../lib/uuid.js';
 import type { Catalogue, Category, Store } from './catalogue.js';
 import { buildCatalogue, CATEGORIES, isOpen, localTime, rhythm } from './catalogue.js';
 import { Random, WeightedSampler } from './random.js';
+import { injects, scaleQuantity } from './anomaly.js';
+import type { AnomalyInjection } from './anomaly.js';
 
 export const LATE_DISTRIBUTIONS = ['exponential', 'uniform'] as const;
 export type LateDistribution = (typeof LATE_DISTRIBUTIONS)[number];
@@ -72,6 +74,7 @@ const STORE_PAYMENTS = new WeightedSampler<PaymentType>(
 );
 const ONLINE_PAYMENTS = new WeightedSampler<PaymentType>(['card', 'wallet', 'gift_card'], [70, 25, 5]);
 const RECENT = 256;
+const MAX_DROPPED = 1_000;
 const CUSTOMERS = 200_000;
 
 export class SaleGenerator {
@@ -87,6 +90,8 @@ export class SaleGenerator {
   private promoDay = -1;
   private promotions: Promotion[] = [];
   private readonly fill: (bytes: Uint8Array) => void;
+  private injection: AnomalyInjection | undefined;
+  private dropped = 0;
 
   constructor(
     options: Partial<GeneratorOptions> & { seed: number },
@@ -107,10 +112,16 @@ export class SaleGenerator {
       const original = this.random.pick(this.recent);
       return { event: { ...original }, duplicate: true, late: false };
     }
-    if (this.queue.length === 0) this.basket();
+    // A basket dropped by an injected anomaly leaves the queue empty: draw the next one.
+    while (this.queue.length === 0) this.basket();
     const generated = this.queue.shift() as GeneratedEvent;
     this.remember(generated.event);
     return generated;
+  }
+
+  /** Multiply one store's sales for an event-time window (producer/anomaly.ts); undefined stops it. */
+  inject(injection: AnomalyInjection | undefined): void {
+    this.injection = injection;
   }
 
   /** The promotions running on the UTC day of `utcMs` (two categories, 10–30 % off). */
@@ -176,6 +187,15 @@ export class SaleGenerator {
     const channel: Channel =
       open === undefined || roll >= 0.65 ? (roll >= 0.85 ? 'mobile' : 'online') : 'store';
     const store = channel === 'store' && open !== undefined ? open.sample(r) : this.onlineSampler.sample(r);
+    const injected = injects(this.injection, store.id, eventTime);
+    const factor = this.injection?.factor ?? 1;
+    // Dropped; but never so many in a row that next() spins (one store, factor 0, a clock that
+    // advances only with the events pulled).
+    if (injected && factor < 1 && r.next() >= factor && this.dropped < MAX_DROPPED) {
+      this.dropped++;
+      return;
+    }
+    this.dropped = 0;
     const isReturn = r.chance(o.returnShare);
     const payment = channel === 'store' ? STORE_PAYMENTS.sample(r) : ONLINE_PAYMENTS.sample(r);
     // Cash buyers in a shop are mostly anonymous; online buyers always have an account.
@@ -196,7 +216,8 @@ export class SaleGenerator {
       if (seen.has(sku.id)) continue;
       seen.add(sku.id);
       const discount = promotions.find((p) => p.category === sku.category)?.discount ?? 0;
-      const qty = 1 + Math.floor(r.exponential(0.6));
+      const drawn = 1 + Math.floor(r.exponential(0.6));
+      const qty = injected && factor > 1 ? scaleQuantity(drawn, factor) : drawn;
       this.queue.push({
         event: {
           event_id: uuidv7(clock, this.fill),

@@ -92,8 +92,9 @@ export async function startProducer(
   const waker = new Waker();
   const control = new RateControl({ rate: config.rate, maxRate: config.maxRate, bucket, metrics, log });
   const throughput = new Throughput(metrics);
+  const source = createGenerator(config);
   const builder = new BatchBuilder({
-    source: createGenerator(config),
+    source,
     encode: (event) => serde.encode(event),
     validate: config.validate,
     metrics,
@@ -128,6 +129,19 @@ export async function startProducer(
     await controlProducer.connect();
     follower = new ControlFollower(kafka, config.controlTopic, config.group, log);
     await follower.start((record, replay) => {
+      if (record.kind === 'anomaly') {
+        const injection = {
+          store: record.store,
+          factor: record.factor,
+          from: Date.parse(record.from),
+          until: Date.parse(record.until),
+        };
+        source.inject(injection);
+        control.lastChange = `anomaly: ${record.store} ×${record.factor} for ${record.from}..${record.until} by ${record.actor}`;
+        log.info('control: anomaly injected', { ...injection, actor: record.actor, replay });
+        if (!replay) void sendReport();
+        return;
+      }
       if (!control.apply(record, replay)) return;
       waker.wake();
       if (!replay) void sendReport();

@@ -90,6 +90,8 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
             producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
             await producer.connect();
             await follower.start((record) => {
+              // The panel sets the rate and pauses; an injected anomaly is the CLI's.
+              if (record.kind === 'anomaly') return;
               seen.add(signature(record));
               for (const w of waiters) w();
             });

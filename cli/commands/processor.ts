@@ -1,4 +1,4 @@
-/** `retail-etl processor hourly|top-skus|rolling|all` — the event-time processors (docs/processors.md). */
+/** `retail-etl processor hourly|top-skus|rolling|anomalies|all` — the event-time processors (docs/processors.md). */
 import type { Command } from 'commander';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../../lib/shutdown.js';
@@ -21,7 +21,7 @@ export function registerProcessor(program: Command): void {
   program
     .command('processor')
     .description(
-      'run event-time processors with exactly-once state, as one topology: hourly | top-skus | rolling | all (docs/processors.md)',
+      'run event-time processors with exactly-once state, as one topology: hourly | top-skus | rolling | anomalies | all (docs/processors.md)',
     )
     .argument('<name>', `one of ${PROCESSOR_NAMES.join(', ')}, or all`)
     .option(

@@ -17,7 +17,8 @@ import {
 } from '../../producer/config.js';
 import type { ControlRecord, ControlState } from '../../lib/contracts/control.js';
 import { defaultActor, publishControl, readControlState } from '../../producer/control.js';
-import { controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
+import { anomalyRecord, controlKeys, pausedRecord, rateRecord } from '../../lib/contracts/control.js';
+import { checkInjection } from '../../producer/anomaly.js';
 import type { ProducerSummary } from '../../producer/run.js';
 import { startProducer } from '../../producer/run.js';
 
@@ -239,6 +240,45 @@ export function registerProducer(program: Command): void {
       );
     });
   }
+
+  controlOptions(
+    producer
+      .command('anomaly <store>')
+      .description(
+        "inject a sales anomaly: multiply one store's sales for a window of event time (docs/anomalies.md); every running replica applies it within 1 s",
+      )
+      .option(
+        '--factor <x>',
+        'multiplier: above 1 multiplies quantities, below 1 keeps that share of baskets (0 = none)',
+        '5',
+      )
+      .option('--minutes <n>', 'length of the window', '60')
+      .option('--from <iso>', 'start of the window (default: now)'),
+  ).action(async (store: string, opts: ControlOpts & { factor: string; minutes: string; from?: string }) => {
+    const { factor, minutes } = resolveConfig(
+      'producer',
+      {
+        factor: { type: 'number', min: 0, max: 1000, doc: 'factor' },
+        minutes: { type: 'int', min: 1, max: 7 * 24 * 60, doc: 'minutes' },
+      },
+      { factor: opts.factor, minutes: opts.minutes },
+    );
+    const from = opts.from === undefined ? Date.now() : Date.parse(opts.from);
+    if (!Number.isFinite(from))
+      throw new EtlError('INVALID_ARGUMENT', `--from is not an ISO time: ${opts.from}`);
+    const injection = checkInjection({
+      store,
+      factor: factor ?? 5,
+      from,
+      until: from + (minutes ?? 60) * 60_000,
+    });
+    await publish(
+      opts,
+      `anomaly ${store} ×${injection.factor} for ${minutes} min`,
+      (actor) => anomalyRecord(injection, actor),
+      (k) => k.anomaly,
+    );
+  });
 
   producer
     .command('status')

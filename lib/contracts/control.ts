@@ -3,6 +3,7 @@
  *
  *   producer/<group>/rate              {"kind":"rate","rate":500,"actor","at","host"}
  *   producer/<group>/paused            {"kind":"paused","paused":true,"actor","at","host"}
+ *   producer/<group>/anomaly           {"kind":"anomaly","store","factor","from","until","actor","at","host"}
  *   producer/<group>/replica/<replica> a replica's report (state, applied rate, actual rate…)
  *
  * The desired state is two keys so `rate` and `pause` never overwrite each other. The producer
@@ -28,6 +29,19 @@ export interface PausedRecord {
   host: string;
 }
 
+/** One store's sales multiplied by `factor` for event times in [from, until) (ISO times). */
+export interface AnomalyRecord {
+  v: 1;
+  kind: 'anomaly';
+  store: string;
+  factor: number;
+  from: string;
+  until: string;
+  actor: string;
+  at: string;
+  host: string;
+}
+
 export interface ReplicaReport {
   v: 1;
   kind: 'replica';
@@ -46,11 +60,12 @@ export interface ReplicaReport {
   lastChange?: string;
 }
 
-export type ControlRecord = RateRecord | PausedRecord | ReplicaReport;
+export type ControlRecord = RateRecord | PausedRecord | AnomalyRecord | ReplicaReport;
 
 export const controlKeys = (group: string) => ({
   rate: `producer/${group}/rate`,
   paused: `producer/${group}/paused`,
+  anomaly: `producer/${group}/anomaly`,
   replica: (id: string) => `producer/${group}/replica/${id}`,
   replicaPrefix: `producer/${group}/replica/`,
 });
@@ -63,6 +78,14 @@ export function parseControl(value: Buffer | null): ControlRecord | undefined {
     if (r.kind === 'rate' && typeof r.rate === 'number' && Number.isFinite(r.rate)) return r as RateRecord;
     if (r.kind === 'paused' && typeof r.paused === 'boolean') return r as PausedRecord;
     if (r.kind === 'replica' && typeof r.replica === 'string') return r as ReplicaReport;
+    if (
+      r.kind === 'anomaly' &&
+      typeof r.store === 'string' &&
+      typeof r.factor === 'number' &&
+      Number.isFinite(Date.parse(String(r.from))) &&
+      Number.isFinite(Date.parse(String(r.until)))
+    )
+      return r as AnomalyRecord;
   } catch {
     /* not ours */
   }
@@ -77,15 +100,38 @@ export function pausedRecord(paused: boolean, actor: string): PausedRecord {
   return { v: 1, kind: 'paused', paused, actor, at: new Date().toISOString(), host: hostname() };
 }
 
+export function anomalyRecord(
+  a: { store: string; factor: number; from: number; until: number },
+  actor: string,
+): AnomalyRecord {
+  return {
+    v: 1,
+    kind: 'anomaly',
+    store: a.store,
+    factor: a.factor,
+    from: new Date(a.from).toISOString(),
+    until: new Date(a.until).toISOString(),
+    actor,
+    at: new Date().toISOString(),
+    host: hostname(),
+  };
+}
+
 export interface ControlState {
   rate: RateRecord | undefined;
   paused: PausedRecord | undefined;
+  anomaly?: AnomalyRecord | undefined;
   replicas: Map<string, ReplicaReport>;
 }
 
 /** Fold one control record into a state; unparseable values and tombstones are handled. */
 export function applyRecord(state: ControlState, group: string, key: string, value: Buffer | null): boolean {
   const keys = controlKeys(group);
+  if (key === keys.anomaly) {
+    const record = parseControl(value);
+    state.anomaly = record?.kind === 'anomaly' ? record : undefined;
+    return true;
+  }
   if (key === keys.rate || key === keys.paused) {
     const record = parseControl(value);
     if (key === keys.rate) state.rate = record?.kind === 'rate' ? record : undefined;

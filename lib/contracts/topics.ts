@@ -6,6 +6,7 @@ export const TOPICS = {
   salesHourly: 'retail.agg.sales-hourly.v1',
   topSkus: 'retail.agg.top-skus.v1',
   storeRolling: 'retail.agg.store-rolling-1h.v1',
+  salesAnomalies: 'retail.agg.sales-anomalies.v1',
   control: 'retail.control',
 } as const;
 
@@ -24,5 +25,6 @@ export const DEFAULT_TOPIC_SPECS: TopicSpec[] = [
   { topic: TOPICS.salesHourly, numPartitions: 6, compacted: true },
   { topic: TOPICS.topSkus, numPartitions: 1, compacted: true },
   { topic: TOPICS.storeRolling, numPartitions: 6, compacted: true },
+  { topic: TOPICS.salesAnomalies, numPartitions: 6, compacted: true },
   { topic: TOPICS.control, numPartitions: 1, compacted: true },
 ];

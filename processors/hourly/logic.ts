@@ -51,6 +51,9 @@ type Row = [number, string | number, number, number, number];
 /** Changelog key of an aggregate: hour start, store and SKU (NUL-separated: ids never hold NUL). */
 const stateKey = (start: number, store: string, sku: string): string => `${start}\u0000${store}\u0000${sku}`;
 
+/** Told the final figures of every key of an hour as the hour closes (the anomaly operator). */
+export type HourClosedListener = (start: number, store: string, revenue: bigint, quantity: number) => void;
+
 export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
   /** window start → store → sku → aggregate (nested maps: no key strings built per event) */
   private readonly windows = new Map<number, Map<string, Map<string, Agg>>>();
@@ -61,12 +64,18 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
   private readonly isoCache = new Map<number, [string, string]>();
   private closed = 0;
   private keys = 0;
+  private closedListener: HourClosedListener | undefined;
 
   constructor(
     private readonly topic: string,
     allowedLatenessMs: number,
   ) {
     super(allowedLatenessMs);
+  }
+
+  /** Hand every closing hour's final figures to `listener`, in the flush that closes it. */
+  onHourClosed(listener: HourClosedListener): void {
+    this.closedListener = listener;
   }
 
   private aggOf(start: number, store: string, sku: string): Agg {
@@ -101,6 +110,7 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
         for (const perStore of window.values()) {
           for (const agg of perStore.values()) {
             this.emitAgg(start, agg, true, emit);
+            this.closedListener?.(start, agg.store, agg.revenue, agg.quantity);
             this.changed.delete(agg);
             this.gone.push(stateKey(start, agg.store, agg.sku));
           }

@@ -7,7 +7,7 @@
 import type { Kafka, Producer } from '../../lib/kafka/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { createOperators } from '../definitions.js';
-import type { Topology } from '../definitions.js';
+import type { OperatorContext, Topology } from '../definitions.js';
 import { readChangelog } from './changelog.js';
 import type { ProcessorConfig } from './config.js';
 import type { ProcessorMetrics } from './metrics.js';
@@ -40,6 +40,8 @@ export interface OpenTaskDeps {
   metrics: ProcessorMetrics;
   logger: Logger;
   mergePartitions: number;
+  /** The anomalies operator's encoder and metrics (when the topology has it). */
+  anomalies?: OperatorContext['anomalies'];
   /** Share of the changelog read so far (0..1). */
   onProgress: (ratio: number) => void;
 }
@@ -81,7 +83,12 @@ export async function openTask(partition: number, signal: AbortSignal, deps: Ope
     await producer.disconnect().catch(() => undefined);
     throw err;
   }
-  const ctx = { partition, partialsTopic: topology.partialsTopic, mergePartitions: deps.mergePartitions };
+  const ctx: OperatorContext = {
+    partition,
+    partialsTopic: topology.partialsTopic,
+    mergePartitions: deps.mergePartitions,
+    anomalies: deps.anomalies,
+  };
   const operators = createOperators(topology.operators, cfg, ctx);
   const state = new TaskState(operators, {
     partitions: [partition],

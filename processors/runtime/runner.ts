@@ -33,7 +33,7 @@ import { deadMessage, lateMessage, sendsOf } from './messages.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { countOutcome, processorMetrics, setTaskGauges, zeroProcessorMetrics } from './metrics.js';
 import { newPendingCommit, openTask } from './open-task.js';
-import type { Task } from './open-task.js';
+import type { OpenTaskDeps, Task } from './open-task.js';
 import type { TaskRecord } from './task.js';
 import { commitTransaction, isFenced } from './txn.js';
 
@@ -57,6 +57,7 @@ export class TopologyRunner {
     registry: Registry,
     private readonly logger: Logger,
     private readonly mergePartitions: number,
+    private readonly anomalies?: OpenTaskDeps['anomalies'],
   ) {
     this.metrics = processorMetrics(registry);
     zeroProcessorMetrics(this.metrics, topology);
@@ -180,6 +181,7 @@ export class TopologyRunner {
       metrics: this.metrics,
       logger: this.logger,
       mergePartitions: this.mergePartitions,
+      anomalies: this.anomalies,
       onProgress: (ratio) => this.restoring.set(partition, ratio),
     });
     this.tasks.set(partition, task);

@@ -19,7 +19,8 @@ export interface CompactEvent {
 export interface OutRecord {
   topic: string;
   key: string;
-  value: string | null;
+  /** JSON text, or encoded bytes (the anomalies' Avro); null = tombstone. */
+  value: string | Buffer | null;
   /** Explicit partition (a broadcast to every partition); by key hash when absent. */
   partition?: number;
   /**

@@ -50,6 +50,12 @@ export const AGGREGATES_SCHEMA = {
     default: TOPICS.storeRolling,
     doc: 'store rolling hour records → `store_rolling_1h`',
   },
+  anomaliesTopic: {
+    type: 'string',
+    env: 'SINK_AGGREGATES_ANOMALIES_TOPIC',
+    default: TOPICS.salesAnomalies,
+    doc: 'sales anomaly records (Avro) → `sales_anomalies`',
+  },
   ...AGG_LOOP_FIELDS,
   dlqTopic: { ...AGG_LOOP_FIELDS.dlqTopic, doc: 'records that are not valid aggregate records' },
   groupId: {
@@ -138,11 +144,14 @@ export function aggregatesConfig(
   };
 }
 
-/** The three topics and the table each one feeds. */
-export function topicTables(c: Pick<AggregatesConfig, 'hourlyTopic' | 'topSkusTopic' | 'rollingTopic'>) {
+/** The four topics and the table each one feeds. */
+export function topicTables(
+  c: Pick<AggregatesConfig, 'hourlyTopic' | 'topSkusTopic' | 'rollingTopic' | 'anomaliesTopic'>,
+) {
   return new Map<string, AggTable>([
     [c.hourlyTopic, 'sales_hourly'],
     [c.topSkusTopic, 'top_skus'],
     [c.rollingTopic, 'store_rolling_1h'],
+    [c.anomaliesTopic, 'sales_anomalies'],
   ]);
 }

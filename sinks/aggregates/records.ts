@@ -1,25 +1,61 @@
-/** The aggregate sink's row decoding: aggregate records (lib/contracts/aggregates) of the three topics. */
+/**
+ * The aggregate sink's row decoding: JSON aggregate records (lib/contracts/aggregates) of the
+ * hourly, top-SKUs and rolling topics, and Avro anomaly records (lib/contracts/anomaly) whose
+ * writer schemas are fetched from the registry once per batch (`prepare`).
+ */
+import { isEtlError } from '../../lib/errors.js';
 import type { KafkaMessage } from '../../lib/kafka/index.js';
 import { parseRecord } from '../../lib/contracts/aggregates/records.js';
+import type { Parsed } from '../../lib/contracts/aggregates/records.js';
+import { anomalyRecord } from '../../lib/contracts/anomaly/record.js';
+import type { AnomalySerde } from '../../lib/contracts/anomaly/serde.js';
+import { schemaIdOf } from '../../lib/contracts/event/serde.js';
 import type { RowDecoder } from '../core/contract.js';
 import { topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
 import type { AggRow } from './contract.js';
 
+type TopicsOf = Pick<AggregatesConfig, 'hourlyTopic' | 'topSkusTopic' | 'rollingTopic' | 'anomaliesTopic'>;
+
 /**
- * The aggregate sink's records for the sink loop (sinks/core/loop/): JSON aggregate records of the three
- * topics; anything else is a dead letter (`invalid_event`) with a one-line detail.
+ * Rows for the sink loop (sinks/core/loop/); anything that is not a valid record of its topic is a
+ * dead letter (`invalid_event`) with a one-line detail.
  */
-export function aggregateRows(
-  config: Pick<AggregatesConfig, 'hourlyTopic' | 'topSkusTopic' | 'rollingTopic'>,
-): RowDecoder<AggRow> {
+export function aggregateRows(config: TopicsOf, anomalies: AnomalySerde): RowDecoder<AggRow> {
   const tables = topicTables(config);
+  const decodeAnomaly = (message: KafkaMessage): Parsed => {
+    if (message.value === null || message.value === undefined)
+      return anomalyRecord(message.key ?? null, null);
+    try {
+      return anomalyRecord(message.key ?? null, anomalies.decodeSync(message.value));
+    } catch (err) {
+      return { ok: false, detail: `sales_anomalies: ${(err as Error).message}` };
+    }
+  };
   return {
+    prepare: async (messages) => {
+      const ids = new Set<number>();
+      for (const m of messages) {
+        const id = m.value ? schemaIdOf(m.value) : undefined;
+        if (id !== undefined) ids.add(id);
+      }
+      for (const id of ids) {
+        try {
+          await anomalies.prepare(id);
+        } catch (err) {
+          // An id the registry does not know: its records are dead letters (decode says why). A
+          // registry that does not answer is retried by the loop.
+          if (!(isEtlError(err) && err.code === 'DECODE_FAILED' && !err.retriable)) throw err;
+        }
+      }
+    },
     decode: (topic: string, _partition: number, offset: number, message: KafkaMessage) => {
       const table = tables.get(topic);
-      const parsed = table
-        ? parseRecord(table, message.key ?? null, message.value ?? null)
-        : { ok: false as const, detail: `no aggregate table for topic ${topic}` };
+      const parsed: Parsed = !table
+        ? { ok: false, detail: `no aggregate table for topic ${topic}` }
+        : table === 'sales_anomalies'
+          ? decodeAnomaly(message)
+          : parseRecord(table, message.key ?? null, message.value ?? null);
       if (!parsed.ok) return { ok: false, reason: 'invalid_event', detail: parsed.detail };
       return { ok: true, row: { record: parsed.record, offset, kafkaTimestamp: Number(message.timestamp) } };
     },

@@ -20,7 +20,9 @@ import { createAggMetrics, zeroAggMetrics } from './metrics.js';
 import type { AggMetrics } from './metrics.js';
 import { PostgresAggTarget } from '../postgres/aggregates/sink.js';
 import { aggregateRows } from './records.js';
-import { DATABASE_URL_REQUIRED, environment, readSetting } from '../../lib/config/index.js';
+import { DATABASE_URL_REQUIRED, environment, readSetting, sharedSetting } from '../../lib/config/index.js';
+import { AnomalySerde } from '../../lib/contracts/anomaly/serde.js';
+import { createRegistry } from '../../lib/contracts/event/serde.js';
 
 export interface AggregatesProcess {
   config: AggregatesConfig;
@@ -52,7 +54,13 @@ export function createAggTarget(config: AggregatesConfig, metrics: AggMetrics): 
 
 /** The spec of each topic the sink reads: the default layout for the contract names, else compacted ×1. */
 function specs(config: AggregatesConfig): TopicSpec[] {
-  const wanted = [config.hourlyTopic, config.topSkusTopic, config.rollingTopic, config.dlqTopic];
+  const wanted = [
+    config.hourlyTopic,
+    config.topSkusTopic,
+    config.rollingTopic,
+    config.anomaliesTopic,
+    config.dlqTopic,
+  ];
   return wanted.map(
     (topic) =>
       DEFAULT_TOPIC_SPECS.find((s) => s.topic === topic) ?? {
@@ -79,7 +87,10 @@ export async function startAggregatesProcess(
       sink: target,
       kafka: createKafka(`retail-sink-aggregates-${config.target}`),
       topics: [...topicTables(config).keys()],
-      decoder: aggregateRows(config),
+      decoder: aggregateRows(
+        config,
+        new AnomalySerde(createRegistry(sharedSetting('schemaRegistryUrl', env))),
+      ),
       config,
       metrics,
       logger,

@@ -7,10 +7,13 @@
  */
 import { parseHourlyKey, parseRollingKey, parseTopSkusKey } from './keys.js';
 import { sumFromJson } from './sums.js';
+import type { SalesAnomaly } from '../anomaly/schema.js';
 
 /** The aggregate tables, one per aggregate topic (the same names in Postgres and ClickHouse). */
-export const AGG_TABLES = ['sales_hourly', 'top_skus', 'store_rolling_1h'] as const;
+export const AGG_TABLES = ['sales_hourly', 'top_skus', 'store_rolling_1h', 'sales_anomalies'] as const;
 export type AggTable = (typeof AGG_TABLES)[number];
+/** The tables fed by JSON records (parseRecord); `sales_anomalies` is fed by Avro (anomaly/record.ts). */
+export type JsonAggTable = Exclude<AggTable, 'sales_anomalies'>;
 
 export interface HourlyRow {
   store_id: string;
@@ -55,6 +58,12 @@ export type AggRecord =
       key: string;
       id: Pick<RollingRow, 'store_id' | 'window_end'>;
       row: RollingRow | null;
+    }
+  | {
+      table: 'sales_anomalies';
+      key: string;
+      id: Pick<SalesAnomaly, 'store_id' | 'window_start' | 'metric'>;
+      row: SalesAnomaly | null;
     };
 
 export type Parsed = { ok: true; record: AggRecord } | { ok: false; detail: string };
@@ -135,7 +144,7 @@ function figures(o: Record<string, unknown>) {
   };
 }
 
-export function parseRecord(table: AggTable, keyBuf: Buffer | null, value: Buffer | null): Parsed {
+export function parseRecord(table: JsonAggTable, keyBuf: Buffer | null, value: Buffer | null): Parsed {
   try {
     if (keyBuf === null || keyBuf.length === 0) throw new Invalid('record has no key');
     const key = keyBuf.toString('utf8');

@@ -34,5 +34,12 @@ export function aggClickhouseDdl(database: string, dedupWindow: number): Record<
     ${META}
   ) ENGINE = ReplacingMergeTree(kafka_offset)
   PARTITION BY toYYYYMM(window_end) ORDER BY (store_id, window_end) ${settings}`,
+    sales_anomalies: `CREATE TABLE IF NOT EXISTS ${db}.sales_anomalies (
+    store_id String, window_start DateTime64(3, 'UTC'), metric LowCardinality(String),
+    window_end DateTime64(3, 'UTC'), observed Float64, expected Float64, mad Float64, score Float64,
+    direction LowCardinality(String), history_points UInt32, threshold Float64,
+    ${META}
+  ) ENGINE = ReplacingMergeTree(kafka_offset)
+  PARTITION BY toYYYYMM(window_start) ORDER BY (store_id, window_start, metric) ${settings}`,
   };
 }

@@ -52,6 +52,7 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
       | 'hourlyTopic'
       | 'topSkusTopic'
       | 'rollingTopic'
+      | 'anomaliesTopic'
     >,
     private readonly metrics: AggMetrics,
     private readonly logger: Logger,
@@ -120,6 +121,18 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
         deletes.push(`(window_start = ${dt(r.id.window_start)} AND kafka_offset < ${offset})`);
         for (const t of r.rows ?? [])
           values.push({ ...exact(t), window_start: secs(t.window_start), ...meta(offset) });
+      } else if (r.table === 'sales_anomalies') {
+        if (r.row)
+          values.push({
+            ...r.row,
+            window_start: secs(r.row.window_start),
+            window_end: secs(r.row.window_end),
+            ...meta(offset),
+          });
+        else
+          deletes.push(
+            `(store_id = ${sqlString(r.id.store_id)} AND window_start = ${dt(r.id.window_start)} AND metric = ${sqlString(r.id.metric)})`,
+          );
       } else {
         if (r.row) values.push({ ...exact(r.row), window_end: secs(r.row.window_end), ...meta(offset) });
         else deletes.push(`(store_id = ${sqlString(r.id.store_id)} AND window_end = ${dt(r.id.window_end)})`);

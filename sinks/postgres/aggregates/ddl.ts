@@ -21,7 +21,7 @@ export function aggMigrationSql(o: AggMigrateOptions): string[] {
   const s = ident(o.schema, 'schema');
   const sink = ident(o.sinkRole, 'sink role');
   const reader = ident(o.readerRole, 'reader role');
-  const tables = `${s}.sales_hourly, ${s}.top_skus, ${s}.store_rolling_1h, ${s}.${OFFSETS_TABLE}`;
+  const tables = `${s}.sales_hourly, ${s}.top_skus, ${s}.store_rolling_1h, ${s}.sales_anomalies, ${s}.${OFFSETS_TABLE}`;
   return [
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
     `CREATE TABLE IF NOT EXISTS ${s}.sales_hourly (
@@ -58,6 +58,24 @@ export function aggMigrationSql(o: AggMigrateOptions): string[] {
        updated_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (store_id, window_end)
      )`,
+    // Added with the anomalies operator (issue 15): created on the next migration of an existing database.
+    `CREATE TABLE IF NOT EXISTS ${s}.sales_anomalies (
+       store_id text NOT NULL,
+       window_start timestamptz NOT NULL,
+       metric text NOT NULL CHECK (metric IN ('revenue', 'units')),
+       window_end timestamptz NOT NULL,
+       observed double precision NOT NULL,
+       expected double precision NOT NULL,
+       mad double precision NOT NULL,
+       score double precision NOT NULL,
+       direction text NOT NULL CHECK (direction IN ('up', 'down')),
+       history_points integer NOT NULL,
+       threshold double precision NOT NULL,
+       updated_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (store_id, window_start, metric)
+     )`,
+    // "the latest anomalies", over all stores.
+    `CREATE INDEX IF NOT EXISTS sales_anomalies_window_idx ON ${s}.sales_anomalies (window_start)`,
     offsetsTableSql(`${s}.${OFFSETS_TABLE}`),
     createRolesSql(o.sinkRole, o.readerRole),
     `REVOKE ALL ON ${tables} FROM PUBLIC`,

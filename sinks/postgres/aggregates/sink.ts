@@ -18,6 +18,9 @@ import type { AggBatch, AggRow, AggTarget, ResumePlan, WriteResult } from '../..
 import type { AggMetrics } from '../../aggregates/metrics.js';
 import { OFFSETS_TABLE, aggMigrate } from './ddl.js';
 import type { HourlyRow, RollingRow, TopSkuRow } from '../../../lib/contracts/aggregates/records.js';
+import type { SalesAnomaly } from '../../../lib/contracts/anomaly/schema.js';
+
+type AnomalyId = Pick<SalesAnomaly, 'store_id' | 'window_start' | 'metric'>;
 
 export interface AggPostgresOptions {
   databaseUrl: string;
@@ -167,6 +170,10 @@ export class PostgresAggTarget implements AggTarget {
             ],
           );
         upserted += live.length;
+      } else if (table === 'sales_anomalies') {
+        const n = await this.applyAnomalies(chunk, step);
+        upserted += n.upserted;
+        deleted += n.deleted;
       } else {
         const live: RollingRow[] = [];
         const gone: { store_id: string; window_end: number }[] = [];
@@ -200,6 +207,49 @@ export class PostgresAggTarget implements AggTarget {
       }
     }
     return { upserted, deleted };
+  }
+
+  private async applyAnomalies(
+    chunk: AggRow['record'][],
+    step: (sql: string, values: unknown[]) => Promise<void>,
+  ): Promise<{ upserted: number; deleted: number }> {
+    const s = this.s;
+    const live: SalesAnomaly[] = [];
+    const gone: AnomalyId[] = [];
+    for (const r of chunk) {
+      if (r.table !== 'sales_anomalies') continue;
+      if (r.row) live.push(r.row);
+      else gone.push(r.id);
+    }
+    if (gone.length > 0)
+      await step(
+        `DELETE FROM ${s}.sales_anomalies a USING unnest($1::text[], $2::timestamptz[], $3::text[]) AS d(store_id, window_start, metric)
+          WHERE a.store_id = d.store_id AND a.window_start = d.window_start AND a.metric = d.metric`,
+        [gone.map((g) => g.store_id), gone.map((g) => iso(g.window_start)), gone.map((g) => g.metric)],
+      );
+    if (live.length > 0)
+      await step(
+        `INSERT INTO ${s}.sales_anomalies (store_id, window_start, metric, window_end, observed, expected, mad, score, direction, history_points, threshold, updated_at)
+         SELECT u.*, now() FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::int[], $11::float8[]) AS u
+         ON CONFLICT (store_id, window_start, metric) DO UPDATE SET window_end = EXCLUDED.window_end,
+           observed = EXCLUDED.observed, expected = EXCLUDED.expected, mad = EXCLUDED.mad, score = EXCLUDED.score,
+           direction = EXCLUDED.direction, history_points = EXCLUDED.history_points,
+           threshold = EXCLUDED.threshold, updated_at = EXCLUDED.updated_at`,
+        [
+          live.map((r) => r.store_id),
+          live.map((r) => iso(r.window_start)),
+          live.map((r) => r.metric),
+          live.map((r) => iso(r.window_end)),
+          live.map((r) => r.observed),
+          live.map((r) => r.expected),
+          live.map((r) => r.mad),
+          live.map((r) => r.score),
+          live.map((r) => r.direction),
+          live.map((r) => r.history_points),
+          live.map((r) => r.threshold),
+        ],
+      );
+    return { upserted: live.length, deleted: gone.length };
   }
 
   ready(): Promise<boolean> {

@@ -21,7 +21,7 @@ const report = (src: number, through: number | null, idle = false): ReportRecord
   through,
   idle,
 });
-const tops = (outputs: { value: string | null }[]) =>
+const tops = (outputs: { value: string | Buffer | null }[]) =>
   outputs.map((o) => JSON.parse(o.value as string) as TopSkusValue);
 
 describe('top SKUs merge (stage 2)', () => {

@@ -22,7 +22,8 @@ const task = () =>
     outOfOrderMs: 5_000,
     dedupHorizonMs: 300_000,
   });
-const parse = (o: { value: string | null }[]) => o.map((r) => JSON.parse(r.value as string) as StageRecord);
+const parse = (o: { value: string | Buffer | null }[]) =>
+  o.map((r) => JSON.parse(r.value as string) as StageRecord);
 
 describe('top SKUs stage 1 (per partition)', () => {
   it('closedThrough: the last hour whose end + lateness the watermark passed', () => {

@@ -42,6 +42,8 @@ export function aggregateSink(
     hourlyTopic: topics[0],
     topSkusTopic: topics[1],
     rollingTopic: topics[2],
+    // A topic of its own (never the shared stack's), that the suite leaves empty.
+    anomaliesTopic: `${topics[0]}.anomalies`,
     groupId,
   });
   return {
