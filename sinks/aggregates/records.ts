@@ -11,6 +11,7 @@ import { anomalyRecord } from '../../lib/contracts/anomaly/record.js';
 import type { AnomalySerde } from '../../lib/contracts/anomaly/serde.js';
 import { schemaIdOf } from '../../lib/contracts/event/serde.js';
 import type { RowDecoder } from '../core/contract.js';
+import { originalOf, rowDeadLetter } from '../core/dlq/row-letter.js';
 import { topicTables } from './config.js';
 import type { AggregatesConfig } from './config.js';
 import type { AggRow } from './contract.js';
@@ -19,7 +20,10 @@ type TopicsOf = Pick<AggregatesConfig, 'hourlyTopic' | 'topSkusTopic' | 'rolling
 
 /**
  * Rows for the sink loop (sinks/core/loop/); anything that is not a valid record of its topic is a
- * dead letter (`invalid_event`) with a one-line detail.
+ * dead letter (`invalid_event`) with a one-line detail. A record the target refuses (a constraint,
+ * a value its column rejects) is split off and dead-lettered with reason `refused_by_target`
+ * exactly as in the raw sinks (sinks/core/split.ts): the rows keep their offset and original
+ * bytes for that.
  */
 export function aggregateRows(config: TopicsOf, anomalies: AnomalySerde): RowDecoder<AggRow> {
   const tables = topicTables(config);
@@ -49,7 +53,7 @@ export function aggregateRows(config: TopicsOf, anomalies: AnomalySerde): RowDec
         }
       }
     },
-    decode: (topic: string, _partition: number, offset: number, message: KafkaMessage) => {
+    decode: (topic: string, partition: number, offset: number, message: KafkaMessage) => {
       const table = tables.get(topic);
       const parsed: Parsed = !table
         ? { ok: false, detail: `no aggregate table for topic ${topic}` }
@@ -57,7 +61,16 @@ export function aggregateRows(config: TopicsOf, anomalies: AnomalySerde): RowDec
           ? decodeAnomaly(message)
           : parseRecord(table, message.key ?? null, message.value ?? null);
       if (!parsed.ok) return { ok: false, reason: 'invalid_event', detail: parsed.detail };
-      return { ok: true, row: { record: parsed.record, offset, kafkaTimestamp: Number(message.timestamp) } };
+      const row: AggRow = {
+        record: parsed.record,
+        partition,
+        offset,
+        kafkaTimestamp: Number(message.timestamp),
+        source: originalOf(message),
+      };
+      return { ok: true, row };
     },
+    offsetOf: (row) => row.offset,
+    deadLetter: (topic, row, reason, detail) => rowDeadLetter(topic, row, row.source, reason, detail),
   };
 }

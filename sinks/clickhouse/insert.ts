@@ -10,7 +10,9 @@
  * stall its partition for good. A segment whose rows span more partitions than that is inserted in
  * parts of at most 100 partitions, in partition order, each with the token `…/<part>`; the split
  * depends only on the segment's rows, so a replay recreates the same parts and tokens. Segments
- * within the limit keep the one insert and the plain token they always had.
+ * within the limit keep the one insert and the plain token they always had. A later part failing
+ * leaves the earlier ones stored; the raw sink then looks them up before any other write of those
+ * offsets (sinks/clickhouse/raw/unsure.ts).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Segment } from '../core/contract.js';
@@ -52,7 +54,8 @@ export function partsByPartition<R>(rows: R[], partitionOf: (row: R) => number, 
 
 /**
  * Insert a segment's rows; `partitionOf` maps a row to the table's partition key so that a segment
- * spanning more than MAX_PARTITIONS_PER_INSERT partitions is split (see above).
+ * spanning more than MAX_PARTITIONS_PER_INSERT partitions is split (see above). `token` replaces
+ * the segment's token when the rows are not all of the segment's (sinks/clickhouse/raw/sink.ts).
  */
 export async function insertSegment<R extends Record<string, unknown>>(
   client: ClickHouseClient,
@@ -60,9 +63,10 @@ export async function insertSegment<R extends Record<string, unknown>>(
   seg: Pick<Segment<unknown>, 'topic' | 'partition' | 'first' | 'last'>,
   values: R[],
   partitionOf?: (row: R) => number,
+  token?: string,
 ): Promise<void> {
   const parts = partitionOf ? partsByPartition(values, partitionOf, MAX_PARTITIONS_PER_INSERT) : [values];
-  const base = dedupToken(seg);
+  const base = token ?? dedupToken(seg);
   for (let i = 0; i < parts.length; i++)
     await insertBlock(client, table, parts.length === 1 ? base : `${base}/${i}`, parts[i] as R[]);
 }

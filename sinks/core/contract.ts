@@ -5,7 +5,8 @@
  * sink only turns a batch of validated rows into durable rows and says where to resume. What the
  * records are is the RowDecoder's business (sale events for the raw sinks, aggregate records).
  */
-import type { IHeaders, KafkaMessage } from '../../lib/kafka/index.js';
+import type { KafkaMessage } from '../../lib/kafka/index.js';
+import type { OriginalRecord } from './dlq/row-letter.js';
 import type { DeadLetter, DlqReason } from '../../lib/contracts/dlq.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 
@@ -20,7 +21,7 @@ export interface SinkRow {
    * The record's original bytes, kept so a sink can still dead-letter the row after decoding (a
    * conflicting duplicate, sinks/raw/dedup.ts): dead letters carry the bytes untouched.
    */
-  record?: { key: Buffer | null; value: Buffer | null; headers: IHeaders };
+  record?: OriginalRecord;
 }
 
 /**

@@ -8,7 +8,8 @@
  * Halves are cut at segment boundaries first: a whole segment keeps its offset range, hence its
  * ClickHouse dedup token, so re-sending a segment that was already inserted stores nothing twice.
  * Only a batch of one segment is cut inside it, at an offset: two new ranges, nothing of which was
- * stored (the segment's insert failed). Halves are written in order, so stored positions only move
+ * stored (the segment's insert failed) — except a ClickHouse segment inserted in parts, whose earlier
+ * parts may be stored: that sink looks them up before inserting the halves (sinks/clickhouse/raw/unsure.ts). Halves are written in order, so stored positions only move
  * forward, and a crash midway replays like any crash (Postgres: positions committed with the rows;
  * ClickHouse: the written ranges come back as forced cuts, sinks/clickhouse/resume.ts).
  *

@@ -4,6 +4,7 @@ import { RecordDecoder } from '../../lib/contracts/event/decode.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { ValidationOptions } from '../../lib/contracts/event/validate.js';
 import type { RowDecoder, SinkRow } from '../core/contract.js';
+import { originalOf, rowDeadLetter } from '../core/dlq/row-letter.js';
 
 /** The raw sinks' records: Avro sale events, validated, as SinkRows (for the sink loop, sinks/core/loop/). */
 export function saleEventRows(
@@ -21,21 +22,12 @@ export function saleEventRows(
         partition,
         offset,
         kafkaTimestamp: Number(message.timestamp),
-        record: { key: message.key ?? null, value: message.value, headers: message.headers ?? {} },
+        record: originalOf(message),
       };
       return { ok: true, row };
     },
     eventTime: (row) => row.event.event_time,
     offsetOf: (row) => row.offset,
-    deadLetter: (topic, row, reason, detail) =>
-      row.record && {
-        topic,
-        partition: row.partition,
-        offset: row.offset,
-        timestamp: row.kafkaTimestamp,
-        ...row.record,
-        reason,
-        detail,
-      },
+    deadLetter: (topic, row, reason, detail) => rowDeadLetter(topic, row, row.record, reason, detail),
   };
 }

@@ -10,7 +10,15 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../../lib/logger.js';
-import type { Batch, ResumePlan, Sink, WriteContext, WriteResult } from '../../core/contract.js';
+import type {
+  Batch,
+  ResumePlan,
+  Segment,
+  Sink,
+  SinkRow,
+  WriteContext,
+  WriteResult,
+} from '../../core/contract.js';
 import type { SinkMetrics } from '../../core/metrics.js';
 import { MidWriteFault } from '../../core/faults.js';
 import { createClickhouseClient } from '../client.js';
@@ -24,6 +32,8 @@ import { verdicts } from '../../raw/dedup.js';
 import { createTableSql } from './ddl.js';
 import { createIdsTables, recordIds, storedIds } from './ids.js';
 import { applyClickhouseRetention } from './retention.js';
+import { restToken, UnsureRanges } from './unsure.js';
+import { storedOffsets } from './stored-offsets.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,6 +44,7 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
   private readonly fault = new MidWriteFault();
   private maintenanceTimer: NodeJS.Timeout | undefined;
   private maintenanceRunning: Promise<void> | undefined;
+  private readonly unsure = new UnsureRanges();
 
   constructor(
     private readonly config: ClickhouseSinkConfig,
@@ -92,7 +103,7 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
   }
 
   async resume(topic: string, partition: number, committed: number | undefined): Promise<ResumePlan> {
-    return resumeFromStoredRanges(
+    const plan = await resumeFromStoredRanges(
       () => this.requireClient(),
       this.table,
       topic,
@@ -100,6 +111,35 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
       committed,
       this.logger,
     );
+    // The replay window may hold a write that stopped halfway (a crash between the parts of a wide
+    // segment, or between the split halves of a refused one): look its rows up too.
+    const last = plan.cuts.at(-1);
+    if (last !== undefined) this.unsure.note(topic, partition, last);
+    return plan;
+  }
+
+  /**
+   * The rows of `seg` still to insert and the token to insert them with: all of them and the
+   * segment's own token, unless an earlier write of these offsets may have stored some (see
+   * UnsureRanges) — then the stored ones are left out and the rest carries a token of its own
+   * content, so it can neither be mistaken for the segment's first insert nor stored twice.
+   */
+  private async unstored(
+    client: ClickHouseClient,
+    seg: Segment,
+  ): Promise<{ rows: SinkRow[]; token?: string }> {
+    if (!this.unsure.covers(seg.topic, seg.partition, seg.first)) return { rows: seg.rows };
+    const stored = await storedOffsets(client, this.table, seg);
+    if (stored.size === 0) return { rows: seg.rows };
+    const rows = seg.rows.filter((r) => !stored.has(r.offset));
+    this.logger.info('left out rows an earlier, unfinished write stored', {
+      topic: seg.topic,
+      partition: seg.partition,
+      first: seg.first,
+      last: seg.last,
+      stored: seg.rows.length - rows.length,
+    });
+    return { rows, token: restToken(seg, rows) };
   }
 
   async writeBatch(batch: Batch, ctx?: WriteContext): Promise<WriteResult> {
@@ -121,19 +161,29 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
       identical = v.identical;
       conflicting = v.conflicting.length;
     }
-    for (const seg of segments) {
-      if (seg.rows.length === 0) continue;
-      const range = rangeColumns(seg);
-      const values = seg.rows.map((r) => ({
-        ...r.event,
-        ...range,
-        kafka_offset: r.offset,
-        kafka_timestamp: r.kafkaTimestamp,
-      }));
-      // sales_raw is partitioned by UTC day of event_time.
-      await insertSegment(client, this.table, seg, values, (v) => Math.floor(v.event_time / DAY_MS));
-      sent();
+    try {
+      for (const seg of segments) {
+        if (seg.rows.length === 0) continue;
+        const { rows, token } = await this.unstored(client, seg);
+        const range = rangeColumns(seg);
+        const values = rows.map((r) => ({
+          ...r.event,
+          ...range,
+          kafka_offset: r.offset,
+          kafka_timestamp: r.kafkaTimestamp,
+        }));
+        // sales_raw is partitioned by UTC day of event_time.
+        if (values.length === 0) continue;
+        await insertSegment(client, this.table, seg, values, (v) => Math.floor(v.event_time / DAY_MS), token);
+        sent();
+      }
+    } catch (err) {
+      // Some of these rows may be stored now (the earlier parts of a wide segment, an insert whose
+      // answer was lost): until a write passes them, look them up before inserting again.
+      for (const seg of batch.segments) this.unsure.note(seg.topic, seg.partition, seg.last);
+      throw err;
     }
+    for (const seg of batch.segments) this.unsure.passed(seg.topic, seg.partition, seg.last);
     if (dedup) for (const seg of segments) await recordIds(client, this.config.database, seg);
     if (identical > 0) this.metrics.duplicatesDropped.inc({ sink: this.name }, identical);
     if (conflicting > 0) this.metrics.conflictingDuplicates.inc({ sink: this.name }, conflicting);

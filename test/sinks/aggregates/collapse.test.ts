@@ -18,6 +18,7 @@ describe('collapse', () => {
       last: 3,
       rows: [rec('a', 1), rec('b', 1), rec('a', 2), rec('c', 1)].map((record, offset) => ({
         record,
+        partition: 0,
         offset,
         kafkaTimestamp: 0,
       })),

@@ -4,6 +4,7 @@ import { cutsFor } from '../../../sinks/clickhouse/resume.js';
 import type { AggRow } from '../../../sinks/aggregates/contract.js';
 
 const row = (offset: number): AggRow => ({
+  partition: 0,
   offset,
   kafkaTimestamp: 0,
   record: { table: 'top_skus', key: String(offset), id: { window_start: 0 }, rows: [] },

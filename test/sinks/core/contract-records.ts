@@ -36,7 +36,7 @@ export const saleEventRecords: RecordKind<SinkRow> = {
 const HOUR = 3_600_000;
 
 /** Hourly records, one key each: quantity and revenue_cents sum like a sale event's quantity and value. */
-function hourly(n: number, seed: number): { key: string; value: Buffer }[] {
+export function hourly(n: number, seed: number): { key: string; value: Buffer }[] {
   const base = Date.UTC(2026, 0, 1);
   return Array.from({ length: n }, (_, i) => {
     const id = {
@@ -57,7 +57,7 @@ function hourly(n: number, seed: number): { key: string; value: Buffer }[] {
   });
 }
 
-function sum(records: { value: Buffer }[]): Totals {
+export function sum(records: { value: Buffer }[]): Totals {
   let quantity = 0;
   let value = 0;
   for (const r of records) {
@@ -81,10 +81,10 @@ export const hourlyRecords: RecordKind<AggRow> = {
     }
     return sum(records);
   },
-  rows: (n, seed, _partition, first) =>
+  rows: (n, seed, partition, first) =>
     hourly(n, seed).map((r, i) => {
       const parsed = parseRecord('sales_hourly', Buffer.from(r.key), r.value);
       if (!parsed.ok) throw new Error(parsed.detail);
-      return { record: parsed.record, offset: first + i, kafkaTimestamp: Date.now() };
+      return { record: parsed.record, partition, offset: first + i, kafkaTimestamp: Date.now() };
     }),
 };

@@ -16,6 +16,7 @@ import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../..
 import { uniqueName } from '../../helpers/env.js';
 import { CONTRACT_LOOP, waitUntil } from '../core/contract.suite.js';
 import type { TargetCounts } from '../core/contract.suite.js';
+import { waitCommittedAtEnd } from '../core/committed.js';
 
 /** The quantity the test's constraint refuses (valid for the event contract: within ±10,000). */
 export const REFUSED_QUANTITY = 7777;
@@ -77,29 +78,7 @@ export function refusedRecordSuite(t: RefusingTarget): void {
           'the refused records in the DLQ',
         );
         // The sink's position passes every record: its Kafka commit reaches each partition's end.
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          let seen = '';
-          await waitUntil(
-            async () => {
-              const [ends, committed] = await Promise.all([
-                admin.fetchTopicOffsets(topic),
-                admin.fetchOffsets({ groupId: group, topics: [topic] }),
-              ]);
-              const at = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
-              seen = JSON.stringify({ ends: ends.map((e) => [e.partition, e.high]), committed: [...at] });
-              // An empty partition has no committed offset (-1).
-              return ends.every((e) => Number(e.high) === 0 || at.get(e.partition) === Number(e.high));
-            },
-            30_000,
-            'the committed offsets at the end of every partition',
-          ).catch((err: unknown) => {
-            throw new Error(`${(err as Error).message}: ${seen}`);
-          });
-        } finally {
-          await admin.disconnect();
-        }
+        await waitCommittedAtEnd(kafka, group, [topic], 30_000);
       } finally {
         await running.stop();
       }
