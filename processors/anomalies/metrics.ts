@@ -6,7 +6,7 @@
  * `sales_anomalies` is the exact record.
  */
 import type { Registry } from 'prom-client';
-import { ANOMALY_METRICS } from '../../lib/contracts/anomaly/schema.js';
+import { ANOMALY_DIRECTIONS, ANOMALY_METRICS } from '../../lib/contracts/anomaly/schema.js';
 import { metricFactory } from '../../lib/metric-factory.js';
 import { labelProduct, zeroSeries } from '../../lib/metric-zero.js';
 import type { AnomalyObserver } from './logic.js';
@@ -28,8 +28,12 @@ export function anomalyMetrics(registry: Registry, threshold: number): AnomalyOb
     ['store', 'metric'],
   );
   const scored = m.counter('anomaly_hours_scored_total', 'store-hours scored, by metric', ['metric']);
-  // Stores are not known at start: only the per-metric count of scored hours starts at 0.
+  // Stores are not known at start: a series without the store label stands for "none yet" — 0
+  // anomalies per metric and direction, a score of 0 per metric — so a fresh stack's panel and the
+  // sums over stores read 0, not "No data". Real stores' series join them as hours are scored.
   zeroSeries(scored, labelProduct({ metric: ANOMALY_METRICS }));
+  zeroSeries(anomalies, labelProduct({ metric: ANOMALY_METRICS, direction: ANOMALY_DIRECTIONS }));
+  zeroSeries(lastScore, labelProduct({ metric: ANOMALY_METRICS }));
   return (store, metric, score) => {
     scored.inc({ metric });
     lastScore.set({ store, metric }, Number(score.score.toFixed(3)));
