@@ -65,6 +65,12 @@ export const BENCH_SCHEMA = {
     min: 1,
     doc: 'pipeline: soak at the highest sustained rate',
   },
+  pipelineDrainSeconds: {
+    type: 'int',
+    env: 'BENCH_PIPELINE_DRAIN_S',
+    min: 1,
+    doc: 'pipeline: how long the soak waits for every group to drain after the pause (default 600, 120 quick); a stall is reported as a figure with the groups behind',
+  },
 } as const satisfies Schema;
 
 export type BenchConfig = ConfigOf<typeof BENCH_SCHEMA>;
