@@ -213,14 +213,18 @@ export class TopologyRunner {
     }
     const lastMessage = batch.messages[batch.messages.length - 1] as KafkaMessage;
     const lastOffset = Number(lastMessage.offset);
-    task.caughtUp = lastOffset + 1 >= Number(batch.highWatermark);
+    // The batch's end includes what read_committed filtered after its last record (commit markers,
+    // aborted records): the position must move past them, else a group whose input ends with a
+    // transaction marker shows a lag that never drains (kafkajs fetches from past them next).
+    const batchEnd = Math.max(lastOffset, Number(batch.lastOffset()));
+    task.caughtUp = batchEnd + 1 >= Number(batch.highWatermark);
     if (lastOffset < (position ?? firstOffset)) {
       resolveOffset(lastMessage.offset);
       return;
     }
     await this.decoder.prepare(batch.messages.map((m) => m.value));
     if (task.dead || isStale()) return;
-    this.process(task, batch.topic, batch.messages, lastOffset);
+    this.process(task, batch.topic, batch.messages, batchEnd);
     // Moves kafkajs' fetch position only (autoCommit is off); the commit is the transaction's.
     resolveOffset(lastMessage.offset);
     if (task.pending.full()) await this.commit(task).catch(() => undefined);

@@ -154,6 +154,10 @@ export class MergeRunner {
     }
     const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
     const lastOffset = Number(last.offset);
+    // Past the commit markers read_committed filtered after the last record (see runner.ts): the
+    // partition stage's transactions end every partials partition with one, and kafkajs fetches
+    // from past them next, so a position left at the last record never drains.
+    const next = Math.max(lastOffset, Number(batch.lastOffset())) + 1;
     const from = position ?? first;
     if (lastOffset < from) {
       resolveOffset(last.offset);
@@ -164,7 +168,7 @@ export class MergeRunner {
       if (Number(m.offset) < from || !m.value) continue;
       records.push(JSON.parse(m.value.toString('utf8')) as StageRecord);
     }
-    const outcome = task.state.apply(records, lastOffset + 1);
+    const outcome = task.state.apply(records, next);
     const late: Message[] = outcome.late.map((r) => ({
       key: new Date(r.h).toISOString(),
       value: JSON.stringify(r),
@@ -187,7 +191,7 @@ export class MergeRunner {
         groupId: this.topology.mergeGroupId,
         topic: batch.topic,
         partition: p,
-        next: lastOffset + 1,
+        next,
       });
     } catch (err) {
       const fenced = isFenced(err);
