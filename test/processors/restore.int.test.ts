@@ -113,7 +113,8 @@ describe('kill -9 with keyed state, restore by assignment, bounded changelog', (
         } else if (key.startsWith('r/')) {
           expect(Number(key.split('/')[1]) * recentSlotMs(HORIZON_MS), key).toBeGreaterThan(wm);
         } else {
-          expect(key, 'only state, meta and snapshot keys').toMatch(/^(k\/rolling\/|m\/|o\/)/);
+          // k/anomalies/<store>: each store's scoring history, bounded by the history length.
+          expect(key, 'only state, meta and snapshot keys').toMatch(/^(k\/rolling\/|k\/anomalies\/|m\/|o\/)/);
         }
       }
     }
