@@ -28,7 +28,7 @@ const PRODUCE: readonly AclOperation[] = ['write', 'describe', 'create'];
 const CONSUME: readonly AclOperation[] = ['read', 'describe'];
 const OWN: readonly AclOperation[] = ['read', 'write', 'describe', 'create'];
 const GROUP: readonly AclOperation[] = ['read', 'describe', 'delete'];
-const AGGREGATES = [TOPICS.salesHourly, TOPICS.topSkus, TOPICS.storeRolling];
+const AGGREGATES = [TOPICS.salesHourly, TOPICS.topSkus, TOPICS.storeRolling, TOPICS.salesAnomalies];
 const PROCESSOR_PREFIX = 'retail-etl-processor-topology-';
 
 function topics(

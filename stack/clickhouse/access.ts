@@ -8,7 +8,7 @@
  *                               ALTER DETACH/DROP PARTITION on sales_raw, sales_raw_ids and SELECT
  *                               on system.parts (its retention) — `PARTITION ID '…'` only, and never
  *                               a partition of the last retentionMinDays days (the retention floor)
- *   retail_agg_sink  agg sink   SELECT, INSERT, ALTER DELETE (tombstones) on sales_hourly, top_skus, store_rolling_1h
+ *   retail_agg_sink  agg sink   SELECT, INSERT, ALTER DELETE (tombstones) on sales_hourly, top_skus, store_rolling_1h, sales_anomalies
  *   retail_reader    query API  readonly=1: reads only, no settings changed
  *
  * Grants name tables in any database (the sinks' database is configurable; tests use their own).
@@ -47,7 +47,7 @@ interface Grants {
 }
 
 const RAW_TABLES = new Set(['sales_raw', 'sales_raw_ids', 'sales_raw_id_probe']);
-const AGG_TABLES = new Set(['sales_hourly', 'top_skus', 'store_rolling_1h']);
+const AGG_TABLES = new Set(['sales_hourly', 'top_skus', 'store_rolling_1h', 'sales_anomalies']);
 
 export const SINK_GRANTS: Record<'sink' | 'aggregates-sink', Grants> = {
   sink: {

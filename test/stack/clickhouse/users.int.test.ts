@@ -65,6 +65,7 @@ afterAll(async () => {
 });
 
 const ALL_TABLES = [
+  'sales_anomalies',
   'sales_hourly',
   'sales_raw',
   'sales_raw_id_probe',

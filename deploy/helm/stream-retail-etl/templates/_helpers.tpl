@@ -91,7 +91,7 @@ sinkAggregates:
   args: [sink, aggregates]
   port: 9405
   portEnv: SINK_AGGREGATES_METRICS_PORT
-  inputs: [salesHourly, topSkus, storeRolling]
+  inputs: [salesHourly, topSkus, storeRolling, salesAnomalies]
   group: retail-sink-aggregates-postgres
   lagMetric: retail_sink_consumer_lag_messages
   needs: [kafka, registry, postgres]
@@ -100,7 +100,7 @@ sinkAggregatesClickhouse:
   args: [sink, aggregates, --target, clickhouse]
   port: 9406
   portEnv: SINK_AGGREGATES_METRICS_PORT
-  inputs: [salesHourly, topSkus, storeRolling]
+  inputs: [salesHourly, topSkus, storeRolling, salesAnomalies]
   group: retail-sink-aggregates-clickhouse
   lagMetric: retail_sink_consumer_lag_messages
   needs: [kafka, registry, clickhouse]
@@ -223,6 +223,7 @@ late: retail.sales.late
 salesHourly: retail.agg.sales-hourly.v1
 topSkus: retail.agg.top-skus.v1
 storeRolling: retail.agg.store-rolling-1h.v1
+salesAnomalies: retail.agg.sales-anomalies.v1
 control: retail.control
 {{- end -}}
 
