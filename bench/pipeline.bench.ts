@@ -181,29 +181,27 @@ const bench: Benchmark = {
       const sent = counter(producerText, 'retail_producer_events_total');
       const duplicates = counter(producerText, 'retail_producer_events_total', { kind: 'duplicate' });
       const invalid = counter(producerText, 'retail_producer_errors_total', { kind: 'invalid_generated' });
+      const soakRateFigure = (tail: string): Figure => ({
+        name: 'pipeline.soak.events_per_s',
+        value: r.achieved,
+        unit: 'events/s',
+        notes: `${soakS} s at ${soakRate}/s, ${r.produced} events; raw p95 ${r.p95.toFixed(3)} s; ${
+          r.pass ? 'within the SLO throughout' : `SLO broken: ${r.reasons.join('; ')}`
+        }${tail}`,
+      });
       let drainS: number;
       try {
         drainS = await drain(soak, drainLimitS);
       } catch (err) {
         // A stall is a result, not a crash: keep the ladder's and the CPU figures and say which groups stuck.
         ctx.log(`soak did not drain: ${(err as Error).message}`);
-        figures.push(
-          {
-            name: 'pipeline.soak.events_per_s',
-            value: r.achieved,
-            unit: 'events/s',
-            notes: `${soakS} s at ${soakRate}/s, ${r.produced} events; raw p95 ${r.p95.toFixed(3)} s; ${
-              r.pass ? 'within the SLO throughout' : `SLO broken: ${r.reasons.join('; ')}`
-            }`,
-          },
-          {
-            name: 'pipeline.soak.drained',
-            value: 0,
-            unit: 'bool',
-            target: '1',
-            notes: `${(err as Error).message}; rows not checked`,
-          },
-        );
+        figures.push(soakRateFigure(''), {
+          name: 'pipeline.soak.drained',
+          value: 0,
+          unit: 'bool',
+          target: '1',
+          notes: `${(err as Error).message}; rows not checked`,
+        });
         return figures;
       }
       ctx.log(`drained in ${drainS.toFixed(1)} s; checking`);
@@ -234,14 +232,7 @@ const bench: Benchmark = {
           .join('; ')}`,
       );
       figures.push(
-        {
-          name: 'pipeline.soak.events_per_s',
-          value: r.achieved,
-          unit: 'events/s',
-          notes: `${soakS} s at ${soakRate}/s, ${r.produced} events; raw p95 ${r.p95.toFixed(3)} s; ${
-            r.pass ? 'within the SLO throughout' : `SLO broken: ${r.reasons.join('; ')}`
-          }; drained ${drainS.toFixed(1)} s after the pause`,
-        },
+        soakRateFigure(`; drained ${drainS.toFixed(1)} s after the pause`),
         {
           name: 'pipeline.soak.raw_rows_wrong',
           value: rawWrong,
