@@ -8,9 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from '../../lib/kafka/index.js';
-import pg from 'pg';
+import { connectPgClient } from '../../lib/postgres/connection.js';
 import { environment } from '../../lib/config/index.js';
-import { createKafka, ensureTopics } from '../../lib/kafka/index.js';
+import { createKafka, ensureTopics, removePrefixed } from '../../lib/kafka/index.js';
 import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { producerSteering } from './producer-steering.js';
 import { enabledPipelineServices, pipelineLaunch } from '../../stack/pipeline.js';
@@ -122,8 +122,7 @@ export async function startBenchPipeline(
   await admin.connect();
   const control: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await control.connect();
-  const db = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
-  await db.connect();
+  const db = await connectPgClient(stackEnv['DATABASE_URL'] ?? '');
   const procs = new Map<string, CliProcess>();
   const ports = new Map<string, number>();
   const pids = new Map<string, number>();
@@ -134,12 +133,7 @@ export async function startBenchPipeline(
   const remove = async () => {
     await stop();
     await control.disconnect().catch(() => undefined);
-    const mine = (await admin.listTopics().catch(() => [])).filter((t) => t.startsWith(base));
-    if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-    const groups = (await admin.listGroups().catch(() => ({ groups: [] }))).groups
-      .map((g) => g.groupId)
-      .filter((g) => g.startsWith(base));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await removePrefixed(admin, base);
     await admin.disconnect().catch(() => undefined);
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await db.end().catch(() => undefined);

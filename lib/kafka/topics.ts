@@ -115,3 +115,16 @@ export async function setTopicConfig(
     })),
   });
 }
+
+/**
+ * Delete every topic and consumer group whose name starts with `prefix` (a throwaway pipeline's
+ * own: benchmarks, chaos runs, tests). Best effort: what cannot be listed or deleted is left.
+ */
+export async function removePrefixed(admin: Admin, prefix: string): Promise<void> {
+  const topics = (await admin.listTopics().catch(() => [])).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+  const groups = (await admin.listGroups().catch(() => ({ groups: [] }))).groups
+    .map((g) => g.groupId)
+    .filter((g) => g.startsWith(prefix));
+  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+}

@@ -14,11 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../sinks/postgres/raw/ddl.js';
 import { aggMigrate } from '../../sinks/postgres/aggregates/ddl.js';
 import { migrateClickhouse } from '../../sinks/clickhouse/migrate-all.js';
-import { startCli, waitReady } from '../../stack/cli-process.js';
 import type { CliProcess } from '../../stack/cli-process.js';
-import { freePort } from '../../stack/net.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
+import { bearer, testTokens } from '../helpers/api-tokens.js';
+import { startQueryServe } from '../helpers/serve.js';
 import { ThrowawayClickhouse } from '../helpers/throwaway-clickhouse.js';
 
 const env = stackEnv();
@@ -159,18 +158,10 @@ beforeAll(async () => {
     format: 'JSONEachRow',
   });
 
-  const port = await freePort();
-  serve = startCli(['serve', '--port', String(port)], {
-    logLevel: 'warn',
-    env: {
-      QUERY_SCHEMA: schema,
-      QUERY_CLICKHOUSE_URL: ch.runtimeUrl('QUERY_CLICKHOUSE_URL'),
-      QUERY_CLICKHOUSE_DATABASE: chDb,
-      ...tokenEnv(tokens),
-    },
-  });
-  base = `http://127.0.0.1:${port}`;
-  await waitReady(port, serve);
+  ({ serve, base } = await startQueryServe(schema, tokens, {
+    QUERY_CLICKHOUSE_URL: ch.runtimeUrl('QUERY_CLICKHOUSE_URL'),
+    QUERY_CLICKHOUSE_DATABASE: chDb,
+  }));
 }, 120_000);
 
 afterAll(async () => {

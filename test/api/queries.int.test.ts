@@ -6,12 +6,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../sinks/postgres/raw/ddl.js';
 import { aggMigrate } from '../../sinks/postgres/aggregates/ddl.js';
-import { startCli, waitReady } from '../../stack/cli-process.js';
-import { freePort } from '../../stack/net.js';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
-import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
+import { bearer, testTokens } from '../helpers/api-tokens.js';
+import { startQueryServe } from '../helpers/serve.js';
 
 const env = stackEnv();
 const tokens = testTokens();
@@ -73,13 +72,7 @@ beforeAll(async () => {
       [e.id, new Date(e.t), e.store, i],
     );
   }
-  const port = await freePort();
-  serve = startCli(['serve', '--port', String(port)], {
-    logLevel: 'warn',
-    env: { QUERY_SCHEMA: schema, ...tokenEnv(tokens) },
-  });
-  base = `http://127.0.0.1:${port}`;
-  await waitReady(port, serve);
+  ({ serve, base } = await startQueryServe(schema, tokens));
 });
 
 afterAll(async () => {

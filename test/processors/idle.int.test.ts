@@ -3,7 +3,7 @@ import { Partitioners } from '../../lib/kafka/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
-import { createKafka } from '../../lib/kafka/index.js';
+import { createKafka, removePrefixed } from '../../lib/kafka/index.js';
 import { uuidv7 } from '../../lib/uuid.js';
 import { runProcessors } from '../../processors/app.js';
 import type { RunningProcessors } from '../../processors/app.js';
@@ -113,10 +113,7 @@ describe('a partition that goes idle while the others advance', () => {
   afterAll(async () => {
     await running?.stop();
     await producer?.disconnect();
-    const mine = (await admin.listTopics()).filter((t) => t.startsWith(base));
-    if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(base));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await removePrefixed(admin, base);
     await admin?.disconnect();
   });
 

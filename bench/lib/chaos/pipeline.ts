@@ -10,9 +10,9 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { withPgClient } from '../../../lib/postgres/connection.js';
 import type { Admin, Kafka, Producer } from '../../../lib/kafka/index.js';
-import { createKafka } from '../../../lib/kafka/index.js';
+import { createKafka, removePrefixed } from '../../../lib/kafka/index.js';
 import { producerSteering } from '../producer-steering.js';
 import type { StackContext } from '../../../stack/component.js';
 import { INFRA } from '../../../stack/native.js';
@@ -91,13 +91,9 @@ export async function startChaosPipeline(
   await createPipelineTopics(admin, base, topics);
   const common = pipelineOverrides(base, schema, topics);
   // As `make up` does for the stack's schema: the migrator creates the tables, the sinks only write.
-  const migrator = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
-  await migrator.connect();
-  try {
-    await migrateAll(migrator, { ...environment(), ...stackEnv, ...common }, schema);
-  } finally {
-    await migrator.end().catch(() => undefined);
-  }
+  await withPgClient(stackEnv['DATABASE_URL'] ?? '', (migrator) =>
+    migrateAll(migrator, { ...environment(), ...stackEnv, ...common }, schema),
+  );
   const services = enabledPipelineServices({ ...environment(), ...stackEnv });
   // The same in ClickHouse, as its owner: the ClickHouse sinks' users cannot create tables.
   const chOwner = stackEnv['CLICKHOUSE_URL'];
@@ -171,18 +167,12 @@ export async function startChaosPipeline(
   };
   const remove = async () => {
     await stop();
-    const mine = (await admin.listTopics().catch(() => [])).filter((t) => t.startsWith(base));
-    if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-    const groups = (await admin.listGroups().catch(() => ({ groups: [] }))).groups
-      .map((g) => g.groupId)
-      .filter((g) => g.startsWith(base));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await removePrefixed(admin, base);
     await admin.disconnect().catch(() => undefined);
-    const db = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
-    await db.connect();
-    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
-    await db.query(`DROP SCHEMA IF EXISTS "${mirrorSchemaOf(schema)}" CASCADE`).catch(() => undefined);
-    await db.end().catch(() => undefined);
+    await withPgClient(stackEnv['DATABASE_URL'] ?? '', async (db) => {
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await db.query(`DROP SCHEMA IF EXISTS "${mirrorSchemaOf(schema)}" CASCADE`).catch(() => undefined);
+    }).catch(() => undefined);
     await dropClickhouse().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };

@@ -14,10 +14,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProcessors } from '../../../processors/app.js';
 import type { RunningProcessors } from '../../../processors/app.js';
-import { startCli, waitReady } from '../../../stack/cli-process.js';
 import type { CliProcess } from '../../../stack/cli-process.js';
-import { freePort } from '../../../stack/net.js';
-import { bearer, testTokens, tokenEnv } from '../../helpers/api-tokens.js';
+import { bearer, testTokens } from '../../helpers/api-tokens.js';
+import { startQueryServe } from '../../helpers/serve.js';
 import { clickhouseClient, clickhouseUrl, dropDatabase } from '../../helpers/clickhouse.js';
 import { stackEnv, uniqueName } from '../../helpers/env.js';
 import { spawnSink } from '../../helpers/sink-process.js';
@@ -159,13 +158,7 @@ describe('sums at the contract limits: processors → topics → Postgres and Cl
     expected = await expectedTables(f, TOP_N);
     ch = clickhouseClient(chUrl);
 
-    const port = await freePort();
-    serve = startCli(['serve', '--port', String(port)], {
-      logLevel: 'warn',
-      env: { QUERY_SCHEMA: schema, ...tokenEnv(tokens) },
-    });
-    base = `http://127.0.0.1:${port}`;
-    await waitReady(port, serve);
+    ({ serve, base } = await startQueryServe(schema, tokens));
   });
 
   afterAll(async () => {

@@ -4,7 +4,8 @@
  * good ones, in batches of many rows and several partitions, through the running sink process on
  * real Kafka. The refused records end in the DLQ with reason `refused_by_target` and the server's
  * code; every other record is stored exactly once with exact sums; no partition stalls (the sink's
- * committed position reaches the end of every partition).
+ * committed position reaches the end of every partition). A kill -9 between the halves of a split
+ * batch replays like any crash: the half already written is not written twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../../lib/kafka/index.js';
@@ -17,6 +18,7 @@ import { uniqueName } from '../../helpers/env.js';
 import { CONTRACT_LOOP, waitUntil } from '../core/contract.suite.js';
 import type { TargetCounts } from '../core/contract.suite.js';
 import { waitCommittedAtEnd } from '../core/committed.js';
+import { spawnSink } from '../../helpers/sink-process.js';
 
 /** The quantity the test's constraint refuses (valid for the event contract: within ±10,000). */
 export const REFUSED_QUANTITY = 7777;
@@ -28,6 +30,8 @@ export interface RefusingTarget {
   /** Create sales_raw and add a constraint refusing `quantity = REFUSED_QUANTITY`. */
   setup(): Promise<void>;
   counts(): Promise<TargetCounts>;
+  /** The environment of a `retail-etl sink <kind>` process writing this test's own table. */
+  env(): Record<string, string>;
   /** The server code the refusal carries (SQLSTATE, ClickHouse exception name). */
   serverCode: string;
   teardown(): Promise<void>;
@@ -38,17 +42,20 @@ export function refusedRecordSuite(t: RefusingTarget): void {
     const topic = uniqueName('refused');
     const dlqTopic = uniqueName('refuseddlq');
     const group = uniqueName('grp');
+    const crashTopic = uniqueName('refusedcrash');
+    const crashGroup = uniqueName('grp');
 
     beforeAll(async () => {
       await t.setup();
       await createTopic(topic, 3);
       await createTopic(dlqTopic, 1);
+      await createTopic(crashTopic, 1);
     });
     afterAll(async () => {
-      await deleteTopics([topic, dlqTopic]);
+      await deleteTopics([topic, dlqTopic, crashTopic]);
       const admin = createKafka('test-refused').admin();
       await admin.connect();
-      await admin.deleteGroups([group]).catch(() => undefined);
+      await admin.deleteGroups([group, crashGroup]).catch(() => undefined);
       await admin.disconnect();
       await t.teardown();
     });
@@ -97,6 +104,61 @@ export function refusedRecordSuite(t: RefusingTarget): void {
           `${t.kind} refused the record [${t.serverCode}]`,
         );
       }
+    });
+
+    it('a kill -9 between the halves of a split batch: the restart stores each good record once', async () => {
+      // One partition and a long linger: the 2,000 records form one batch. Write 1 (the whole
+      // batch) is refused for the record at 1,234; write 2 (its first half) is stored; the sink is
+      // killed inside write 3 (the second half, which holds the refused record).
+      const events = makeEvents(2000, { seed: 12 }).map((e, i) =>
+        i === 1234 ? { ...e, quantity: REFUSED_QUANTITY } : e,
+      );
+      const good = events.filter((_, i) => i !== 1234);
+      // The first stream's rows are in the table already: count only this stream's.
+      const before = await t.counts();
+      await produce(crashTopic, events);
+      const p = t.kind === 'postgres' ? 'SINK_POSTGRES' : 'SINK_CLICKHOUSE';
+      const env = {
+        ...t.env(),
+        [`${p}_TOPIC`]: crashTopic,
+        [`${p}_GROUP_ID`]: crashGroup,
+        [`${p}_DLQ_TOPIC`]: dlqTopic,
+        [`${p}_MAX_BATCH_ROWS`]: '5000',
+        [`${p}_MAX_WAIT_MS`]: '3000',
+        [`${p}_METRICS_PORT`]: '0',
+        [`${p}_SESSION_TIMEOUT_MS`]: '6000',
+      };
+      const killed = spawnSink([t.kind], { ...env, RETAIL_ETL_FAULT_KILL_MID_WRITE: '3' });
+      expect(await killed.exited).toBeNull();
+      const log = killed.log.join('\n');
+      expect(log).toContain('target refused a batch: splitting it');
+      expect(log).toContain('in the middle of write 3');
+      const between = await t.counts();
+      expect(between.count - before.count).toBeGreaterThan(0);
+      expect(between.count - before.count).toBeLessThan(good.length);
+
+      const restarted = spawnSink([t.kind], env);
+      const kafka = createKafka('test-refused-crash');
+      try {
+        await waitUntil(
+          async () => (await t.counts()).count >= before.count + good.length,
+          90_000,
+          'the good rows after the restart',
+        );
+        await waitCommittedAtEnd(kafka, crashGroup, [crashTopic], 30_000);
+      } finally {
+        await restarted.stop();
+      }
+      const after = await t.counts();
+      const expected = totals(good);
+      expect({
+        count: after.count - before.count,
+        distinct: after.distinct - before.distinct,
+        quantity: after.quantity - before.quantity,
+        value: after.value - before.value,
+      }).toEqual({ ...expected, distinct: good.length });
+      const dead = (await readDlq(kafka, dlqTopic)).filter((d) => d.source.topic === crashTopic);
+      expect(dead).toHaveLength(1);
     });
   });
 }

@@ -15,6 +15,7 @@ let reader: ClickHouseClient | undefined;
 refusedRecordSuite({
   kind: 'clickhouse',
   options: () => ({ url, database }),
+  env: () => ({ CLICKHOUSE_URL: url, SINK_CLICKHOUSE_DATABASE: database }),
   serverCode: 'VIOLATED_CONSTRAINT',
   async setup() {
     const { target } = resolveSinkConfig('clickhouse', { url, database });

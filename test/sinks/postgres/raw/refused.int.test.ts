@@ -1,8 +1,8 @@
-import pg from 'pg';
 import { PostgresSink } from '../../../../sinks/postgres/raw/sink.js';
 import type { PostgresSinkConfig } from '../../../../sinks/postgres/raw/config.js';
 import { resolveSinkConfig } from '../../../../sinks/raw/run.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
+import { pgQuery } from '../../../helpers/postgres.js';
 import { bareMetrics } from '../../core/contract.suite.js';
 import { REFUSED_QUANTITY, refusedRecordSuite } from '../../raw/refused.suite.js';
 import { pgCounts } from './pg-counts.js';
@@ -11,18 +11,13 @@ const env = stackEnv();
 const schema = uniqueName('refusedpg');
 
 async function sql(query: string): Promise<void> {
-  const client = new pg.Client({ connectionString: env.DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
+  await pgQuery(env.DATABASE_URL, query);
 }
 
 refusedRecordSuite({
   kind: 'postgres',
   options: () => ({ schema, databaseUrl: env.DATABASE_URL }),
+  env: () => ({ SINK_POSTGRES_SCHEMA: schema, DATABASE_URL: env.DATABASE_URL }),
   serverCode: '23514',
   async setup() {
     const { target } = resolveSinkConfig('postgres', { schema, databaseUrl: env.DATABASE_URL });
