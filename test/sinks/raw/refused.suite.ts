@@ -7,6 +7,7 @@
  * committed position reaches the end of every partition). A kill -9 between the halves of a split
  * batch replays like any crash: the half already written is not written twice.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../../lib/kafka/index.js';
 import { DLQ_HEADERS, headerString } from '../../../lib/contracts/dlq.js';
@@ -107,9 +108,12 @@ export function refusedRecordSuite(t: RefusingTarget): void {
     });
 
     it('a kill -9 between the halves of a split batch: the restart stores each good record once', async () => {
-      // One partition and a long linger: the 2,000 records form one batch. Write 1 (the whole
-      // batch) is refused for the record at 1,234; write 2 (its first half) is stored; the sink is
-      // killed inside write 3 (the second half, which holds the refused record).
+      // One partition and a long linger: the 2,000 records form one batch, split in halves around
+      // the record at 1,234 the target refuses: write 1 [0, 2000) refused, write 2 [0, 1000)
+      // stored, writes 3-5 ([1000, 2000), [1000, 1500), [1000, 1250)) refused, write 6
+      // [1000, 1125) is good — the sink is killed inside it, after its first piece of data
+      // reached the target (a COPY chunk in Postgres, a whole insert in ClickHouse: a refused
+      // write never gets that far there).
       const events = makeEvents(2000, { seed: 12 }).map((e, i) =>
         i === 1234 ? { ...e, quantity: REFUSED_QUANTITY } : e,
       );
@@ -128,11 +132,14 @@ export function refusedRecordSuite(t: RefusingTarget): void {
         [`${p}_METRICS_PORT`]: '0',
         [`${p}_SESSION_TIMEOUT_MS`]: '6000',
       };
-      const killed = spawnSink([t.kind], { ...env, RETAIL_ETL_FAULT_KILL_MID_WRITE: '3' });
-      expect(await killed.exited).toBeNull();
+      const killed = spawnSink([t.kind], { ...env, RETAIL_ETL_FAULT_KILL_MID_WRITE: '6' });
+      // Bounded: a sink that never reaches the fault point is a failure with its log, not a hang.
+      const exit = await Promise.race([killed.exited, sleep(90_000).then(() => 'still running' as const)]);
+      if (exit === 'still running') await killed.stop(10_000);
+      expect(exit, killed.tail(40)).toBeNull();
       const log = killed.log.join('\n');
       expect(log).toContain('target refused a batch: splitting it');
-      expect(log).toContain('in the middle of write 3');
+      expect(log).toContain('in the middle of write 6');
       const between = await t.counts();
       expect(between.count - before.count).toBeGreaterThan(0);
       expect(between.count - before.count).toBeLessThan(good.length);
