@@ -10,7 +10,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackContext } from '../../stack/component.js';
@@ -45,6 +54,19 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
+/**
+ * `.stack/tmp`, enterable by the postgres OS user (0755) whoever created it first: a recursive
+ * mkdir with mode 0700 elsewhere (a secured broker's secrets folder under it) would otherwise make
+ * every later throwaway server fail with "the postgres OS user cannot write" — on a fresh clone,
+ * depending on which test ran first.
+ */
+export function throwawayParent(): string {
+  const parent = join(stackPaths().stack, 'tmp');
+  mkdirSync(parent, { recursive: true });
+  chmodSync(parent, 0o755);
+  return parent;
+}
+
 export class ThrowawayPostgres {
   readonly dir: string;
   private child: ChildProcess | undefined;
@@ -52,7 +74,7 @@ export class ThrowawayPostgres {
   private readonly logFile: string;
 
   private constructor(readonly port: number) {
-    this.dir = join(stackPaths().stack, 'tmp', randomUUID());
+    this.dir = join(throwawayParent(), randomUUID());
     this.logFile = join(this.dir, 'postgres.log');
     this.ctx = {
       // data/, run/ and conf/ (the TLS CA) are what the component reads: all in this server's directory.
