@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { PORTS } from '../lib/ports.js';
 import type { StackContext } from './component.js';
+import { clickhouseUrl } from './components/clickhouse.js';
 import { adminUrl, CONNECT_ROLE } from './postgres-roles.js';
 import {
   componentRunning,
@@ -36,6 +37,8 @@ export async function nativeRotate(
     return await rotateSecrets({
       secretsFile: ctx.paths.secretsFile,
       adminUrl: (secrets) => adminUrl(withSecrets(secrets), PORTS.postgres),
+      clickhouseOwnerUrl: (secrets) =>
+        componentRunning(ctx, 'clickhouse') ? clickhouseUrl(withSecrets(secrets)) : undefined,
       what,
       graceMs,
       // A running connector holds its password in the worker's secrets file: rotate it with the

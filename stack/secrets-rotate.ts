@@ -9,6 +9,12 @@
  *   `ALTER ROLE … PASSWORD` as the superuser, then the process logging in as that role is
  *   restarted at once — its open sessions stay valid, only new logins need the new password. The
  *   owner's and the superuser's (no long-running process uses them) come last.
+ * - **ClickHouse passwords**, one user at a time: saved first, then accepted beside the old one
+ *   (the owner's `ALTER USER … ADD IDENTIFIED BY`), the process using that user restarted, then
+ *   the old one dropped (`ALTER USER … IDENTIFIED BY`); the owner's last. HTTP has no sessions to
+ *   keep, so the overlap is what lets a process finish its requests. The native server's users
+ *   live in memory until it restarts and then read the saved file (stack/clickhouse/user-password.ts).
+ *   Skipped when no ClickHouse server runs.
  * - **API tokens**: each variable holds up to two tokens (api/auth.ts). `serve` is restarted with
  *   `new,old`, `.stack/env` then names only the new one (clients move), and after `graceMs`
  *   `serve` is restarted with the new one alone: the old answers 401 from then on.
@@ -28,10 +34,12 @@ import { pgClient } from '../lib/postgres/connection.js';
 import { pgError } from '../sinks/postgres/errors.js';
 import { ident } from '../sinks/postgres/ident.js';
 import { PIPELINE_SERVICES } from './pipeline.js';
+import { setClickhousePassword } from './clickhouse/set-password.js';
+import { CLICKHOUSE_RUNTIME_USERS, CLICKHOUSE_USER } from './components/clickhouse.js';
 import { OWNER_ROLE, runtimeRoles } from './postgres-roles.js';
 import { API_TOKEN_VARIABLES } from './secrets.js';
 
-export const ROTATABLE = ['postgres', 'tokens'] as const;
+export const ROTATABLE = ['postgres', 'clickhouse', 'tokens'] as const;
 export type Rotatable = (typeof ROTATABLE)[number];
 
 export interface RotationTarget {
@@ -51,6 +59,8 @@ export interface RotateOptions {
   what: readonly Rotatable[];
   /** How long `serve` accepts the old and the new tokens after `.stack/env` names the new ones. */
   graceMs: number;
+  /** The ClickHouse owner's URL (credentials included) for `secrets`; undefined when no ClickHouse server runs. */
+  clickhouseOwnerUrl?(secrets: Record<string, string>): string | undefined;
   /** Roles not to rotate now (Connect's, while a connector holds its password). */
   skipRoles?: readonly string[];
   log(message: string): void;
@@ -60,6 +70,8 @@ export interface RotateOptions {
 
 export interface RotationReport {
   roles: string[];
+  /** ClickHouse users with a new password. */
+  clickhouseUsers: string[];
   tokens: string[];
   restarted: string[];
   skipped: string[];
@@ -85,7 +97,7 @@ function usersOf(stackKey: string, running: readonly string[]): string[] {
 }
 
 export async function rotateSecrets(o: RotateOptions): Promise<RotationReport> {
-  const report: RotationReport = { roles: [], tokens: [], restarted: [], skipped: [] };
+  const report: RotationReport = { roles: [], clickhouseUsers: [], tokens: [], restarted: [], skipped: [] };
   const running = o.target.running();
   let secrets = load(o.secretsFile);
   const old = { ...secrets };
@@ -140,6 +152,33 @@ export async function rotateSecrets(o: RotateOptions): Promise<RotationReport> {
       throw pgError('password rotation stopped', err);
     } finally {
       await admin.end().catch(() => undefined);
+    }
+  }
+
+  if (o.what.includes('clickhouse')) {
+    const ownerUrl = o.clickhouseOwnerUrl;
+    if (!ownerUrl?.(secrets)) report.skipped.push('clickhouse: no ClickHouse server is running');
+    else {
+      /**
+       * The new password is saved, then accepted beside the old one (ADD IDENTIFIED): a request of
+       * the process in flight, or its flush on SIGTERM, still logs in. Once the process runs with
+       * the new one, the old is dropped (IDENTIFIED alone). Each step as the owner with the
+       * owner's current password — its own is rotated last, the same way.
+       */
+      const rotateUser = async (user: string, key: string, services: string[]) => {
+        const password = newPassword();
+        const before = ownerUrl(secrets) ?? '';
+        secrets = { ...secrets, [key]: password };
+        save(o.secretsFile, secrets);
+        await setClickhousePassword(before, user, password, true);
+        for (const service of services) await restart(service, overlap(secrets));
+        await setClickhousePassword(ownerUrl(secrets) ?? '', user, password);
+        report.clickhouseUsers.push(user);
+        o.log(`clickhouse: new password for ${user}`);
+      };
+      for (const u of CLICKHOUSE_RUNTIME_USERS)
+        await rotateUser(u.user, u.secret, usersOf(u.envKey, running));
+      await rotateUser(CLICKHOUSE_USER, 'CLICKHOUSE_PASSWORD', usersOf('CLICKHOUSE_URL', running));
     }
   }
 

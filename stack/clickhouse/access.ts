@@ -2,7 +2,8 @@
  * Users of the native ClickHouse server and what each may run — the rights a clickhouse-server
  * gives the same users through users.xml grants (stack/assets/clickhouse/users.xml, Compose):
  *
- *   default          owner      everything: migrations (`make up`, `retail-etl clickhouse migrate`), tests, curl
+ *   default          owner      everything: migrations (`make up`, `retail-etl clickhouse migrate`), tests, curl,
+ *                               ALTER USER … IDENTIFIED BY (`secrets rotate`: user-password.ts)
  *   retail_sink      raw sink   SELECT, INSERT on sales_raw, sales_raw_ids, sales_raw_id_probe;
  *                               ALTER DELETE on sales_raw_id_probe (its per-batch probe rows);
  *                               ALTER DETACH/DROP PARTITION on sales_raw, sales_raw_ids and SELECT
@@ -28,6 +29,8 @@ export type ClickhouseRole = 'owner' | 'sink' | 'aggregates-sink' | 'reader';
 export interface ClickhouseUser {
   name: string;
   password: string;
+  /** Passwords accepted beside `password` (ALTER USER … ADD IDENTIFIED, during a rotation). */
+  added?: string[];
   role: ClickhouseRole;
 }
 
@@ -123,7 +126,7 @@ export function authenticate(
   who: { user: string; password: string },
 ): ClickhouseUser | EngineError {
   const user = users.find((u) => sameSecret(u.name, who.user));
-  if (user && sameSecret(user.password, who.password)) return user;
+  if (user && [user.password, ...(user.added ?? [])].some((p) => sameSecret(p, who.password))) return user;
   return new EngineError(
     `Code: 516. DB::Exception: ${who.user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
     516,
@@ -270,6 +273,7 @@ function checkSink(
         : denied(user.name, `ALTER DELETE ON ${t ? full(t) : database + '.*'}`);
     }
     case 'ALTER': {
+      if (isWord(tokens[at + 1], 'USER')) return denied(user.name, 'ALTER USER ON *.*');
       const t = target(2);
       const deletes = t !== undefined && isWord(tokens[t.end], 'DELETE');
       if (t && deletes && grants.alterDelete.has(t.table)) return undefined;

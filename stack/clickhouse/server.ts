@@ -23,6 +23,7 @@ import type { ClickhouseEngine } from './engine.js';
 import { EngineError } from './engine.js';
 import { serveMetrics } from './metrics.js';
 import { parseRequest } from './request.js';
+import { applyPasswordChange, parsePasswordChange } from './user-password.js';
 
 export interface ServerOptions {
   engine: ClickhouseEngine;
@@ -83,6 +84,8 @@ function formatOf(sql: string, fallback: string): string {
 
 export function startClickhouseServer(o: ServerOptions): Promise<Server> {
   const log = o.log ?? (() => undefined);
+  // The server's own store: the owner's ALTER USER … IDENTIFIED BY changes it (user-password.ts).
+  const users = o.users.map((u) => ({ ...u }));
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       log(`clickhouse http: ${(err as Error).message}`);
@@ -128,7 +131,7 @@ export function startClickhouseServer(o: ServerOptions): Promise<Server> {
       res.writeHead(405, { Allow: 'GET, POST' }).end();
       return;
     }
-    const user = authenticate(o.users, credentials(req, url));
+    const user = authenticate(users, credentials(req, url));
     if (user instanceof EngineError) {
       req.resume();
       fail(res, user);
@@ -141,6 +144,17 @@ export function startClickhouseServer(o: ServerOptions): Promise<Server> {
       if (req.socket.destroyed) return; // the client gave up while the request was read
       const refused = refusal(user, q, o.retentionFloor);
       if (refused) throw refused;
+      const change = parsePasswordChange(q.sql);
+      if (change instanceof EngineError) throw change;
+      if (change) {
+        const unknown = applyPasswordChange(users, change);
+        if (unknown) throw unknown;
+        log(`clickhouse: ${user.name} set a new password for ${change.user}`);
+        res
+          .writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Query-Id': queryId })
+          .end();
+        return;
+      }
       const result = await o.engine.run(q);
       const insert = /^\s*INSERT\b/i.test(q.sql);
       const summary = {

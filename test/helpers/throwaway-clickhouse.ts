@@ -60,6 +60,16 @@ export class ThrowawayClickhouse {
     return url;
   }
 
+  /** The owner's and the runtime users' passwords, keyed as in `.stack/secrets.env`. */
+  get secrets(): Record<string, string> {
+    return { ...this.ctx.secrets };
+  }
+
+  /** The passwords the next start() passes the server (a rotation's saved file, say). */
+  useSecrets(secrets: Record<string, string>): void {
+    this.ctx.secrets = { ...secrets };
+  }
+
   get password(): string {
     return this.ctx.secrets['CLICKHOUSE_PASSWORD'] ?? '';
   }
