@@ -14,10 +14,11 @@ export type AggTargetKind = (typeof AGG_TARGETS)[number];
 
 /**
  * Default of `maxWaitMs` per target. ClickHouse makes one part per insert and merges the parts in
- * the background: at 100 events/s the processors' commits made the sink insert ~3 times a second
- * and the native server spent most of its CPU merging those tiny parts (issue 10). Waiting up to 1 s
- * (as the raw ClickHouse sink does) makes about a third of the inserts and merges, for at most 750 ms
- * more latency. Postgres upserts rows in place, so it keeps the short wait.
+ * the background. At 100 events/s the processors commit often enough that 250 ms made ~3 flushes
+ * (~18 inserts) a second and most of the native server's CPU went to them and their merges; 1 s
+ * (as the raw ClickHouse sink waits) made a third of the inserts and under half the server's CPU
+ * (docs/aggregates.md#options has the figures), for at most 750 ms more latency. Postgres upserts
+ * rows in place, so it keeps the short wait.
  */
 export const AGG_MAX_WAIT_MS: Readonly<Record<AggTargetKind, number>> = { postgres: 250, clickhouse: 1000 };
 
