@@ -13,16 +13,33 @@ export const AGG_TARGETS = ['postgres', 'clickhouse'] as const;
 export type AggTargetKind = (typeof AGG_TARGETS)[number];
 
 /**
+ * Default of `maxWaitMs` per target. ClickHouse makes one part per insert and merges the parts in
+ * the background. At 100 events/s the processors commit often enough that 250 ms made ~3 flushes
+ * (~18 inserts) a second and most of the native server's CPU went to them and their merges; 1 s
+ * (as the raw ClickHouse sink waits) made a third of the inserts and under half the server's CPU
+ * (docs/aggregates.md#options has the figures), for at most 750 ms more latency. Postgres upserts
+ * rows in place, so it keeps the short wait.
+ */
+export const AGG_MAX_WAIT_MS: Readonly<Record<AggTargetKind, number>> = { postgres: 250, clickhouse: 1000 };
+
+/**
  * The consumer loop's options, as every sink declares them, under SINK_AGGREGATES_*: all but the
  * single input topic (this sink reads three) and maxFutureMs (aggregate records carry no event time
- * to check); the metrics port's default depends on the target.
+ * to check); the metrics port's and the maximum wait's defaults depend on the target.
  */
+const LOOP_FIELDS = loopSchema({
+  envPrefix: 'SINK_AGGREGATES_',
+  maxBatchRows: 20_000,
+  maxWaitMs: AGG_MAX_WAIT_MS.postgres,
+  metricsPort: 0,
+});
 const {
   topic: _topic,
   maxFutureMs: _maxFutureMs,
   metricsPort: _metricsPort,
   ...AGG_LOOP_FIELDS
-} = loopSchema({ envPrefix: 'SINK_AGGREGATES_', maxBatchRows: 20_000, maxWaitMs: 250, metricsPort: 0 });
+} = LOOP_FIELDS;
+const { default: _maxWaitMs, ...MAX_WAIT_FIELD } = LOOP_FIELDS.maxWaitMs;
 
 export const AGGREGATES_SCHEMA = {
   target: {
@@ -57,6 +74,10 @@ export const AGGREGATES_SCHEMA = {
     doc: 'sales anomaly records (Avro) → `sales_anomalies`',
   },
   ...AGG_LOOP_FIELDS,
+  maxWaitMs: {
+    ...MAX_WAIT_FIELD,
+    doc: `flush when the oldest buffered record has waited this long (default ${AGG_MAX_WAIT_MS.postgres} for postgres, ${AGG_MAX_WAIT_MS.clickhouse} for clickhouse: ClickHouse makes one part per insert and merges the parts in the background, so fewer, larger inserts cost its server less CPU)`,
+  },
   dlqTopic: { ...AGG_LOOP_FIELDS.dlqTopic, doc: 'records that are not valid aggregate records' },
   groupId: {
     ...AGG_LOOP_FIELDS.groupId,
@@ -119,9 +140,10 @@ export const AGGREGATES_SCHEMA = {
 
 export type AggregatesConfig = Omit<
   ConfigOf<typeof AGGREGATES_SCHEMA>,
-  'target' | 'groupId' | 'metricsPort' | 'migrate'
+  'target' | 'groupId' | 'metricsPort' | 'migrate' | 'maxWaitMs'
 > & {
   target: AggTargetKind;
+  maxWaitMs: number;
   migrate: boolean;
   groupId: string;
   metricsPort: number;
@@ -138,6 +160,7 @@ export function aggregatesConfig(
     target,
     groupId: c.groupId ?? `retail-sink-aggregates-${target}`,
     migrate: c.migrate ?? target === 'clickhouse',
+    maxWaitMs: c.maxWaitMs ?? AGG_MAX_WAIT_MS[target],
     metricsPort:
       c.metricsPort ??
       (target === 'postgres' ? PORTS.sinkAggregatesMetrics : PORTS.sinkAggregatesClickhouseMetrics),

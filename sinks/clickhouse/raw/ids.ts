@@ -26,6 +26,16 @@ import { insertSegment } from '../insert.js';
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Rows per granule (primary-index mark) of sales_raw_ids. A row is ~35 bytes and a batch's probe
+ * finds each id with a point lookup by event_id, which reads whole granules: 1,024 rows instead of
+ * the default 8,192 reads an eighth as much per id, for a primary index 8× larger (still tiny).
+ * Only new tables get it: index_granularity cannot be changed on an existing table, and `CREATE
+ * TABLE IF NOT EXISTS` leaves a table made before this setting as it is (lookups there stay
+ * correct, only coarser).
+ */
+export const IDS_INDEX_GRANULARITY = 1024;
+
 export function idsTableSql(database: string, dedupWindow: number): string[] {
   const db = quoteIdent(database);
   return [
@@ -38,7 +48,8 @@ export function idsTableSql(database: string, dedupWindow: number): string[] {
     ) ENGINE = MergeTree
     PARTITION BY toYYYYMM(day)
     ORDER BY event_id
-    SETTINGS non_replicated_deduplication_window = ${Math.floor(dedupWindow)}`,
+    SETTINGS index_granularity = ${IDS_INDEX_GRANULARITY},
+             non_replicated_deduplication_window = ${Math.floor(dedupWindow)}`,
     `CREATE TABLE IF NOT EXISTS ${db}.sales_raw_id_probe (token String, event_id UUID) ENGINE = Memory`,
   ];
 }

@@ -25,6 +25,20 @@ describe('sink aggregates config', () => {
     );
   });
 
+  it('waits longer before a flush into ClickHouse (a part per insert) than into Postgres; a setting still wins', () => {
+    expect(aggregatesConfig({}, {}).maxWaitMs).toBe(250);
+    expect(aggregatesConfig({ target: 'clickhouse' }, {}).maxWaitMs).toBe(1000);
+    expect(aggregatesConfig({}, { SINK_AGGREGATES_TARGET: 'clickhouse' }).maxWaitMs).toBe(1000);
+    expect(aggregatesConfig({ target: 'clickhouse', maxWaitMs: '100' }, {}).maxWaitMs).toBe(100);
+    expect(aggregatesConfig({ target: 'clickhouse' }, { SINK_AGGREGATES_MAX_WAIT_MS: '300' }).maxWaitMs).toBe(
+      300,
+    );
+    expect(aggregatesConfig({ maxWaitMs: 2000 }, {}).maxWaitMs).toBe(2000);
+    expect(() => aggregatesConfig({ target: 'clickhouse', maxWaitMs: 5 }, {})).toThrow(
+      /maxWaitMs must be ≥ 10/,
+    );
+  });
+
   it('docs/aggregates.md points at the generated options table, which lists exactly the code’s', () => {
     const doc = (name: string) => readFileSync(join(projectRoot(), 'docs', name), 'utf8');
     expect(doc('aggregates.md')).toContain('(configuration.md#sink-aggregates)');

@@ -107,3 +107,45 @@ describe('a segment spanning more days than one ClickHouse insert may touch', ()
     }
   });
 });
+
+describe('the id claims table (sales_raw_ids)', () => {
+  const engineOf = async (client: ClickHouseClient, db: string) => {
+    const rs = await client.query({
+      query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'sales_raw_ids'`,
+      query_params: { db },
+      format: 'JSONEachRow',
+    });
+    return (await rs.json<{ engine_full: string }>())[0]?.engine_full ?? '';
+  };
+  const opened = async (db: string) => {
+    const { target } = resolveSinkConfig('clickhouse', { url, database: db });
+    const { metrics, logger } = bareMetrics();
+    const sink = new ClickhouseSink(target as ClickhouseSinkConfig, metrics, logger);
+    await sink.open();
+    await sink.close();
+  };
+
+  it('a new table has 1,024-row granules (point lookups read less); an existing table is left as it is', async () => {
+    const fresh = uniqueName('idsnew');
+    const old = uniqueName('idsold');
+    const client = clickhouseClient(url);
+    try {
+      await opened(fresh);
+      expect(await engineOf(client, fresh)).toMatch(/index_granularity = 1024\b/);
+
+      // A table made before the setting: the sink opens on it and does not try to change it.
+      await client.command({ query: `CREATE DATABASE \`${old}\`` });
+      await client.command({
+        query: `CREATE TABLE \`${old}\`.sales_raw_ids (event_id UUID, day Date, kafka_topic LowCardinality(String),
+                  kafka_partition UInt32, kafka_offset UInt64) ENGINE = MergeTree PARTITION BY toYYYYMM(day)
+                  ORDER BY event_id SETTINGS non_replicated_deduplication_window = 100`,
+      });
+      await opened(old);
+      expect(await engineOf(client, old)).not.toMatch(/index_granularity = 1024\b/);
+    } finally {
+      await client.close();
+      await dropDatabase(fresh, url);
+      await dropDatabase(old, url);
+    }
+  });
+});
