@@ -36,7 +36,7 @@ const bench: Benchmark = {
         days: ctx.quick ? 10 : 21,
         warmupDays: 8,
         stores: 10,
-        eventsPerHour: 2_000,
+        basketsPerHour: 800, // ≈ 1,900 events an hour
         injections: ctx.quick ? 20 : 60,
         factors: [0, 0.3, 3, 5],
         options,
