@@ -23,7 +23,8 @@ export interface QualityRun {
   days: number;
   warmupDays: number;
   stores: number;
-  eventsPerHour: number;
+  /** Baskets the generator draws per simulated hour (≈ 2.4 events each, dropped ones included). */
+  basketsPerHour: number;
   injections: number;
   /** Each injection's factor is drawn from these. */
   factors: number[];
@@ -46,9 +47,19 @@ export interface Quality {
 export function measureQuality(run: QualityRun): Quality {
   const t0 = Date.UTC(2025, 0, 6, 0, 0, 0); // a Monday
   const rnd = seededRandom(run.seed);
-  let pulled = 0;
-  const step = HOUR / run.eventsPerHour;
-  const clock = () => t0 + Math.floor(pulled * step);
+  let pulled = 0; // events
+  // The clock advances per basket, not per event: the generator reads it once per basket it
+  // draws (producer/generator.ts), dropped ones included — so an hour holds whole baskets, a
+  // silenced store's hour passes as fast as any other, and a basket's lines are never counted
+  // as the next hour's time.
+  let baskets = 0;
+  const step = HOUR / run.basketsPerHour;
+  const at = () => t0 + Math.floor(baskets * step);
+  const clock = () => {
+    const t = at();
+    baskets++;
+    return t;
+  };
   const gen = new SaleGenerator({ seed: run.seed, stores: run.stores }, clock);
   const storeIds = gen.catalogue.stores.map((s) => s.id);
   const totalHours = run.days * 24;
@@ -86,8 +97,9 @@ export function measureQuality(run: QualityRun): Quality {
   let next = 0;
   let offset = 0;
   let batch: TaskRecord[] = [];
-  while (clock() < end) {
-    const now = clock();
+  while (at() < end) {
+    // The time of the next basket drawn (a line of a basket already drawn keeps its basket's time).
+    const now = at();
     while (next < injected.length && (injected[next] as AnomalyInjection).until <= now) next++;
     const current = injected[next];
     gen.inject(current && current.from <= now ? current : undefined);

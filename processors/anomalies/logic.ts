@@ -19,7 +19,7 @@ import { anomalyKey } from '../../lib/contracts/anomaly/schema.js';
 import type { AnomalyMetric, SalesAnomaly } from '../../lib/contracts/anomaly/schema.js';
 import type { CompactEvent, Emit, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, floorTo } from '../runtime/types.js';
-import { robustScore } from './score.js';
+import { confirmedByUnits, median, poissonSigma, robustScore } from './score.js';
 import type { Score, ScoreOptions } from './score.js';
 import { StoreSeries } from './series.js';
 import type { SeriesRow, SeriesShape } from './series.js';
@@ -101,12 +101,27 @@ export class AnomalyLogic implements ProcessorLogic {
       let series = this.stores.get(store);
       if (!series) this.stores.set(store, (series = new StoreSeries(this.options)));
       const t = totals?.get(store) ?? { revenue: 0, units: 0 };
-      for (const metric of ['revenue', 'units'] as const) {
-        const history = series.baseline(metric);
-        const s = robustScore(t[metric], history, this.options);
+      // Both metrics against the counting noise of the store's usual units (score.ts); revenue
+      // flagged only when units confirm it (same direction).
+      const unitsHistory = series.baseline('units');
+      const revenueHistory = series.baseline('revenue');
+      const usualUnits = median([...unitsHistory].sort((a, b) => a - b));
+      const usualRevenue = median([...revenueHistory].sort((a, b) => a - b));
+      const units = robustScore(t.units, unitsHistory, this.options, poissonSigma(usualUnits));
+      const rawRevenue = robustScore(
+        t.revenue,
+        revenueHistory,
+        this.options,
+        poissonSigma(usualUnits, usualRevenue),
+      );
+      const revenue = rawRevenue && confirmedByUnits(rawRevenue, units, this.options.threshold);
+      for (const [metric, s, points] of [
+        ['revenue', revenue, revenueHistory.length],
+        ['units', units, unitsHistory.length],
+      ] as const) {
         if (!s) continue;
         this.observe(store, metric, s);
-        if (s.anomalous) emit(this.record(start, store, metric, s, history.length));
+        if (s.anomalous) emit(this.record(start, store, metric, s, points));
       }
       series.push(t.revenue, t.units);
       if (series.silent()) {

@@ -10,6 +10,7 @@ import { ANOMALY_DIRECTIONS, ANOMALY_METRICS } from '../../lib/contracts/anomaly
 import { metricFactory } from '../../lib/metric-factory.js';
 import { labelProduct, zeroSeries } from '../../lib/metric-zero.js';
 import type { AnomalyObserver } from './logic.js';
+import type { Score } from './score.js';
 
 export function anomalyMetrics(registry: Registry, threshold: number): AnomalyObserver {
   const m = metricFactory(registry, 'retail_processor_');
@@ -36,7 +37,17 @@ export function anomalyMetrics(registry: Registry, threshold: number): AnomalyOb
   zeroSeries(lastScore, labelProduct({ metric: ANOMALY_METRICS }));
   return (store, metric, score) => {
     scored.inc({ metric });
-    lastScore.set({ store, metric }, Number(score.score.toFixed(3)));
+    lastScore.set({ store, metric }, Number(shown(score, threshold).toFixed(3)));
     if (score.anomalous) anomalies.inc({ store, metric, direction: score.direction });
   };
+}
+
+/**
+ * The score the gauge shows, which the alert compares with the threshold: the score itself, except
+ * a revenue deviation the units did not confirm (not an anomaly, no row in sales_anomalies), which
+ * is shown just inside the threshold so that the alert does not fire for it.
+ */
+export function shown(score: Score, threshold: number): number {
+  if (score.anomalous || Math.abs(score.score) < threshold) return score.score;
+  return Math.sign(score.score) * (threshold - 0.001);
 }

@@ -7,6 +7,12 @@
  * A history whose MAD is 0 (a store that sells the same every hour, or nothing) would give an
  * infinite score for any change, so the MAD has a floor: `madFloorRatio × |median|`, and at least
  * `minMad` (one unit, one cent): a store that sold nothing for a day and then one item is not an anomaly.
+ *
+ * Counting noise: an hour's count of a quiet store varies like a Poisson count, σ = √count, even
+ * when its few history points happen to agree (a MAD of 1 on a median of 9 units would flag 14
+ * units). So the caller can give the spread the hour cannot be told apart from (`noiseSigma`, in
+ * the metric's unit: `poissonSigma`), and the MAD is at least `0.6745 × noiseSigma` — the MAD of a
+ * normal variable of that σ: the score is never larger than the deviation in Poisson σ.
  */
 
 /** 0.6745 = the 75th percentile of the standard normal: makes the MAD estimate σ for normal data. */
@@ -42,16 +48,51 @@ export function median(sorted: readonly number[]): number {
   return n % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** Undefined when the history is shorter than `minHistory` (not scored). */
+/**
+ * The counting noise of an hour whose usual count is `medianCount` (σ = √count, Poisson), in the
+ * unit of a quantity whose usual value is `medianValue` (the count itself for units; revenue:
+ * the same relative noise, `medianValue / √medianCount`). 0 when there is no count to go by.
+ */
+export function poissonSigma(medianCount: number, medianValue = medianCount): number {
+  if (!(medianCount > 0)) return 0;
+  return Math.abs(medianValue) / Math.sqrt(medianCount);
+}
+
+/**
+ * A revenue deviation counts only when units deviate the same way by at least this share of the
+ * threshold: a revenue spike with the usual units is a dearer basket mix, not more (or fewer) sales.
+ */
+export const CONFIRM_SHARE = 0.5;
+
+/** `revenue` stays flagged only if `units` deviates in the same direction (CONFIRM_SHARE of the threshold). */
+export function confirmedByUnits(revenue: Score, units: Score | undefined, threshold: number): Score {
+  if (!revenue.anomalous) return revenue;
+  const confirmed =
+    units !== undefined &&
+    units.direction === revenue.direction &&
+    Math.abs(units.score) >= CONFIRM_SHARE * threshold;
+  return confirmed ? revenue : { ...revenue, anomalous: false };
+}
+
+/**
+ * Undefined when the history is shorter than `minHistory` (not scored). `noiseSigma`: the
+ * counting noise of the hour (poissonSigma); the MAD is at least its normal-equivalent.
+ */
 export function robustScore(
   observed: number,
   history: readonly number[],
   o: ScoreOptions,
+  noiseSigma = 0,
 ): Score | undefined {
   if (history.length < Math.max(1, o.minHistory)) return undefined;
   const expected = median([...history].sort((a, b) => a - b));
   const deviations = history.map((x) => Math.abs(x - expected)).sort((a, b) => a - b);
-  const mad = Math.max(median(deviations), o.madFloorRatio * Math.abs(expected), o.minMad ?? 1);
+  const mad = Math.max(
+    median(deviations),
+    o.madFloorRatio * Math.abs(expected),
+    MAD_TO_SIGMA * noiseSigma,
+    o.minMad ?? 1,
+  );
   const score = (MAD_TO_SIGMA * (observed - expected)) / mad;
   return {
     observed,

@@ -48,7 +48,7 @@ export const PROCESSOR_SCHEMA = {
   anomalyHistoryPoints: {
     type: 'int',
     env: 'PROCESSOR_ANOMALY_HISTORY_POINTS',
-    default: 24,
+    default: 7,
     min: 3,
     max: 1000,
     doc: 'history points an hour is scored against: the last N hours of the store (or N days/weeks with anomalySeasonHours)',
@@ -56,7 +56,7 @@ export const PROCESSOR_SCHEMA = {
   anomalyMinHistory: {
     type: 'int',
     env: 'PROCESSOR_ANOMALY_MIN_HISTORY',
-    default: 12,
+    default: 5,
     min: 3,
     max: 1000,
     doc: 'a store is scored only once it has this many history points (a new store is never an anomaly)',
@@ -64,7 +64,7 @@ export const PROCESSOR_SCHEMA = {
   anomalySeasonHours: {
     type: 'int',
     env: 'PROCESSOR_ANOMALY_SEASON_HOURS',
-    default: 1,
+    default: 24,
     min: 1,
     max: 168,
     doc: 'distance between history points: 1 = the last hours, 24 = the same hour of the last days, 168 = the same hour of the week',

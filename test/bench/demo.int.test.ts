@@ -1,7 +1,8 @@
 /**
  * `make demo --fast` end to end (issue 15 part 1): the tour on a pipeline of its own beside the
  * shared stack — rate raised, the raw sink and the processors killed with -9 and restarted by the
- * supervisor, a poison record, a late event and a duplicated request sent — and its proof: every
+ * supervisor, a poison record, a late event and a duplicated request sent, a sales anomaly injected
+ * and shown firing (its rows in sales_anomalies, the processors' counter) — and its proof: every
  * store 0 lost / 0 duplicated / 0 wrong against an independent read of the raw topic, the poison
  * record in the DLQ (and nothing else), the late event in the late topic, the duplicate stored
  * once, and nothing of the demo left behind.
@@ -65,6 +66,16 @@ describe('make demo --fast', () => {
     expect(proof.late.inSalesRaw, text).toBe(1);
     expect(proof.duplicate.inTopic, text).toBe(2);
     expect(proof.duplicate.inSalesRaw, text).toBe(1);
+    // The injected anomaly (store S9001, one hour at ×5 after its history) fired: its rows in
+    // sales_anomalies and the processors' counter.
+    expect(
+      report.anomaly.rows.map((r) => `${r.metric} ${r.direction}`),
+      text,
+    ).toEqual(['revenue up', 'units up']);
+    expect(report.anomaly.rows.find((r) => r.metric === 'units')?.observed, text).toBeGreaterThan(
+      3 * (report.anomaly.rows.find((r) => r.metric === 'units')?.expected ?? Infinity),
+    );
+    expect(report.anomaly.counter, text).toBeGreaterThanOrEqual(1);
     expect(report.leftBehind, text).toEqual([]);
     expect(report.ok, text).toBe(true);
   }, 600_000);

@@ -67,6 +67,15 @@ export interface ChaosPipeline {
   remove(): Promise<void>;
 }
 
+export interface ChaosPipelineHooks {
+  /**
+   * Runs once its topics and schema exist, before any of its processes starts: records written
+   * here come first in the raw topic (`make demo` writes a store's past hours, so the anomalies
+   * operator has a history when the processors start). The pipeline is removed if it throws.
+   */
+  beforeStart?: (p: { base: string; kafka: Kafka; topics: PipelineTopics }) => Promise<void>;
+}
+
 export async function startChaosPipeline(
   ctx: StackContext,
   stackEnv: Record<string, string>,
@@ -78,6 +87,7 @@ export async function startChaosPipeline(
   portBase?: number | 'stack',
   /** Name prefix of its topics, groups, schema and directory (`make demo` runs one as `demo`). */
   prefix = 'chaos',
+  hooks: ChaosPipelineHooks = {},
 ): Promise<ChaosPipeline> {
   const { base, schema, topics } = pipelineNames(prefix);
   const dir = join('/tmp', base);
@@ -113,6 +123,21 @@ export async function startChaosPipeline(
       await migrateClickhouse(ch, { ...environment(), ...stackEnv, ...common }, clickhouseDatabase);
     } finally {
       await ch.close();
+    }
+  }
+  if (hooks.beforeStart) {
+    try {
+      await hooks.beforeStart({ base, kafka, topics });
+    } catch (err) {
+      await control.disconnect().catch(() => undefined);
+      await removePrefixed(admin, base).catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await withPgClient(stackEnv['DATABASE_URL'] ?? '', (db) =>
+        db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`),
+      ).catch(() => undefined);
+      await dropClickhouse().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
     }
   }
   const servers = INFRA.filter((c) => c.name !== 'prometheus');

@@ -13,12 +13,19 @@ export const STEPS = {
     `your producer's rate are never touched, and what this pipeline writes can be counted exactly. ` +
     `Its producer starts at ${rate} events/s. Each live line shows rates from the processes' own /metrics ` +
     `and each consumer group's lag (records behind) from the broker.`,
+  anomaly: (store: string, factor: number, historyHours: number, hour: number) =>
+    `Step 2 — a sales anomaly. Before its processes started, the demo wrote ${historyHours} past hours of ` +
+    `steady sales of store ${store} to the raw topic, then one hour (${new Date(hour).toISOString().slice(11, 16)} UTC) ` +
+    `at ×${factor}, as \`retail-etl producer anomaly ${store} --factor ${factor}\` would. The anomalies ` +
+    `operator scores every store's closed hour against its own history (the same hour of past days, a ` +
+    `robust z-score bounded by the counting noise; revenue counts only when units confirm it) and writes ` +
+    `the far ones to sales_anomalies; the processors' counter and score gauge feed the alert RetailSalesAnomaly.`,
   raise: (rate: number) =>
-    `Step 2 — raise the rate. The producer is steered through its control topic (as the control panel ` +
+    `Step 3 — raise the rate. The producer is steered through its control topic (as the control panel ` +
     `does) to ${rate} events/s. Watch "produced" climb, the sinks and processors follow, and the lag ` +
     `stay bounded: a consumer that kept up has a lag of about one batch.`,
   kill: (targets: string[]) =>
-    `Step 3 — kill -9 mid-stream. ${targets.join(' and ')} die with SIGKILL while events flow: no ` +
+    `Step 4 — kill -9 mid-stream. ${targets.join(' and ')} die with SIGKILL while events flow: no ` +
     `shutdown hook, no flush, open transactions abandoned. The supervisor sees the process gone and ` +
     `starts it again; each resumes from its last committed offset (the raw sink commits offsets in the ` +
     `same Postgres transaction as the rows; the processors commit in Kafka transactions), so nothing ` +
@@ -26,17 +33,17 @@ export const STEPS = {
     `group, which waits for the broker to drop the killed member (its session timeout): expect tens of ` +
     `seconds of rising lag, then a fast drain.`,
   inject:
-    `Step 4 — bad events, on purpose. (a) A poison record — bytes that are not an Avro sale event — ` +
+    `Step 5 — bad events, on purpose. (a) A poison record — bytes that are not an Avro sale event — ` +
     `written straight to the raw topic: every stage that reads it dead-letters it to the DLQ topic with a ` +
     `reason instead of stopping. (b) A valid event dated 3 hours back, through POST /v1/events: stored ` +
     `raw, but its hour closed long ago, so each windowed operator writes it to the late topic rather ` +
     `than silently changing a closed hour. (c) One request sent twice, as a client retrying after a lost ` +
     `answer: the topic holds it twice, sales_raw (idempotent by event id) once.`,
   drain:
-    `Step 5 — stop and drain. The producer is paused and the demo waits until every consumer group ` +
+    `Step 6 — stop and drain. The producer is paused and the demo waits until every consumer group ` +
     `has caught up with the end of its topics, so the stores hold everything that was sent.`,
   proof:
-    `Step 6 — the proof. The raw topic is read again by an independent consumer (read_committed: what ` +
+    `Step 7 — the proof. The raw topic is read again by an independent consumer (read_committed: what ` +
     `Kafka accepted, nothing aborted) and compared with every store: records, distinct event ids and ` +
     `sums, then lost / duplicated / wrong per store (the aggregate tables against their recomputation ` +
     `in SQL from sales_raw minus the late events).`,

@@ -18,6 +18,8 @@ import { checkAggregateTables, checkIngest, checkLate, checkRawRows } from '../c
 import { loadReference } from '../chaos/reference.js';
 import { drainGroups } from '../chaos/run.js';
 import { lateIdsByProcessor } from '../late-reader.js';
+import type { AnomalyShown } from './anomaly.js';
+import { anomalyPlan, awaitAnomaly, formatAnomaly, writeAnomalyHistory } from './anomaly.js';
 import type { Position } from './inject.js';
 import { sendDuplicate, sendLate, sendPoison } from './inject.js';
 import { watch } from './live.js';
@@ -33,6 +35,8 @@ export interface DemoOptions {
   stepS: number;
   tickS: number;
   drainS: number;
+  /** How long step 2 waits at most for the injected anomaly's row and counter (120 s). */
+  anomalyS?: number;
   portBase?: number | undefined;
   /** Narration, live lines and the proof (stdout in `make demo`). */
   say(text: string): void;
@@ -46,6 +50,8 @@ export interface DemoReport {
   base: string;
   proof: DemoProof;
   failures: string[];
+  /** The injected anomaly as the demo found it: its rows in sales_anomalies and the processors' counter. */
+  anomaly: AnomalyShown;
   /** Seconds from the kill until each target was healthy again with a new PID. */
   recoveries: { target: string; seconds: number | undefined }[];
   /** Topics and schema of the demo pipeline still there after it was removed (should be none). */
@@ -93,7 +99,13 @@ export async function runDemo(
   const say = (t: string) => o.say(t);
   const token = stackEnv['RETAIL_TOKEN_INGEST'] ?? '';
   say(STEPS.start(o.rate));
-  const p = await startChaosPipeline(ctx, stackEnv, o.log, o.portBase, 'demo');
+  const processorOptions = processorConfig({}, { ...environment(), ...stackEnv });
+  const plan = anomalyPlan(processorOptions, Date.now());
+  const p = await startChaosPipeline(ctx, stackEnv, o.log, o.portBase, 'demo', {
+    // First in the raw topic: the anomaly's history is read before any live event (anomaly.ts).
+    beforeStart: ({ kafka, topics }) =>
+      writeAnomalyHistory(kafka, topics.sales, stackEnv['SCHEMA_REGISTRY_URL'], plan),
+  });
   let leftBehind: string[] = [];
   let removed = false;
   o.onCleanup?.(() => p.remove());
@@ -101,6 +113,12 @@ export async function runDemo(
     say(`  pipeline ${p.base} ready: ${p.services.map((s) => `${s} :${p.ports.get(s)}`).join(', ')}`);
     await p.setRate(o.rate);
     await watch(p, o.stepS, o.tickS, say);
+
+    say(`\n${STEPS.anomaly(plan.store, plan.factor, plan.historyHours, plan.hour)}`);
+    const anomaly = await withDb(stackEnv, (db) =>
+      awaitAnomaly(db, p.schema, plan, () => p.metrics('processors'), o.anomalyS ?? 120),
+    );
+    say(formatAnomaly(anomaly));
 
     say(`\n${STEPS.raise(o.peakRate)}`);
     await p.setRate(o.peakRate);
@@ -136,7 +154,7 @@ export async function runDemo(
       await loadReference(p.kafka, db, p.topics.sales, registry);
       const dlq = await readDlq(p.kafka, p.topics.dlq);
       const lateIds = await lateIdsByProcessor(p.kafka, p.topics.late, registry);
-      const topN = processorConfig({}, { ...environment(), ...stackEnv }).topN;
+      const topN = processorOptions.topN;
       const stores = [
         // The duplicate is acknowledged twice on purpose: checked on its own below.
         await checkIngest(db, [late.event_id]),
@@ -178,6 +196,9 @@ export async function runDemo(
     failures.push(
       ...recoveries.filter((r) => r.seconds === undefined).map((r) => `${r.target} did not come back`),
     );
+    if (!anomaly.rows.some((r) => r.metric === 'units' && r.direction === 'up'))
+      failures.push(`the ×${plan.factor} hour of ${plan.store} is not in sales_anomalies`);
+    if (anomaly.counter < 1) failures.push(`the processors did not count the anomaly of ${plan.store}`);
     say(formatProof(proof, failures));
     say(`\n${DASHBOARDS}`);
     removed = true;
@@ -189,6 +210,7 @@ export async function runDemo(
     return {
       base: p.base,
       proof,
+      anomaly,
       failures,
       recoveries,
       leftBehind,
@@ -232,4 +254,14 @@ export function fastOptions(c: {
     drainS: c.drainS,
     portBase: c.portBase,
   };
+}
+
+async function withDb<T>(stackEnv: Record<string, string>, f: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: stackEnv['DATABASE_URL'] });
+  await db.connect();
+  try {
+    return await f(db);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
 }

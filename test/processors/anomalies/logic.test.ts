@@ -7,7 +7,8 @@ import type { SalesAnomaly } from '../../../lib/contracts/anomaly/schema.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 0, 6, 0, 0, 0);
-const cfg = processorConfig({ anomalyHistoryPoints: 12, anomalyMinHistory: 6 }, {});
+// The last 12 hours (season 1), whatever the defaults: these tests are about the operator's walk.
+const cfg = processorConfig({ anomalyHistoryPoints: 12, anomalyMinHistory: 6, anomalySeasonHours: 1 }, {});
 
 /** JSON instead of Avro: the operator only needs bytes. */
 const encode = (a: SalesAnomaly) => Buffer.from(JSON.stringify(a));
@@ -22,15 +23,15 @@ function newTask() {
   return new TaskState(ops, { partitions: [0], outOfOrderMs: 5_000, dedupHorizonMs: 600_000 });
 }
 
-/** Hour h of store s: `units` lines of 1 unit at 500 cents, spread over the hour. */
-function hourOf(h: number, store: string, units: number): CompactEvent[] {
+/** Hour h of store s: `units` lines of 1 unit at `price` cents, spread over the hour. */
+function hourOf(h: number, store: string, units: number, price = 500): CompactEvent[] {
   return Array.from({ length: units }, (_, i) => ({
     id: `${store}-${h}-${i}`,
     t: T0 + h * HOUR + Math.floor(((i + 0.5) * HOUR) / units),
     store,
     sku: `K${i % 3}`,
     qty: 1,
-    price: 500,
+    price,
     basket: `${store}-${h}-${i}`,
   }));
 }
@@ -103,5 +104,26 @@ describe('the anomalies operator on hourly closed hours', () => {
       .concat(hourOf(3, 'S3', 500))
       .sort((a, b) => a.t - b.t);
     expect(run(early).filter((a) => a.store_id === 'S3')).toEqual([]);
+  });
+
+  it('a revenue spike with the usual units is not an anomaly (units must confirm it)', () => {
+    // S1 sells its usual 21 units at hour 20, each at ten times the price.
+    const dear = events(21)
+      .filter((e) => !(e.store === 'S1' && e.t >= T0 + 20 * HOUR && e.t < T0 + 21 * HOUR))
+      .concat(hourOf(20, 'S1', 21, 5_000))
+      .sort((a, b) => a.t - b.t);
+    expect(flags(run(dear)).filter((f) => f.includes('h20'))).toEqual([]);
+    // The silent hour is still flagged on both.
+    expect(flags(run(dear))).toEqual(['S1 h25 revenue down', 'S1 h25 units down']);
+  });
+
+  it('a quiet store is not flagged for a change within its counting noise', () => {
+    // S2 sells 10 or 11 units an hour (MAD 0.5, floored at 1): 15 units would score 4.0 without
+    // the Poisson bound (σ = √10.5 ≈ 3.2, so 15 is 1.4 σ away).
+    const noisy = events(21)
+      .filter((e) => !(e.store === 'S2' && e.t >= T0 + 22 * HOUR && e.t < T0 + 23 * HOUR))
+      .concat(hourOf(22, 'S2', 15))
+      .sort((a, b) => a.t - b.t);
+    expect(flags(run(noisy)).filter((f) => f.startsWith('S2'))).toEqual([]);
   });
 });

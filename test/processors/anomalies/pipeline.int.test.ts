@@ -1,6 +1,7 @@
 /**
  * Sales anomalies end to end on the real stack: Avro sale events in a topic of their own (four
- * stores, 22 hours of steady sales), the real topology with the anomalies operator (which brings
+ * stores, 22 hours of steady sales after 5 days of the same — the history the default daily season
+ * needs: the same hour of at least 5 past days), the real topology with the anomalies operator (which brings
  * hourly) in this process, and the aggregate sink into a fresh Postgres schema (migrated). Store S1's
  * hour 16 is multiplied ×5 by the generator's injection (producer/anomaly.ts); every other
  * store-hour is normal data. `sales_anomalies` must hold S1's hour 16 (revenue and units, up) and
@@ -25,6 +26,8 @@ import { stackEnv, uniqueName } from '../../helpers/env.js';
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 3, 7, 0, 0, 0);
 const HOURS = 22;
+/** History before T0: the default season (24 h) scores an hour once 5 past days have it. */
+const FIRST = -5 * 24;
 const STORES = ['S1', 'S2', 'S3', 'S4'];
 const INJECTION: AnomalyInjection = { store: 'S1', factor: 5, from: T0 + 16 * HOUR, until: T0 + 17 * HOUR };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,9 +35,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** 20–22 one-unit lines per store and hour at 250 cents, spread over the hour; the injection applied. */
 function input(): SaleEvent[] {
   const out: SaleEvent[] = [];
-  for (let h = 0; h < HOURS; h++)
+  for (let h = FIRST; h < HOURS; h++)
     for (const [s, store] of STORES.entries()) {
-      const lines = 20 + ((h + s) % 3);
+      const lines = 20 + ((((h + s) % 3) + 3) % 3);
       for (let i = 0; i < lines; i++) {
         const t = T0 + h * HOUR + Math.floor(((i + 0.5) * HOUR) / lines);
         out.push({
@@ -92,11 +95,9 @@ describe('sales anomalies: an injected anomaly reaches sales_anomalies, normal d
     await serde.register();
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
     await producer.connect();
-    await producer.send({
-      topic: topics.input,
-      acks: -1,
-      messages: input().map((e) => ({ key: e.store_id, value: serde.encode(e) })),
-    });
+    const messages = input().map((e) => ({ key: e.store_id, value: serde.encode(e) }));
+    for (let i = 0; i < messages.length; i += 2_000)
+      await producer.send({ topic: topics.input, acks: -1, messages: messages.slice(i, i + 2_000) });
     await producer.disconnect();
 
     const url = new URL(env.DATABASE_ADMIN_URL);
@@ -112,8 +113,7 @@ describe('sales anomalies: an injected anomaly reaches sales_anomalies, normal d
       dlqTopic: topics.dlq,
       groupPrefix: `${base}-g`,
       allowedLatenessMs: 60_000,
-      anomalyHistoryPoints: 12,
-      anomalyMinHistory: 6,
+      // The default anomaly options (the same hour of the last 7 days, scored from 5).
       metricsPort: 0,
     });
     sink = await startAggregatesProcess({
@@ -140,8 +140,8 @@ describe('sales anomalies: an injected anomaly reaches sales_anomalies, normal d
       );
       return Number(/metric="units"} (\d+)/.exec(text ?? '')?.[1] ?? 0);
     };
-    // Each store is scored from hour 6 (6 history points) to hour 20: 15 hours × 4 stores.
-    const want = 15 * STORES.length;
+    // Each store is scored from hour 0 (5 past days) to hour 20: 21 hours × 4 stores.
+    const want = 21 * STORES.length;
     for (const deadline = Date.now() + 60_000; (await scored()) < want && Date.now() < deadline;)
       await sleep(250);
     expect(await scored()).toBe(want);

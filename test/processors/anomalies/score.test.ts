@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, robustScore } from '../../../processors/anomalies/score.js';
+import { confirmedByUnits, median, poissonSigma, robustScore } from '../../../processors/anomalies/score.js';
 
 const opts = { threshold: 3.5, minHistory: 5, madFloorRatio: 0 };
 
@@ -35,5 +35,48 @@ describe('robustScore', () => {
     expect(s?.mad).toBe(1); // max(0, 0.05 × 10 = 0.5, minMad 1)
     expect(s?.anomalous).toBe(false);
     expect(robustScore(0, [0, 0, 0, 0, 0], opts)?.score).toBe(0);
+  });
+
+  it('counting noise: the MAD is at least 0.6745 × the Poisson σ, so a quiet store does not fire on noise', () => {
+    // Ten units an hour that happen to agree (MAD 0, floor 1): 16 units would score 4.0 without the bound.
+    const quiet = [9, 10, 10, 10, 11];
+    expect(robustScore(16, quiet, opts)?.anomalous).toBe(true);
+    const bounded = robustScore(16, quiet, opts, poissonSigma(10));
+    expect(bounded?.mad).toBeCloseTo(0.6745 * Math.sqrt(10), 9);
+    expect(bounded?.anomalous).toBe(false);
+    // A real spike is still one: 30 units is 6.3 Poisson σ away.
+    expect(robustScore(30, quiet, opts, poissonSigma(10))).toMatchObject({
+      direction: 'up',
+      anomalous: true,
+    });
+    // A busy store's own spread is wider than its counting noise: the bound changes nothing.
+    const busy = [800, 900, 1000, 1100, 1200];
+    expect(robustScore(1500, busy, opts, poissonSigma(1000))?.mad).toBe(100);
+  });
+
+  it('poissonSigma: √count for a count, the same relative noise for a value', () => {
+    expect(poissonSigma(100)).toBe(10);
+    expect(poissonSigma(100, 50_000)).toBe(5_000);
+    expect(poissonSigma(100, -50_000)).toBe(5_000);
+    expect(poissonSigma(0, 1_000)).toBe(0);
+  });
+});
+
+describe('confirmedByUnits', () => {
+  const history = [8, 9, 10, 11, 12];
+  const revenueUp = robustScore(20, history, opts)!;
+  it('keeps a revenue anomaly when units deviate the same way', () => {
+    expect(confirmedByUnits(revenueUp, robustScore(14, history, opts), 3.5).anomalous).toBe(true);
+  });
+  it('drops a revenue anomaly with usual units, units the other way, or units not scored', () => {
+    expect(confirmedByUnits(revenueUp, robustScore(11, history, opts), 3.5).anomalous).toBe(false);
+    expect(confirmedByUnits(revenueUp, robustScore(2, history, opts), 3.5).anomalous).toBe(false);
+    expect(confirmedByUnits(revenueUp, undefined, 3.5).anomalous).toBe(false);
+    // The record's figures are kept: only the decision changes.
+    expect(confirmedByUnits(revenueUp, undefined, 3.5).score).toBe(revenueUp.score);
+  });
+  it('leaves a normal revenue hour as it is', () => {
+    const normal = robustScore(11, history, opts)!;
+    expect(confirmedByUnits(normal, robustScore(20, history, opts), 3.5)).toBe(normal);
   });
 });
