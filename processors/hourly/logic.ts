@@ -169,7 +169,10 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     const [start, store, sku] = key.split('\u0000');
     const [quantity, revenue, returns, events, orders] = parseRow(value) as Row;
     const agg = this.aggOf(Number(start), store as string, sku as string);
-    Object.assign(agg, { quantity, returns, events, orders });
+    agg.quantity = quantity;
+    agg.returns = returns;
+    agg.events = events;
+    agg.orders = orders;
     agg.revenue = sumFromState(revenue, `hourly state ${JSON.stringify(key)}`);
   }
 

@@ -201,7 +201,9 @@ export class RollingLogic implements ProcessorLogic {
     const [store, minute] = key.split('\u0000');
     const b = this.bucketOf(store as string, Number(minute));
     const [quantity, revenue, events, orders] = parseRow(value) as Row;
-    Object.assign(b, { quantity, events, orders });
+    b.quantity = quantity;
+    b.events = events;
+    b.orders = orders;
     b.revenue = sumFromState(revenue, `rolling state ${JSON.stringify(key)}`);
   }
 
