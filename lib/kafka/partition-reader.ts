@@ -39,6 +39,8 @@ interface PartitionData {
 }
 
 interface FetchResponse {
+  /** KIP-219 (v8+): the broker expects the client to wait this long; kafkajs' queue does. */
+  clientSideThrottleTime?: number;
   responses: { topicName: string; partitions: PartitionData[] }[];
 }
 
@@ -101,7 +103,7 @@ export function decodeFetchResponse(raw: Buffer, version: number): FetchResponse
   if (version < 4 || version > 11)
     throw new EtlError('KAFKA_ERROR', `Fetch v${version}: the partition reader decodes v4 to v11`);
   const d = new Decoder(raw);
-  d.readInt32(); // throttle time
+  const throttle = d.readInt32();
   if (version >= 7) {
     d.readInt16(); // error code (session errors; no fetch session is used)
     d.readInt32(); // session id
@@ -124,7 +126,7 @@ export function decodeFetchResponse(raw: Buffer, version: number): FetchResponse
       return { partition, errorCode, lastStableOffset, abortedTransactions, records };
     }),
   }));
-  return { responses };
+  return version >= 8 ? { clientSideThrottleTime: throttle, responses } : { responses };
 }
 
 /** kafkajs' Fetch request through `broker`'s connection, its response decoded by decodeFetchResponse. */
