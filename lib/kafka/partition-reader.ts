@@ -5,8 +5,12 @@
  * coordinator can spend most of a minute loading `__consumer_offsets` before it answers at all.
  *
  * kafkajs 2.2.4 has no `assign()`; its cluster object (metadata, leaders, connections) is made
- * by the client's private factory, reached here the way request-queue-fix.ts reaches into kafkajs,
- * and kafkajs' own aborted-transaction filter is applied to what the fetch returns.
+ * by the client's private factory, reached here the way request-queue-fix.ts reaches into kafkajs.
+ * The Fetch request is kafkajs' own (the version the broker negotiated, sent through the broker's
+ * connection), but its response is decoded here only down to each partition's record set, whose
+ * batches record-batch.ts walks in place — offset, key and value of each committed record, no
+ * object per record, no headers — and which also finishes read_committed (aborted transactions,
+ * control batches). kafkajs' decoding of the records was most of a restore's time (issue 16).
  *
  * It cannot wedge: a read has no overall deadline, only a progress deadline — when no fetch has
  * moved the position for `stallTimeoutMs` the connection is dropped and the read goes on from
@@ -17,29 +21,47 @@
  */
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { EtlError } from '../errors.js';
 import { FINAL_KAFKA_ERRORS, kafkaError, kafkaErrorType } from './errors.js';
+import { readRecordSet } from './record-batch.js';
+import type { AbortedTransaction, RecordView } from './record-batch.js';
 
 const READ_COMMITTED = 1;
 
-type FetchedMessage = KafkaMessage & { isControlRecord?: boolean };
-
 interface PartitionData {
   partition: number;
+  errorCode: number;
   lastStableOffset: string;
-  abortedTransactions: unknown[];
-  messages: FetchedMessage[];
+  abortedTransactions: AbortedTransaction[];
+  /** The partition's record set as the broker sent it (a view of the response, not a copy). */
+  records: Buffer;
+}
+
+interface FetchResponse {
+  /** KIP-219 (v8+): the broker expects the client to wait this long; kafkajs' queue does. */
+  clientSideThrottleTime?: number;
+  responses: { topicName: string; partitions: PartitionData[] }[];
+}
+
+interface FetchArgs {
+  replicaId?: number;
+  isolationLevel: number;
+  maxWaitTime: number;
+  minBytes: number;
+  maxBytes: number;
+  rackId: string;
+  topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+}
+
+interface ProtocolRequest {
+  request: { apiVersion: number };
+  response: { decode(raw: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> };
+  requestTimeout?: number;
 }
 
 interface BrokerLike {
-  fetch(request: {
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<{ responses: { topicName: string; partitions: PartitionData[] }[] }>;
+  lookupRequest(apiKey: number, definition: unknown): (args: FetchArgs) => ProtocolRequest;
 }
 
 interface ClusterLike {
@@ -55,10 +77,81 @@ interface ClusterLike {
 }
 
 const require = createRequire(import.meta.url);
-const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessages.js') as (args: {
-  messages: FetchedMessage[];
-  abortedTransactions: unknown[];
-}) => FetchedMessage[];
+const { requests } = require('kafkajs/src/protocol/requests/index.js') as { requests: { Fetch: unknown } };
+const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { Fetch: number };
+type KafkaDecoder = {
+  readInt16(): number;
+  readInt32(): number;
+  readInt64(): { toString(): string };
+  readString(): string;
+  readArray<T>(reader: (d: KafkaDecoder) => T): T[];
+  readBytes(n?: number): Buffer | null;
+  canReadBytes(n: number): boolean;
+};
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkaDecoder;
+// kafkajs' check of the partitions' error codes (OFFSET_OUT_OF_RANGE and the rest), as its own Fetch uses.
+const { parse: parseFetch } = require('kafkajs/src/protocol/requests/fetch/v0/response.js') as {
+  parse(data: unknown): Promise<unknown>;
+};
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A Fetch response (v4 to v11, what kafkajs negotiates with brokers that still speak v4+) decoded
+ * down to each partition's header and its record set's bytes.
+ */
+export function decodeFetchResponse(raw: Buffer, version: number): FetchResponse {
+  if (version < 4 || version > 11)
+    throw new EtlError('KAFKA_ERROR', `Fetch v${version}: the partition reader decodes v4 to v11`);
+  const d = new Decoder(raw);
+  const throttle = d.readInt32();
+  if (version >= 7) {
+    d.readInt16(); // error code (session errors; no fetch session is used)
+    d.readInt32(); // session id
+  }
+  const responses = d.readArray((t) => ({
+    topicName: t.readString(),
+    partitions: t.readArray((p): PartitionData => {
+      const partition = p.readInt32();
+      const errorCode = p.readInt16();
+      p.readInt64(); // high watermark
+      const lastStableOffset = p.readInt64().toString();
+      if (version >= 5) p.readInt64(); // log start offset
+      const abortedTransactions = p.readArray((a) => ({
+        producerId: a.readInt64().toString(),
+        firstOffset: a.readInt64().toString(),
+      }));
+      if (version >= 11) p.readInt32(); // preferred read replica
+      const size = p.readInt32();
+      const records = size > 0 && p.canReadBytes(size) ? (p.readBytes(size) ?? EMPTY) : EMPTY;
+      return { partition, errorCode, lastStableOffset, abortedTransactions, records };
+    }),
+  }));
+  return version >= 8 ? { clientSideThrottleTime: throttle, responses } : { responses };
+}
+
+/** kafkajs' Fetch request through `broker`'s connection, its response decoded by decodeFetchResponse. */
+async function fetchRaw(broker: BrokerLike, args: FetchArgs): Promise<FetchResponse> {
+  const protocol = broker.lookupRequest(apiKeys.Fetch, requests.Fetch)(args);
+  const version = protocol.request.apiVersion;
+  const send = (broker as unknown as Record<symbol, unknown>)[sendRequestSymbol(broker)] as (
+    p: ProtocolRequest,
+  ) => Promise<FetchResponse>;
+  return await send.call(broker, {
+    ...protocol,
+    response: { decode: async (raw: Buffer) => decodeFetchResponse(raw, version), parse: parseFetch },
+  });
+}
+
+let sendRequest: symbol | undefined;
+/** The broker's private send (it drops the connection on "connection closed", like its own fetch). */
+function sendRequestSymbol(broker: BrokerLike): symbol {
+  sendRequest ??= Object.getOwnPropertySymbols(Object.getPrototypeOf(broker) as object).find(
+    (s) => s.description === 'private:Broker:sendRequest',
+  );
+  if (!sendRequest)
+    throw new EtlError('KAFKA_ERROR', 'this kafkajs version has no broker send request (expected 2.2.x)');
+  return sendRequest;
+}
 
 /** A cluster of `kafka`'s settings (brokers, retries, logging) through the client's private factory. */
 function createCluster(kafka: Kafka): ClusterLike {
@@ -83,8 +176,11 @@ export interface PartitionReadOptions {
   maxBytes?: number;
   /** No progress for this long: reconnect and go on. */
   stallTimeoutMs: number;
-  /** Records in offset order (committed ones, no control records), none at or past the end. */
-  onRecords(messages: KafkaMessage[]): void | Promise<void>;
+  /**
+   * Each record in offset order (committed ones, no control records), none at or past the end:
+   * a view into the fetched bytes, valid only during the call (record-batch.ts).
+   */
+  onRecord(record: RecordView): void;
   /** Offsets read so far and in total (end − start), after every fetch. */
   onProgress?(read: number, total: number): void;
   /** A retriable failure; the read goes on after a backoff. */
@@ -151,28 +247,31 @@ export async function readPartition(kafka: Kafka, o: PartitionReadOptions): Prom
         if (nodeId === undefined)
           throw Object.assign(new Error('no leader'), { type: 'LEADER_NOT_AVAILABLE' });
         const broker = await cluster.findBroker({ nodeId });
-        const { responses } = await broker.fetch({
+        const { responses } = await fetchRaw(broker, {
           isolationLevel: READ_COMMITTED,
           maxWaitTime: 500,
           minBytes: 1,
           maxBytes,
+          rackId: '',
           topics: [
             { topic: o.topic, partitions: [{ partition: o.partition, fetchOffset: String(pos), maxBytes }] },
           ],
         });
         const data = responses[0]?.partitions.find((p) => p.partition === o.partition);
-        const raw = (data?.messages ?? []).filter((m) => BigInt(m.offset) >= pos);
-        if (raw.length > 0) {
-          const wanted = filterAbortedMessages({
-            messages: raw,
-            abortedTransactions: data?.abortedTransactions ?? [],
-          }).filter((m) => !m.isControlRecord && BigInt(m.offset) < (end as bigint));
-          if (wanted.length > 0) {
-            result.records += wanted.length;
-            for (const m of wanted) result.bytes += m.value?.length ?? 0;
-            await o.onRecords(wanted);
-          }
-          pos = BigInt((raw[raw.length - 1] as FetchedMessage).offset) + 1n;
+        const endOffset = Number(end);
+        const read = await readRecordSet(
+          data?.records ?? EMPTY,
+          Number(pos),
+          data?.abortedTransactions ?? [],
+          (r) => {
+            if (r.offset >= endOffset) return;
+            result.records++;
+            result.bytes += r.valueLength();
+            o.onRecord(r);
+          },
+        );
+        if (read.nextOffset !== undefined && BigInt(read.nextOffset) > pos) {
+          pos = BigInt(read.nextOffset);
           progressAt = Date.now();
           attempt = 0;
         } else if (data && BigInt(data.lastStableOffset) >= end) {

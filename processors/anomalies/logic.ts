@@ -160,8 +160,8 @@ export class AnomalyLogic implements ProcessorLogic {
     this.changed.clear();
   }
 
-  restoreEntry(key: string, value: string): void {
-    this.stores.set(key, new StoreSeries(this.options, JSON.parse(value) as SeriesRow));
+  restoreEntry(key: string, value: Buffer | string): void {
+    this.stores.set(key, new StoreSeries(this.options, JSON.parse(value.toString()) as SeriesRow));
   }
 
   restoredAt(_watermark: number): void {

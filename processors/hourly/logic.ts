@@ -17,6 +17,7 @@
  */
 import { encodeKey } from '../../lib/contracts/aggregates/keys.js';
 import { sumFromState, sumToJson } from '../../lib/contracts/aggregates/sums.js';
+import { parseRow } from '../runtime/row.js';
 import type { CompactEvent, Emit, FirstSight, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, HourWindowLogic, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
@@ -164,11 +165,14 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
     this.changed.clear();
   }
 
-  restoreEntry(key: string, value: string): void {
+  restoreEntry(key: string, value: Buffer | string): void {
     const [start, store, sku] = key.split('\u0000');
-    const [quantity, revenue, returns, events, orders] = JSON.parse(value) as Row;
+    const [quantity, revenue, returns, events, orders] = parseRow(value) as Row;
     const agg = this.aggOf(Number(start), store as string, sku as string);
-    Object.assign(agg, { quantity, returns, events, orders });
+    agg.quantity = quantity;
+    agg.returns = returns;
+    agg.events = events;
+    agg.orders = orders;
     agg.revenue = sumFromState(revenue, `hourly state ${JSON.stringify(key)}`);
   }
 

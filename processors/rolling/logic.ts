@@ -22,6 +22,7 @@
  */
 import { rollingKey } from '../../lib/contracts/aggregates/keys.js';
 import { sumFromState, sumToJson } from '../../lib/contracts/aggregates/sums.js';
+import { parseRow } from '../runtime/row.js';
 import type { CompactEvent, Emit, FirstSight, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, MINUTE, floorTo, innerMap, innerSet, iso } from '../runtime/types.js';
 
@@ -196,11 +197,13 @@ export class RollingLogic implements ProcessorLogic {
     this.changed.clear();
   }
 
-  restoreEntry(key: string, value: string): void {
+  restoreEntry(key: string, value: Buffer | string): void {
     const [store, minute] = key.split('\u0000');
     const b = this.bucketOf(store as string, Number(minute));
-    const [quantity, revenue, events, orders] = JSON.parse(value) as Row;
-    Object.assign(b, { quantity, events, orders });
+    const [quantity, revenue, events, orders] = parseRow(value) as Row;
+    b.quantity = quantity;
+    b.events = events;
+    b.orders = orders;
     b.revenue = sumFromState(revenue, `rolling state ${JSON.stringify(key)}`);
   }
 

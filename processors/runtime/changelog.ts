@@ -40,13 +40,12 @@ export async function readChangelog(
     signal: options.signal,
     onRetry: options.onRetry,
     onProgress: (done, total) => options.onProgress?.(total === 0 ? 1 : done / total),
-    onRecords: (messages) => {
-      for (const m of messages) {
-        const key = m.key?.toString('utf8');
-        if (key === undefined) continue;
-        if (m.value === null) entries.delete(key);
-        else entries.set(key, m.value);
-      }
+    onRecord: (r) => {
+      const key = r.keyText();
+      if (key === undefined) return;
+      const value = r.value();
+      if (value === null) entries.delete(key);
+      else entries.set(key, value);
     },
   });
   return { entries, records: read.records, bytes: read.bytes };

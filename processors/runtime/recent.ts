@@ -286,12 +286,19 @@ export class RecentSet {
     const slot = Number(key.split('/')[1]);
     const g = this.generation(slot, expected);
     g.keys.push(key);
+    // Big-endian words read by hand: readUInt32BE's checks were a third of loading a chunk.
+    const fp = this.fp;
     for (let o = 0; o + FP_BYTES <= value.length; o += FP_BYTES) {
-      this.fp[0] = value.readUInt32BE(o);
-      this.fp[1] = value.readUInt32BE(o + 4);
-      this.fp[2] = value.readUInt32BE(o + 8);
-      this.fp[3] = value.readUInt32BE(o + 12);
-      g.table.probe(this.fp, true);
+      for (let w = 0; w < 4; w++) {
+        const at = o + w * 4;
+        fp[w] =
+          (((value[at] as number) << 24) |
+            ((value[at + 1] as number) << 16) |
+            ((value[at + 2] as number) << 8) |
+            (value[at + 3] as number)) >>>
+          0;
+      }
+      g.table.probe(fp, true);
     }
   }
 

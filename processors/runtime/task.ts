@@ -82,6 +82,15 @@ interface Meta {
 type SegmentRow = [string, number, string, string, number, number, string, number?];
 
 const metaKey = (p: number) => `m/${p}`;
+/** First characters of the changelog's key kinds (`k/`, `r/`, `m/`, `o/`, `s/`). */
+const [K, R, M, O, S, SLASH] = [...'krmos/'].map((c) => c.charCodeAt(0)) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 const snapshotKey = (operator: string) => `o/${operator}`;
 const stateKeyPrefix = (operator: string) => `k/${operator}/`;
 
@@ -255,52 +264,50 @@ export class TaskState {
   }
 
   /**
-   * Rebuild from the changelog's live entries (latest value per key, tombstones removed).
-   * Returns the number of state entries loaded (events replayed, for a legacy changelog).
+   * Rebuild from the changelog's live entries (latest value per key, tombstones removed), in one
+   * walk over them: state rows go to their operator as they come (their bytes, row.ts), dedup
+   * chunks — a few per batch of the horizon — are kept aside and loaded once the walk has seen
+   * the position (the watermark decides which generations are over) and every chunk of each
+   * generation (its table is sized once). Returns the number of state entries loaded (events
+   * replayed, for a legacy changelog).
    */
   restore(entries: Map<string, Buffer | string>): number {
     const snapshots = new Map<string, string>();
-    const byName = new Map(this.operators.map((op) => [op.name, op]));
+    const byName = new Map(this.operators.map((op) => [op.name, op.logic]));
+    // The operator of the last `k/` key seen: keys of one operator come in runs.
+    let opPrefix = '';
+    let opLogic: ProcessorLogic | undefined;
     const text = (v: Buffer | string) => (typeof v === 'string' ? v : v.toString('utf8'));
-    for (const [key, value] of entries) {
-      if (!key.startsWith('m/')) continue;
-      const meta = JSON.parse(text(value)) as Meta;
-      const p = Number(key.slice(2));
-      this.next.set(p, meta.next);
-      if (meta.max !== null) this.maxEventTime.set(p, meta.max);
-    }
-    const wm = this.watermark();
-    const slotMs = recentSlotMs(this.options.dedupHorizonMs);
     let loaded = 0;
     const segments: SegmentRow[][] = [];
-    const perSlot = new Map<string, number>();
+    const chunks: [string, Buffer | string][] = [];
     for (const [key, value] of entries) {
-      if (!key.startsWith('r/')) continue;
-      const slot = key.slice(0, key.indexOf('/', 2));
-      perSlot.set(slot, (perSlot.get(slot) ?? 0) + value.length / 16);
-    }
-    for (const [key, value] of entries) {
-      if (key.startsWith('r/')) {
-        if (RecentSet.chunkExpired(key, slotMs, wm)) {
-          // Its generation ended with the last commit's watermark: tombstoned by the next batch.
-          this.legacy.push(key);
-          continue;
-        }
-        const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
-        this.recent.restoreChunk(key, bytes, perSlot.get(key.slice(0, key.indexOf('/', 2))));
-        loaded++;
-      } else if (key.startsWith('k/')) {
+      const kind = key.charCodeAt(0);
+      if (key.charCodeAt(1) !== SLASH) continue;
+      if (kind === K) {
         const slash = key.indexOf('/', 2);
-        const op = byName.get(key.slice(2, slash));
-        op?.logic.restoreEntry(key.slice(slash + 1), text(value));
+        if (slash !== opPrefix.length - 1 || !key.startsWith(opPrefix)) {
+          opPrefix = key.slice(0, slash + 1);
+          opLogic = byName.get(key.slice(2, slash));
+        }
+        opLogic?.restoreEntry(key.slice(slash + 1), value);
         loaded++;
-      } else if (key.startsWith('o/')) {
+      } else if (kind === R) {
+        chunks.push([key, value]);
+      } else if (kind === M) {
+        const meta = JSON.parse(text(value)) as Meta;
+        const p = Number(key.slice(2));
+        this.next.set(p, meta.next);
+        if (meta.max !== null) this.maxEventTime.set(p, meta.max);
+      } else if (kind === O) {
         snapshots.set(key.slice(2), text(value));
-      } else if (key.startsWith('s/')) {
+      } else if (kind === S) {
         this.legacy.push(key);
         segments.push((JSON.parse(text(value)) as { ev: SegmentRow[] }).ev);
       }
     }
+    const wm = this.watermark();
+    loaded += this.restoreChunks(chunks, wm);
     loaded += this.replayLegacy(segments, wm);
     if (segments.length > 0) for (const op of this.operators) op.logic.replayedEvents?.();
     for (const op of this.operators) op.logic.restoredAt(wm);
@@ -309,6 +316,29 @@ export class TaskState {
       if (s !== undefined) op.logic.restoreSnapshot?.(s);
     }
     this.recent.expire(wm);
+    return loaded;
+  }
+
+  /** The dedup horizon's chunks: live generations loaded (each table sized once), expired ones tombstoned next batch. */
+  private restoreChunks(chunks: [string, Buffer | string][], wm: number): number {
+    const slotMs = recentSlotMs(this.options.dedupHorizonMs);
+    const perSlot = new Map<string, number>();
+    const slotOf = (key: string) => key.slice(0, key.indexOf('/', 2));
+    for (const [key, value] of chunks) {
+      const slot = slotOf(key);
+      perSlot.set(slot, (perSlot.get(slot) ?? 0) + value.length / 16);
+    }
+    let loaded = 0;
+    for (const [key, value] of chunks) {
+      if (RecentSet.chunkExpired(key, slotMs, wm)) {
+        // Its generation ended with the last commit's watermark: tombstoned by the next batch.
+        this.legacy.push(key);
+        continue;
+      }
+      const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+      this.recent.restoreChunk(key, bytes, perSlot.get(slotOf(key)));
+      loaded++;
+    }
     return loaded;
   }
 

@@ -63,8 +63,11 @@ export interface ProcessorLogic {
    * itself (O(keys)), not the events that built it.
    */
   takeChanges(change: StateChange): void;
-  /** A restore: one live state key written by takeChanges. */
-  restoreEntry(key: string, value: string): void;
+  /**
+   * A restore: one live state key written by takeChanges. The value is the changelog record's
+   * bytes (a view, valid during the call) or its text; row.ts parseRow reads both.
+   */
+  restoreEntry(key: string, value: Buffer | string): void;
   /** After a restore's entries: windows closing at or before `watermark` were already emitted. */
   restoredAt(watermark: number): void;
   /** Open windows (for the windows_open gauge). */

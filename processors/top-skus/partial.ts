@@ -20,6 +20,7 @@
  * written by an older version are read too.
  */
 import { sumFromState, sumToJson } from '../../lib/contracts/aggregates/sums.js';
+import { parseRow } from '../runtime/row.js';
 import type { CompactEvent, Emit, ProcessorLogic, StateChange } from '../runtime/types.js';
 import { HOUR, HourWindowLogic, floorTo, innerMap } from '../runtime/types.js';
 
@@ -180,10 +181,10 @@ export class TopSkusPartialLogic extends HourWindowLogic implements ProcessorLog
     this.changed.clear();
   }
 
-  restoreEntry(key: string, value: string): void {
+  restoreEntry(key: string, value: Buffer | string): void {
     if (this.derived) return;
     const [start, sku] = key.split('\u0000');
-    const [revenue, quantity] = JSON.parse(value) as [string | number, number];
+    const [revenue, quantity] = parseRow(value) as [string | number, number];
     const exact = sumFromState(revenue, `top-skus state ${JSON.stringify(key)}`);
     addSums(innerMap(this.hours, Number(start)), sku as string, exact, quantity);
   }
