@@ -162,6 +162,31 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     expect(err?.retriable).toBe(false);
   });
 
+  it('a sink whose principal lacks the ACL for its group or topic exits non-zero: KAFKA_ERROR with the broker’s type', async () => {
+    const sinkAs = (extra: Record<string, string>) =>
+      spawnSink(['postgres'], {
+        ...broker.saslEnv('sink-postgres'),
+        DATABASE_URL: env.DATABASE_URL,
+        SINK_POSTGRES_SCHEMA: schema,
+        SINK_POSTGRES_METRICS_PORT: '0',
+        ...extra,
+      });
+    // A group sink-postgres has no grant for: the join is refused.
+    const group = sinkAs({ SINK_POSTGRES_GROUP_ID: uniqueName('ungranted-group') });
+    running.push(group);
+    expect(await group.exit(60_000), group.tail()).not.toBe(0);
+    expect(group.output()).toMatch(
+      /error: KAFKA_ERROR: sink postgres .*as group ungranted-group.*\[server: GROUP_AUTHORIZATION_FAILED\] — .*docs\/security\.md#kafka/,
+    );
+    // A topic it may describe (it writes the DLQ) but not read: the fetch is refused.
+    const topic = sinkAs({ SINK_POSTGRES_TOPIC: TOPICS.dlq });
+    running.push(topic);
+    expect(await topic.exit(60_000), topic.tail()).not.toBe(0);
+    expect(topic.output()).toMatch(
+      /error: KAFKA_ERROR: sink postgres .*retail\.sales\.dlq.*\[server: TOPIC_AUTHORIZATION_FAILED\]/,
+    );
+  });
+
   it('a wrong SCRAM password is refused at connect, not retried', async () => {
     const vars = { ...broker.saslEnv('producer') };
     delete vars['KAFKA_SASL_PASSWORD_FILE'];
