@@ -4,7 +4,7 @@
  * commit) and the same readiness rule, so they live here once and the stages cannot drift apart.
  */
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka } from '../../lib/kafka/index.js';
-import { kafkaError } from '../../lib/kafka/index.js';
+import { kafkaError, withCoordinatorAnswer } from '../../lib/kafka/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ProcessorConfig } from './config.js';
 
@@ -82,8 +82,11 @@ export class StageConsumer {
       this.logger.error(spec.crashMessage, { err: e.payload.error, restart: e.payload.restart });
       if (e.payload.restart) this.crashed = undefined;
       else
-        this.failFatal(
-          kafkaError(`${spec.crashMessage} (group ${spec.groupId}, topic ${spec.topic})`, e.payload.error),
+        // kafkajs hides a denied group behind "Failed to find group coordinator": ask the broker why.
+        void withCoordinatorAnswer(this.kafka, spec.groupId, e.payload.error).then((err) =>
+          this.failFatal(
+            kafkaError(`${spec.crashMessage} (group ${spec.groupId}, topic ${spec.topic})`, err),
+          ),
         );
     });
     await consumer.connect();

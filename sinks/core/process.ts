@@ -9,7 +9,13 @@
  */
 import type { Server } from 'node:http';
 import type { Kafka } from '../../lib/kafka/index.js';
-import { ConsumerLagExporter, ensureTopics, isKafkaClientError, kafkaError } from '../../lib/kafka/index.js';
+import {
+  ConsumerLagExporter,
+  ensureTopics,
+  isKafkaClientError,
+  kafkaError,
+  withCoordinatorAnswer,
+} from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { closeServer, startProcessServer } from '../../lib/process-server.js';
@@ -62,8 +68,10 @@ export async function serveLoop(o: {
     await closeServer(server);
     throw sinkFatalError(`sink ${o.sink} could not start consuming ${consuming}`, err);
   }
-  const failed = loop.failed.catch((err: unknown) => {
-    throw sinkFatalError(`sink ${o.sink} stopped consuming ${consuming}`, err);
+  const failed = loop.failed.catch(async (err: unknown) => {
+    // kafkajs hides a denied group behind "Failed to find group coordinator": ask the broker why.
+    const explained = await withCoordinatorAnswer(o.kafka, o.groupId, err);
+    throw sinkFatalError(`sink ${o.sink} stopped consuming ${consuming}`, explained);
   });
   // Nobody may wait for it (a test's sink): a fatal error must not become an unhandled rejection.
   failed.catch(() => undefined);
