@@ -6,7 +6,9 @@
  * transactional changelog writes as `processors`; the DLQ tool and the control command run as
  * theirs; the producer principal writing a
  * topic it has no ACL for, and a wrong password, each end in one clear error line; a mutual-TLS
- * client is its certificate's principal. One broker start for the whole file.
+ * client is its certificate's principal; a sink whose principal lacks its group's or topic's ACL
+ * exits with KAFKA_ERROR and the broker's type; last, every principal's SCRAM password is rotated
+ * under load (kafka-secure-rotate.ts). One broker start for the whole file.
  *
  * TEST_PORT_BASE (three ports from there) and TEST_TMP_DIR place the broker where engineers
  * sharing a machine agreed to; unset, free ports and .stack/tmp.
@@ -26,6 +28,7 @@ import { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
 import { dropTopicsAndSchema } from '../sinks/postgres/raw/process-setup.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
+import { scramRotationUnderLoad } from './kafka-secure-rotate.js';
 
 const env = stackEnv(); // the shared registry and Postgres; Kafka is this test's own
 const basePort = process.env['TEST_PORT_BASE'] ? Number(process.env['TEST_PORT_BASE']) : undefined;
@@ -222,4 +225,9 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     await p.disconnect();
     expect(err?.serverCode).toBe('TOPIC_AUTHORIZATION_FAILED');
   });
+
+  // Last: it changes every password and adds events to the raw topic the tests above count.
+  it('secrets rotate: every principal’s SCRAM password while events flow — every event once, old passwords refused', async () => {
+    await scramRotationUnderLoad({ broker, databaseUrl: env.DATABASE_URL, schema, running });
+  }, 300_000);
 });
