@@ -51,6 +51,7 @@ function stackKafkaRotation(ctx: StackContext, connectRunning: boolean): KafkaRo
     rotate: (restartUsers) =>
       rotateScramPasswords({ ctx, files, bootstrap, principals, restart: restartUsers, log: ctx.progress }),
     servicesOf: (principal) => PRINCIPAL_SERVICES[principal] ?? [],
+    skipped: connectRunning ? ['kafka principal connect: the Connect worker runs (stop it first)'] : [],
   };
 }
 

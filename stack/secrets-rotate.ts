@@ -68,6 +68,8 @@ export interface KafkaRotation {
   rotate(restartUsers: (principal: string) => Promise<void>): Promise<string[]>;
   /** The pipeline services that log in as `principal`. */
   servicesOf(principal: string): readonly string[];
+  /** Principals left as they are, and why (the report lists them). */
+  skipped?: readonly string[];
 }
 
 export interface RotationReport {
@@ -160,12 +162,14 @@ export async function rotateSecrets(o: RotateOptions): Promise<RotationReport> {
   if (o.what.includes('kafka')) {
     const kafka = o.kafka;
     if (kafka === undefined) report.skipped.push('kafka SCRAM: the stack’s broker has no SASL listener');
-    else
+    else {
+      report.skipped.push(...(kafka.skipped ?? []));
       report.kafka = await kafka.rotate(async (principal) => {
         // At once: a client opening a new connection with the old password would be refused.
         for (const service of kafka.servicesOf(principal))
           if (running.includes(service)) await restart(service, overlap(secrets));
       });
+    }
   }
 
   if (rotateTokens) {
