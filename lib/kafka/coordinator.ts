@@ -15,6 +15,7 @@ interface CoordinatorBroker {
 interface CoordinatorCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
   findControllerBroker(): Promise<CoordinatorBroker>;
 }
 
@@ -36,6 +37,7 @@ export async function coordinatorAnswer(kafka: Kafka, groupId: string): Promise<
   if (!cluster) return undefined;
   try {
     await cluster.connect();
+    await cluster.refreshMetadata(); // the controller's id comes with the metadata
     const broker = await cluster.findControllerBroker();
     await broker.findGroupCoordinator({ groupId, coordinatorType: 0 });
     return undefined;

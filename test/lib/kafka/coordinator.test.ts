@@ -10,6 +10,7 @@ function kafkaAnswering(answer: Error | undefined): Kafka {
   const cluster = {
     connect: () => Promise.resolve(),
     disconnect: () => Promise.resolve(),
+    refreshMetadata: () => Promise.resolve(),
     findControllerBroker: () =>
       Promise.resolve({
         findGroupCoordinator: () => (answer ? Promise.reject(answer) : Promise.resolve({})),
