@@ -9,9 +9,14 @@ import type { Kafka } from '../lib/kafka/index.js';
 import { Registry } from 'prom-client';
 import { collectProcessMetrics } from '../lib/process-metrics.js';
 import { ConsumerLagExporter } from '../lib/kafka/index.js';
-import { EtlError } from '../lib/errors.js';
 import { createRegistry, SaleEventSerde } from '../lib/contracts/event/serde.js';
-import { createKafka, ensureTopics, setTopicConfig } from '../lib/kafka/index.js';
+import {
+  createKafka,
+  ensureTopics,
+  kafkaError,
+  kafkaSecurityHint,
+  setTopicConfig,
+} from '../lib/kafka/index.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { closeServer, startProcessServer } from '../lib/process-server.js';
@@ -33,6 +38,8 @@ export interface RunningProcessors {
   merge: MergeRunner | undefined;
   registry: Registry;
   stop(): Promise<void>;
+  /** Rejects when a stage's consumer is given up for good (KAFKA_ERROR): the CLI exits 1. */
+  failed: Promise<never>;
 }
 
 /**
@@ -63,16 +70,12 @@ async function prepareTopics(
   await admin.connect();
   try {
     const meta = await admin.fetchTopicMetadata({ topics: [cfg.inputTopic] }).catch((err: unknown) => {
-      throw new EtlError(
-        'KAFKA_ERROR',
-        `input topic ${cfg.inputTopic} is not readable: ${(err as Error).message}`,
-        {
-          retriable: true,
-          serverCode: (err as { type?: string }).type,
-          hint: 'create the topics first (`retail-etl stack up` does) or check PROCESSOR_INPUT_TOPIC',
-          cause: err,
-        },
-      );
+      // A denied topic says so (the hint names the principal); a missing one: create it first.
+      throw kafkaError(`input topic ${cfg.inputTopic} is not readable`, err, {
+        hint:
+          kafkaSecurityHint(err) ??
+          'create the topics first (`retail-etl stack up` does) or check PROCESSOR_INPUT_TOPIC',
+      });
     });
     const input = meta.topics[0]?.partitions.length ?? 0;
     const changelog = { compacted: true, configEntries: CHANGELOG_TOPIC_CONFIG };
@@ -169,12 +172,15 @@ export async function runProcessors(
   }
   for (const lag of lags)
     await lag.start().catch((err: unknown) => logger.warn('consumer lag exporter not started', { err }));
+  const failed = merge ? Promise.race([runner.failed, merge.failed]) : runner.failed;
+  failed.catch(() => undefined); // a caller that never waits for it (a test) gets no unhandled rejection
   return {
     config,
     topology,
     runner,
     merge,
     registry,
+    failed,
     async stop() {
       // The runner first, synchronously: it stops taking records before the exporters finish a scrape.
       const ran = runner.stop();

@@ -2,7 +2,8 @@
  * `secrets rotate` on the native stack: the supervisor is stopped for the rotation (it would
  * restart a process with the secrets it read at its own start) and started again afterwards,
  * reading the new ones; each service is restarted by stack/native.ts with the stack environment
- * of the secrets the rotation hands it.
+ * of the secrets the rotation hands it. Kafka SCRAM passwords are rotated only when the stack's
+ * broker runs a SASL_SSL listener (stack/kafka-scram.ts); `make up`'s PLAINTEXT broker has none.
  */
 import { existsSync } from 'node:fs';
 import { PORTS } from '../lib/ports.js';
@@ -17,10 +18,43 @@ import {
   stopSupervisor,
   writeStackEnv,
 } from './native.js';
-import type { RotationReport, Rotatable } from './secrets-rotate.js';
+import { ensureSecureKafkaFiles } from './kafka-secure.js';
+import { KAFKA_PRINCIPALS, KAFKA_ADMIN_PRINCIPAL } from './kafka-principals.js';
+import { rotateScramPasswords, stackSaslListener, stackSecureKafkaDir } from './kafka-scram.js';
+import type { KafkaRotation, RotationReport, Rotatable } from './secrets-rotate.js';
 import { rotateSecrets, rotationRefused } from './secrets-rotate.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { supervisedListFile } from './supervise.js';
+
+/**
+ * The pipeline services that log in as each principal on a secured broker; `control` and `dlq`
+ * are CLI commands (nothing to restart), `connect` the Kafka Connect worker (not a pipeline service).
+ */
+export const PRINCIPAL_SERVICES: Readonly<Record<string, readonly string[]>> = {
+  producer: ['producer'],
+  ingest: ['serve'],
+  'sink-postgres': ['sink-postgres'],
+  'sink-clickhouse': ['sink-clickhouse'],
+  'sink-aggregates': ['sink-aggregates', 'sink-aggregates-clickhouse'],
+  processors: ['processors'],
+};
+
+/** The SCRAM rotation of the stack's broker, when it runs a SASL_SSL listener. */
+function stackKafkaRotation(ctx: StackContext, connectRunning: boolean): KafkaRotation | undefined {
+  const bootstrap = stackSaslListener(ctx);
+  if (bootstrap === undefined) return undefined;
+  const files = ensureSecureKafkaFiles(stackSecureKafkaDir(ctx));
+  // The worker holds `connect`'s password in its properties: rotate it with the worker stopped.
+  const principals = [...KAFKA_PRINCIPALS, KAFKA_ADMIN_PRINCIPAL].filter(
+    (p) => !(connectRunning && p === 'connect'),
+  );
+  return {
+    rotate: (restartUsers) =>
+      rotateScramPasswords({ ctx, files, bootstrap, principals, restart: restartUsers, log: ctx.progress }),
+    servicesOf: (principal) => PRINCIPAL_SERVICES[principal] ?? [],
+    skipped: connectRunning ? ['kafka principal connect: the Connect worker runs (stop it first)'] : [],
+  };
+}
 
 export async function nativeRotate(
   ctx: StackContext,
@@ -32,6 +66,7 @@ export async function nativeRotate(
   }
   const withSecrets = (secrets: Record<string, string>): StackContext => ({ ...ctx, secrets });
   const supervised = existsSync(supervisedListFile(ctx));
+  const connectRunning = componentRunning(ctx, 'kafka-connect');
   await stopSupervisor(ctx);
   try {
     return await rotateSecrets({
@@ -43,7 +78,8 @@ export async function nativeRotate(
       graceMs,
       // A running connector holds its password in the worker's secrets file: rotate it with the
       // worker stopped (`retail-etl connect stop`), then `connect start` and `connect apply`.
-      skipRoles: componentRunning(ctx, 'kafka-connect') ? [CONNECT_ROLE] : [],
+      skipRoles: connectRunning ? [CONNECT_ROLE] : [],
+      kafka: stackKafkaRotation(ctx, connectRunning),
       log: ctx.progress,
       target: {
         running: () => runningServices(ctx),

@@ -18,8 +18,10 @@
  * - **API tokens**: each variable holds up to two tokens (api/auth.ts). `serve` is restarted with
  *   `new,old`, `.stack/env` then names only the new one (clients move), and after `graceMs`
  *   `serve` is restarted with the new one alone: the old answers 401 from then on.
- * - **Kafka SCRAM**: `make up`'s broker has no SASL listener (docs/security.md#kafka); there is
- *   nothing to rotate and the report says so.
+ * - **Kafka SCRAM** (stack/kafka-scram.ts), when the stack's broker has a SASL_SSL listener: one
+ *   principal at a time, the admin last, each new password set with the broker's own tool and
+ *   renamed over the principal's password file, then the processes logging in as that principal
+ *   restarted. `make up`'s PLAINTEXT broker has none: the report says so.
  *
  * The steps that touch processes are the target's (the native stack: stack/secrets-rotate-native.ts;
  * a test: its own children), so the order above is the same wherever it runs.
@@ -39,7 +41,7 @@ import { CLICKHOUSE_RUNTIME_USERS, CLICKHOUSE_USER } from './components/clickhou
 import { OWNER_ROLE, runtimeRoles } from './postgres-roles.js';
 import { API_TOKEN_VARIABLES } from './secrets.js';
 
-export const ROTATABLE = ['postgres', 'clickhouse', 'tokens'] as const;
+export const ROTATABLE = ['postgres', 'clickhouse', 'kafka', 'tokens'] as const;
 export type Rotatable = (typeof ROTATABLE)[number];
 
 export interface RotationTarget {
@@ -64,14 +66,28 @@ export interface RotateOptions {
   /** Roles not to rotate now (Connect's, while a connector holds its password). */
   skipRoles?: readonly string[];
   log(message: string): void;
+  /** The secured broker's SCRAM users, when the stack's broker has a SASL listener. */
+  kafka?: KafkaRotation;
   /** Called while both tokens are valid (a test checks both there). */
   duringOverlap?(secrets: { old: Record<string, string>; next: Record<string, string> }): Promise<void>;
+}
+
+/** What rotateSecrets needs of a secured broker (the native stack's: stack/secrets-rotate-native.ts). */
+export interface KafkaRotation {
+  /** Rotate every principal (stack/kafka-scram.ts), calling `restartUsers` after each. */
+  rotate(restartUsers: (principal: string) => Promise<void>): Promise<string[]>;
+  /** The pipeline services that log in as `principal`. */
+  servicesOf(principal: string): readonly string[];
+  /** Principals left as they are, and why (the report lists them). */
+  skipped?: readonly string[];
 }
 
 export interface RotationReport {
   roles: string[];
   /** ClickHouse users with a new password. */
   clickhouseUsers: string[];
+  /** Kafka principals given a new SCRAM password. */
+  kafka: string[];
   tokens: string[];
   restarted: string[];
   skipped: string[];
@@ -97,7 +113,14 @@ function usersOf(stackKey: string, running: readonly string[]): string[] {
 }
 
 export async function rotateSecrets(o: RotateOptions): Promise<RotationReport> {
-  const report: RotationReport = { roles: [], clickhouseUsers: [], tokens: [], restarted: [], skipped: [] };
+  const report: RotationReport = {
+    roles: [],
+    clickhouseUsers: [],
+    kafka: [],
+    tokens: [],
+    restarted: [],
+    skipped: [],
+  };
   const running = o.target.running();
   let secrets = load(o.secretsFile);
   const old = { ...secrets };
@@ -182,6 +205,19 @@ export async function rotateSecrets(o: RotateOptions): Promise<RotationReport> {
     }
   }
 
+  if (o.what.includes('kafka')) {
+    const kafka = o.kafka;
+    if (kafka === undefined) report.skipped.push('kafka SCRAM: the stack’s broker has no SASL listener');
+    else {
+      report.skipped.push(...(kafka.skipped ?? []));
+      report.kafka = await kafka.rotate(async (principal) => {
+        // At once: a client opening a new connection with the old password would be refused.
+        for (const service of kafka.servicesOf(principal))
+          if (running.includes(service)) await restart(service, overlap(secrets));
+      });
+    }
+  }
+
   if (rotateTokens) {
     for (const service of tokenUsers) if (!restarted.has(service)) await restart(service, overlap(secrets));
     for (const k of API_TOKEN_VARIABLES) secrets[k] = next[k] ?? '';
@@ -199,7 +235,6 @@ export async function rotateSecrets(o: RotateOptions): Promise<RotationReport> {
     if (tokenUsers.size === 0)
       report.skipped.push('serve is not running: new tokens take effect at its start');
   }
-  report.skipped.push('kafka SCRAM: the stack’s broker has no SASL listener');
   report.restarted = [...restarted];
   return report;
 }

@@ -75,6 +75,13 @@ export function registerProcessor(program: Command): void {
         metricsPort: running.config.metricsPort,
       });
       onShutdown(logger, () => running.stop());
-      await new Promise<never>(() => undefined);
+      try {
+        await running.failed;
+      } catch (err) {
+        // A consumer kafkajs gave up (e.g. GROUP_AUTHORIZATION_FAILED): one line and exit 1.
+        logger.error('processors stopped on a fatal error', { err });
+        await running.stop().catch(() => undefined);
+        throw err;
+      }
     });
 }

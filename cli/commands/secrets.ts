@@ -21,7 +21,7 @@ export function registerSecrets(program: Command): void {
   secrets
     .command('rotate')
     .description(
-      'rotate the database passwords (Postgres and ClickHouse) and API tokens of the running native stack: each process is restarted ' +
+      'rotate the Postgres and ClickHouse passwords, Kafka SCRAM passwords (secured broker) and API tokens of the running native stack: each process is restarted ' +
         'with its new credentials (no event lost or doubled); old API tokens stay valid for --grace seconds',
     )
     .option('--only <list>', `what to rotate, comma-separated: ${ROTATABLE.join(', ')} (default: all)`)
@@ -38,7 +38,12 @@ export function registerSecrets(program: Command): void {
       const what = opts.only ? parseOnly(opts.only) : [...ROTATABLE];
       const report = await stackRotateSecrets(progress, what, grace * 1000);
       console.log(
-        `rotated: ${[...report.roles.map((r) => `postgres role ${r}`), ...report.clickhouseUsers.map((u) => `clickhouse user ${u}`), ...report.tokens].join(', ')}`,
+        `rotated: ${[
+          ...report.roles.map((r) => `postgres role ${r}`),
+          ...report.clickhouseUsers.map((u) => `clickhouse user ${u}`),
+          ...report.kafka.map((p) => `kafka principal ${p}`),
+          ...report.tokens,
+        ].join(', ')}`,
       );
       console.log(`restarted: ${report.restarted.join(', ') || 'nothing'}`);
       for (const s of report.skipped) console.log(`not rotated: ${s}`);

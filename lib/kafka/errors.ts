@@ -90,6 +90,16 @@ export function kafkaErrorType(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether `err` came from the Kafka client: kafkajs names every error it raises `KafkaJS…`, and a
+ * broker's answer carries its error type. Everything else (a bug, a database error) is not.
+ */
+export function isKafkaClientError(err: unknown): boolean {
+  return chain(err).some(
+    (e) => (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) || typeof e.type === 'string',
+  );
+}
+
 export function isRetriableKafkaError(err: unknown): boolean {
   const type = kafkaErrorType(err);
   if (type !== undefined && FINAL_KAFKA_ERRORS.has(type)) return false;

@@ -4,6 +4,7 @@
  */
 export * from './acls.js';
 export * from './client.js';
+export * from './coordinator.js';
 export * from './errors.js';
 export * from './lag.js';
 export * from './partition-reader.js';

@@ -4,6 +4,7 @@
  * commit) and the same readiness rule, so they live here once and the stages cannot drift apart.
  */
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka } from '../../lib/kafka/index.js';
+import { kafkaError, withCoordinatorAnswer } from '../../lib/kafka/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ProcessorConfig } from './config.js';
 
@@ -31,12 +32,21 @@ export class StageConsumer {
   consumer: Consumer | undefined;
   private joined = false;
   private crashed: Error | undefined;
+  private failFatal!: (err: unknown) => void;
+  /**
+   * Rejects when kafkajs gives the consumer up (a crash it does not restart: a final broker answer
+   * such as GROUP_AUTHORIZATION_FAILED), as KAFKA_ERROR with the broker's type: the process exits.
+   */
+  readonly failed: Promise<never>;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly cfg: ProcessorConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.failed = new Promise<never>((_, reject) => (this.failFatal = reject));
+    this.failed.catch(() => undefined);
+  }
 
   /** Joined its group once and not crashed for good (kafkajs restarts clear a crash). */
   ready(): boolean {
@@ -71,6 +81,13 @@ export class StageConsumer {
       this.crashed = e.payload.error;
       this.logger.error(spec.crashMessage, { err: e.payload.error, restart: e.payload.restart });
       if (e.payload.restart) this.crashed = undefined;
+      else
+        // kafkajs hides a denied group behind "Failed to find group coordinator": ask the broker why.
+        void withCoordinatorAnswer(this.kafka, spec.groupId, e.payload.error).then((err) =>
+          this.failFatal(
+            kafkaError(`${spec.crashMessage} (group ${spec.groupId}, topic ${spec.topic})`, err),
+          ),
+        );
     });
     await consumer.connect();
     await consumer.subscribe({ topic: spec.topic, fromBeginning: true });

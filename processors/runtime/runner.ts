@@ -80,6 +80,11 @@ export class TopologyRunner {
     return this.stage.ready() ? 'ready' : 'joining';
   }
 
+  /** Rejects when the consumer is given up for good (StageConsumer.failed). */
+  get failed(): Promise<never> {
+    return this.stage.failed;
+  }
+
   async start(): Promise<void> {
     await this.stage.start({
       groupId: this.topology.groupId,

@@ -59,6 +59,11 @@ export class MergeRunner {
     return this.stage.ready();
   }
 
+  /** Rejects when the consumer is given up for good (StageConsumer.failed). */
+  get failed(): Promise<never> {
+    return this.stage.failed;
+  }
+
   async start(): Promise<void> {
     await this.stage.start({
       groupId: this.topology.mergeGroupId,

@@ -106,5 +106,5 @@ export async function startAggregatesProcess(
     },
   );
   const { loop } = served;
-  return { config, loop, port: served.port, registry, failed: loop.failed, stop: () => served.stop() };
+  return { config, loop, port: served.port, registry, failed: served.failed, stop: () => served.stop() };
 }

@@ -2,11 +2,20 @@
  * What every sink process does around its loop — the raw sinks (sinks/raw/run.ts) and the aggregate
  * sink (sinks/aggregates/run.ts): /metrics /healthz /readyz, start the loop, consumer lag of every
  * topic it reads, a stop in the right order; and, for the CLI, run until SIGTERM (flush, commit,
- * exit 0) or a fatal error (exit 1).
+ * exit 0) or a fatal error (exit 1). A Kafka error that stops the loop — a consumer the broker
+ * refuses (GROUP_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED on a secured broker) — leaves as
+ * KAFKA_ERROR with the broker's type and an honest retriable flag (sinkFatalError), so the CLI's
+ * one line says what was refused instead of kafkajs' bare message.
  */
 import type { Server } from 'node:http';
 import type { Kafka } from '../../lib/kafka/index.js';
-import { ConsumerLagExporter, ensureTopics } from '../../lib/kafka/index.js';
+import {
+  ConsumerLagExporter,
+  ensureTopics,
+  isKafkaClientError,
+  kafkaError,
+  withCoordinatorAnswer,
+} from '../../lib/kafka/index.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { closeServer, startProcessServer } from '../../lib/process-server.js';
@@ -20,10 +29,21 @@ export interface ServedLoop {
   port: number;
   /** Stop the lag exporters, then the loop (flush, commit, leave the group), then the server. */
   stop(): Promise<void>;
+  /** Rejects with the loop's fatal error, a Kafka one as KAFKA_ERROR (sinkFatalError). */
+  failed: Promise<never>;
+}
+
+/**
+ * The error a sink stops on, as the CLI prints it: kafkajs' own errors become KAFKA_ERROR with the
+ * broker's error type as server code (kafkaError: authorization failures are final); an error
+ * already ours (EtlError) or not from Kafka is left as it is.
+ */
+export function sinkFatalError(what: string, err: unknown): unknown {
+  return isKafkaClientError(err) ? kafkaError(what, err) : err;
 }
 
 export async function serveLoop(o: {
-  loop: Pick<SinkLoop<{ kafkaTimestamp: number }>, 'ready' | 'start' | 'stop' | 'topics'>;
+  loop: Pick<SinkLoop<{ kafkaTimestamp: number }>, 'ready' | 'start' | 'stop' | 'topics' | 'failed'>;
   kafka: Kafka;
   registry: Registry;
   metricsPort: number;
@@ -41,12 +61,20 @@ export async function serveLoop(o: {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.metricsPort;
+  const consuming = `${loop.topics.join(', ')} as group ${o.groupId}`;
   try {
     await loop.start();
   } catch (err) {
     await closeServer(server);
-    throw err;
+    throw sinkFatalError(`sink ${o.sink} could not start consuming ${consuming}`, err);
   }
+  const failed = loop.failed.catch(async (err: unknown) => {
+    // kafkajs hides a denied group behind "Failed to find group coordinator": ask the broker why.
+    const explained = await withCoordinatorAnswer(o.kafka, o.groupId, err);
+    throw sinkFatalError(`sink ${o.sink} stopped consuming ${consuming}`, explained);
+  });
+  // Nobody may wait for it (a test's sink): a fatal error must not become an unhandled rejection.
+  failed.catch(() => undefined);
   const lags = loop.topics.map(
     (topic) =>
       new ConsumerLagExporter({
@@ -65,6 +93,7 @@ export async function serveLoop(o: {
   logger.info('sink running', { sink: o.sink, metricsPort: port, group: o.groupId });
   return {
     port,
+    failed,
     async stop() {
       // The loop first, synchronously: a rebalance answered while the lag exporters stop must not
       // drop the buffer the final flush is about to write (or have refused as fenced).
@@ -109,7 +138,10 @@ export async function startServedLoop<Row extends { kafkaTimestamp: number }>(
   return { loop, ...served };
 }
 
-/** CLI: run a started sink process until SIGTERM/SIGINT (graceful) or its fatal error (rethrown). */
+/**
+ * CLI: run a started sink process until SIGTERM/SIGINT (graceful) or its fatal error (rethrown, a
+ * Kafka one as KAFKA_ERROR: the CLI prints it as one line and exits 1).
+ */
 export async function runUntilStopped(
   proc: { failed: Promise<never>; stop(): Promise<void> },
   logger: Logger,
@@ -120,6 +152,6 @@ export async function runUntilStopped(
   } catch (err) {
     logger.error('sink stopped on a fatal error', { err });
     await proc.stop().catch(() => undefined);
-    throw err;
+    throw sinkFatalError('sink stopped on a Kafka error', err);
   }
 }

@@ -138,5 +138,5 @@ export async function startSinkProcess(
     },
   );
   const { loop } = served;
-  return { loop, port: served.port, failed: loop.failed, stop: () => served.stop() };
+  return { loop, port: served.port, failed: served.failed, stop: () => served.stop() };
 }

@@ -79,6 +79,12 @@ export class ThrowawayKafka {
     return k;
   }
 
+  /** The certificates and SCRAM password files of a secured broker (a rotation rewrites them). */
+  get secure(): SecureKafkaFiles {
+    if (!this.secureFiles) throw new Error('secure: this throwaway broker is not secured');
+    return this.secureFiles;
+  }
+
   /** The environment of a process logging in as `principal` (SCRAM over TLS); secure only. */
   saslEnv(principal: string): Record<string, string> {
     if (!this.secureFiles) throw new Error('saslEnv: this throwaway broker is not secured');

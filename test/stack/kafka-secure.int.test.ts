@@ -6,7 +6,9 @@
  * transactional changelog writes as `processors`; the DLQ tool and the control command run as
  * theirs; the producer principal writing a
  * topic it has no ACL for, and a wrong password, each end in one clear error line; a mutual-TLS
- * client is its certificate's principal. One broker start for the whole file.
+ * client is its certificate's principal; a sink whose principal lacks its group's or topic's ACL
+ * exits with KAFKA_ERROR and the broker's type; last, every principal's SCRAM password is rotated
+ * under load (kafka-secure-rotate.ts). One broker start for the whole file.
  *
  * TEST_PORT_BASE (three ports from there) and TEST_TMP_DIR place the broker where engineers
  * sharing a machine agreed to; unset, free ports and .stack/tmp.
@@ -26,6 +28,7 @@ import { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
 import { dropTopicsAndSchema } from '../sinks/postgres/raw/process-setup.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
+import { scramRotationUnderLoad } from './kafka-secure-rotate.js';
 
 const env = stackEnv(); // the shared registry and Postgres; Kafka is this test's own
 const basePort = process.env['TEST_PORT_BASE'] ? Number(process.env['TEST_PORT_BASE']) : undefined;
@@ -162,6 +165,31 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     expect(err?.retriable).toBe(false);
   });
 
+  it('a sink whose principal lacks the ACL for its group or topic exits non-zero: KAFKA_ERROR with the broker’s type', async () => {
+    const sinkAs = (extra: Record<string, string>) =>
+      spawnSink(['postgres'], {
+        ...broker.saslEnv('sink-postgres'),
+        DATABASE_URL: env.DATABASE_URL,
+        SINK_POSTGRES_SCHEMA: schema,
+        SINK_POSTGRES_METRICS_PORT: '0',
+        ...extra,
+      });
+    // A group sink-postgres has no grant for: the join is refused.
+    const group = sinkAs({ SINK_POSTGRES_GROUP_ID: uniqueName('ungranted-group') });
+    running.push(group);
+    expect(await group.exit(60_000), group.tail()).not.toBe(0);
+    expect(group.output()).toMatch(
+      /error: KAFKA_ERROR: sink postgres .*as group ungranted-group.*\[server: GROUP_AUTHORIZATION_FAILED\] — .*docs\/security\.md#kafka/,
+    );
+    // A topic it may describe (it writes the DLQ) but not read: the fetch is refused.
+    const topic = sinkAs({ SINK_POSTGRES_TOPIC: TOPICS.dlq });
+    running.push(topic);
+    expect(await topic.exit(60_000), topic.tail()).not.toBe(0);
+    expect(topic.output()).toMatch(
+      /error: KAFKA_ERROR: sink postgres .*retail\.sales\.dlq.*\[server: TOPIC_AUTHORIZATION_FAILED\]/,
+    );
+  });
+
   it('a wrong SCRAM password is refused at connect, not retried', async () => {
     const vars = { ...broker.saslEnv('producer') };
     delete vars['KAFKA_SASL_PASSWORD_FILE'];
@@ -197,4 +225,9 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     await p.disconnect();
     expect(err?.serverCode).toBe('TOPIC_AUTHORIZATION_FAILED');
   });
+
+  // Last: it changes every password and adds events to the raw topic the tests above count.
+  it('secrets rotate: every principal’s SCRAM password while events flow — every event once, old passwords refused', async () => {
+    await scramRotationUnderLoad({ broker, databaseUrl: env.DATABASE_URL, schema, running });
+  }, 300_000);
 });

@@ -59,3 +59,44 @@ describe('secrets rotate: tokens', () => {
     expect(report.roles).toEqual([]);
   });
 });
+
+describe('secrets rotate: kafka', () => {
+  it('restarts the running services of each principal right after its new password; skipped without a SASL listener', async () => {
+    const file = join(dir, 'secrets-kafka.env');
+    writeFileSync(file, formatEnvFile({ RETAIL_TOKEN_READ: 'r' }), { mode: 0o600 });
+    const steps: string[] = [];
+    const options = {
+      secretsFile: file,
+      adminUrl: () => 'postgres://unused',
+      what: ['kafka'] as const,
+      graceMs: 0,
+      log: () => undefined,
+      target: {
+        running: () => ['producer', 'sink-postgres'],
+        restart: async (service: string) => {
+          steps.push(`restart ${service}`);
+        },
+        publish: () => undefined,
+      },
+    };
+    const report = await rotateSecrets({
+      ...options,
+      kafka: {
+        rotate: async (restartUsers) => {
+          for (const p of ['producer', 'processors', 'admin']) {
+            steps.push(`rotate ${p}`);
+            await restartUsers(p);
+          }
+          return ['producer', 'processors', 'admin'];
+        },
+        servicesOf: (p) => (p === 'admin' ? [] : [p]),
+      },
+    });
+    expect(steps).toEqual(['rotate producer', 'restart producer', 'rotate processors', 'rotate admin']);
+    expect(report.kafka).toEqual(['producer', 'processors', 'admin']);
+    expect(report.restarted).toEqual(['producer']);
+    const plain = await rotateSecrets(options);
+    expect(plain.kafka).toEqual([]);
+    expect(plain.skipped).toContain('kafka SCRAM: the stack’s broker has no SASL listener');
+  });
+});

@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EtlError } from '../../../lib/errors.js';
-import { isRetriableKafkaError, kafkaError, kafkaErrorType } from '../../../lib/kafka/index.js';
+import {
+  isKafkaClientError,
+  isRetriableKafkaError,
+  kafkaError,
+  kafkaErrorType,
+} from '../../../lib/kafka/index.js';
 
 function protocolError(type: string, retriable: boolean): Error {
   return Object.assign(new Error(`broker said ${type}`), { name: 'KafkaJSProtocolError', type, retriable });
@@ -107,5 +112,18 @@ describe('kafkaError', () => {
     });
     expect(kafkaErrorType(aggregate)).toBe('TOPIC_AUTHORIZATION_FAILED');
     expect(isRetriableKafkaError(aggregate)).toBe(false);
+  });
+});
+
+describe('isKafkaClientError', () => {
+  it('is true for kafkajs’ errors and broker answers, false for anything else', () => {
+    expect(isKafkaClientError(protocolError('GROUP_AUTHORIZATION_FAILED', false))).toBe(true);
+    expect(isKafkaClientError(retriesExceeded(new Error('x')))).toBe(true);
+    expect(isKafkaClientError(Object.assign(new Error('no leader'), { type: 'LEADER_NOT_AVAILABLE' }))).toBe(
+      true,
+    );
+    expect(isKafkaClientError(new TypeError('undefined is not a function'))).toBe(false);
+    expect(isKafkaClientError(new EtlError('POSTGRES_ERROR', 'refused'))).toBe(false);
+    expect(isKafkaClientError('a string')).toBe(false);
   });
 });

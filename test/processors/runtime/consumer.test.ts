@@ -96,3 +96,53 @@ describe('StageConsumer', () => {
     expect(stage.ready()).toBe(true);
   });
 });
+
+describe('StageConsumer.failed', () => {
+  const spec = {
+    groupId: 'retail-etl-processor-topology-all',
+    topic: 'retail.sales.v1',
+    concurrency: 1,
+    crashMessage: 'consumer crashed',
+    onJoin: () => undefined,
+    eachBatch: async () => undefined,
+  };
+  const denied = Object.assign(new Error('Not authorized to access topics: [Topic authorization failed]'), {
+    name: 'KafkaJSProtocolError',
+    type: 'TOPIC_AUTHORIZATION_FAILED',
+    retriable: false,
+  });
+
+  it('rejects with KAFKA_ERROR and the broker’s type when kafkajs gives the consumer up: the process exits', async () => {
+    const { kafka, fire } = fakeKafka();
+    const stage = new StageConsumer(kafka, cfg, logger);
+    await stage.start(spec);
+    fire('crash', { error: denied, restart: false });
+    const err = await stage.failed.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      code: 'KAFKA_ERROR',
+      serverCode: 'TOPIC_AUTHORIZATION_FAILED',
+      retriable: false,
+    });
+    expect((err as Error).message).toContain(
+      'consumer crashed (group retail-etl-processor-topology-all, topic retail.sales.v1)',
+    );
+  });
+
+  it('stays pending after a crash kafkajs restarts', async () => {
+    const { kafka, fire } = fakeKafka();
+    const stage = new StageConsumer(kafka, cfg, logger);
+    await stage.start(spec);
+    fire('crash', { error: new Error('connection lost'), restart: true });
+    const settled = await Promise.race([
+      stage.failed.then(
+        () => 'settled',
+        () => 'settled',
+      ),
+      new Promise((r) => setTimeout(r, 50, 'pending')),
+    ]);
+    expect(settled).toBe('pending');
+  });
+});
