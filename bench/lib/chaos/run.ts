@@ -7,6 +7,8 @@
  * the producer paused, every group drained, and every store reconciled (reconcile.ts). Progress
  * is printed as it runs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { environment } from '../../../lib/config/index.js';
@@ -273,6 +275,8 @@ export async function runChaos(
         stores.every((s) => s.lost === 0 && s.duplicated === 0 && s.wrong === 0) &&
         unhealthy.length === 0 &&
         kills.every((k) => k.recoverySeconds !== undefined);
+      // The pipeline's directory goes with it: what a failed soak's processes said stays in its log.
+      if (!ok) for (const name of p.services) logTail(log, join(p.dir, 'logs', `${name}.log`), 30);
       return {
         base: p.base,
         seconds: options.durationSeconds,
@@ -293,6 +297,17 @@ export async function runChaos(
     producing = false;
     await p.remove();
   }
+}
+
+/** The last `lines` lines of a process's log, through `log` (nothing if it has none). */
+function logTail(log: (message: string) => void, file: string, lines: number): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  log(`last lines of ${file}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`);
 }
 
 /** ClickHouse's raw and aggregate tables, when the chaos pipeline ran its ClickHouse sinks. */
