@@ -9,6 +9,8 @@
  */
 import { createOperators } from '../../processors/definitions.js';
 import { processorConfig } from '../../processors/runtime/config.js';
+import type { ProcessorConfig } from '../../processors/runtime/config.js';
+import { compactEvent } from '../../processors/runtime/decode.js';
 import { TaskState } from '../../processors/runtime/task.js';
 import type { TaskRecord } from '../../processors/runtime/task.js';
 import type { SalesAnomaly } from '../../lib/contracts/anomaly/schema.js';
@@ -42,6 +44,32 @@ export interface Quality {
   recallByFactor: Map<number, { found: number; injected: number }>;
   scoredStoreHours: number;
   events: number;
+}
+
+/**
+ * One task of hourly feeding the anomalies operator, as `processor all` runs them, outside Kafka:
+ * each anomaly record goes to `onFlag`, each scored store-hour metric to `onScore`.
+ */
+export function anomalyTask(
+  cfg: ProcessorConfig,
+  onFlag: (a: SalesAnomaly) => void,
+  onScore: () => void = () => undefined,
+): TaskState {
+  return new TaskState(
+    createOperators(['hourly', 'anomalies'], cfg, {
+      partition: 0,
+      partialsTopic: 'unused',
+      mergePartitions: 1,
+      anomalies: {
+        encode: (a) => {
+          onFlag(a);
+          return Buffer.alloc(0);
+        },
+        observe: () => onScore(),
+      },
+    }),
+    { partitions: [0], outOfOrderMs: cfg.outOfOrderMs, dedupHorizonMs: cfg.dedupHorizonMs },
+  );
 }
 
 export function measureQuality(run: QualityRun): Quality {
@@ -78,20 +106,10 @@ export function measureQuality(run: QualityRun): Quality {
   const cfg = processorConfig({ ...run.options, metricsPort: 0 }, {});
   const flagged: SalesAnomaly[] = [];
   let scored = 0;
-  const task = new TaskState(
-    createOperators(['hourly', 'anomalies'], cfg, {
-      partition: 0,
-      partialsTopic: 'unused',
-      mergePartitions: 1,
-      anomalies: {
-        encode: (a) => {
-          flagged.push(a);
-          return Buffer.alloc(0);
-        },
-        observe: () => scored++,
-      },
-    }),
-    { partitions: [0], outOfOrderMs: cfg.outOfOrderMs, dedupHorizonMs: cfg.dedupHorizonMs },
+  const task = anomalyTask(
+    cfg,
+    (a) => flagged.push(a),
+    () => scored++,
   );
   const end = t0 + totalHours * HOUR + 2 * HOUR; // an extra hour so that the last one closes
   let next = 0;
@@ -105,18 +123,7 @@ export function measureQuality(run: QualityRun): Quality {
     gen.inject(current && current.from <= now ? current : undefined);
     const { event: e } = gen.next();
     pulled++;
-    batch.push({
-      offset: offset++,
-      event: {
-        id: e.event_id,
-        t: e.event_time,
-        store: e.store_id,
-        sku: e.sku,
-        qty: e.quantity,
-        price: e.unit_price_cents,
-        basket: e.basket_id,
-      },
-    });
+    batch.push({ offset: offset++, event: compactEvent(e) });
     if (batch.length === 2_000) {
       task.processBatch(0, batch, offset - 1);
       batch = [];

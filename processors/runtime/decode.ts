@@ -6,6 +6,7 @@
  * so the processors count exactly the events the raw tables store.
  */
 import type { DlqReason } from '../../lib/contracts/dlq.js';
+import type { SaleEvent } from '../../lib/contracts/event/schema.js';
 import type { SaleEventSerde } from '../../lib/contracts/event/serde.js';
 import { RecordDecoder } from '../../lib/contracts/event/decode.js';
 import { sharedSetting } from '../../lib/config/shared.js';
@@ -13,6 +14,19 @@ import type { CompactEvent } from './types.js';
 
 export type DecodeResult =
   { ok: true; event: CompactEvent } | { ok: false; reason: DlqReason; detail: string };
+
+/** A valid sale event in the processors' compact form (also what benches and tests feed a task). */
+export function compactEvent(e: SaleEvent): CompactEvent {
+  return {
+    id: e.event_id,
+    t: e.event_time,
+    store: e.store_id,
+    sku: e.sku,
+    qty: e.quantity,
+    price: e.unit_price_cents,
+    basket: e.basket_id,
+  };
+}
 
 export class EventDecoder {
   private readonly decoder: RecordDecoder;
@@ -30,18 +44,6 @@ export class EventDecoder {
   decode(value: Buffer | null, acceptedAt: number): DecodeResult {
     const d = this.decoder.decode(value, acceptedAt);
     if (!d.ok) return d;
-    const e = d.event;
-    return {
-      ok: true,
-      event: {
-        id: e.event_id,
-        t: e.event_time,
-        store: e.store_id,
-        sku: e.sku,
-        qty: e.quantity,
-        price: e.unit_price_cents,
-        basket: e.basket_id,
-      },
-    };
+    return { ok: true, event: compactEvent(d.event) };
   }
 }

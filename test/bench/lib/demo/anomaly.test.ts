@@ -7,9 +7,9 @@ import {
 } from '../../../../bench/lib/demo/anomaly.js';
 import type { SalesAnomaly } from '../../../../lib/contracts/anomaly/schema.js';
 import { validateEvent } from '../../../../lib/contracts/event/validate.js';
-import { createOperators } from '../../../../processors/definitions.js';
+import { anomalyTask } from '../../../../bench/lib/anomaly-quality.js';
 import { processorConfig } from '../../../../processors/runtime/config.js';
-import { TaskState } from '../../../../processors/runtime/task.js';
+import { compactEvent } from '../../../../processors/runtime/decode.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 11, 3, 6, 40, 12);
@@ -17,32 +17,8 @@ const NOW = Date.UTC(2026, 11, 3, 6, 40, 12);
 /** The plan's events through hourly and the anomalies operator, as the demo's processors read them. */
 function flagged(cfg: ReturnType<typeof processorConfig>, events: ReturnType<typeof anomalyPlan>['events']) {
   const out: SalesAnomaly[] = [];
-  const task = new TaskState(
-    createOperators(['hourly', 'anomalies'], cfg, {
-      partition: 0,
-      partialsTopic: 'p',
-      mergePartitions: 1,
-      anomalies: {
-        encode: (a) => {
-          out.push(a);
-          return Buffer.alloc(0);
-        },
-      },
-    }),
-    { partitions: [0], outOfOrderMs: cfg.outOfOrderMs, dedupHorizonMs: cfg.dedupHorizonMs },
-  );
-  const records = events.map((e, i) => ({
-    offset: i,
-    event: {
-      id: e.event_id,
-      t: e.event_time,
-      store: e.store_id,
-      sku: e.sku,
-      qty: e.quantity,
-      price: e.unit_price_cents,
-      basket: e.basket_id,
-    },
-  }));
+  const task = anomalyTask(cfg, (a) => out.push(a));
+  const records = events.map((e, i) => ({ offset: i, event: compactEvent(e) }));
   for (let i = 0; i < records.length; i += 500)
     task.processBatch(0, records.slice(i, i + 500), Math.min(i + 499, records.length - 1));
   return out.map((a) => `${a.store_id} ${(a.window_start - NOW) / HOUR} ${a.metric} ${a.direction}`);
