@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import type { StackContext } from './component.js';
@@ -26,6 +26,7 @@ import { kafkaClasspath } from './components/kafka.js';
 import { requireJava } from './java.js';
 import { KAFKA_ADMIN_PRINCIPAL } from './kafka-principals.js';
 import type { SecureKafkaFiles } from './kafka-secure.js';
+import { mkdirPrivate } from './private-dir.js';
 
 export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
 
@@ -127,7 +128,7 @@ export async function setScramPassword(ctx: StackContext, o: SetScramOptions): P
   const adminFile = o.files.passwordFiles[KAFKA_ADMIN_PRINCIPAL];
   if (adminFile === undefined) throw new Error(`no password file of ${KAFKA_ADMIN_PRINCIPAL}`);
   const work = join(o.files.dir, 'scram');
-  mkdirSync(work, { recursive: true, mode: 0o700 });
+  mkdirPrivate(work);
   const tmp = mkdtempSync(join(work, 'rotate-')); // mode 700
   try {
     const commandConfig = join(tmp, 'admin.properties');

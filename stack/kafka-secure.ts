@@ -6,13 +6,14 @@
  * secured `make up` (docs/security.md#kafka says what is still to do there).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST } from '../lib/ports.js';
 import type { ScramUser, SecureKafka } from './components/kafka.js';
 import { ensureKafkaTls } from './kafka-tls.js';
 import type { KafkaTlsFiles } from './kafka-tls.js';
 import { KAFKA_ADMIN_PRINCIPAL, KAFKA_PRINCIPALS, principalGrants } from './kafka-principals.js';
+import { mkdirPrivate } from './private-dir.js';
 
 export interface SecureKafkaFiles {
   dir: string;
@@ -27,7 +28,7 @@ const USERS = [KAFKA_ADMIN_PRINCIPAL, ...KAFKA_PRINCIPALS];
 export function ensureSecureKafkaFiles(dir: string, mtlsClients: readonly string[] = []): SecureKafkaFiles {
   const tls = ensureKafkaTls(join(dir, 'tls'), mtlsClients);
   const secrets = join(dir, 'scram');
-  mkdirSync(secrets, { recursive: true, mode: 0o700 });
+  mkdirPrivate(secrets);
   const passwordFiles: Record<string, string> = {};
   for (const user of USERS) {
     const file = join(secrets, `${user}.password`);

@@ -3,10 +3,11 @@
  * mode-700 folder, 825 days. The Kafka broker's certificates (stack/kafka-tls.ts) and the native
  * Postgres server's (stack/postgres-tls.ts) are both made here.
  */
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtlError } from '../lib/errors.js';
 import { run, which } from './process.js';
+import { mkdirPrivate } from './private-dir.js';
 
 function requireOpenssl(): string {
   const path = which('openssl');
@@ -33,7 +34,7 @@ export interface IssueOptions {
 
 /** `dir/ca.crt` and `dir/ca.key`, made once (CN `cn`); returns the certificate's path. */
 export function ensureCa(dir: string, cn: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirPrivate(dir);
   const ca = join(dir, 'ca.crt');
   if (existsSync(ca)) return ca;
   const caKey = join(dir, 'ca.key');

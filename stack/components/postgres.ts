@@ -9,7 +9,7 @@
  * with sslmode (lib/postgres/connection.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtlError } from '../../lib/errors.js';
 import { HOST, PORTS } from '../../lib/ports.js';
@@ -21,6 +21,7 @@ import { APP_DATABASE, OWNER_ROLE, adminUrl, ensureRoles, ownerUrl, runtimeUrls 
 import { run } from '../process.js';
 import { ensurePostgresTls, postgresCaDir, tlsSettings } from '../postgres-tls.js';
 import { pgClient } from '../../lib/postgres/connection.js';
+import { mkdirPrivate } from '../private-dir.js';
 
 export { adminUrl } from '../postgres-roles.js';
 
@@ -169,7 +170,7 @@ export async function ensureAppRole(ctx: StackContext, port: number = PORTS.post
 
 /** The socket directory: the server's OS user alone may enter it (mode 700). */
 function prepareSocketDir(dir: string, owner: { uid: number; gid: number } | undefined): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirPrivate(dir);
   if (owner) chownSync(dir, owner.uid, owner.gid);
   chmodSync(dir, 0o700);
 }
@@ -205,7 +206,7 @@ export const postgres: NativeComponent = {
       return;
     }
     ctx.progress('postgres: initialising a new data directory…');
-    mkdirSync(d.data, { recursive: true, mode: 0o700 });
+    mkdirPrivate(d.data);
     const pwFile = join(ctx.paths.run, 'pg-initdb-pw');
     writeFileSync(pwFile, `${ctx.secrets['POSTGRES_SUPERUSER_PASSWORD']}\n`, { mode: 0o600 });
     if (owner) {

@@ -55,10 +55,9 @@ function childrenOf(pid: number): number[] {
 }
 
 /**
- * `.stack/tmp`, enterable by the postgres OS user (0755) whoever created it first: a recursive
- * mkdir with mode 0700 elsewhere (a secured broker's secrets folder under it) would otherwise make
- * every later throwaway server fail with "the postgres OS user cannot write" — on a fresh clone,
- * depending on which test ran first.
+ * `.stack/tmp`, enterable by the postgres OS user (0755). Private folders under it no longer close
+ * it (stack/private-dir.ts); a checkout where an earlier version did is opened again here, else
+ * every throwaway server fails with "the postgres OS user cannot write".
  */
 export function throwawayParent(): string {
   const parent = join(stackPaths().stack, 'tmp');
