@@ -1,6 +1,7 @@
 /**
  * Everything the ClickHouse side of the pipeline needs, created in one go by the owner:
- * `sales_raw` with its id tables, then the aggregate tables, in the configured databases.
+ * `sales_raw` with its id tables, then the aggregate tables, in the configured databases, each
+ * with the pipeline's merge settings (merge-settings.ts).
  * `retail-etl clickhouse migrate` and `make up` run it; the sinks' users could not (they hold no
  * CREATE right: stack/clickhouse/access.ts, stack/assets/clickhouse/users.xml).
  */
@@ -9,6 +10,7 @@ import { resolveConfig } from '../../lib/config/index.js';
 import { aggregatesConfig } from '../aggregates/config.js';
 import { aggClickhouseDdl } from './aggregates/ddl.js';
 import { quoteIdent } from './ident.js';
+import { applyMergeSettings } from './merge-settings.js';
 import { CLICKHOUSE_SINK_SCHEMA } from './raw/config.js';
 import { createTableSql } from './raw/ddl.js';
 import { createIdsTables } from './raw/ids.js';
@@ -32,5 +34,11 @@ export async function migrateClickhouse(
   await createIdsTables(client, raw.database, raw.dedupWindow);
   for (const sql of Object.values(aggClickhouseDdl(agg.database, agg.dedupWindow)))
     await client.command({ query: sql });
+  await applyMergeSettings(client, [
+    ...['sales_raw', 'sales_raw_ids'].map((t) => `${quoteIdent(raw.database)}.${t}`),
+    ...Object.keys(aggClickhouseDdl(agg.database, agg.dedupWindow)).map(
+      (t) => `${quoteIdent(agg.database)}.${t}`,
+    ),
+  ]);
   return { database: raw.database, aggregatesDatabase: agg.database };
 }

@@ -24,6 +24,7 @@ import { MidWriteFault } from '../../core/faults.js';
 import { createClickhouseClient } from '../client.js';
 import { chError } from '../errors.js';
 import { quoteIdent } from '../ident.js';
+import { applyMergeSettings } from '../merge-settings.js';
 import { insertSegment, rangeColumns } from '../insert.js';
 import { ClickhouseClientOwner } from '../owner.js';
 import { resumeFromStoredRanges } from '../resume.js';
@@ -66,6 +67,10 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
         });
         await this.client.command({ query: createTableSql(this.config.database, this.config.dedupWindow) });
         await createIdsTables(this.client, this.config.database, this.config.dedupWindow);
+        await applyMergeSettings(this.client, [
+          this.table,
+          `${quoteIdent(this.config.database)}.sales_raw_ids`,
+        ]);
       } catch (err) {
         throw chError('could not create sales_raw', err);
       }

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/logger.js';
 import { migrateClickhouse } from '../../../sinks/clickhouse/migrate-all.js';
+import { MERGE_SELECTOR_BASE } from '../../../sinks/clickhouse/merge-settings.js';
 import { resumeFromStoredRanges } from '../../../sinks/clickhouse/resume.js';
 import type { ClickhouseSinkConfig } from '../../../sinks/clickhouse/raw/config.js';
 import { ClickhouseSink } from '../../../sinks/clickhouse/raw/sink.js';
@@ -77,6 +78,16 @@ const ALL_TABLES = [
 describe('ClickHouse users of the native server', () => {
   it('the owner migrated every table; wrong credentials get 516 / 401 whichever part is wrong', async () => {
     expect(await tables()).toEqual(ALL_TABLES);
+    // Every MergeTree table merges with the pipeline's selector base (merge-settings.ts).
+    const rs = await owner.query({
+      query: `SELECT name, create_table_query AS q FROM system.tables
+               WHERE database = {db:String} AND engine LIKE '%MergeTree' ORDER BY name`,
+      query_params: { db },
+      format: 'JSONEachRow',
+    });
+    const merged = await rs.json<{ name: string; q: string }>();
+    expect(merged.map((t) => t.name)).toEqual(ALL_TABLES.filter((t) => t !== 'sales_raw_id_probe'));
+    for (const t of merged) expect(t.q, t.name).toContain(`merge_selector_base = ${MERGE_SELECTOR_BASE}`);
     const sink = new URL(ch.runtimeUrl('CLICKHOUSE_SINK_URL'));
     for (const [user, password] of [
       ['retail_sink', ch.password], // another user's password
