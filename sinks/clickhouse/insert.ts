@@ -14,6 +14,7 @@
  * leaves the earlier ones stored; the raw sink then looks them up before any other write of those
  * offsets (sinks/clickhouse/raw/unsure.ts).
  */
+import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Segment } from '../core/contract.js';
 import { chError } from './errors.js';
@@ -65,10 +66,34 @@ export async function insertSegment<R extends Record<string, unknown>>(
   partitionOf?: (row: R) => number,
   token?: string,
 ): Promise<void> {
+  await insertRows(client, table, token ?? dedupToken(seg), values, partitionOf);
+}
+
+/**
+ * Insert rows under one dedup token (`token`, or `token/<part>` for each part of a block spanning
+ * more than MAX_PARTITIONS_PER_INSERT partitions: see above).
+ */
+export async function insertRows<R extends Record<string, unknown>>(
+  client: ClickHouseClient,
+  table: string,
+  token: string,
+  values: R[],
+  partitionOf?: (row: R) => number,
+): Promise<void> {
   const parts = partitionOf ? partsByPartition(values, partitionOf, MAX_PARTITIONS_PER_INSERT) : [values];
-  const base = token ?? dedupToken(seg);
   for (let i = 0; i < parts.length; i++)
-    await insertBlock(client, table, parts.length === 1 ? base : `${base}/${i}`, parts[i] as R[]);
+    await insertBlock(client, table, parts.length === 1 ? token : `${token}/${i}`, parts[i] as R[]);
+}
+
+/**
+ * The token of one insert carrying several segments' rows: a single segment keeps its own token;
+ * several get a digest of theirs, in order, so the same segments sent again carry the same token
+ * and any other set of segments (or of rows: a rest token) another one.
+ */
+export function combinedToken(tokens: readonly string[]): string {
+  if (tokens.length === 1) return tokens[0] as string;
+  const digest = createHash('sha256').update(tokens.join('\n')).digest('hex').slice(0, 32);
+  return `segments-${tokens.length}-${digest}`;
 }
 
 async function insertBlock(

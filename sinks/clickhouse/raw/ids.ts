@@ -5,11 +5,11 @@
  * insert. A batch's ids reach the server through `sales_raw_id_probe` (a Memory table, rows keyed by
  * a per-batch token and deleted after): a literal IN list of 200k UUIDs was measured 3–4× slower.
  *
- * Order of writes per batch: rows into sales_raw (token-deduplicated), then their ids (same token,
- * own table). A crash between the two replays the batch: its ids are not claimed yet, so the same
- * rows are chosen and the same tokens dedup them. A crash after both replays it too: then the ids
- * are found with the very record's position ("self"), which counts as not stored, so again the
- * same rows and tokens. Check-then-insert is exact because one instance owns a Kafka partition
+ * Order of writes per batch: rows into sales_raw (token-deduplicated), then their ids (own table).
+ * A crash between the two replays the batch: its ids are not claimed yet, so the same rows are
+ * chosen, and the replay window's offset look-up (sink.ts) leaves out those already stored. A
+ * crash after both replays it too: then the ids are found with the very record's position
+ * ("self"), which counts as not stored, so again the same rows, found stored by their offsets. Check-then-insert is exact because one instance owns a Kafka partition
  * and writes its batches one at a time, and an id's records share a partition when they share a
  * store_id (the topic's key) — always true for a re-send. A conflicting duplicate that changes the
  * store_id may sit in another partition; two instances writing both in the same moment can store
@@ -22,7 +22,7 @@ import type { StoredContent, StoredFirst } from '../../raw/dedup.js';
 import { at, firstOccurrences } from '../../raw/dedup.js';
 import { chError } from '../errors.js';
 import { quoteIdent } from '../ident.js';
-import { insertSegment } from '../insert.js';
+import { combinedToken, dedupToken, insertRows } from '../insert.js';
 
 const DAY_MS = 86_400_000;
 
@@ -181,18 +181,34 @@ export async function storedIds(
   return stored;
 }
 
-/** Remember the ids of a segment's stored rows (after the rows: see the header). */
-export async function recordIds(client: ClickHouseClient, database: string, seg: Segment): Promise<void> {
-  if (seg.rows.length === 0) return;
-  const values = seg.rows.map((r) => ({
-    event_id: r.event.event_id,
-    day: new Date(Math.floor(r.event.event_time / DAY_MS) * DAY_MS).toISOString().slice(0, 10),
-    kafka_topic: seg.topic,
-    kafka_partition: r.partition,
-    kafka_offset: r.offset,
-  }));
-  // Partitioned by month: a segment spanning more than 100 months is split like sales_raw's days.
-  await insertSegment(client, `${quoteIdent(database)}.sales_raw_ids`, seg, values, (v) =>
-    Number(v.day.slice(0, 7).replace('-', '')),
+/**
+ * Remember the ids of the segments' stored rows (after the rows: see the header), in one insert
+ * whose token is the segments' combined token: the same segments sent again are dropped, and a
+ * replay grouping them otherwise stores an id's entry twice with the same position, which a probe
+ * reads as the very record ("self"), as it reads one entry.
+ */
+export async function recordIds(
+  client: ClickHouseClient,
+  database: string,
+  segments: readonly Segment[],
+): Promise<void> {
+  const written = segments.filter((s) => s.rows.length > 0);
+  if (written.length === 0) return;
+  const values = written.flatMap((seg) =>
+    seg.rows.map((r) => ({
+      event_id: r.event.event_id,
+      day: new Date(Math.floor(r.event.event_time / DAY_MS) * DAY_MS).toISOString().slice(0, 10),
+      kafka_topic: seg.topic,
+      kafka_partition: r.partition,
+      kafka_offset: r.offset,
+    })),
+  );
+  // Partitioned by month: rows spanning more than 100 months are split like sales_raw's days.
+  await insertRows(
+    client,
+    `${quoteIdent(database)}.sales_raw_ids`,
+    combinedToken(written.map((s) => dedupToken(s))),
+    values,
+    (v) => Number(v.day.slice(0, 7).replace('-', '')),
   );
 }

@@ -1,12 +1,15 @@
 /**
- * ClickHouse sink: one insert per partition segment, carrying `insert_deduplication_token` =
- * `topic:partition:first-last`, into a MergeTree with a non-replicated dedup window — so an insert
- * sent twice (client retry, crash before the Kafka commit) is stored once.
+ * ClickHouse sink: one insert per batch into a MergeTree with a non-replicated dedup window,
+ * carrying `insert_deduplication_token` = the combined token of its partition segments
+ * (`topic:partition:first-last` each; sinks/clickhouse/insert.ts) — so an insert sent twice (client
+ * retry, crash before the Kafka commit) is stored once.
  *
- * Deterministic cuts without extra state: every row records the range of its insert
+ * Deterministic cuts without extra state: every row records the range of its segment
  * (batch_first, batch_last). On assignment the sink reads the ranges at or above the group's
  * committed offset and hands them to the loop as forced cuts, so the replay re-creates exactly
- * those inserts and their tokens match; later segments are new ranges with new tokens.
+ * those segments; their rows already stored are found by their offsets over that replay window
+ * (UnsureRanges) and left out, whichever batches the replay groups them in; later segments are
+ * new ranges with new tokens.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../../lib/logger.js';
@@ -20,12 +23,13 @@ import type {
   WriteResult,
 } from '../../core/contract.js';
 import type { SinkMetrics } from '../../core/metrics.js';
+import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
 import { MidWriteFault } from '../../core/faults.js';
 import { createClickhouseClient } from '../client.js';
 import { chError } from '../errors.js';
 import { quoteIdent } from '../ident.js';
 import { applyMergeSettings } from '../merge-settings.js';
-import { insertSegment, rangeColumns } from '../insert.js';
+import { combinedToken, dedupToken, insertRows, rangeColumns } from '../insert.js';
 import { ClickhouseClientOwner } from '../owner.js';
 import { resumeFromStoredRanges } from '../resume.js';
 import type { ClickhouseSinkConfig } from './config.js';
@@ -166,30 +170,38 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
       identical = v.identical;
       conflicting = v.conflicting.length;
     }
+    // One insert per table for the whole batch (not one per partition's segment): each insert is
+    // a part to write and later merge, and a fixed cost on the server (merge-settings.ts has the
+    // numbers). Every row still carries its segment's range, so a resume cuts the replay where the
+    // segments were; a replay after a crash is exact by the offsets look-up of its window
+    // (UnsureRanges, noted at resume), and the combined token drops the same insert sent twice.
+    const values: (SaleEvent & Record<string, unknown>)[] = [];
+    const tokens: string[] = [];
     try {
       for (const seg of segments) {
         if (seg.rows.length === 0) continue;
         const { rows, token } = await this.unstored(client, seg);
+        if (rows.length === 0) continue;
         const range = rangeColumns(seg);
-        const values = rows.map((r) => ({
-          ...r.event,
-          ...range,
-          kafka_offset: r.offset,
-          kafka_timestamp: r.kafkaTimestamp,
-        }));
+        for (const r of rows)
+          values.push({ ...r.event, ...range, kafka_offset: r.offset, kafka_timestamp: r.kafkaTimestamp });
+        tokens.push(token ?? dedupToken(seg));
+      }
+      if (values.length > 0) {
         // sales_raw is partitioned by UTC day of event_time.
-        if (values.length === 0) continue;
-        await insertSegment(client, this.table, seg, values, (v) => Math.floor(v.event_time / DAY_MS), token);
+        await insertRows(client, this.table, combinedToken(tokens), values, (v) =>
+          Math.floor(v.event_time / DAY_MS),
+        );
         sent();
       }
     } catch (err) {
-      // Some of these rows may be stored now (the earlier parts of a wide segment, an insert whose
+      // Some of these rows may be stored now (the earlier parts of a wide batch, an insert whose
       // answer was lost): until a write passes them, look them up before inserting again.
       for (const seg of batch.segments) this.unsure.note(seg.topic, seg.partition, seg.last);
       throw err;
     }
     for (const seg of batch.segments) this.unsure.passed(seg.topic, seg.partition, seg.last);
-    if (dedup) for (const seg of segments) await recordIds(client, this.config.database, seg);
+    if (dedup) await recordIds(client, this.config.database, segments);
     if (identical > 0) this.metrics.duplicatesDropped.inc({ sink: this.name }, identical);
     if (conflicting > 0) this.metrics.conflictingDuplicates.inc({ sink: this.name }, conflicting);
     return { fenced: [], dropped: identical + conflicting };

@@ -38,7 +38,7 @@ describe('clickhouse sink survives kill -9', () => {
     // 1. Inserts of batch 2 done, Kafka commit not: the restart must replay them as duplicates.
     const a = spawnSink(['clickhouse'], { ...base, RETAIL_ETL_FAULT_KILL_AFTER_WRITES: '2' });
     expect(await a.exit()).toBeNull();
-    // 2. Killed between the inserts of one batch (one range in, the others not).
+    // 2. Killed between the writes of one batch (its rows in sales_raw, their ids not yet).
     const b = spawnSink(['clickhouse'], { ...base, RETAIL_ETL_FAULT_KILL_MID_WRITE: '2' });
     expect(await b.exit()).toBeNull();
     expect(b.log.some((l) => l.includes('replaying inserted ranges'))).toBe(true);
