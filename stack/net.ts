@@ -1,4 +1,5 @@
 /** Port and HTTP probes used by the health checks. */
+import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 
 /** True when nothing listens on host:port (we can bind it ourselves). */
@@ -37,8 +38,38 @@ export async function httpOk(
   }
 }
 
-/** A port nothing listens on right now (the OS picks it), for a server a test or benchmark starts. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * The lowest port the kernel hands out as the local end of outgoing connections
+ * (net.ipv4.ip_local_port_range; 32768 by default).
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A port nothing listens on right now, for a server a test or benchmark starts. It is picked below
+ * the kernel's ephemeral range: a port the OS chose there (listen on 0) was free when asked, but
+ * before the child process bound it an outgoing connection (any Kafka client on the machine) could
+ * take it as its local port — a benchmark's aggregate sink failed with PORT_IN_USE that way. Only
+ * another listener can take a port below that range, and it is random among ~12,000.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = Math.max(1024, Math.min(20_000, high - 4096));
+  for (let i = 0; i < 50; i++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await portIsFree(port, host)) return port;
+  }
+  return osPort(host);
+}
+
+/** A port the OS picks (listen on 0): free now, from the ephemeral range. */
+function osPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
