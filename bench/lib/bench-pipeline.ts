@@ -17,6 +17,7 @@ import { enabledPipelineServices, pipelineLaunch } from '../../stack/pipeline.js
 import { migrateAll } from '../../sinks/postgres/migrate-all.js';
 import { createClickhouseClient } from '../../sinks/clickhouse/client.js';
 import { migrateClickhouse } from '../../sinks/clickhouse/migrate-all.js';
+import { quoteIdent } from '../../sinks/clickhouse/ident.js';
 import { projectRoot } from '../../stack/paths.js';
 import type { CliProcess } from '../../stack/cli-process.js';
 import { startLaunch, waitReady } from '../../stack/cli-process.js';
@@ -139,6 +140,16 @@ export async function startBenchPipeline(
     await admin.disconnect().catch(() => undefined);
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await db.end().catch(() => undefined);
+    // ClickHouse's database of the same name: left behind, its tables keep merging and cleaning
+    // in the background of every later measurement on this stack.
+    const chOwner = stackEnv['CLICKHOUSE_URL'];
+    if (chOwner) {
+      const ch = await createClickhouseClient({ url: chOwner }).catch(() => undefined);
+      await ch
+        ?.command({ query: `DROP DATABASE IF EXISTS ${quoteIdent(schema)} SYNC` })
+        .catch(() => undefined);
+      await ch?.close().catch(() => undefined);
+    }
   };
 
   try {
