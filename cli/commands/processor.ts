@@ -40,7 +40,7 @@ export function registerProcessor(program: Command): void {
     .option('--group-prefix <prefix>', 'consumer group prefix (env PROCESSOR_GROUP_PREFIX)')
     .option(
       '--commit-interval-ms <ms>',
-      'a task commits this long after its first uncommitted record (env PROCESSOR_COMMIT_INTERVAL_MS, default 100)',
+      'a task commits this long after its first uncommitted record (env PROCESSOR_COMMIT_INTERVAL_MS, default 1000)',
     )
     .option(
       '--idle-timeout-ms <ms>',
