@@ -22,6 +22,7 @@ import { startAggregatesProcess } from '../../../sinks/aggregates/run.js';
 import type { AggregatesProcess } from '../../../sinks/aggregates/run.js';
 import { deletePrefixed } from '../../../bench/lib/kafka-cleanup.js';
 import { stackEnv, uniqueName } from '../../helpers/env.js';
+import { waitCommittedAtEnd } from '../../sinks/core/committed.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 3, 7, 0, 0, 0);
@@ -145,6 +146,13 @@ describe('sales anomalies: an injected anomaly reaches sales_anomalies, normal d
     for (const deadline = Date.now() + 60_000; (await scored()) < want && Date.now() < deadline;)
       await sleep(250);
     expect(await scored()).toBe(want);
+    // Scored is counted when the records are produced, inside the task's open transaction: wait for
+    // that transaction's commit (the topology's group at the end of the input), so the anomaly
+    // records are in the topic for read_committed readers before the sink is waited for.
+    const { groups } = await admin.listGroups();
+    const topology = groups.map((g) => g.groupId).filter((g) => g.startsWith(`${base}-g-topology-`));
+    expect(topology).toHaveLength(1);
+    await waitCommittedAtEnd(kafka, topology[0] as string, [topics.input], 30_000);
     const high = async () => {
       let n = 0;
       for (const o of await admin.fetchTopicOffsets(topics.anomalies)) n += Number(o.high);
