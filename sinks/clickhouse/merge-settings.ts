@@ -18,23 +18,21 @@ import { chError, chServerCode } from './errors.js';
 
 export const MERGE_SELECTOR_BASE = 10;
 
-/** The statements that give `table` (quoted, database-qualified) the pipeline's merge settings. */
-export function mergeSettingsSql(table: string): string {
-  return `ALTER TABLE ${table} MODIFY SETTING merge_selector_base = ${MERGE_SELECTOR_BASE}`;
-}
+const mergeSettingsSql = (table: string) =>
+  `ALTER TABLE ${table} MODIFY SETTING merge_selector_base = ${MERGE_SELECTOR_BASE}`;
 
 /**
- * Give each table the merge settings; returns false when the server does not know them (an older
- * ClickHouse), true when applied. Any other failure is thrown as a CLICKHOUSE_ERROR.
+ * Give each table (quoted, database-qualified) the merge settings. A server that does not know
+ * them (an older ClickHouse: UNKNOWN_SETTING) keeps its defaults; any other failure is thrown as a
+ * CLICKHOUSE_ERROR.
  */
-export async function applyMergeSettings(client: ClickHouseClient, tables: string[]): Promise<boolean> {
+export async function applyMergeSettings(client: ClickHouseClient, tables: string[]): Promise<void> {
   for (const table of tables) {
     try {
       await client.command({ query: mergeSettingsSql(table) });
     } catch (err) {
-      if (chServerCode(err as { type?: unknown; message?: unknown }) === 'UNKNOWN_SETTING') return false;
+      if (chServerCode(err as { type?: unknown; message?: unknown }) === 'UNKNOWN_SETTING') return;
       throw chError(`could not set the merge settings of ${table}`, err);
     }
   }
-  return true;
 }

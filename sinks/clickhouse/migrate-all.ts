@@ -1,19 +1,17 @@
 /**
  * Everything the ClickHouse side of the pipeline needs, created in one go by the owner:
  * `sales_raw` with its id tables, then the aggregate tables, in the configured databases, each
- * with the pipeline's merge settings (merge-settings.ts).
+ * with the pipeline's merge settings (raw/ddl.ts createRawTables, aggregates/ddl.ts createAggTables).
  * `retail-etl clickhouse migrate` and `make up` run it; the sinks' users could not (they hold no
  * CREATE right: stack/clickhouse/access.ts, stack/assets/clickhouse/users.xml).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { resolveConfig } from '../../lib/config/index.js';
 import { aggregatesConfig } from '../aggregates/config.js';
-import { aggClickhouseDdl } from './aggregates/ddl.js';
+import { createAggTables } from './aggregates/ddl.js';
 import { quoteIdent } from './ident.js';
-import { applyMergeSettings } from './merge-settings.js';
 import { CLICKHOUSE_SINK_SCHEMA } from './raw/config.js';
-import { createTableSql } from './raw/ddl.js';
-import { createIdsTables } from './raw/ids.js';
+import { createRawTables } from './raw/ddl.js';
 
 export interface ClickhouseMigrateResult {
   database: string;
@@ -30,15 +28,7 @@ export async function migrateClickhouse(
   const agg = aggregatesConfig({ target: 'clickhouse', database }, env);
   for (const db of new Set([raw.database, agg.database]))
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}` });
-  await client.command({ query: createTableSql(raw.database, raw.dedupWindow) });
-  await createIdsTables(client, raw.database, raw.dedupWindow);
-  for (const sql of Object.values(aggClickhouseDdl(agg.database, agg.dedupWindow)))
-    await client.command({ query: sql });
-  await applyMergeSettings(client, [
-    ...['sales_raw', 'sales_raw_ids'].map((t) => `${quoteIdent(raw.database)}.${t}`),
-    ...Object.keys(aggClickhouseDdl(agg.database, agg.dedupWindow)).map(
-      (t) => `${quoteIdent(agg.database)}.${t}`,
-    ),
-  ]);
+  await createRawTables(client, raw.database, raw.dedupWindow);
+  await createAggTables(client, agg.database, agg.dedupWindow);
   return { database: raw.database, aggregatesDatabase: agg.database };
 }

@@ -4,7 +4,9 @@
  * sees the latest record of each key; each row also stores its insert's range (resume.ts).
  */
 import type { AggTable } from '../../../lib/contracts/aggregates/records.js';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdent } from '../ident.js';
+import { applyMergeSettings } from '../merge-settings.js';
 
 const META = `kafka_topic LowCardinality(String),
     kafka_partition UInt32,
@@ -42,4 +44,17 @@ export function aggClickhouseDdl(database: string, dedupWindow: number): Record<
   ) ENGINE = ReplacingMergeTree(kafka_offset)
   PARTITION BY toYYYYMM(window_start) ORDER BY (store_id, window_start, metric) ${settings}`,
   };
+}
+
+/**
+ * Create the aggregate tables if missing, with the pipeline's merge settings: the one way the
+ * owner's migration and an aggregate sink allowed to migrate make them.
+ */
+export async function createAggTables(client: ClickHouseClient, database: string, dedupWindow: number) {
+  const ddl = aggClickhouseDdl(database, dedupWindow);
+  for (const query of Object.values(ddl)) await client.command({ query });
+  await applyMergeSettings(
+    client,
+    Object.keys(ddl).map((t) => `${quoteIdent(database)}.${t}`),
+  );
 }

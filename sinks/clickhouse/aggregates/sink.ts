@@ -22,8 +22,7 @@ import type { AggTable } from '../../../lib/contracts/aggregates/records.js';
 import type { AggregatesConfig } from '../../aggregates/config.js';
 import type { AggBatch, AggSegment, AggTarget, ResumePlan, WriteResult } from '../../aggregates/contract.js';
 import type { AggMetrics } from '../../aggregates/metrics.js';
-import { aggClickhouseDdl } from './ddl.js';
-import { applyMergeSettings } from '../merge-settings.js';
+import { createAggTables } from './ddl.js';
 
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 /** DateTime64(3) as JSONEachRow text: seconds with three decimals (a JSON float is refused). */
@@ -71,14 +70,7 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
     if (!this.config.migrate) return;
     try {
       await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${this.db}` });
-      for (const sql of Object.values(aggClickhouseDdl(this.config.database, this.config.dedupWindow)))
-        await this.client.command({ query: sql });
-      await applyMergeSettings(
-        this.client,
-        Object.keys(aggClickhouseDdl(this.config.database, this.config.dedupWindow)).map(
-          (t) => `${this.db}.${t}`,
-        ),
-      );
+      await createAggTables(this.client, this.config.database, this.config.dedupWindow);
     } catch (err) {
       throw chError('could not create the aggregate tables', err);
     }

@@ -1,5 +1,8 @@
 /** `sales_raw` in ClickHouse: the Postgres columns plus the insert's offset range. */
+import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteIdent } from '../ident.js';
+import { applyMergeSettings } from '../merge-settings.js';
+import { createIdsTables } from './ids.js';
 
 export function createTableSql(database: string, dedupWindow: number): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteIdent(database)}.sales_raw (
@@ -27,4 +30,15 @@ export function createTableSql(database: string, dedupWindow: number): string {
   PARTITION BY toYYYYMMDD(event_time)
   ORDER BY (store_id, event_time, sku)
   SETTINGS non_replicated_deduplication_window = ${Math.floor(dedupWindow)}`;
+}
+
+/**
+ * Create `sales_raw` and its id tables if missing, each MergeTree with the pipeline's merge
+ * settings: the one way the owner's migration and a sink allowed to create tables make them.
+ */
+export async function createRawTables(client: ClickHouseClient, database: string, dedupWindow: number) {
+  await client.command({ query: createTableSql(database, dedupWindow) });
+  await createIdsTables(client, database, dedupWindow);
+  const db = quoteIdent(database);
+  await applyMergeSettings(client, [`${db}.sales_raw`, `${db}.sales_raw_ids`]);
 }

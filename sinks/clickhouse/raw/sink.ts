@@ -28,14 +28,13 @@ import { MidWriteFault } from '../../core/faults.js';
 import { createClickhouseClient } from '../client.js';
 import { chError } from '../errors.js';
 import { quoteIdent } from '../ident.js';
-import { applyMergeSettings } from '../merge-settings.js';
 import { combinedToken, dedupToken, insertRows, rangeColumns } from '../insert.js';
 import { ClickhouseClientOwner } from '../owner.js';
 import { resumeFromStoredRanges } from '../resume.js';
 import type { ClickhouseSinkConfig } from './config.js';
 import { verdicts } from '../../raw/dedup.js';
-import { createTableSql } from './ddl.js';
-import { createIdsTables, recordIds, storedIds } from './ids.js';
+import { createRawTables } from './ddl.js';
+import { recordIds, storedIds } from './ids.js';
 import { applyClickhouseRetention } from './retention.js';
 import { restToken, UnsureRanges } from './unsure.js';
 import { storedOffsets } from './stored-offsets.js';
@@ -69,12 +68,7 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
         await this.client.command({
           query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(this.config.database)}`,
         });
-        await this.client.command({ query: createTableSql(this.config.database, this.config.dedupWindow) });
-        await createIdsTables(this.client, this.config.database, this.config.dedupWindow);
-        await applyMergeSettings(this.client, [
-          this.table,
-          `${quoteIdent(this.config.database)}.sales_raw_ids`,
-        ]);
+        await createRawTables(this.client, this.config.database, this.config.dedupWindow);
       } catch (err) {
         throw chError('could not create sales_raw', err);
       }
