@@ -57,7 +57,18 @@ describe('producer across a Kafka restart', () => {
       await broker.stop();
       await sleep(25_000);
       await broker.start();
-      const afterRestart = await topicSize(kafka, topic);
+      // The broker answers metadata before it has taken leadership of the topic's partitions again
+      // (listOffsets then says NOT_LEADER), so the first size is read when it can be.
+      let afterRestart = -1;
+      expect(
+        await waitUntil(
+          async () => {
+            afterRestart = await topicSize(kafka, topic);
+            return true;
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        ),
+      ).toBe(true);
       // It resumes: the topic keeps growing after the broker is back.
       expect(
         await waitUntil(async () => (await topicSize(kafka, topic)) > afterRestart + 4000, {
