@@ -156,8 +156,8 @@ export async function runProcessors(
       // Not ready while tasks restore, but alive (/healthz): `restoring 63 %`.
       ready: () => {
         if (!runner.ready()) return { ready: false, status: runner.status() };
-        const ready = merge?.ready() ?? true;
-        return { ready, status: ready ? 'ready' : 'joining' };
+        if (merge && !merge.ready()) return { ready: false, status: merge.status() };
+        return { ready: true, status: 'ready' };
       },
     });
   }

@@ -31,10 +31,11 @@ export interface NativeComponent {
   launch(ctx: StackContext): LaunchSpec;
   healthy(ctx: StackContext): Promise<boolean>;
   /**
-   * Not healthy yet, but making progress (a processor restoring its state: "restoring 63 %"):
-   * `up` and the supervisor keep waiting while it says so, past the start timeout.
+   * Not healthy yet, but making progress (a processor restoring its state: "restoring 63 %"; a
+   * consumer waiting for its group: "joining consumer group …"): `up` and the supervisor keep
+   * waiting while it says so, past the start timeout (stack/start-progress.ts).
    */
-  restoring?(ctx: StackContext): Promise<string | undefined>;
+  progress?(ctx: StackContext): Promise<string | undefined>;
   /** Work after the first successful health check (roles, databases). */
   afterStart?(ctx: StackContext): Promise<void>;
   /** Environment variables it contributes to `.stack/env`. */

@@ -8,6 +8,7 @@ import { EtlError } from '../lib/errors.js';
 import type { NativeComponent, StackContext } from './component.js';
 import { isAlive, pidFileFor, removePidFile, startDetached, stopPid, tailFile } from './process.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deadlineAfterProgress, describeProgress } from './start-progress.js';
 
 export async function launchAndWait(ctx: StackContext, c: NativeComponent): Promise<void> {
   const logFile = join(ctx.paths.logs, `${c.name}.log`);
@@ -17,7 +18,8 @@ export async function launchAndWait(ctx: StackContext, c: NativeComponent): Prom
   const pid = startDetached({ name: c.name, ...spec, cwd: ctx.paths.root, logFile, pidFile });
   let died = false;
   let ok = false;
-  let deadline = Date.now() + c.startTimeoutMs;
+  const startedAt = Date.now();
+  let deadline = startedAt + c.startTimeoutMs;
   let said: string | undefined;
   while (Date.now() <= deadline) {
     if (!isAlive(pid)) {
@@ -28,12 +30,16 @@ export async function launchAndWait(ctx: StackContext, c: NativeComponent): Prom
       ok = true;
       break;
     }
-    const restoring = await c.restoring?.(ctx).catch(() => undefined);
-    if (restoring !== undefined) {
-      // Restoring is progress, not a hang: wait on while it lasts (issue 16).
-      deadline = Date.now() + c.startTimeoutMs;
-      if (restoring !== said) ctx.progress(`${c.name}: ${restoring}…`);
-      said = restoring;
+    const progress = await c.progress?.(ctx).catch(() => undefined);
+    if (progress !== undefined) {
+      // Restoring or joining its group is progress, not a hang: wait on while it lasts (issue 16).
+      deadline = deadlineAfterProgress(progress, {
+        now: Date.now(),
+        startedAt,
+        startTimeoutMs: c.startTimeoutMs,
+      });
+      if (progress !== said) ctx.progress(`${c.name}: ${describeProgress(progress)}…`);
+      said = progress;
     }
     await sleep(250);
   }

@@ -1,6 +1,7 @@
 /** Port and HTTP probes used by the health checks. */
 import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { parseStartProgress } from './start-progress.js';
 
 /** True when nothing listens on host:port (we can bind it ourselves). */
 export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -81,16 +82,19 @@ function osPort(host: string): Promise<number> {
   });
 }
 
-/** /readyz of a pipeline process: 200, or 503 whose body says it is restoring (and how far). */
+/**
+ * /readyz of a pipeline process: 200, or 503 whose body may say what it is still doing
+ * (`restoring 63 %`, `joining consumer group …`: stack/start-progress.ts).
+ */
 export async function httpReadiness(
   url: string,
-): Promise<{ ready: true } | { ready: false; restoring?: string }> {
+): Promise<{ ready: true } | { ready: false; progress?: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
     const body = await res.text();
     if (res.ok) return { ready: true };
-    const m = /restoring[^"]*/.exec(body);
-    return m ? { ready: false, restoring: m[0] } : { ready: false };
+    const progress = parseStartProgress(body);
+    return progress ? { ready: false, progress: progress.text } : { ready: false };
   } catch {
     return { ready: false };
   }

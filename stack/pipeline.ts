@@ -198,9 +198,9 @@ export function pipelineComponent(
     launch: (ctx) => pipelineLaunch(service, ctx.paths.root, stackEnv),
     // Ready, not just alive: connected to Kafka and to its target (what `make status` should say).
     healthy: () => httpOk(`http://${HOST}:${port}/readyz`),
-    restoring: async () => {
+    progress: async () => {
       const r = await httpReadiness(`http://${HOST}:${port}/readyz`);
-      return r.ready ? undefined : r.restoring;
+      return r.ready ? undefined : r.progress;
     },
     env: () => ({}),
   };

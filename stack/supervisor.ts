@@ -3,7 +3,8 @@
  * that its PID is alive and that it answers its liveness probe. A process that exited, or stopped
  * answering for `unhealthyAfterMs`, is killed (-9) and started again after an exponential backoff,
  * then waited for until ready — a process that says it is restoring its state is waited for as
- * long as it stays alive. Restarts are counted. A process that fails `crashLoopAfter` starts in a
+ * long as it stays alive, one joining its consumer group a bounded while longer
+ * (stack/start-progress.ts). Restarts are counted. A process that fails `crashLoopAfter` starts in a
  * row (exited, or not ready in time, while its dependencies were up) is left down in state
  * `crash-loop` with the last lines of its log; it is watched again once something else (`make up`)
  * brings it back. A start while a dependency is down (the pipeline while Kafka restarts) waits and
@@ -15,8 +16,9 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, tailFile } from './process.js';
+import { deadlineAfterProgress, parseStartProgress } from './start-progress.js';
 
-export type Readiness = { ready: true } | { ready: false; restoring?: string };
+export type Readiness = { ready: true } | { ready: false; progress?: string };
 
 export interface SupervisedProcess {
   name: string;
@@ -63,7 +65,8 @@ export const DEFAULT_SUPERVISOR_OPTIONS: SupervisorOptions = {
   probeIntervalMs: 5000,
 };
 
-export type ProcessState = 'healthy' | 'starting' | 'restoring' | 'backoff' | 'waiting' | 'crash-loop';
+export type ProcessState =
+  'healthy' | 'starting' | 'restoring' | 'joining' | 'backoff' | 'waiting' | 'crash-loop';
 
 export interface ProcessStatus {
   name: string;
@@ -79,7 +82,8 @@ export interface ProcessStatus {
   lastReason: string | undefined;
   /** For a crash loop: the last lines of its log. */
   logTail: string | undefined;
-  restoring: string | undefined;
+  /** What a process still starting says it is doing (`restoring 63 %`, `joining consumer group …`). */
+  progress: string | undefined;
 }
 
 export interface SupervisorEvents {
@@ -120,7 +124,7 @@ export class Supervisor {
         lastRestartAt: undefined,
         lastReason: undefined,
         logTail: undefined,
-        restoring: undefined,
+        progress: undefined,
       });
     }
   }
@@ -175,7 +179,7 @@ export class Supervisor {
           if (s.state !== 'healthy' && s.state !== 'starting' && (await this.isReady(p))) {
             // Back by other means (`make up` after a crash loop) or recovered after a probe failure.
             const reset = s.state === 'crash-loop' ? { failures: 0 } : {};
-            this.update(p, { state: 'healthy', pid, logTail: undefined, restoring: undefined, ...reset });
+            this.update(p, { state: 'healthy', pid, logTail: undefined, progress: undefined, ...reset });
             healthySince = Date.now();
           }
           if (healthySince !== undefined && s.failures > 0 && Date.now() - healthySince > o.stableAfterMs)
@@ -261,10 +265,11 @@ export class Supervisor {
       pid,
       restarts: s.restarts + (restart ? 1 : 0),
       lastRestartAt: new Date().toISOString(),
-      restoring: undefined,
+      progress: undefined,
     });
     this.events.log(`${p.name}: ${restart ? `restarted (restart ${s.restarts})` : 'started'}, pid ${pid}`);
-    let deadline = Date.now() + p.startTimeoutMs;
+    const startedAt = Date.now();
+    let deadline = startedAt + p.startTimeoutMs;
     while (!this.stopping) {
       if (!isAlive(pid)) {
         this.events.log(`${p.name}: exited during start; last lines:\n${tailFile(p.logFile, 5)}`);
@@ -273,14 +278,20 @@ export class Supervisor {
       }
       const r = await p.ready().catch(() => ({ ready: false }) as Readiness);
       if (r.ready) {
-        this.update(p, { state: 'healthy', restoring: undefined });
+        this.update(p, { state: 'healthy', progress: undefined });
         this.events.log(`${p.name}: healthy again (pid ${pid})`);
         return 'healthy';
       }
-      if (r.restoring !== undefined) {
-        // Restoring state is progress, not a hang: the deadline moves while it lasts.
-        deadline = Date.now() + p.startTimeoutMs;
-        if (s.restoring !== r.restoring) this.update(p, { state: 'restoring', restoring: r.restoring });
+      if (r.progress !== undefined) {
+        // Restoring state or joining the group is progress, not a hang: the deadline moves.
+        const progress = r.progress;
+        deadline = deadlineAfterProgress(progress, {
+          now: Date.now(),
+          startedAt,
+          startTimeoutMs: p.startTimeoutMs,
+        });
+        const state = parseStartProgress(progress)?.kind ?? 'restoring';
+        if (s.progress !== progress) this.update(p, { state, progress });
       }
       if (Date.now() > deadline) {
         this.events.log(`${p.name}: not ready after ${p.startTimeoutMs / 1000} s: killing pid ${pid}`);

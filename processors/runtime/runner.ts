@@ -70,14 +70,17 @@ export class TopologyRunner {
     return this.stage.ready() && this.restoring.size === 0;
   }
 
-  /** What /readyz says while not ready: `restoring 63 %` (mean over the tasks being restored). */
+  /**
+   * What /readyz says while not ready: `restoring 63 %` (mean over the tasks being restored), or
+   * `joining consumer group <group>` before the first assignment (stack/start-progress.ts).
+   */
   status(): string {
     if (this.restoring.size > 0) {
       let sum = 0;
       for (const r of this.restoring.values()) sum += r;
       return `restoring ${Math.floor((100 * sum) / this.restoring.size)} %`;
     }
-    return this.stage.ready() ? 'ready' : 'joining';
+    return this.stage.ready() ? 'ready' : `joining consumer group ${this.topology.groupId}`;
   }
 
   /** Rejects when the consumer is given up for good (StageConsumer.failed). */

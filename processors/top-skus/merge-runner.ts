@@ -59,6 +59,11 @@ export class MergeRunner {
     return this.stage.ready();
   }
 
+  /** What /readyz says while not ready (stack/start-progress.ts). */
+  status(): string {
+    return this.stage.ready() ? 'ready' : `joining consumer group ${this.topology.mergeGroupId}`;
+  }
+
   /** Rejects when the consumer is given up for good (StageConsumer.failed). */
   get failed(): Promise<never> {
     return this.stage.failed;

@@ -43,7 +43,10 @@ export function sinkFatalError(what: string, err: unknown): unknown {
 }
 
 export async function serveLoop(o: {
-  loop: Pick<SinkLoop<{ kafkaTimestamp: number }>, 'ready' | 'start' | 'stop' | 'topics' | 'failed'>;
+  loop: Pick<
+    SinkLoop<{ kafkaTimestamp: number }>,
+    'ready' | 'status' | 'start' | 'stop' | 'topics' | 'failed'
+  >;
   kafka: Kafka;
   registry: Registry;
   metricsPort: number;
@@ -57,7 +60,7 @@ export async function serveLoop(o: {
   const server: Server = await startProcessServer({
     port: o.metricsPort,
     registry: o.registry,
-    ready: () => loop.ready(),
+    ready: async () => ((await loop.ready()) ? true : { ready: false, status: loop.status() }),
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.metricsPort;

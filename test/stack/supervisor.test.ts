@@ -182,7 +182,7 @@ describe('Supervisor', { timeout: 30_000 }, () => {
     const p = proc('restorer', 'exec sleep 60', {
       startTimeoutMs: 200,
       ready: async () =>
-        ++calls > 8 ? { ready: true } : { ready: false, restoring: `restoring ${calls * 5} %` },
+        ++calls > 8 ? { ready: true } : { ready: false, progress: `restoring ${calls * 5} %` },
     });
     const s = supervise([p]);
     expect(await waitUntil(() => statusOf(s, 'restorer').state === 'healthy', { timeoutMs: 10_000 })).toBe(
@@ -190,6 +190,27 @@ describe('Supervisor', { timeout: 30_000 }, () => {
     );
     expect(statusOf(s, 'restorer').restarts).toBe(0);
     expect(statusOf(s, 'restorer').failures).toBe(0);
+  });
+
+  it('waits for a process joining its consumer group past its start timeout, and shows it joining', async () => {
+    let calls = 0;
+    const p = proc('joiner', 'exec sleep 60', {
+      startTimeoutMs: 200,
+      ready: async () =>
+        ++calls > 12
+          ? { ready: true }
+          : { ready: false, progress: 'joining consumer group retail-sink-postgres' },
+    });
+    const states: string[] = [];
+    const s = new Supervisor([p], FAST, { log: () => undefined, changed: (st) => states.push(st.state) });
+    supervisors.push(s);
+    s.run();
+    expect(await waitUntil(() => statusOf(s, 'joiner').state === 'healthy', { timeoutMs: 10_000 })).toBe(
+      true,
+    );
+    expect(states).toContain('joining');
+    expect(statusOf(s, 'joiner').restarts).toBe(0);
+    expect(statusOf(s, 'joiner').failures).toBe(0);
   });
 
   it('backoff doubles from the initial delay up to the cap', () => {

@@ -60,6 +60,8 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private healthy = false;
+  /** Between connecting and the first assignment: what /readyz says meanwhile. */
+  private joining = false;
   private heartbeat: (() => Promise<void>) | undefined;
   private failFatal!: (err: unknown) => void;
   /** Retry calls (by a per-call token) failing for longer than stuckAfterMs. */
@@ -128,14 +130,19 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
       if (!e.payload.restart) this.failFatal(e.payload.error);
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => this.onBatchEnd(e.payload));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...topics], fromBeginning: config.fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.eachBatch(payload),
-    });
+    this.joining = true;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: config.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } finally {
+      this.joining = false;
+    }
     this.healthy = true;
     this.timer = setInterval(
       () => this.tick(),
@@ -146,6 +153,14 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
 
   async ready(): Promise<boolean> {
     return this.healthy && !this.stopping && (await this.deps.sink.ready());
+  }
+
+  /**
+   * Why it is not ready: `joining consumer group <group>` until the first assignment (which waits
+   * for a member that died without leaving: stack/start-progress.ts), else `not ready`.
+   */
+  status(): string {
+    return this.joining ? `joining consumer group ${this.deps.config.groupId}` : 'not ready';
   }
 
   /** Graceful stop: no new records, flush what is buffered, commit, leave the group. */
