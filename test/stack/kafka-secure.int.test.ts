@@ -14,8 +14,9 @@
  * sharing a machine agreed to; unset, free ports and .stack/tmp.
  */
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../../lib/contracts/topics.js';
+import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { EtlError } from '../../lib/errors.js';
 import { createKafka, ensureTopics, kafkaError, kafkaSecurityFromEnv } from '../../lib/kafka/index.js';
 import { KAFKA_ADMIN_PRINCIPAL } from '../../stack/kafka-principals.js';
@@ -28,13 +29,18 @@ import { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
 import { dropTopicsAndSchema } from '../sinks/postgres/raw/process-setup.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
+import { clickhouseClient, clickhouseUrl, dropDatabase } from '../helpers/clickhouse.js';
+import { chCounts } from '../sinks/clickhouse/raw/ch-counts.js';
+import { clickhouseTables, postgresTables, sorted, topicTables } from '../sinks/aggregates/expected.js';
 import { scramRotationUnderLoad } from './kafka-secure-rotate.js';
 
 const env = stackEnv(); // the shared registry and Postgres; Kafka is this test's own
 const basePort = process.env['TEST_PORT_BASE'] ? Number(process.env['TEST_PORT_BASE']) : undefined;
 const parentDir = process.env['TEST_TMP_DIR'];
 const EVENTS = 3000;
-const CHANGELOG = 'retail-etl-processor-topology-all-changelog';
+const TOPOLOGY = 'retail-etl-processor-topology-all';
+const CHANGELOG = `${TOPOLOGY}-changelog`;
+const chUrl = clickhouseUrl(); // the shared ClickHouse, a database of this test's own
 
 /** A client of the secured broker as `principal`, through the same mapping every process uses. */
 function clientAs(broker: ThrowawayKafka, vars: Record<string, string>, id: string) {
@@ -45,9 +51,22 @@ function clientAs(broker: ThrowawayKafka, vars: Record<string, string>, id: stri
   });
 }
 
+/** An aggregate table set (postgresTables & co.) with its maps in key order, for toEqual and for a poll. */
+function sortedTables(t: Awaited<ReturnType<typeof topicTables>> | undefined) {
+  return (
+    t && {
+      hourly: [...sorted(t.hourly)],
+      top: [...sorted(t.top)],
+      rolling: [...sorted(t.rolling)],
+      rollingRows: t.rollingRows,
+    }
+  );
+}
+
 describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway secured broker)', () => {
   let broker: ThrowawayKafka;
   const schema = uniqueName('saslpg');
+  const chDatabase = uniqueName('saslch');
   const running: (CliProcess | SinkChild)[] = [];
 
   beforeAll(async () => {
@@ -63,7 +82,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     await admin.connect();
     await ensureTopics(admin, [
       { topic: TOPICS.sales, numPartitions: 3 },
-      { topic: TOPICS.dlq, numPartitions: 1 },
+      ...DEFAULT_TOPIC_SPECS.filter((t) => t.topic !== TOPICS.sales),
     ]);
     await admin.disconnect();
     process.stderr.write(`[kafka-secure] secured broker ready in ${Date.now() - started} ms\n`);
@@ -73,6 +92,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     for (const p of running) await p.stop(5000).catch(() => undefined);
     await broker?.destroy();
     await dropTopicsAndSchema(env.DATABASE_URL, [], schema).catch(() => undefined);
+    await dropDatabase(chDatabase, chUrl).catch(() => undefined);
   });
 
   it('producer → raw topic → Postgres sink and processors, each as its own SCRAM principal: every event exactly once', async () => {
@@ -82,6 +102,8 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
         PRODUCER_COUNT: String(EVENTS),
         PRODUCER_RATE: '3000',
         PRODUCER_DUPLICATE_SHARE: '0',
+        // No event lags the clock: none is late for the processors, so the hourly sums are the raw sums.
+        PRODUCER_LATE_SHARE: '0',
         PRODUCER_METRICS_PORT: '0',
       },
     });
@@ -121,6 +143,112 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     for (const principal of ['producer', 'sink-postgres', 'processors']) {
       const password = readFileSync(broker.saslEnv(principal)['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
       expect(producer.output() + sink.output() + processors.output()).not.toContain(password);
+    }
+  });
+
+  it('ClickHouse raw sink and both aggregate sinks, each as its own SCRAM principal: raw rows exactly once, aggregate tables equal to the topics', async () => {
+    const chRaw = spawnSink(['clickhouse'], {
+      ...broker.saslEnv('sink-clickhouse'),
+      CLICKHOUSE_URL: chUrl,
+      SINK_CLICKHOUSE_DATABASE: chDatabase,
+      SINK_CLICKHOUSE_METRICS_PORT: '0',
+      SINK_CLICKHOUSE_MAX_WAIT_MS: '200',
+    });
+    running.push(chRaw);
+    // The processors again (the first test stopped them part way): they resume from their commits.
+    const processors = startCli(['processor', 'all'], {
+      env: { ...broker.saslEnv('processors'), PROCESSOR_METRICS_PORT: '0' },
+    });
+    running.push(processors);
+    const aggSink = (target: 'postgres' | 'clickhouse') =>
+      spawnSink(['aggregates'], {
+        ...broker.saslEnv('sink-aggregates'),
+        SINK_AGGREGATES_TARGET: target,
+        DATABASE_URL: env.DATABASE_URL,
+        SINK_AGGREGATES_SCHEMA: schema,
+        CLICKHOUSE_URL: chUrl,
+        SINK_AGGREGATES_CLICKHOUSE_DATABASE: chDatabase,
+        SINK_AGGREGATES_METRICS_PORT: '0',
+        SINK_AGGREGATES_MAX_WAIT_MS: '100',
+      });
+    const aggPg = aggSink('postgres');
+    const aggCh = aggSink('clickhouse');
+    running.push(aggPg, aggCh);
+
+    const ch = clickhouseClient(chUrl);
+    const admin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-admin-agg').admin();
+    await admin.connect();
+    try {
+      await waitUntil(
+        async () => (await chCounts(ch, chDatabase).catch(() => ({ count: 0 }))).count >= EVENTS,
+        90_000,
+        `${EVENTS} rows in ClickHouse ${chDatabase}.sales_raw`,
+      );
+      const raw = await chCounts(ch, chDatabase);
+      expect(raw.count).toBe(EVENTS);
+      expect(raw.distinct).toBe(EVENTS);
+      // The same events as in Postgres (written by the first test's sink), to the cent.
+      expect(raw).toEqual(await pgCounts(env.DATABASE_URL, schema));
+
+      // Processors caught up with the raw topic; stopped, so the aggregate topics stay as they are.
+      const end = await admin.fetchTopicOffsets(TOPICS.sales);
+      await waitUntil(
+        async () => {
+          const [c] = await admin.fetchOffsets({ groupId: TOPOLOGY, topics: [TOPICS.sales] });
+          return end.every(
+            (e) =>
+              Number(c?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high),
+          );
+        },
+        90_000,
+        `${TOPOLOGY} caught up with ${TOPICS.sales}`,
+      );
+      expect(await processors.stop(20_000), processors.tail()).toBe(0);
+      const all = { rollingFrom: 0, rollingTo: Number.MAX_SAFE_INTEGER };
+      const emitted = await topicTables(
+        createKafka('sasl-agg-read', {
+          brokers: [broker.brokers],
+          ...kafkaSecurityFromEnv(broker.saslEnv(KAFKA_ADMIN_PRINCIPAL)),
+        }),
+        { hourly: TOPICS.salesHourly, topSkus: TOPICS.topSkus, rolling: TOPICS.storeRolling },
+        all,
+      );
+      // No event was late (PRODUCER_LATE_SHARE 0): the hourly rows sum to the raw quantity.
+      expect(emitted.hourly.size).toBeGreaterThan(0);
+      expect([...emitted.hourly.values()].reduce((n, v) => n + Number(v[0]), 0)).toBe(raw.quantity);
+      expect([...emitted.hourly.values()].reduce((n, v) => n + BigInt(v[1] as string), 0n)).toBe(
+        BigInt(raw.value),
+      );
+      process.stderr.write(
+        `[kafka-secure] aggregate topics: ${emitted.hourly.size} hourly, ${emitted.top.size} top-SKU hours, ${emitted.rollingRows} rolling rows\n`,
+      );
+      const db = new pg.Client({ connectionString: env.DATABASE_URL });
+      await db.connect();
+      try {
+        const same = async () =>
+          JSON.stringify(sortedTables(await postgresTables(db, schema, all).catch(() => undefined))) ===
+            JSON.stringify(sortedTables(emitted)) &&
+          JSON.stringify(sortedTables(await clickhouseTables(ch, chDatabase, all).catch(() => undefined))) ===
+            JSON.stringify(sortedTables(emitted));
+        await waitUntil(same, 60_000, 'the aggregate tables equal to the aggregate topics').catch(
+          () => undefined,
+        );
+        expect(sortedTables(await postgresTables(db, schema, all))).toEqual(sortedTables(emitted));
+        expect(sortedTables(await clickhouseTables(ch, chDatabase, all))).toEqual(sortedTables(emitted));
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await admin.disconnect();
+      await ch.close();
+    }
+    for (const sink of [chRaw, aggPg, aggCh]) {
+      expect(await sink.stop(10_000), sink.tail()).toBe(0);
+      expect(sink.output()).not.toMatch(/AUTHORIZATION_FAILED/);
+    }
+    for (const principal of ['sink-clickhouse', 'sink-aggregates', 'processors']) {
+      const password = readFileSync(broker.saslEnv(principal)['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
+      for (const p of [chRaw, aggPg, aggCh, processors]) expect(p.output()).not.toContain(password);
     }
   });
 
