@@ -3,15 +3,18 @@
  * PLAINTEXT listener, SCRAM-SHA-512 over TLS, mutual TLS, ACLs per principal): the real producer
  * process writes the raw topic as `producer`, the real Postgres sink reads it as `sink-postgres`
  * into the shared stack's Postgres, every event exactly once, and the processors commit their
- * transactional changelog writes as `processors`; the DLQ tool and the control command run as
- * theirs; the producer principal writing a
- * topic it has no ACL for, and a wrong password, each end in one clear error line; a mutual-TLS
- * client is its certificate's principal; a sink whose principal lacks its group's or topic's ACL
- * exits with KAFKA_ERROR and the broker's type; last, every principal's SCRAM password is rotated
- * under load (kafka-secure-rotate.ts). One broker start for the whole file.
+ * transactional changelog writes as `processors`; the ClickHouse raw sink (`sink-clickhouse`) and
+ * both aggregate sinks (`sink-aggregates`) write the shared ClickHouse and Postgres — raw rows
+ * exactly once, aggregate tables equal to the aggregate topics; `serve` (`ingest`) takes a POSTed
+ * batch onto the raw topic exactly once and is refused the DLQ; the DLQ tool and the control
+ * command run as theirs; the producer principal writing a topic it has no ACL for, and a wrong
+ * password, each end in one clear error line; a mutual-TLS client is its certificate's principal;
+ * a sink whose principal lacks its group's or topic's ACL exits with KAFKA_ERROR and the broker's
+ * type; last, every principal's SCRAM password is rotated under load (kafka-secure-rotate.ts).
+ * One broker start for the whole file.
  *
- * TEST_PORT_BASE (three ports from there) and TEST_TMP_DIR place the broker where engineers
- * sharing a machine agreed to; unset, free ports and .stack/tmp.
+ * TEST_PORT_BASE (five ports from there: the broker's three, then two `serve`s) and TEST_TMP_DIR
+ * place the broker where engineers sharing a machine agreed to; unset, free ports and .stack/tmp.
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -26,6 +29,13 @@ import { stackEnv, uniqueName } from '../helpers/env.js';
 import { spawnSink } from '../helpers/sink-process.js';
 import type { SinkChild } from '../helpers/sink-process.js';
 import { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
+import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
+import { topicSize } from '../helpers/kafka.js';
+import { pgQuery } from '../helpers/postgres.js';
+import { readAll } from '../processors/helpers/fixture.js';
+import { makeEvents } from '../../bench/lib/sale-events.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import { freePort } from '../../stack/net.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
 import { dropTopicsAndSchema } from '../sinks/postgres/raw/process-setup.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
@@ -38,6 +48,7 @@ const env = stackEnv(); // the shared registry and Postgres; Kafka is this test'
 const basePort = process.env['TEST_PORT_BASE'] ? Number(process.env['TEST_PORT_BASE']) : undefined;
 const parentDir = process.env['TEST_TMP_DIR'];
 const EVENTS = 3000;
+const INGESTED = 500;
 const TOPOLOGY = 'retail-etl-processor-topology-all';
 const CHANGELOG = `${TOPOLOGY}-changelog`;
 const chUrl = clickhouseUrl(); // the shared ClickHouse, a database of this test's own
@@ -174,6 +185,8 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     const aggPg = aggSink('postgres');
     const aggCh = aggSink('clickhouse');
     running.push(aggPg, aggCh);
+    // Each consumes as its principal (one refused exits here with the broker's answer in its tail).
+    for (const sink of [chRaw, aggPg, aggCh]) await sink.waitForLog(/"sink running"/, 60_000);
 
     const ch = clickhouseClient(chUrl);
     const admin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-admin-agg').admin();
@@ -352,6 +365,91 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     );
     await p.disconnect();
     expect(err?.serverCode).toBe('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  // After the mutual-TLS test, which counts the raw topic: this adds events to it.
+  it('serve as `ingest`: a batch POSTed with the ingest token is on the raw topic exactly once and reaches Postgres; pointed at the DLQ, nothing is written', async () => {
+    const tokens = testTokens();
+    const serveAs = async (extra: Record<string, string>, portOffset: number) => {
+      const port = basePort !== undefined ? basePort + portOffset : await freePort();
+      const serve = startCli(['serve', '--port', String(port)], {
+        logLevel: 'info',
+        env: { ...broker.saslEnv('ingest'), ...tokenEnv(tokens), QUERY_SCHEMA: schema, ...extra },
+      });
+      running.push(serve);
+      return { serve, url: `http://127.0.0.1:${port}` };
+    };
+    const post = async (url: string, events: unknown[]) => {
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
+        body: JSON.stringify(events),
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    const { serve, url } = await serveAs({}, 3);
+    await serve.waitFor(/ingest connected to Kafka/, 60_000);
+    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000, 'serve ready').catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${serve.tail(30)}`);
+      },
+    );
+    const events = makeEvents(INGESTED, { stores: 12, seed: 7 });
+    const accepted = await post(url, events);
+    expect(accepted, serve.tail()).toEqual({ status: 202, body: JSON.stringify({ accepted: INGESTED }) });
+
+    // Read back as the admin, read_committed: each event once, as sent.
+    const kafka = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-ingest-read');
+    const serde = new SaleEventSerde(createRegistry(env.SCHEMA_REGISTRY_URL));
+    const sent = new Map(events.map((e) => [e.event_id, e]));
+    const seen = new Map<string, number>();
+    for (const r of await readAll({ kafka }, TOPICS.sales)) {
+      if (!r.value) continue;
+      const e = await serde.decode(r.value);
+      if (!sent.has(e.event_id)) continue;
+      expect(e).toEqual(sent.get(e.event_id));
+      seen.set(e.event_id, (seen.get(e.event_id) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(INGESTED);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+
+    // The Postgres sink (as sink-postgres) brings them into sales_raw once.
+    const sink = spawnSink(['postgres'], {
+      ...broker.saslEnv('sink-postgres'),
+      DATABASE_URL: env.DATABASE_URL,
+      SINK_POSTGRES_SCHEMA: schema,
+      SINK_POSTGRES_METRICS_PORT: '0',
+      SINK_POSTGRES_MAX_WAIT_MS: '100',
+    });
+    running.push(sink);
+    await waitUntil(
+      async () => (await pgCounts(env.DATABASE_URL, schema)).count >= EVENTS + INGESTED,
+      60_000,
+      `${EVENTS + INGESTED} rows in ${schema}.sales_raw`,
+    );
+    const ids = await pgQuery<{ n: string; d: string }>(
+      env.DATABASE_URL,
+      `SELECT count(*) n, count(DISTINCT event_id) d FROM "${schema}".sales_raw WHERE event_id = ANY($1::uuid[])`,
+      [[...sent.keys()]],
+    );
+    expect(ids).toEqual([{ n: String(INGESTED), d: String(INGESTED) }]);
+    expect((await pgCounts(env.DATABASE_URL, schema)).count).toBe(EVENTS + INGESTED);
+    expect(await sink.stop(10_000), sink.tail()).toBe(0);
+    expect(await serve.stop(10_000), serve.tail()).toBe(0);
+    expect(serve.output()).not.toMatch(/AUTHORIZATION_FAILED/);
+
+    // The ingest principal may not write the DLQ: serve pointed at it logs the broker's refusal and
+    // never connects; a POST is answered 503 — nothing written.
+    const dlqBefore = await topicSize(kafka, TOPICS.dlq);
+    const denied = await serveAs({ INGEST_TOPIC: TOPICS.dlq }, 4);
+    await denied.serve.waitFor(/"serverCode":"TOPIC_AUTHORIZATION_FAILED"/, 60_000);
+    const refused = await post(denied.url, events.slice(0, 10));
+    expect(refused.status, denied.serve.tail()).toBe(503);
+    expect(refused.body).toContain(`could not create topics ${TOPICS.dlq}`);
+    expect(await topicSize(kafka, TOPICS.dlq)).toBe(dlqBefore);
+    await denied.serve.stop(10_000);
+    const password = readFileSync(broker.saslEnv('ingest')['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
+    expect(serve.output() + denied.serve.output()).not.toContain(password);
   });
 
   // Last: it changes every password and adds events to the raw topic the tests above count.
