@@ -434,6 +434,15 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     );
     expect(ids).toEqual([{ n: String(INGESTED), d: String(INGESTED) }]);
     expect((await pgCounts(env.DATABASE_URL, schema)).count).toBe(EVENTS + INGESTED);
+    // The control panel runs in the same process on the same login: a rate change is published
+    // to the control topic and read back by the panel's own follower.
+    const rate = await fetch(`${url}/v1/control/producer/rate`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...bearer(tokens.control) },
+      body: JSON.stringify({ rate: 100 }),
+    });
+    expect(rate.status, serve.tail()).toBe(200);
+    expect(await rate.json()).toMatchObject({ confirmed: true });
     expect(await sink.stop(10_000), sink.tail()).toBe(0);
     expect(await serve.stop(10_000), serve.tail()).toBe(0);
     expect(serve.output()).not.toMatch(/AUTHORIZATION_FAILED/);
