@@ -2,7 +2,8 @@
  * Who may do what on a secured broker: one Kafka principal per kind of process, each with the
  * least it needs under the default names (topics from lib/contracts/topics.ts, the groups and
  * transactional ids the processes derive). The producer writes the raw topic (and its control
- * topic), each sink reads its topics with its own group, the processors own their changelogs,
+ * topic), `retail-etl serve` (principal `ingest`) writes the raw topic and follows and writes the
+ * control topic for its control panel, each sink reads its topics with its own group, the processors own their changelogs,
  * derived topics and transactional ids. A process run with other names needs grants to match.
  */
 import { TOPICS } from '../lib/contracts/topics.js';
@@ -62,6 +63,11 @@ function grantsOf(p: KafkaPrincipal): AclGrant[] {
       return [
         ...topics(p, [TOPICS.sales], PRODUCE),
         prefixed(p, 'transactional-id', 'retail-ingest-', ['write', 'describe']),
+        // `retail-etl serve` is one process and one login: beside ingest it runs the control
+        // panel, which follows the control topic (a group of its own per server, as a producer
+        // replica's) and publishes rate and pause records there. Without these, serve is never ready.
+        ...topics(p, [TOPICS.control], OWN),
+        prefixed(p, 'group', 'retail-producer-control-', GROUP),
       ];
     case 'sink-postgres':
     case 'sink-clickhouse':

@@ -25,6 +25,18 @@ describe('Kafka principals and their ACLs', () => {
     expect(may('producer', 'topic', TOPICS.sales, 'read')).toBe(false);
   });
 
+  it('serve (ingest) writes the raw topic and, for its control panel, follows and writes the control topic; nothing else', () => {
+    expect(may('ingest', 'topic', TOPICS.sales, 'write')).toBe(true);
+    expect(may('ingest', 'transactional-id', 'retail-ingest-host-8080', 'write')).toBe(true);
+    // The panel's ControlFollower: the control topic with a group of its own (producer/control.ts).
+    expect(may('ingest', 'topic', TOPICS.control, 'read')).toBe(true);
+    expect(may('ingest', 'topic', TOPICS.control, 'write')).toBe(true);
+    expect(may('ingest', 'group', `retail-producer-control-${'0'.repeat(8)}`, 'read')).toBe(true);
+    expect(may('ingest', 'topic', TOPICS.sales, 'read')).toBe(false);
+    for (const t of [TOPICS.dlq, TOPICS.late, TOPICS.salesHourly])
+      expect(may('ingest', 'topic', t, 'write'), t).toBe(false);
+  });
+
   it('each sink reads its topics with its own group only', () => {
     expect(may('sink-postgres', 'topic', TOPICS.sales, 'read')).toBe(true);
     expect(may('sink-postgres', 'topic', TOPICS.sales, 'write')).toBe(false);

@@ -3,19 +3,23 @@
  * PLAINTEXT listener, SCRAM-SHA-512 over TLS, mutual TLS, ACLs per principal): the real producer
  * process writes the raw topic as `producer`, the real Postgres sink reads it as `sink-postgres`
  * into the shared stack's Postgres, every event exactly once, and the processors commit their
- * transactional changelog writes as `processors`; the DLQ tool and the control command run as
- * theirs; the producer principal writing a
- * topic it has no ACL for, and a wrong password, each end in one clear error line; a mutual-TLS
- * client is its certificate's principal; a sink whose principal lacks its group's or topic's ACL
- * exits with KAFKA_ERROR and the broker's type; last, every principal's SCRAM password is rotated
- * under load (kafka-secure-rotate.ts). One broker start for the whole file.
+ * transactional changelog writes as `processors`; the ClickHouse raw sink (`sink-clickhouse`) and
+ * both aggregate sinks (`sink-aggregates`) write the shared ClickHouse and Postgres — raw rows
+ * exactly once, aggregate tables equal to the aggregate topics; `serve` (`ingest`) takes a POSTed
+ * batch onto the raw topic exactly once and is refused the DLQ; the DLQ tool and the control
+ * command run as theirs; the producer principal writing a topic it has no ACL for, and a wrong
+ * password, each end in one clear error line; a mutual-TLS client is its certificate's principal;
+ * a sink whose principal lacks its group's or topic's ACL exits with KAFKA_ERROR and the broker's
+ * type; last, every principal's SCRAM password is rotated under load (kafka-secure-rotate.ts).
+ * One broker start for the whole file.
  *
- * TEST_PORT_BASE (three ports from there) and TEST_TMP_DIR place the broker where engineers
- * sharing a machine agreed to; unset, free ports and .stack/tmp.
+ * TEST_PORT_BASE (five ports from there: the broker's three, then two `serve`s) and TEST_TMP_DIR
+ * place the broker where engineers sharing a machine agreed to; unset, free ports and .stack/tmp.
  */
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../../lib/contracts/topics.js';
+import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { EtlError } from '../../lib/errors.js';
 import { createKafka, ensureTopics, kafkaError, kafkaSecurityFromEnv } from '../../lib/kafka/index.js';
 import { KAFKA_ADMIN_PRINCIPAL } from '../../stack/kafka-principals.js';
@@ -25,16 +29,29 @@ import { stackEnv, uniqueName } from '../helpers/env.js';
 import { spawnSink } from '../helpers/sink-process.js';
 import type { SinkChild } from '../helpers/sink-process.js';
 import { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
+import { bearer, testTokens, tokenEnv } from '../helpers/api-tokens.js';
+import { topicSize } from '../helpers/kafka.js';
+import { pgQuery } from '../helpers/postgres.js';
+import { readAll } from '../processors/helpers/fixture.js';
+import { makeEvents } from '../../bench/lib/sale-events.js';
+import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.js';
+import { freePort } from '../../stack/net.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
 import { dropTopicsAndSchema } from '../sinks/postgres/raw/process-setup.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
+import { clickhouseClient, clickhouseUrl, dropDatabase } from '../helpers/clickhouse.js';
+import { chCounts } from '../sinks/clickhouse/raw/ch-counts.js';
+import { clickhouseTables, postgresTables, sorted, topicTables } from '../sinks/aggregates/expected.js';
 import { scramRotationUnderLoad } from './kafka-secure-rotate.js';
 
 const env = stackEnv(); // the shared registry and Postgres; Kafka is this test's own
 const basePort = process.env['TEST_PORT_BASE'] ? Number(process.env['TEST_PORT_BASE']) : undefined;
 const parentDir = process.env['TEST_TMP_DIR'];
 const EVENTS = 3000;
-const CHANGELOG = 'retail-etl-processor-topology-all-changelog';
+const INGESTED = 500;
+const TOPOLOGY = 'retail-etl-processor-topology-all';
+const CHANGELOG = `${TOPOLOGY}-changelog`;
+const chUrl = clickhouseUrl(); // the shared ClickHouse, a database of this test's own
 
 /** A client of the secured broker as `principal`, through the same mapping every process uses. */
 function clientAs(broker: ThrowawayKafka, vars: Record<string, string>, id: string) {
@@ -45,9 +62,22 @@ function clientAs(broker: ThrowawayKafka, vars: Record<string, string>, id: stri
   });
 }
 
+/** An aggregate table set (postgresTables & co.) with its maps in key order, for toEqual and for a poll. */
+function sortedTables(t: Awaited<ReturnType<typeof topicTables>> | undefined) {
+  return (
+    t && {
+      hourly: [...sorted(t.hourly)],
+      top: [...sorted(t.top)],
+      rolling: [...sorted(t.rolling)],
+      rollingRows: t.rollingRows,
+    }
+  );
+}
+
 describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway secured broker)', () => {
   let broker: ThrowawayKafka;
   const schema = uniqueName('saslpg');
+  const chDatabase = uniqueName('saslch');
   const running: (CliProcess | SinkChild)[] = [];
 
   beforeAll(async () => {
@@ -63,7 +93,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     await admin.connect();
     await ensureTopics(admin, [
       { topic: TOPICS.sales, numPartitions: 3 },
-      { topic: TOPICS.dlq, numPartitions: 1 },
+      ...DEFAULT_TOPIC_SPECS.filter((t) => t.topic !== TOPICS.sales),
     ]);
     await admin.disconnect();
     process.stderr.write(`[kafka-secure] secured broker ready in ${Date.now() - started} ms\n`);
@@ -73,6 +103,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     for (const p of running) await p.stop(5000).catch(() => undefined);
     await broker?.destroy();
     await dropTopicsAndSchema(env.DATABASE_URL, [], schema).catch(() => undefined);
+    await dropDatabase(chDatabase, chUrl).catch(() => undefined);
   });
 
   it('producer → raw topic → Postgres sink and processors, each as its own SCRAM principal: every event exactly once', async () => {
@@ -82,6 +113,8 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
         PRODUCER_COUNT: String(EVENTS),
         PRODUCER_RATE: '3000',
         PRODUCER_DUPLICATE_SHARE: '0',
+        // No event lags the clock: none is late for the processors, so the hourly sums are the raw sums.
+        PRODUCER_LATE_SHARE: '0',
         PRODUCER_METRICS_PORT: '0',
       },
     });
@@ -121,6 +154,114 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     for (const principal of ['producer', 'sink-postgres', 'processors']) {
       const password = readFileSync(broker.saslEnv(principal)['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
       expect(producer.output() + sink.output() + processors.output()).not.toContain(password);
+    }
+  });
+
+  it('ClickHouse raw sink and both aggregate sinks, each as its own SCRAM principal: raw rows exactly once, aggregate tables equal to the topics', async () => {
+    const chRaw = spawnSink(['clickhouse'], {
+      ...broker.saslEnv('sink-clickhouse'),
+      CLICKHOUSE_URL: chUrl,
+      SINK_CLICKHOUSE_DATABASE: chDatabase,
+      SINK_CLICKHOUSE_METRICS_PORT: '0',
+      SINK_CLICKHOUSE_MAX_WAIT_MS: '200',
+    });
+    running.push(chRaw);
+    // The processors again (the first test stopped them part way): they resume from their commits.
+    const processors = startCli(['processor', 'all'], {
+      env: { ...broker.saslEnv('processors'), PROCESSOR_METRICS_PORT: '0' },
+    });
+    running.push(processors);
+    const aggSink = (target: 'postgres' | 'clickhouse') =>
+      spawnSink(['aggregates'], {
+        ...broker.saslEnv('sink-aggregates'),
+        SINK_AGGREGATES_TARGET: target,
+        DATABASE_URL: env.DATABASE_URL,
+        SINK_AGGREGATES_SCHEMA: schema,
+        CLICKHOUSE_URL: chUrl,
+        SINK_AGGREGATES_CLICKHOUSE_DATABASE: chDatabase,
+        SINK_AGGREGATES_METRICS_PORT: '0',
+        SINK_AGGREGATES_MAX_WAIT_MS: '100',
+      });
+    const aggPg = aggSink('postgres');
+    const aggCh = aggSink('clickhouse');
+    running.push(aggPg, aggCh);
+    // Each consumes as its principal (one refused exits here with the broker's answer in its tail).
+    for (const sink of [chRaw, aggPg, aggCh]) await sink.waitForLog(/"sink running"/, 60_000);
+
+    const ch = clickhouseClient(chUrl);
+    const admin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-admin-agg').admin();
+    await admin.connect();
+    try {
+      await waitUntil(
+        async () => (await chCounts(ch, chDatabase).catch(() => ({ count: 0 }))).count >= EVENTS,
+        90_000,
+        `${EVENTS} rows in ClickHouse ${chDatabase}.sales_raw`,
+      );
+      const raw = await chCounts(ch, chDatabase);
+      expect(raw.count).toBe(EVENTS);
+      expect(raw.distinct).toBe(EVENTS);
+      // The same events as in Postgres (written by the first test's sink), to the cent.
+      expect(raw).toEqual(await pgCounts(env.DATABASE_URL, schema));
+
+      // Processors caught up with the raw topic; stopped, so the aggregate topics stay as they are.
+      const end = await admin.fetchTopicOffsets(TOPICS.sales);
+      await waitUntil(
+        async () => {
+          const [c] = await admin.fetchOffsets({ groupId: TOPOLOGY, topics: [TOPICS.sales] });
+          return end.every(
+            (e) =>
+              Number(c?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high),
+          );
+        },
+        90_000,
+        `${TOPOLOGY} caught up with ${TOPICS.sales}`,
+      );
+      expect(await processors.stop(20_000), processors.tail()).toBe(0);
+      const all = { rollingFrom: 0, rollingTo: Number.MAX_SAFE_INTEGER };
+      const emitted = await topicTables(
+        createKafka('sasl-agg-read', {
+          brokers: [broker.brokers],
+          ...kafkaSecurityFromEnv(broker.saslEnv(KAFKA_ADMIN_PRINCIPAL)),
+        }),
+        { hourly: TOPICS.salesHourly, topSkus: TOPICS.topSkus, rolling: TOPICS.storeRolling },
+        all,
+      );
+      // No event was late (PRODUCER_LATE_SHARE 0): the hourly rows sum to the raw quantity.
+      expect(emitted.hourly.size).toBeGreaterThan(0);
+      expect([...emitted.hourly.values()].reduce((n, v) => n + Number(v[0]), 0)).toBe(raw.quantity);
+      expect([...emitted.hourly.values()].reduce((n, v) => n + BigInt(v[1] as string), 0n)).toBe(
+        BigInt(raw.value),
+      );
+      process.stderr.write(
+        `[kafka-secure] aggregate topics: ${emitted.hourly.size} hourly, ${emitted.top.size} top-SKU hours, ${emitted.rollingRows} rolling rows\n`,
+      );
+      const db = new pg.Client({ connectionString: env.DATABASE_URL });
+      await db.connect();
+      try {
+        const same = async () =>
+          JSON.stringify(sortedTables(await postgresTables(db, schema, all).catch(() => undefined))) ===
+            JSON.stringify(sortedTables(emitted)) &&
+          JSON.stringify(sortedTables(await clickhouseTables(ch, chDatabase, all).catch(() => undefined))) ===
+            JSON.stringify(sortedTables(emitted));
+        await waitUntil(same, 60_000, 'the aggregate tables equal to the aggregate topics').catch(
+          () => undefined,
+        );
+        expect(sortedTables(await postgresTables(db, schema, all))).toEqual(sortedTables(emitted));
+        expect(sortedTables(await clickhouseTables(ch, chDatabase, all))).toEqual(sortedTables(emitted));
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await admin.disconnect();
+      await ch.close();
+    }
+    for (const sink of [chRaw, aggPg, aggCh]) {
+      expect(await sink.stop(10_000), sink.tail()).toBe(0);
+      expect(sink.output()).not.toMatch(/AUTHORIZATION_FAILED/);
+    }
+    for (const principal of ['sink-clickhouse', 'sink-aggregates', 'processors']) {
+      const password = readFileSync(broker.saslEnv(principal)['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
+      for (const p of [chRaw, aggPg, aggCh, processors]) expect(p.output()).not.toContain(password);
     }
   });
 
@@ -224,6 +365,100 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     );
     await p.disconnect();
     expect(err?.serverCode).toBe('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  // After the mutual-TLS test, which counts the raw topic: this adds events to it.
+  it('serve as `ingest`: a batch POSTed with the ingest token is on the raw topic exactly once and reaches Postgres; pointed at the DLQ, nothing is written', async () => {
+    const tokens = testTokens();
+    const serveAs = async (extra: Record<string, string>, portOffset: number) => {
+      const port = basePort !== undefined ? basePort + portOffset : await freePort();
+      const serve = startCli(['serve', '--port', String(port)], {
+        logLevel: 'info',
+        env: { ...broker.saslEnv('ingest'), ...tokenEnv(tokens), QUERY_SCHEMA: schema, ...extra },
+      });
+      running.push(serve);
+      return { serve, url: `http://127.0.0.1:${port}` };
+    };
+    const post = async (url: string, events: unknown[]) => {
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
+        body: JSON.stringify(events),
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    const { serve, url } = await serveAs({}, 3);
+    await serve.waitFor(/ingest connected to Kafka/, 60_000);
+    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000, 'serve ready').catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${serve.tail(30)}`);
+      },
+    );
+    const events = makeEvents(INGESTED, { stores: 12, seed: 7 });
+    const accepted = await post(url, events);
+    expect(accepted, serve.tail()).toEqual({ status: 202, body: JSON.stringify({ accepted: INGESTED }) });
+
+    // Read back as the admin, read_committed: each event once, as sent.
+    const kafka = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-ingest-read');
+    const serde = new SaleEventSerde(createRegistry(env.SCHEMA_REGISTRY_URL));
+    const sent = new Map(events.map((e) => [e.event_id, e]));
+    const seen = new Map<string, number>();
+    for (const r of await readAll({ kafka }, TOPICS.sales)) {
+      if (!r.value) continue;
+      const e = await serde.decode(r.value);
+      if (!sent.has(e.event_id)) continue;
+      expect(e).toEqual(sent.get(e.event_id));
+      seen.set(e.event_id, (seen.get(e.event_id) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(INGESTED);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+
+    // The Postgres sink (as sink-postgres) brings them into sales_raw once.
+    const sink = spawnSink(['postgres'], {
+      ...broker.saslEnv('sink-postgres'),
+      DATABASE_URL: env.DATABASE_URL,
+      SINK_POSTGRES_SCHEMA: schema,
+      SINK_POSTGRES_METRICS_PORT: '0',
+      SINK_POSTGRES_MAX_WAIT_MS: '100',
+    });
+    running.push(sink);
+    await waitUntil(
+      async () => (await pgCounts(env.DATABASE_URL, schema)).count >= EVENTS + INGESTED,
+      60_000,
+      `${EVENTS + INGESTED} rows in ${schema}.sales_raw`,
+    );
+    const ids = await pgQuery<{ n: string; d: string }>(
+      env.DATABASE_URL,
+      `SELECT count(*) n, count(DISTINCT event_id) d FROM "${schema}".sales_raw WHERE event_id = ANY($1::uuid[])`,
+      [[...sent.keys()]],
+    );
+    expect(ids).toEqual([{ n: String(INGESTED), d: String(INGESTED) }]);
+    expect((await pgCounts(env.DATABASE_URL, schema)).count).toBe(EVENTS + INGESTED);
+    // The control panel runs in the same process on the same login: a rate change is published
+    // to the control topic and read back by the panel's own follower.
+    const rate = await fetch(`${url}/v1/control/producer/rate`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...bearer(tokens.control) },
+      body: JSON.stringify({ rate: 100 }),
+    });
+    expect(rate.status, serve.tail()).toBe(200);
+    expect(await rate.json()).toMatchObject({ confirmed: true });
+    expect(await sink.stop(10_000), sink.tail()).toBe(0);
+    expect(await serve.stop(10_000), serve.tail()).toBe(0);
+    expect(serve.output()).not.toMatch(/AUTHORIZATION_FAILED/);
+
+    // The ingest principal may not write the DLQ: serve pointed at it logs the broker's refusal and
+    // never connects; a POST is answered 503 — nothing written.
+    const dlqBefore = await topicSize(kafka, TOPICS.dlq);
+    const denied = await serveAs({ INGEST_TOPIC: TOPICS.dlq }, 4);
+    await denied.serve.waitFor(/"serverCode":"TOPIC_AUTHORIZATION_FAILED"/, 60_000);
+    const refused = await post(denied.url, events.slice(0, 10));
+    expect(refused.status, denied.serve.tail()).toBe(503);
+    expect(refused.body).toContain(`could not create topics ${TOPICS.dlq}`);
+    expect(await topicSize(kafka, TOPICS.dlq)).toBe(dlqBefore);
+    await denied.serve.stop(10_000);
+    const password = readFileSync(broker.saslEnv('ingest')['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
+    expect(serve.output() + denied.serve.output()).not.toContain(password);
   });
 
   // Last: it changes every password and adds events to the raw topic the tests above count.

@@ -305,7 +305,7 @@ export interface ReadRecord {
 }
 
 /** Every record of a topic, read_committed, in offset order per partition. */
-export async function readAll(f: Fixture, topic: string): Promise<ReadRecord[]> {
+export async function readAll(f: Pick<Fixture, 'kafka'>, topic: string): Promise<ReadRecord[]> {
   const out: ReadRecord[] = [];
   await readToEnd(f.kafka, {
     topic,

@@ -7,8 +7,11 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type pg from 'pg';
 import { lateIds } from '../../processors/helpers/checks.js';
 import { HOUR, MINUTE } from '../../processors/helpers/expected.js';
-import { T0 } from '../../processors/helpers/fixture.js';
+import { readAll, T0 } from '../../processors/helpers/fixture.js';
 import type { Fixture } from '../../processors/helpers/fixture.js';
+import type { Kafka } from '../../../lib/kafka/index.js';
+import { parseRecord } from '../../../lib/contracts/aggregates/records.js';
+import type { HourlyRow, RollingRow, TopSkuRow } from '../../../lib/contracts/aggregates/records.js';
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const dedup = (table: string) =>
@@ -154,6 +157,46 @@ export async function clickhouseTables(
   }>(
     `SELECT store_id, ${fmt('window_end')}, quantity, revenue_cents, orders FROM ${db}.store_rolling_1h FINAL`,
   );
+  return shape(h, t, r, e);
+}
+
+/**
+ * The same from the three JSON aggregate topics themselves, read_committed and compacted by hand
+ * (the last record of each key wins, a tombstone removes it): what the processors emitted, for a
+ * test that compares a sink's tables with its input rather than with a recomputation.
+ */
+export async function topicTables(
+  kafka: Kafka,
+  topics: { hourly: string; topSkus: string; rolling: string },
+  e: Pick<Expected, 'rollingFrom' | 'rollingTo'>,
+) {
+  const latest = async <T>(topic: string, table: 'sales_hourly' | 'top_skus' | 'store_rolling_1h') => {
+    const m = new Map<string, T>();
+    for (const r of await readAll({ kafka }, topic)) {
+      const parsed = parseRecord(table, Buffer.from(r.key), r.value);
+      if (!parsed.ok) throw new Error(`${topic} ${r.partition}@${r.offset}: ${parsed.detail}`);
+      const rec = parsed.record;
+      const value = rec.table === 'top_skus' ? rec.rows : rec.table === 'sales_anomalies' ? null : rec.row;
+      if (value === null) m.delete(rec.key);
+      else m.set(rec.key, value as T);
+    }
+    return [...m.values()];
+  };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const h = (await latest<HourlyRow>(topics.hourly, 'sales_hourly')).map((x) => ({
+    ...x,
+    window_start: iso(x.window_start),
+    revenue_cents: String(x.revenue_cents),
+  }));
+  const t = (await latest<TopSkuRow[]>(topics.topSkus, 'top_skus'))
+    .flat()
+    .sort((a, b) => a.window_start - b.window_start || a.rank - b.rank || (a.sku < b.sku ? -1 : 1))
+    .map((x) => ({ ...x, window_start: iso(x.window_start), revenue_cents: String(x.revenue_cents) }));
+  const r = (await latest<RollingRow>(topics.rolling, 'store_rolling_1h')).map((x) => ({
+    ...x,
+    window_end: iso(x.window_end),
+    revenue_cents: String(x.revenue_cents),
+  }));
   return shape(h, t, r, e);
 }
 
