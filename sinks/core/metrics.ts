@@ -41,7 +41,7 @@ export function createSinkMetrics(registry: Registry) {
     ]),
     skipped: m.counter(
       'records_skipped_total',
-      'Records fetched again below the stored position (already written) and skipped',
+      'Records fetched again below the stored position (already written), or (ClickHouse) whose rows an earlier write of the same records stored, and skipped',
       ['sink'],
     ),
     writeRetries: m.counter(

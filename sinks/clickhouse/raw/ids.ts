@@ -7,13 +7,17 @@
  *
  * Order of writes per batch: rows into sales_raw (token-deduplicated), then their ids (own table).
  * A crash between the two replays the batch: its ids are not claimed yet, so the same rows are
- * chosen, and the replay window's offset look-up (sink.ts) leaves out those already stored. A
- * crash after both replays it too: then the ids are found with the very record's position
- * ("self"), which counts as not stored, so again the same rows, found stored by their offsets. Check-then-insert is exact because one instance owns a Kafka partition
+ * chosen, and the replay window's offset look-up (sink.ts) leaves out those already stored. An id
+ * entry found with the very record's position (`atStored`) means that record's row is stored —
+ * ids are written only after their rows — whoever wrote it: this instance before a crash, or the
+ * instance that took the partition over while this one stalled (a zombie's stale batch, which has
+ * other segment bounds and so another token than the new owner's writes). Such rows are left out,
+ * not inserted again. Check-then-insert is exact because one instance owns a Kafka partition
  * and writes its batches one at a time, and an id's records share a partition when they share a
- * store_id (the topic's key) — always true for a re-send. A conflicting duplicate that changes the
- * store_id may sit in another partition; two instances writing both in the same moment can store
- * both (docs/sinks.md says so); the Postgres sink has no such window.
+ * store_id (the topic's key) — always true for a re-send. Two windows remain, both of two
+ * instances writing in the same moment (docs/sinks.md says so; the Postgres sink has neither): a
+ * conflicting duplicate that changes the store_id, in another partition, and a stalled instance
+ * whose look-up ran before the new owner recorded the ids and whose insert lands after.
  */
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -89,19 +93,32 @@ interface ContentRow extends Omit<StoredContent, 'event_id' | 'event_time' | 'un
   kafka_offset: string;
 }
 
+/** What a batch's look-up found (storedIds). */
+export interface FoundIds {
+  /**
+   * Ids sales_raw already holds, each with its first write (undefined if its row is gone) — from
+   * another record, or from the very record of the batch's first occurrence (then listed in
+   * `atStored` too, with that record as the first write).
+   */
+  stored: Map<string, StoredFirst | undefined>;
+  /** Positions (`at(topic, partition, offset)`) of the batch's records whose rows are stored already. */
+  atStored: Set<string>;
+}
+
 /**
- * The ids of the batch's first occurrences that sales_raw already holds from another record, each
- * with its first write (undefined if its row is gone).
+ * The ids of the batch's first occurrences that sales_raw already holds, each with its first write
+ * (undefined if its row is gone), and the batch's own records already stored.
  */
 export async function storedIds(
   client: ClickHouseClient,
   database: string,
   segments: readonly Segment[],
-): Promise<Map<string, StoredFirst | undefined>> {
+): Promise<FoundIds> {
   const db = quoteIdent(database);
   const stored = new Map<string, StoredFirst | undefined>();
+  const atStored = new Set<string>();
   const firsts = firstOccurrences(segments);
-  if (firsts.size === 0) return stored;
+  if (firsts.size === 0) return { stored, atStored };
   const token = randomUUID();
   try {
     await client.insert({
@@ -117,7 +134,9 @@ export async function storedIds(
       format: 'JSONEachRow',
     });
     const entries = await rs.json<IdEntry>();
-    // An entry written by the very record (a replay after a crash) does not make its id stored.
+    // An entry written by the very record: its row is stored (a replay after a crash, or the
+    // stale batch of an instance that lost the partition). The row is left out; later
+    // occurrences of the id in the batch compare with it like with any first write.
     const self = new Set<string>();
     for (const e of entries) {
       const f = firsts.get(e.id);
@@ -126,8 +145,12 @@ export async function storedIds(
         f.topic === e.kafka_topic &&
         f.row.partition === e.kafka_partition &&
         f.row.offset === Number(e.kafka_offset)
-      )
+      ) {
         self.add(e.id);
+        const where = at(f.topic, f.row.partition, f.row.offset);
+        atStored.add(where);
+        stored.set(e.id, { content: f.row.event, where });
+      }
     }
     const days = new Set<number>();
     for (const e of entries)
@@ -178,7 +201,7 @@ export async function storedIds(
       })
       .catch(() => undefined);
   }
-  return stored;
+  return { stored, atStored };
 }
 
 /**

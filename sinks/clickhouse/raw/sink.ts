@@ -32,7 +32,7 @@ import { combinedToken, dedupToken, insertRows, rangeColumns } from '../insert.j
 import { ClickhouseClientOwner } from '../owner.js';
 import { resumeFromStoredRanges } from '../resume.js';
 import type { ClickhouseSinkConfig } from './config.js';
-import { verdicts } from '../../raw/dedup.js';
+import { at, verdicts } from '../../raw/dedup.js';
 import { createRawTables } from './ddl.js';
 import { recordIds, storedIds } from './ids.js';
 import { applyClickhouseRetention } from './retention.js';
@@ -145,6 +145,33 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
     return { rows, token: restToken(seg, rows) };
   }
 
+  /**
+   * The segments without the records whose rows are stored already (ids.ts `atStored`): a replay
+   * of this instance's own write, or a stale batch of partitions another instance has taken over
+   * and written meanwhile (a zombie: stalled past its session timeout). Counted as skipped, like
+   * records fetched again below the stored position. A segment that lost rows is inserted with a
+   * token of its own remainder (restToken), as in `unstored`.
+   */
+  private leaveOutStored(
+    segments: readonly Segment[],
+    atStored: ReadonlySet<string>,
+  ): { segments: Segment[]; tokens: (string | undefined)[] } {
+    let left = 0;
+    const tokens: (string | undefined)[] = [];
+    const out = segments.map((seg) => {
+      const rows = seg.rows.filter((r) => !atStored.has(at(seg.topic, seg.partition, r.offset)));
+      left += seg.rows.length - rows.length;
+      tokens.push(rows.length === seg.rows.length ? undefined : restToken(seg, rows));
+      return rows.length === seg.rows.length ? seg : { ...seg, rows };
+    });
+    this.metrics.skipped.inc({ sink: this.name }, left);
+    this.logger.info('left out rows already stored by an earlier write of the same records', {
+      rows: left,
+      partitions: [...new Set(segments.map((s) => `${s.topic}[${s.partition}]`))],
+    });
+    return { segments: out, tokens };
+  }
+
   async writeBatch(batch: Batch, ctx?: WriteContext): Promise<WriteResult> {
     const client = this.requireClient();
     const sent = this.fault.begin(batch.rowCount);
@@ -152,8 +179,13 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
     let segments = batch.segments;
     let identical = 0;
     let conflicting = 0;
+    // Per segment (same index): the token of a remainder, when stored rows were left out.
+    let restTokens: (string | undefined)[] = [];
     if (dedup) {
-      const v = verdicts(segments, await storedIds(client, this.config.database, segments), this.name);
+      const found = await storedIds(client, this.config.database, segments);
+      if (found.atStored.size > 0)
+        ({ segments, tokens: restTokens } = this.leaveOutStored(segments, found.atStored));
+      const v = verdicts(segments, found.stored, this.name);
       if (v.conflicting.length > 0) {
         if (!ctx)
           throw new Error('ClickhouseSink: a conflicting duplicate needs the loop’s dead-letter queue');
@@ -172,14 +204,14 @@ export class ClickhouseSink extends ClickhouseClientOwner implements Sink {
     const values: (SaleEvent & Record<string, unknown>)[] = [];
     const tokens: string[] = [];
     try {
-      for (const seg of segments) {
+      for (const [i, seg] of segments.entries()) {
         if (seg.rows.length === 0) continue;
         const { rows, token } = await this.unstored(client, seg);
         if (rows.length === 0) continue;
         const range = rangeColumns(seg);
         for (const r of rows)
           values.push({ ...r.event, ...range, kafka_offset: r.offset, kafka_timestamp: r.kafkaTimestamp });
-        tokens.push(token ?? dedupToken(seg));
+        tokens.push(token ?? restTokens[i] ?? dedupToken(seg));
       }
       if (values.length > 0) {
         // sales_raw is partitioned by UTC day of event_time.
