@@ -57,6 +57,7 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
   private readonly buffer = new BatchBuffer<Row>();
   private readonly positions: PartitionPositions;
   private readonly flusher: Flusher<Row>;
+  /** The flush timer: armed only while rows are buffered (an idle sink does not wake for it). */
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private healthy = false;
@@ -144,10 +145,6 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
       this.joining = false;
     }
     this.healthy = true;
-    this.timer = setInterval(
-      () => this.tick(),
-      Math.max(10, Math.min(100, Math.floor(config.maxWaitMs / 4))),
-    );
     logger.info('sink loop started', { group: config.groupId, topics });
   }
 
@@ -167,7 +164,8 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     await this.flusher.settled();
     await this.flusher.drain().catch((err: unknown) => this.deps.logger.error('final flush failed', { err }));
     await this.consumer?.disconnect().catch(() => undefined);
@@ -224,6 +222,7 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
         full: () => this.flusher.whenFull(),
       },
     );
+    this.armTimer();
     if (!completed) return;
     metrics.bufferedRows.set({ sink: sink.name }, this.buffer.rows);
     await heartbeat();
@@ -239,13 +238,33 @@ export class SinkLoop<Row extends { kafkaTimestamp: number } = SinkRow> {
   }): void {
     if (p.batchSize !== 0 || p.firstOffset === null || this.stopping) return;
     const state = this.positions.current(p.topic, p.partition);
-    if (state)
+    if (state) {
       coverFiltered(this.buffer, p.topic, p.partition, state, Number(p.firstOffset), Number(p.lastOffset));
+      this.armTimer();
+    }
   }
 
   private tick(): void {
     if (this.stopping || this.flusher.busy || this.buffer.isEmpty()) return;
     if (this.buffer.age() >= this.deps.config.maxWaitMs) this.flusher.start();
+  }
+
+  /**
+   * Arm the flush timer for when the oldest buffered row is due (maxWaitMs), if rows are buffered
+   * and it is not armed. It re-arms itself while rows stay buffered (a flush in flight, rows of a
+   * pinned partition), checking at most every `tickMs`; with nothing buffered it stays off, so an
+   * idle sink is not woken 10 times a second for nothing (it used to tick every 100 ms regardless).
+   */
+  private armTimer(): void {
+    if (this.timer !== undefined || this.stopping || this.buffer.isEmpty()) return;
+    const { maxWaitMs } = this.deps.config;
+    const tickMs = Math.max(10, Math.min(100, Math.floor(maxWaitMs / 4)));
+    const dueMs = Math.max(tickMs, maxWaitMs - this.buffer.age());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.tick();
+      this.armTimer();
+    }, dueMs);
   }
 
   private beat(): void {
