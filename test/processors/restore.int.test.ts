@@ -82,12 +82,12 @@ describe('kill -9 with keyed state, restore by assignment, bounded changelog', (
     expect(restored.some((r) => r.entries > 0 && r.dedupKeys > 0)).toBe(true);
   });
 
-  it('was alive while not ready, and said why (restoring N % / joining), then ready', () => {
+  it('was alive while not ready, and said why (restoring N % / joining consumer group <group>), then ready', () => {
     expect(probes.length).toBeGreaterThan(0);
     for (const p of probes) {
       expect(p.health).toBe(200);
       if (p.ready === 200) expect(p.status).toBe('ready');
-      else expect(p.status).toMatch(/^(restoring \d{1,3} %|joining)$/);
+      else expect(p.status).toMatch(/^(restoring \d{1,3} %|joining consumer group \S+)$/);
     }
     expect(probes[probes.length - 1]?.ready).toBe(200);
   });
