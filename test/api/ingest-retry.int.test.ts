@@ -30,7 +30,7 @@ import { deleteTopics, readTopic } from '../helpers/kafka.js';
 import { CONTRACT_LOOP, waitUntil } from '../sinks/core/contract.suite.js';
 import { chCounts } from '../sinks/clickhouse/raw/ch-counts.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
-import { metricValue } from '../sinks/postgres/raw/stream.js';
+import { metricValue } from '../sinks/raw/stream.js';
 
 /** Send a whole POST and hang up without reading the answer (a client whose timeout fired). */
 function sendAndHangUp(port: number, token: string, body: string): Promise<void> {

@@ -27,7 +27,7 @@ import type { SinkChild } from '../helpers/sink-process.js';
 import type { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
-import { metricsPort } from '../sinks/postgres/raw/stream.js';
+import { metricsPort } from '../sinks/raw/stream.js';
 
 export interface ScramRotationUnderLoad {
   broker: ThrowawayKafka;

@@ -28,7 +28,7 @@ import { spawnSink } from '../helpers/sink-process.js';
 import { ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
 import { pgCounts } from '../sinks/postgres/raw/pg-counts.js';
-import { metricsPort, produceStream } from '../sinks/postgres/raw/stream.js';
+import { metricsPort, produceStream } from '../sinks/raw/stream.js';
 
 stackEnv(); // Kafka and the registry of the shared stack, for the child processes too
 

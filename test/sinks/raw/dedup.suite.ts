@@ -19,7 +19,7 @@ import { spawnSink } from '../../helpers/sink-process.js';
 import { uniqueName } from '../../helpers/env.js';
 import { bareMetrics, waitUntil } from '../core/contract.suite.js';
 import type { TargetCounts } from '../core/contract.suite.js';
-import { metricValue } from '../postgres/raw/stream.js';
+import { metricValue } from './stream.js';
 import { conflicting, dupStream } from './dup-stream.js';
 
 export interface DedupTarget {

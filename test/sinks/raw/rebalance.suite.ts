@@ -25,7 +25,7 @@ import type { SinkChild } from '../../helpers/sink-process.js';
 import { uniqueName } from '../../helpers/env.js';
 import type { TargetCounts } from '../core/contract.suite.js';
 import { waitUntil } from '../core/contract.suite.js';
-import { metricValue, metricsPort, produceStream } from '../postgres/raw/stream.js';
+import { metricValue, metricsPort, produceStream } from './stream.js';
 
 const SESSION_TIMEOUT_MS = 6000;
 

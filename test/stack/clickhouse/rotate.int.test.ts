@@ -25,7 +25,7 @@ import { spawnSink } from '../../helpers/sink-process.js';
 import { ThrowawayClickhouse } from '../../helpers/throwaway-clickhouse.js';
 import { waitUntil } from '../../sinks/core/contract.suite.js';
 import { chCounts } from '../../sinks/clickhouse/raw/ch-counts.js';
-import { produceStream } from '../../sinks/postgres/raw/stream.js';
+import { produceStream } from '../../sinks/raw/stream.js';
 
 stackEnv(); // Kafka and the registry of the shared stack, for the sink process too
 

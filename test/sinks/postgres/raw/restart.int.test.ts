@@ -18,7 +18,7 @@ import { ThrowawayPostgres } from '../../../helpers/throwaway-postgres.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../../core/contract.suite.js';
 import { pgCounts } from './pg-counts.js';
-import { metricValue, metricsPort, produceStream } from './stream.js';
+import { metricValue, metricsPort, produceStream } from '../../raw/stream.js';
 
 const OUTAGE_MS = 4000;
 stackEnv(); // Kafka and the registry of the shared stack, for the sink process too

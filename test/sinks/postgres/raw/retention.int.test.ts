@@ -23,7 +23,7 @@ import { projectRoot } from '../../../../stack/paths.js';
 import { createTopic, deleteTopics, makeEvents, produce } from '../../../../bench/lib/sale-events.js';
 import { stackEnv, uniqueName } from '../../../helpers/env.js';
 import { waitUntil } from '../../core/contract.suite.js';
-import { metricValue } from './stream.js';
+import { metricValue } from '../../raw/stream.js';
 
 const env = stackEnv();
 const part = (day: number) => `sales_raw_p${isoDay(day).replace(/-/g, '')}`;

@@ -1,12 +1,13 @@
 /**
- * Helpers of the Postgres sink fault tests: a stream of known events produced over time (so
- * rebalances and outages happen while records are still arriving), and a spawned sink's metrics.
+ * Helpers of the raw sinks' fault tests (Postgres and ClickHouse, and the suites that drive a
+ * spawned sink): a stream of known events produced over time (so rebalances and outages happen
+ * while records are still arriving), and a spawned sink's metrics.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '../../../../lib/kafka/index.js';
-import { createRegistry, SaleEventSerde } from '../../../../lib/contracts/event/serde.js';
-import type { SaleEvent } from '../../../../lib/contracts/event/schema.js';
-import type { SinkChild } from '../../../helpers/sink-process.js';
+import { createKafka } from '../../../lib/kafka/index.js';
+import { createRegistry, SaleEventSerde } from '../../../lib/contracts/event/serde.js';
+import type { SaleEvent } from '../../../lib/contracts/event/schema.js';
+import type { SinkChild } from '../../helpers/sink-process.js';
 
 export interface EventStream {
   /** Events sent so far (acknowledged by all in-sync replicas). */
