@@ -80,6 +80,27 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   const chDatabase = uniqueName('saslch');
   const running: (CliProcess | SinkChild)[] = [];
 
+  /** `retail-etl <args>` logged in as `principal`, kept in `running` for the clean-up. */
+  const startAs = (principal: string, args: string[], extraEnv: Record<string, string> = {}): CliProcess => {
+    const proc = startCli(args, { env: { ...broker.saslEnv(principal), ...extraEnv } });
+    running.push(proc);
+    return proc;
+  };
+  /** `retail-etl sink <args>` logged in as `principal`, kept in `running` for the clean-up. */
+  const sinkAs = (principal: string, args: string[], extraEnv: Record<string, string>): SinkChild => {
+    const sink = spawnSink(args, { ...broker.saslEnv(principal), ...extraEnv });
+    running.push(sink);
+    return sink;
+  };
+  /** The Postgres raw sink as `sink-postgres` into this test's schema, metrics on a free port. */
+  const postgresSink = (extraEnv: Record<string, string>): SinkChild =>
+    sinkAs('sink-postgres', ['postgres'], {
+      DATABASE_URL: env.DATABASE_URL,
+      SINK_POSTGRES_SCHEMA: schema,
+      SINK_POSTGRES_METRICS_PORT: '0',
+      ...extraEnv,
+    });
+
   beforeAll(async () => {
     const started = Date.now();
     broker = await ThrowawayKafka.create({
@@ -107,31 +128,17 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   });
 
   it('producer → raw topic → Postgres sink and processors, each as its own SCRAM principal: every event exactly once', async () => {
-    const producer = startCli(['producer', 'run'], {
-      env: {
-        ...broker.saslEnv('producer'),
-        PRODUCER_COUNT: String(EVENTS),
-        PRODUCER_RATE: '3000',
-        PRODUCER_DUPLICATE_SHARE: '0',
-        // No event lags the clock: none is late for the processors, so the hourly sums are the raw sums.
-        PRODUCER_LATE_SHARE: '0',
-        PRODUCER_METRICS_PORT: '0',
-      },
+    const producer = startAs('producer', ['producer', 'run'], {
+      PRODUCER_COUNT: String(EVENTS),
+      PRODUCER_RATE: '3000',
+      PRODUCER_DUPLICATE_SHARE: '0',
+      // No event lags the clock: none is late for the processors, so the hourly sums are the raw sums.
+      PRODUCER_LATE_SHARE: '0',
+      PRODUCER_METRICS_PORT: '0',
     });
-    running.push(producer);
-    const sink = spawnSink(['postgres'], {
-      ...broker.saslEnv('sink-postgres'),
-      DATABASE_URL: env.DATABASE_URL,
-      SINK_POSTGRES_SCHEMA: schema,
-      SINK_POSTGRES_METRICS_PORT: '0',
-      SINK_POSTGRES_MAX_WAIT_MS: '100',
-    });
-    running.push(sink);
+    const sink = postgresSink({ SINK_POSTGRES_MAX_WAIT_MS: '100' });
     // The processors as theirs: transactional writes to their changelog under their own ids.
-    const processors = startCli(['processor', 'all'], {
-      env: { ...broker.saslEnv('processors'), PROCESSOR_METRICS_PORT: '0' },
-    });
-    running.push(processors);
+    const processors = startAs('processors', ['processor', 'all'], { PROCESSOR_METRICS_PORT: '0' });
     expect(await producer.exit(120_000), producer.tail()).toBe(0);
     await waitUntil(
       async () => (await pgCounts(env.DATABASE_URL, schema)).count >= EVENTS,
@@ -158,22 +165,16 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   });
 
   it('ClickHouse raw sink and both aggregate sinks, each as its own SCRAM principal: raw rows exactly once, aggregate tables equal to the topics', async () => {
-    const chRaw = spawnSink(['clickhouse'], {
-      ...broker.saslEnv('sink-clickhouse'),
+    const chRaw = sinkAs('sink-clickhouse', ['clickhouse'], {
       CLICKHOUSE_URL: chUrl,
       SINK_CLICKHOUSE_DATABASE: chDatabase,
       SINK_CLICKHOUSE_METRICS_PORT: '0',
       SINK_CLICKHOUSE_MAX_WAIT_MS: '200',
     });
-    running.push(chRaw);
     // The processors again (the first test stopped them part way): they resume from their commits.
-    const processors = startCli(['processor', 'all'], {
-      env: { ...broker.saslEnv('processors'), PROCESSOR_METRICS_PORT: '0' },
-    });
-    running.push(processors);
+    const processors = startAs('processors', ['processor', 'all'], { PROCESSOR_METRICS_PORT: '0' });
     const aggSink = (target: 'postgres' | 'clickhouse') =>
-      spawnSink(['aggregates'], {
-        ...broker.saslEnv('sink-aggregates'),
+      sinkAs('sink-aggregates', ['aggregates'], {
         SINK_AGGREGATES_TARGET: target,
         DATABASE_URL: env.DATABASE_URL,
         SINK_AGGREGATES_SCHEMA: schema,
@@ -184,7 +185,6 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
       });
     const aggPg = aggSink('postgres');
     const aggCh = aggSink('clickhouse');
-    running.push(aggPg, aggCh);
     // Each consumes as its principal (one refused exits here with the broker's answer in its tail).
     for (const sink of [chRaw, aggPg, aggCh]) await sink.waitForLog(/"sink running"/, 60_000);
 
@@ -266,26 +266,20 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   });
 
   it('the DLQ tool and the control command, each as its own principal', async () => {
-    const dlq = startCli(['dlq', 'list'], { env: broker.saslEnv('dlq') });
-    running.push(dlq);
+    const dlq = startAs('dlq', ['dlq', 'list']);
     expect(await dlq.exit(60_000), dlq.tail()).toBe(0);
-    const status = startCli(['producer', 'status', '--json'], { env: broker.saslEnv('control') });
-    running.push(status);
+    const status = startAs('control', ['producer', 'status', '--json']);
     expect(await status.exit(60_000), status.tail()).toBe(0);
     expect(status.output()).not.toMatch(/AUTHORIZATION_FAILED/);
   });
 
   it('the producer principal writing a topic it has no ACL for: one line, TOPIC_AUTHORIZATION_FAILED, not retriable', async () => {
-    const denied = startCli(['producer', 'run'], {
-      env: {
-        ...broker.saslEnv('producer'),
-        PRODUCER_TOPIC: TOPICS.dlq,
-        PRODUCER_COUNT: '10',
-        PRODUCER_CONTROL: 'false',
-        PRODUCER_METRICS_PORT: '0',
-      },
+    const denied = startAs('producer', ['producer', 'run'], {
+      PRODUCER_TOPIC: TOPICS.dlq,
+      PRODUCER_COUNT: '10',
+      PRODUCER_CONTROL: 'false',
+      PRODUCER_METRICS_PORT: '0',
     });
-    running.push(denied);
     expect(await denied.exit(60_000)).not.toBe(0);
     expect(denied.output()).toMatch(
       /KAFKA_ERROR: .*retail\.sales\.dlq.*\[server: TOPIC_AUTHORIZATION_FAILED\]/,
@@ -307,24 +301,14 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   });
 
   it('a sink whose principal lacks the ACL for its group or topic exits non-zero: KAFKA_ERROR with the broker’s type', async () => {
-    const sinkAs = (extra: Record<string, string>) =>
-      spawnSink(['postgres'], {
-        ...broker.saslEnv('sink-postgres'),
-        DATABASE_URL: env.DATABASE_URL,
-        SINK_POSTGRES_SCHEMA: schema,
-        SINK_POSTGRES_METRICS_PORT: '0',
-        ...extra,
-      });
     // A group sink-postgres has no grant for: the join is refused.
-    const group = sinkAs({ SINK_POSTGRES_GROUP_ID: uniqueName('ungranted-group') });
-    running.push(group);
+    const group = postgresSink({ SINK_POSTGRES_GROUP_ID: uniqueName('ungranted-group') });
     expect(await group.exit(60_000), group.tail()).not.toBe(0);
     expect(group.output()).toMatch(
       /error: KAFKA_ERROR: sink postgres .*as group ungranted-group.*\[server: GROUP_AUTHORIZATION_FAILED\] — .*docs\/security\.md#kafka/,
     );
     // A topic it may describe (it writes the DLQ) but not read: the fetch is refused.
-    const topic = sinkAs({ SINK_POSTGRES_TOPIC: TOPICS.dlq });
-    running.push(topic);
+    const topic = postgresSink({ SINK_POSTGRES_TOPIC: TOPICS.dlq });
     expect(await topic.exit(60_000), topic.tail()).not.toBe(0);
     expect(topic.output()).toMatch(
       /error: KAFKA_ERROR: sink postgres .*retail\.sales\.dlq.*\[server: TOPIC_AUTHORIZATION_FAILED\]/,
@@ -372,11 +356,11 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     const tokens = testTokens();
     const serveAs = async (extra: Record<string, string>, portOffset: number) => {
       const port = basePort !== undefined ? basePort + portOffset : await freePort();
-      const serve = startCli(['serve', '--port', String(port)], {
-        logLevel: 'info',
-        env: { ...broker.saslEnv('ingest'), ...tokenEnv(tokens), QUERY_SCHEMA: schema, ...extra },
+      const serve = startAs('ingest', ['serve', '--port', String(port)], {
+        ...tokenEnv(tokens),
+        QUERY_SCHEMA: schema,
+        ...extra,
       });
-      running.push(serve);
       return { serve, url: `http://127.0.0.1:${port}` };
     };
     const post = async (url: string, events: unknown[]) => {
@@ -414,14 +398,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
 
     // The Postgres sink (as sink-postgres) brings them into sales_raw once.
-    const sink = spawnSink(['postgres'], {
-      ...broker.saslEnv('sink-postgres'),
-      DATABASE_URL: env.DATABASE_URL,
-      SINK_POSTGRES_SCHEMA: schema,
-      SINK_POSTGRES_METRICS_PORT: '0',
-      SINK_POSTGRES_MAX_WAIT_MS: '100',
-    });
-    running.push(sink);
+    const sink = postgresSink({ SINK_POSTGRES_MAX_WAIT_MS: '100' });
     await waitUntil(
       async () => (await pgCounts(env.DATABASE_URL, schema)).count >= EVENTS + INGESTED,
       60_000,
