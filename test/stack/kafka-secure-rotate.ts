@@ -17,12 +17,10 @@ import { createRegistry, SaleEventSerde } from '../../lib/contracts/event/serde.
 import { TOPICS } from '../../lib/contracts/topics.js';
 import type { Producer } from '../../lib/kafka/index.js';
 import { createKafka, kafkaError, kafkaSecurityFromEnv } from '../../lib/kafka/index.js';
-import type { CliProcess } from '../../stack/cli-process.js';
 import { waitReady } from '../../stack/cli-process.js';
 import type { StackContext } from '../../stack/component.js';
 import { rotateScramPasswords } from '../../stack/kafka-scram.js';
 import { stackPaths } from '../../stack/paths.js';
-import { spawnSink } from '../helpers/sink-process.js';
 import type { SinkChild } from '../helpers/sink-process.js';
 import type { ThrowawayKafka } from '../helpers/throwaway-kafka.js';
 import { waitUntil } from '../sinks/core/contract.suite.js';
@@ -35,8 +33,11 @@ export interface ScramRotationUnderLoad {
   databaseUrl: string;
   /** The sink's schema (it may already hold rows: the rotation's events are counted on top). */
   schema: string;
-  /** Processes started here, for the caller's clean-up. */
-  running: (CliProcess | SinkChild)[];
+  /**
+   * Starts a `sink postgres` as `sink-postgres` into `databaseUrl`'s `schema`, metrics on port 0,
+   * kept by the caller for its clean-up (the caller's own helper: one place spells that env).
+   */
+  startSink: () => SinkChild;
 }
 
 const CHUNK = 200;
@@ -141,14 +142,7 @@ export async function scramRotationUnderLoad(o: ScramRotationUnderLoad): Promise
 
   const sinkExits: (number | null)[] = [];
   const startSink = async (): Promise<SinkChild> => {
-    const sink = spawnSink(['postgres'], {
-      ...broker.saslEnv('sink-postgres'),
-      DATABASE_URL: o.databaseUrl,
-      SINK_POSTGRES_SCHEMA: o.schema,
-      SINK_POSTGRES_METRICS_PORT: '0',
-      SINK_POSTGRES_MAX_WAIT_MS: '100',
-    });
-    o.running.push(sink);
+    const sink = o.startSink();
     await waitReady(await metricsPort(sink), sink);
     return sink;
   };

@@ -440,6 +440,11 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
 
   // Last: it changes every password and adds events to the raw topic the tests above count.
   it('secrets rotate: every principal’s SCRAM password while events flow — every event once, old passwords refused', async () => {
-    await scramRotationUnderLoad({ broker, databaseUrl: env.DATABASE_URL, schema, running });
+    await scramRotationUnderLoad({
+      broker,
+      databaseUrl: env.DATABASE_URL,
+      schema,
+      startSink: () => postgresSink({ SINK_POSTGRES_MAX_WAIT_MS: '100' }),
+    });
   }, 300_000);
 });
