@@ -6,7 +6,10 @@
  * `insert_deduplication_token = topic:partition:first-last`, the range stored in every row, and on
  * assignment the stored ranges above the group's committed offset become forced cuts so a replay
  * recreates the same inserts and tokens. The token keeps replays from storing rows twice; the
- * version keeps `FINAL` exact even when a replay's ranges differ (merges may have removed a range).
+ * version keeps `FINAL` exact even when a replay's ranges differ (merges may have removed a range),
+ * and when a stalled instance inserts a stale record after the new owner stored a newer one. A
+ * top-SKUs record's rows have keys of their own, so the version alone cannot replace an older
+ * ranking: see rankings.ts.
  */
 import type { Logger } from '../../../lib/logger.js';
 import { MidWriteFault } from '../../core/faults.js';
@@ -23,6 +26,7 @@ import type { AggregatesConfig } from '../../aggregates/config.js';
 import type { AggBatch, AggSegment, AggTarget, ResumePlan, WriteResult } from '../../aggregates/contract.js';
 import type { AggMetrics } from '../../aggregates/metrics.js';
 import { createAggTables } from './ddl.js';
+import { rankingCutoffs } from './rankings.js';
 
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 /** DateTime64(3) as JSONEachRow text: seconds with three decimals (a JSON float is refused). */
@@ -108,6 +112,7 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
     const meta = (offset: number) => ({ ...range, kafka_offset: offset });
     const values: Record<string, unknown>[] = [];
     const deletes: string[] = [];
+    const rankings = new Map<number, number>();
     for (const { record: r, offset } of latest.values()) {
       if (r.table === 'sales_hourly') {
         if (r.row) values.push({ ...exact(r.row), window_start: secs(r.row.window_start), ...meta(offset) });
@@ -116,8 +121,8 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
             `(store_id = ${sqlString(r.id.store_id)} AND sku = ${sqlString(r.id.sku)} AND window_start = ${dt(r.id.window_start)})`,
           );
       } else if (r.table === 'top_skus') {
-        // The hour's ranking is replaced: rows of an older record of the hour go.
-        deletes.push(`(window_start = ${dt(r.id.window_start)} AND kafka_offset < ${offset})`);
+        // The hour's ranking is replaced: rows of older records of the hour go (after the insert).
+        rankings.set(r.id.window_start, offset);
         for (const t of r.rows ?? [])
           values.push({ ...exact(t), window_start: secs(t.window_start), ...meta(offset) });
       } else if (r.table === 'sales_anomalies') {
@@ -140,6 +145,16 @@ export class ClickhouseAggTarget extends ClickhouseClientOwner implements AggTar
     const target = `${this.db}.${table}`;
     if (values.length > 0) await insertSegment(client, target, seg, values);
     try {
+      const superseded: string[] = [];
+      for (const [hour, cutoff] of await rankingCutoffs(client, target, rankings)) {
+        deletes.push(`(window_start = ${dt(hour)} AND kafka_offset < ${cutoff})`);
+        if (cutoff > (rankings.get(hour) ?? cutoff)) superseded.push(new Date(hour).toISOString());
+      }
+      if (superseded.length > 0)
+        this.logger.info('top SKUs superseded: a newer ranking of the hour is stored, this one is deleted', {
+          token: dedupToken(seg),
+          hours: superseded,
+        });
       if (deletes.length > 0)
         await client.command({ query: `DELETE FROM ${target} WHERE ${deletes.join(' OR ')}` });
     } catch (err) {

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../bench/lib/sale-events.js';
 import type { SinkKind } from '../../../sinks/raw/run.js';
+import { assignments, fencedPartitions } from '../../helpers/sink-group-log.js';
 import { spawnSink } from '../../helpers/sink-process.js';
 import type { SinkChild } from '../../helpers/sink-process.js';
 import { uniqueName } from '../../helpers/env.js';
@@ -43,23 +44,6 @@ export interface RebalanceTarget {
    * compare-and-set), ClickHouse `left out rows already stored` (its id look-up).
    */
   zombieKeptOut: 'fenced' | 'left out';
-}
-
-/** Partition lists of every "partitions assigned" line, in order. */
-function assignments(s: SinkChild): number[][] {
-  return s.log
-    .filter((l) => l.includes('"msg":"partitions assigned"'))
-    .map((l) => {
-      const e = JSON.parse(l) as { partitions?: number[]; assignment?: Record<string, number[]> };
-      return e.partitions ?? Object.values(e.assignment ?? {}).flat();
-    });
-}
-
-/** Partitions named in "partition fenced" lines. */
-function fencedPartitions(s: SinkChild): number[] {
-  return s.log
-    .filter((l) => l.includes('"msg":"partition fenced'))
-    .map((l) => (JSON.parse(l) as { partition: number }).partition);
 }
 
 export function rebalanceSuite(t: RebalanceTarget): void {
