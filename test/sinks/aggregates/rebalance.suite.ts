@@ -27,7 +27,7 @@ import { spawnSink } from '../../helpers/sink-process.js';
 import type { SinkChild } from '../../helpers/sink-process.js';
 import { waitCommittedAtEnd } from '../core/committed.js';
 import { waitUntil } from '../core/contract.suite.js';
-import { metricValue, metricsPort } from '../postgres/raw/stream.js';
+import { metricValue, metricsPort } from '../raw/stream.js';
 import { sorted, topicTables } from './expected.js';
 import type { Expected } from './expected.js';
 import { RECORDS_PER_ROUND, produceRounds } from './updates.js';
