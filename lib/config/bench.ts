@@ -71,6 +71,12 @@ export const BENCH_SCHEMA = {
     min: 1,
     doc: 'pipeline: how long the soak waits for every group to drain after the pause (default 600, 120 quick); a stall is reported as a figure with the groups behind',
   },
+  restoreKeep: {
+    type: 'bool',
+    env: 'BENCH_RESTORE_KEEP',
+    default: false,
+    doc: 'processor-restore: keep the changelog topic it built and print the command that restores it again (node dist/bench/lib/restore-child.js <prefix>, e.g. under --cpu-prof)',
+  },
 } as const satisfies Schema;
 
 export type BenchConfig = ConfigOf<typeof BENCH_SCHEMA>;

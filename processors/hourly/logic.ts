@@ -166,9 +166,11 @@ export class HourlyLogic extends HourWindowLogic implements ProcessorLogic {
   }
 
   restoreEntry(key: string, value: Buffer | string): void {
-    const [start, store, sku] = key.split('\u0000');
+    // A restore calls this once per live key (hundreds of thousands): no array from split.
+    const a = key.indexOf('\u0000');
+    const b = key.indexOf('\u0000', a + 1);
     const [quantity, revenue, returns, events, orders] = parseRow(value) as Row;
-    const agg = this.aggOf(Number(start), store as string, sku as string);
+    const agg = this.aggOf(Number(key.slice(0, a)), key.slice(a + 1, b), key.slice(b + 1));
     agg.quantity = quantity;
     agg.returns = returns;
     agg.events = events;

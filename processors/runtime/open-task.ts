@@ -95,7 +95,7 @@ export async function openTask(partition: number, signal: AbortSignal, deps: Ope
     outOfOrderMs: cfg.outOfOrderMs,
     dedupHorizonMs: cfg.dedupHorizonMs,
   });
-  const loaded = state.restore(read.entries);
+  const loaded = await state.restore(read.entries);
   const seconds = (performance.now() - started) / 1000;
   metrics.restoreSeconds.observe({ processor: topology.name }, seconds);
   metrics.restoredEvents.inc({ processor: topology.name }, loaded);
@@ -106,6 +106,7 @@ export async function openTask(partition: number, signal: AbortSignal, deps: Ope
     changelogBytes: read.bytes,
     entries: loaded,
     dedupKeys: state.dedupSize(),
+    dedupLoadedIn: state.dedupLoadedIn,
     seconds: Number(seconds.toFixed(3)),
     next: state.next.get(partition),
   });

@@ -17,6 +17,11 @@
  * their generation, so the changelog holds exactly what memory holds.
  */
 
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LoadJob } from './fingerprint-worker.js';
+
 /** Bytes of one fingerprint. */
 export const FP_BYTES = 16;
 
@@ -97,17 +102,78 @@ export function fingerprint(key: string, out: Uint32Array): void {
   out[3] = ((h4 + h1) | 1) >>> 0;
 }
 
+/** The home slot of a fingerprint (before masking). The low bits of a UUID's first word are time, so it mixes all four words. */
+function slotOf(a: number, b: number, c: number, d: number): number {
+  return fmix((a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ d) >>> 0);
+}
+
 /** One generation: an open-addressing set of fingerprints (linear probing, grown at 3/4 load). */
 export class FingerprintTable {
   private words: Uint32Array;
   private mask: number;
   count = 0;
 
-  constructor(expected = 1024) {
+  /** `shared`: the words live in a SharedArrayBuffer, so a worker can fill them (loadInWorker). */
+  constructor(expected = 1024, shared = false) {
     let cap = 1024;
     while (cap * 0.75 < expected) cap *= 2;
-    this.words = new Uint32Array(cap * 4);
+    this.words = shared ? new Uint32Array(new SharedArrayBuffer(cap * 16)) : new Uint32Array(cap * 4);
     this.mask = cap - 1;
+  }
+
+  /** The table's words, for a worker to fill with `loadInto`. */
+  get sharedWords(): Uint32Array {
+    return this.words;
+  }
+
+  /**
+   * Insert every fingerprint of `packed` (16 bytes each, big-endian words, as takeChunks writes
+   * them) into `words` (a table's, capacity `words.length / 4`, a power of two, never filled past
+   * 3/4 by the caller's sizing). Returns how many were new. The restore's hot loop: one pass, words
+   * read through a DataView, no per-entry call (a third faster than probe per fingerprint).
+   */
+  static loadInto(words: Uint32Array, packed: Uint8Array): number {
+    const mask = words.length / 4 - 1;
+    const dv = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+    let added = 0;
+    for (let o = 0; o + FP_BYTES <= packed.byteLength; o += FP_BYTES) {
+      const a = dv.getUint32(o);
+      const b = dv.getUint32(o + 4);
+      const c = dv.getUint32(o + 8);
+      const d = dv.getUint32(o + 12);
+      let i = slotOf(a, b, c, d) & mask;
+      for (;;) {
+        const q = i * 4;
+        const wa = words[q] as number;
+        if (wa === 0 && words[q + 1] === 0 && words[q + 2] === 0 && words[q + 3] === 0) {
+          words[q] = a;
+          words[q + 1] = b;
+          words[q + 2] = c;
+          words[q + 3] = d;
+          added++;
+          break;
+        }
+        if (wa === a && words[q + 1] === b && words[q + 2] === c && words[q + 3] === d) break;
+        i = (i + 1) & mask;
+      }
+    }
+    return added;
+  }
+
+  /** Make room for `more` entries without growing during a bulk load. */
+  reserve(more: number): void {
+    while (this.count + more > (this.mask + 1) * 0.75) this.grow();
+  }
+
+  /** Bulk insert (a restore): see loadInto. */
+  load(packed: Uint8Array): void {
+    this.reserve(packed.byteLength / FP_BYTES);
+    this.count += FingerprintTable.loadInto(this.words, packed);
+  }
+
+  /** Entries added to the words by someone else (a worker's loadInto). */
+  addCount(n: number): void {
+    this.count += n;
   }
 
   get bytes(): number {
@@ -121,8 +187,7 @@ export class FingerprintTable {
     const c = fp[2] as number;
     const d = fp[3] as number;
     const w = this.words;
-    // The low bits of a UUID's first word are time; mix the slot index from all four words.
-    let i = fmix((a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ d) >>> 0) & this.mask;
+    let i = slotOf(a, b, c, d) & this.mask;
     for (;;) {
       const o = i * 4;
       const wa = w[o] as number;
@@ -163,6 +228,41 @@ export class FingerprintTable {
       this.probe(fp, true);
     }
   }
+}
+
+/** The chunks of one generation, to rebuild it (restoreGenerations). */
+export interface GenerationChunks {
+  slot: number;
+  keys: string[];
+  values: Uint8Array[];
+  /** Fingerprints in all its chunks: the table is sized once. */
+  expected: number;
+}
+
+/** The compiled worker beside this module, when there is one. */
+function workerUrl(): URL | undefined {
+  const url = new URL('./fingerprint-worker.js', import.meta.url);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+/** Fill the jobs' tables in a worker thread; the new entries per job. */
+function runLoadWorker(url: URL, jobs: LoadJob[]): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url);
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      fn();
+      void worker.terminate();
+    };
+    worker.once('message', (added: number[]) => settle(() => resolve(added)));
+    worker.once('error', (err) => settle(() => reject(err)));
+    worker.once('exit', (code) =>
+      settle(() => reject(new Error(`the fingerprint loader exited (code ${code}) before it had loaded`))),
+    );
+    worker.postMessage(jobs);
+  });
 }
 
 interface Generation {
@@ -236,12 +336,12 @@ export class RecentSet {
     g.freshCount++;
   }
 
-  private generation(slot: number, expected = this.lastCount): Generation {
+  private generation(slot: number, expected = this.lastCount, shared = false): Generation {
     let g = this.gens.get(slot);
     if (!g) {
       // Sized like the previous generation: rates are steady, so it rarely has to grow.
       g = {
-        table: new FingerprintTable(expected),
+        table: new FingerprintTable(expected, shared),
         fresh: new Uint32Array(256),
         freshCount: 0,
         keys: [],
@@ -282,28 +382,54 @@ export class RecentSet {
    * Load a chunk written by takeChunks (a restore); `expected` = the fingerprints of all the chunks
    * of its generation, so the table is sized once. Chunks of expired generations are skipped by the caller.
    */
-  restoreChunk(key: string, value: Buffer, expected?: number): void {
-    const slot = Number(key.split('/')[1]);
-    const g = this.generation(slot, expected);
+  restoreChunk(key: string, value: Uint8Array, expected?: number): void {
+    const g = this.generation(RecentSet.slotOfChunk(key), expected);
     g.keys.push(key);
-    // Big-endian words read by hand: readUInt32BE's checks were a third of loading a chunk.
-    const fp = this.fp;
-    for (let o = 0; o + FP_BYTES <= value.length; o += FP_BYTES) {
-      for (let w = 0; w < 4; w++) {
-        const at = o + w * 4;
-        fp[w] =
-          (((value[at] as number) << 24) |
-            ((value[at + 1] as number) << 16) |
-            ((value[at + 2] as number) << 8) |
-            (value[at + 3] as number)) >>>
-          0;
-      }
-      g.table.probe(fp, true);
+    g.table.load(value);
+  }
+
+  /**
+   * Rebuild whole generations (a restore): in a worker thread, so the caller can rebuild the rest
+   * of the task's state meanwhile on its own thread — filling the tables is a large share of a
+   * restore, bound by memory latency (a random slot per fingerprint), and a restored task is idle
+   * on every other core. The tables live in SharedArrayBuffers the worker fills in place; nothing
+   * is copied back. Where no worker can run (the sources run by a test runner, which has no
+   * compiled worker) it loads them in this thread. Nothing may use the set until this resolves.
+   */
+  async restoreGenerations(gens: GenerationChunks[]): Promise<'worker' | 'thread'> {
+    const worker = workerUrl();
+    if (worker === undefined || gens.length === 0) {
+      for (const gen of gens)
+        for (let i = 0; i < gen.keys.length; i++)
+          this.restoreChunk(gen.keys[i] as string, gen.values[i] as Uint8Array, gen.expected);
+      return 'thread';
     }
+    const jobs: LoadJob[] = [];
+    const tables: FingerprintTable[] = [];
+    for (const gen of gens) {
+      const g = this.generation(gen.slot, gen.expected, true);
+      g.keys.push(...gen.keys);
+      const packed = new Uint8Array(new SharedArrayBuffer(gen.values.reduce((n, v) => n + v.byteLength, 0)));
+      let at = 0;
+      for (const v of gen.values) {
+        packed.set(v, at);
+        at += v.byteLength;
+      }
+      jobs.push({ words: g.table.sharedWords, packed });
+      tables.push(g.table);
+    }
+    const added = await runLoadWorker(worker, jobs);
+    tables.forEach((t, i) => t.addCount(added[i] ?? 0));
+    return 'worker';
+  }
+
+  /** The slot of a chunk's key (`r/<slot>/…`). */
+  static slotOfChunk(key: string): number {
+    return Number(key.slice(2, key.indexOf('/', 2)));
   }
 
   /** The slot a key of a chunk belongs to: whether it is already past `watermark`. */
   static chunkExpired(key: string, slotMs: number, watermark: number): boolean {
-    return Number(key.split('/')[1]) * slotMs <= watermark;
+    return RecentSet.slotOfChunk(key) * slotMs <= watermark;
   }
 }

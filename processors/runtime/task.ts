@@ -19,7 +19,8 @@
  * their events; the first transaction after such a restore writes the keyed state and tombstones
  * the segments.
  */
-import { RecentSet } from './recent.js';
+import { FP_BYTES, RecentSet } from './recent.js';
+import type { GenerationChunks } from './recent.js';
 import type { CompactEvent, Emit, FirstSight, OutRecord, ProcessorLogic } from './types.js';
 
 export interface TaskOptions {
@@ -110,6 +111,8 @@ export class TaskState {
   /** Keys read by the restore that are no longer state (legacy segments, expired dedup chunks), tombstoned by the next batch. */
   private legacy: string[] = [];
   readonly operators: Operator[];
+  /** Where the last restore filled the dedup tables (a worker thread, unless none could run). */
+  dedupLoadedIn: 'worker' | 'thread' | undefined;
 
   constructor(
     operators: Operator[] | ProcessorLogic,
@@ -264,14 +267,77 @@ export class TaskState {
   }
 
   /**
-   * Rebuild from the changelog's live entries (latest value per key, tombstones removed), in one
-   * walk over them: state rows go to their operator as they come (their bytes, row.ts), dedup
-   * chunks — a few per batch of the horizon — are kept aside and loaded once the walk has seen
-   * the position (the watermark decides which generations are over) and every chunk of each
-   * generation (its table is sized once). Returns the number of state entries loaded (events
-   * replayed, for a legacy changelog).
+   * Rebuild from the changelog's live entries (latest value per key, tombstones removed). First
+   * the position (`m/`: the watermark decides which dedup generations are over) and the dedup
+   * chunks (`r/`, a few per batch of the horizon, grouped by generation so each table is sized
+   * once); the generations' tables are filled in a worker thread (recent.ts) while this thread
+   * walks the operators' state rows once, handing each to its operator as it comes (its bytes,
+   * row.ts). Returns the number of state entries loaded (events replayed, for a legacy changelog).
    */
-  restore(entries: Map<string, Buffer | string>): number {
+  async restore(entries: Map<string, Buffer | string>): Promise<number> {
+    const gens = this.restorePosition(entries);
+    const loading = this.recent.restoreGenerations(gens);
+    let walk: ReturnType<TaskState['restoreRows']>;
+    try {
+      walk = this.restoreRows(entries);
+    } finally {
+      this.dedupLoadedIn = await loading;
+    }
+    return gens.reduce((n, g) => n + g.keys.length, 0) + this.finishRestore(walk);
+  }
+
+  /** The same in this thread only (tests; a caller that cannot wait). */
+  restoreSync(entries: Map<string, Buffer | string>): number {
+    const gens = this.restorePosition(entries);
+    for (const gen of gens)
+      for (let i = 0; i < gen.keys.length; i++)
+        this.recent.restoreChunk(gen.keys[i] as string, gen.values[i] as Uint8Array, gen.expected);
+    return gens.reduce((n, g) => n + g.keys.length, 0) + this.finishRestore(this.restoreRows(entries));
+  }
+
+  /**
+   * The position (`m/`) and the dedup chunks of the live generations; the chunks of generations
+   * the watermark has ended are tombstoned by the next batch.
+   */
+  private restorePosition(entries: Map<string, Buffer | string>): GenerationChunks[] {
+    const chunks: [string, Buffer | string][] = [];
+    for (const [key, value] of entries) {
+      if (key.charCodeAt(1) !== SLASH) continue;
+      const kind = key.charCodeAt(0);
+      if (kind === R) chunks.push([key, value]);
+      else if (kind === M) {
+        const meta = JSON.parse(typeof value === 'string' ? value : value.toString('utf8')) as Meta;
+        const p = Number(key.slice(2));
+        this.next.set(p, meta.next);
+        if (meta.max !== null) this.maxEventTime.set(p, meta.max);
+      }
+    }
+    const wm = this.watermark();
+    const slotMs = recentSlotMs(this.options.dedupHorizonMs);
+    const bySlot = new Map<number, GenerationChunks>();
+    for (const [key, value] of chunks) {
+      if (RecentSet.chunkExpired(key, slotMs, wm)) {
+        // Its generation ended with the last commit's watermark: tombstoned by the next batch.
+        this.legacy.push(key);
+        continue;
+      }
+      const slot = RecentSet.slotOfChunk(key);
+      let gen = bySlot.get(slot);
+      if (!gen) bySlot.set(slot, (gen = { slot, keys: [], values: [], expected: 0 }));
+      const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+      gen.keys.push(key);
+      gen.values.push(bytes);
+      gen.expected += bytes.byteLength / FP_BYTES;
+    }
+    return [...bySlot.values()];
+  }
+
+  /** The operators' state rows, snapshots and legacy segments, in one walk. */
+  private restoreRows(entries: Map<string, Buffer | string>): {
+    loaded: number;
+    snapshots: Map<string, string>;
+    segments: SegmentRow[][];
+  } {
     const snapshots = new Map<string, string>();
     const byName = new Map(this.operators.map((op) => [op.name, op.logic]));
     // The operator of the last `k/` key seen: keys of one operator come in runs.
@@ -280,7 +346,6 @@ export class TaskState {
     const text = (v: Buffer | string) => (typeof v === 'string' ? v : v.toString('utf8'));
     let loaded = 0;
     const segments: SegmentRow[][] = [];
-    const chunks: [string, Buffer | string][] = [];
     for (const [key, value] of entries) {
       const kind = key.charCodeAt(0);
       if (key.charCodeAt(1) !== SLASH) continue;
@@ -292,13 +357,6 @@ export class TaskState {
         }
         opLogic?.restoreEntry(key.slice(slash + 1), value);
         loaded++;
-      } else if (kind === R) {
-        chunks.push([key, value]);
-      } else if (kind === M) {
-        const meta = JSON.parse(text(value)) as Meta;
-        const p = Number(key.slice(2));
-        this.next.set(p, meta.next);
-        if (meta.max !== null) this.maxEventTime.set(p, meta.max);
       } else if (kind === O) {
         snapshots.set(key.slice(2), text(value));
       } else if (kind === S) {
@@ -306,8 +364,14 @@ export class TaskState {
         segments.push((JSON.parse(text(value)) as { ev: SegmentRow[] }).ev);
       }
     }
+    return { loaded, snapshots, segments };
+  }
+
+  /** Once the dedup horizon is loaded: legacy segments replayed, operators told, snapshots applied. */
+  private finishRestore(walk: ReturnType<TaskState['restoreRows']>): number {
+    const { snapshots, segments } = walk;
     const wm = this.watermark();
-    loaded += this.restoreChunks(chunks, wm);
+    let loaded = walk.loaded;
     loaded += this.replayLegacy(segments, wm);
     if (segments.length > 0) for (const op of this.operators) op.logic.replayedEvents?.();
     for (const op of this.operators) op.logic.restoredAt(wm);
@@ -316,29 +380,6 @@ export class TaskState {
       if (s !== undefined) op.logic.restoreSnapshot?.(s);
     }
     this.recent.expire(wm);
-    return loaded;
-  }
-
-  /** The dedup horizon's chunks: live generations loaded (each table sized once), expired ones tombstoned next batch. */
-  private restoreChunks(chunks: [string, Buffer | string][], wm: number): number {
-    const slotMs = recentSlotMs(this.options.dedupHorizonMs);
-    const perSlot = new Map<string, number>();
-    const slotOf = (key: string) => key.slice(0, key.indexOf('/', 2));
-    for (const [key, value] of chunks) {
-      const slot = slotOf(key);
-      perSlot.set(slot, (perSlot.get(slot) ?? 0) + value.length / 16);
-    }
-    let loaded = 0;
-    for (const [key, value] of chunks) {
-      if (RecentSet.chunkExpired(key, slotMs, wm)) {
-        // Its generation ended with the last commit's watermark: tombstoned by the next batch.
-        this.legacy.push(key);
-        continue;
-      }
-      const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
-      this.recent.restoreChunk(key, bytes, perSlot.get(slotOf(key)));
-      loaded++;
-    }
     return loaded;
   }
 

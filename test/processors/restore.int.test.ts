@@ -80,6 +80,8 @@ describe('kill -9 with keyed state, restore by assignment, bounded changelog', (
     expect(progressAtKill.committed).toBeLessThan(progressAtKill.total);
     const restored = restoredTasks(log);
     expect(restored.some((r) => r.entries > 0 && r.dedupKeys > 0)).toBe(true);
+    // The compiled processor fills its dedup tables in a worker thread beside the operators' rebuild.
+    for (const r of restored.filter((x) => x.dedupKeys > 0)) expect(r.dedupLoadedIn).toBe('worker');
   });
 
   it('was alive while not ready, and said why (restoring N % / joining consumer group <group>), then ready', () => {

@@ -60,7 +60,7 @@ function run(records: CompactEvent[], crashEvery?: number, batch = 97) {
       else changelog.set(c.key, c.value);
     if (crashEvery !== undefined && n % crashEvery === crashEvery - 1) {
       task = newTask();
-      task.restore(new Map(changelog));
+      task.restoreSync(new Map(changelog));
     }
   }
   return anomalies;

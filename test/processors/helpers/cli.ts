@@ -23,10 +23,12 @@ export async function stopCli(child: ChildProcess | undefined): Promise<void> {
 }
 
 /** The "task restored" log lines of the child's log. */
-export function restoredTasks(log: string[]): { entries: number; dedupKeys: number }[] {
+export function restoredTasks(
+  log: string[],
+): { entries: number; dedupKeys: number; dedupLoadedIn?: 'worker' | 'thread' }[] {
   return log
     .join('')
     .split('\n')
     .filter((l) => l.includes('"task restored"'))
-    .map((l) => JSON.parse(l) as { entries: number; dedupKeys: number });
+    .map((l) => JSON.parse(l) as { entries: number; dedupKeys: number; dedupLoadedIn?: 'worker' | 'thread' });
 }

@@ -113,4 +113,44 @@ describe('recent set (the dedup horizon)', () => {
     expect(r.size()).toBeGreaterThanOrEqual(30_000);
     expect(r.bytes()).toBeLessThan(r.size() * 16 * 4);
   });
+
+  it('a bulk load (a restore) holds what one insert at a time holds, duplicates once', () => {
+    const one = new FingerprintTable(16);
+    const fp = new Uint32Array(4);
+    const packed = Buffer.alloc(3_000 * 16);
+    for (let i = 0; i < 3_000; i++) {
+      // every tenth repeats an earlier one
+      fingerprint(`k${i % 10 === 9 ? i - 5 : i}`, fp);
+      one.probe(fp, true);
+      for (let w = 0; w < 4; w++) packed.writeUInt32BE(fp[w] as number, i * 16 + w * 4);
+    }
+    const bulk = new FingerprintTable(16);
+    bulk.load(packed);
+    expect(bulk.count).toBe(one.count);
+    expect(bulk.count).toBe(2_700);
+    for (let i = 0; i < 3_100; i++) {
+      fingerprint(`k${i}`, fp);
+      expect(bulk.probe(fp, false)).toBe(one.probe(fp, false));
+    }
+  });
+
+  it('restoreGenerations rebuilds whole generations: the same keys, the same chunk keys to tombstone', async () => {
+    const r = new RecentSet(SLOT);
+    for (let i = 0; i < 2_000; i++) r.firstSight(`k${i}`, 60_000 + i * 100);
+    const chunks = r.takeChunks('0/0');
+    expect(chunks.length).toBeGreaterThan(1);
+    const restored = new RecentSet(SLOT);
+    await restored.restoreGenerations(
+      chunks.map((c) => ({
+        slot: RecentSet.slotOfChunk(c.key),
+        keys: [c.key],
+        values: [c.value],
+        expected: c.value.length / 16,
+      })),
+    );
+    expect(restored.size()).toBe(2_000);
+    for (let i = 0; i < 2_000; i++) expect(restored.has(`k${i}`)).toBe(true);
+    expect(restored.has('k2000')).toBe(false);
+    expect(restored.expire(Infinity).sort()).toEqual(chunks.map((c) => c.key).sort());
+  });
 });

@@ -86,7 +86,7 @@ function run(crashAt: number | undefined, asBytes: boolean) {
     }
     if (n === crashAt) {
       task = newTask();
-      task.restore(new Map(changelog));
+      task.restoreSync(new Map(changelog));
       expect(task.next.get(0)).toBe(i + records.length);
     }
   }
@@ -128,5 +128,33 @@ describe('TaskState.restore over the changelog records of processor all', () => 
 
   it('restores the same from bytes as from text', () => {
     expect(run(20, true)).toEqual(run(20, false));
+  });
+
+  it('the restore that fills the dedup tables beside the operators gives the task the sync one gives', async () => {
+    const events = stream(8_000);
+    const writer = newTask();
+    const changelog = new Map<string, Buffer | string>();
+    const batches: TaskRecord[][] = [];
+    for (let i = 0; i < events.length; i += 250)
+      batches.push(events.slice(i, i + 250).map((event, j) => ({ offset: i + j, event })));
+    for (const records of batches.slice(0, 20)) {
+      const out = writer.processBatch(0, records, (records.at(-1) as TaskRecord).offset);
+      for (const c of out.changelog)
+        if (c.value === null) changelog.delete(c.key);
+        else changelog.set(c.key, Buffer.from(c.value));
+    }
+    const sync = newTask();
+    const loadedSync = sync.restoreSync(new Map(changelog));
+    const parallel = newTask();
+    const loaded = await parallel.restore(new Map(changelog));
+    expect(loaded).toBe(loadedSync);
+    expect(parallel.dedupSize()).toBe(writer.dedupSize());
+    expect(parallel.dedupSize()).toBeGreaterThan(0);
+    for (const records of batches.slice(20)) {
+      const last = (records.at(-1) as TaskRecord).offset;
+      expect(show(parallel.processBatch(0, records, last))).toEqual(
+        show(sync.processBatch(0, records, last)),
+      );
+    }
   });
 });

@@ -72,7 +72,7 @@ function run(
     }
     if (n === crashAt) {
       task = newTask(makeLogic());
-      task.restore(new Map(changelog));
+      task.restoreSync(new Map(changelog));
       expect(task.next.get(0)).toBe(i + slice.length);
     }
   }
@@ -307,7 +307,7 @@ describe('a topology: every operator in one task, one dedup set', () => {
       }
       if (n === crashAt) {
         task = new TaskState(operators(), { partitions: [0], outOfOrderMs: BOUND, dedupHorizonMs: HORIZON });
-        task.restore(new Map(changelog));
+        task.restoreSync(new Map(changelog));
       }
     }
     return { outputs, late };

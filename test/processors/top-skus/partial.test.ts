@@ -81,7 +81,7 @@ describe('top SKUs stage 1 (per partition)', () => {
 
     // Restored from the changelog, the partition resumes: only the new sales of the hour follow.
     const second = task();
-    second.restore(changelog);
+    second.restoreSync(changelog);
     const out = second.processBatch(
       3,
       [
