@@ -124,6 +124,9 @@ function runK6(port: number, token: string, source: string, rps: number, duratio
     },
     encoding: 'utf8',
     timeout: 15 * 60_000,
+    // k6 logs a line per failed request: beyond the default 1 MB spawnSync kills it (status null)
+    // and a run with failures would be reported as a crash instead of its failure rate.
+    maxBuffer: 256 * 1024 * 1024,
   });
   // k6 exits 99 when a threshold fails: that is a result to report, not an error.
   if (k6.status !== 0 && k6.status !== 99)
