@@ -396,17 +396,26 @@ export class RecentSet {
    * is copied back. Where no worker can run (the sources run by a test runner, which has no
    * compiled worker) it loads them in this thread. Nothing may use the set until this resolves.
    */
-  async restoreGenerations(gens: GenerationChunks[]): Promise<'worker' | 'thread'> {
-    const worker = workerUrl();
-    if (worker === undefined || gens.length === 0) {
-      for (const gen of gens)
+  async restoreGenerations(
+    gens: GenerationChunks[],
+    /** The worker's module (tests name another); undefined: fill them in this thread. */
+    worker: URL | undefined = workerUrl(),
+  ): Promise<'worker' | 'thread' | `thread (${string})`> {
+    const inThread = (list: GenerationChunks[]) => {
+      for (const gen of list)
         for (let i = 0; i < gen.keys.length; i++)
           this.restoreChunk(gen.keys[i] as string, gen.values[i] as Uint8Array, gen.expected);
+    };
+    // Only generations this set does not hold yet get a shared table (a restore: all of them).
+    const fresh = gens.filter((g) => !this.gens.has(g.slot));
+    inThread(gens.filter((g) => this.gens.has(g.slot)));
+    if (worker === undefined || fresh.length === 0) {
+      inThread(fresh);
       return 'thread';
     }
     const jobs: LoadJob[] = [];
     const tables: FingerprintTable[] = [];
-    for (const gen of gens) {
+    for (const gen of fresh) {
       const g = this.generation(gen.slot, gen.expected, true);
       g.keys.push(...gen.keys);
       const packed = new Uint8Array(new SharedArrayBuffer(gen.values.reduce((n, v) => n + v.byteLength, 0)));
@@ -418,7 +427,15 @@ export class RecentSet {
       jobs.push({ words: g.table.sharedWords, packed });
       tables.push(g.table);
     }
-    const added = await runLoadWorker(worker, jobs);
+    let added: number[];
+    try {
+      added = await runLoadWorker(worker, jobs);
+    } catch (err) {
+      // A worker that could not start or died: its tables may be half filled; start them over here.
+      for (const gen of fresh) this.gens.delete(gen.slot);
+      inThread(fresh);
+      return `thread (the worker failed: ${err instanceof Error ? err.message : String(err)})`;
+    }
     tables.forEach((t, i) => t.addCount(added[i] ?? 0));
     return 'worker';
   }

@@ -112,7 +112,7 @@ export class TaskState {
   private legacy: string[] = [];
   readonly operators: Operator[];
   /** Where the last restore filled the dedup tables (a worker thread, unless none could run). */
-  dedupLoadedIn: 'worker' | 'thread' | undefined;
+  dedupLoadedIn: Awaited<ReturnType<RecentSet['restoreGenerations']>> | undefined;
 
   constructor(
     operators: Operator[] | ProcessorLogic,

@@ -153,4 +153,24 @@ describe('recent set (the dedup horizon)', () => {
     expect(restored.has('k2000')).toBe(false);
     expect(restored.expire(Infinity).sort()).toEqual(chunks.map((c) => c.key).sort());
   });
+
+  it('a worker that cannot run leaves no half-filled table: the generations are loaded in this thread', async () => {
+    const r = new RecentSet(SLOT);
+    for (let i = 0; i < 500; i++) r.firstSight(`k${i}`, 60_000 + i * 100);
+    const chunks = r.takeChunks('0/0');
+    const restored = new RecentSet(SLOT);
+    const where = await restored.restoreGenerations(
+      chunks.map((c) => ({
+        slot: RecentSet.slotOfChunk(c.key),
+        keys: [c.key],
+        values: [c.value],
+        expected: c.value.length / 16,
+      })),
+      new URL('./no-such-worker.js', import.meta.url),
+    );
+    expect(where).toMatch(/^thread \(the worker failed: /);
+    expect(restored.size()).toBe(500);
+    for (let i = 0; i < 500; i++) expect(restored.has(`k${i}`)).toBe(true);
+    expect(restored.expire(Infinity).sort()).toEqual(chunks.map((c) => c.key).sort());
+  });
 });
