@@ -184,6 +184,10 @@ export class EventSender {
         await this.serde.register();
         resource = { kind: 'transactional id', name: this.options.transactionalId };
         await this.producer.connect();
+        // kafkajs registers the transactional id only at the first transaction: do it now, so a
+        // refused id (an ACL) shows at start-up, not at the first POST, and a predecessor's open
+        // transaction is fenced at once. No partition is added, so the abort sends nothing.
+        await (await this.producer.transaction()).abort();
         this.connected = true;
         this.state.connected();
         this.options.logger.info('ingest connected to Kafka', {
