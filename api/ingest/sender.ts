@@ -26,7 +26,10 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, KafkaResource, Message, Producer, KafkaRefused } from '../../lib/kafka/index.js';
 import {
+  COORDINATOR_TRANSACTION,
+  coordinatorAnswer,
   KafkaConnectionState,
+  refusalType,
   Partitioners,
   createKafka,
   ensureOwnTopics,
@@ -187,7 +190,7 @@ export class EventSender {
         // kafkajs registers the transactional id only at the first transaction: do it now, so a
         // refused id (an ACL) shows at start-up, not at the first POST, and a predecessor's open
         // transaction is fenced at once. No partition is added, so the abort sends nothing.
-        await (await this.producer.transaction()).abort();
+        await this.registerTransactionalId();
         this.connected = true;
         this.state.connected();
         this.options.logger.info('ingest connected to Kafka', {
@@ -201,6 +204,25 @@ export class EventSender {
         await admin.disconnect().catch(() => undefined);
       }
       await waitOrAbort(wait, this.closing.signal);
+    }
+  }
+
+  /**
+   * An empty transaction: kafkajs registers the id. A refused id surfaces from kafkajs as a bare
+   * "Failed to find group coordinator" (its lookup swallows the broker's answer), so the broker is
+   * asked directly why (lib/kafka/coordinator.ts) and its refusal thrown instead.
+   */
+  private async registerTransactionalId(): Promise<void> {
+    try {
+      await (await this.producer.transaction()).abort();
+    } catch (err) {
+      if (refusalType(err) !== undefined) throw err;
+      const answer = await coordinatorAnswer(
+        this.kafka,
+        this.options.transactionalId,
+        COORDINATOR_TRANSACTION,
+      );
+      throw refusalType(answer) !== undefined ? answer : err;
     }
   }
 

@@ -24,6 +24,7 @@ import {
   createKafka,
   ensureTopics,
   waitOrAbort,
+  withCoordinatorAnswer,
 } from '../../lib/kafka/index.js';
 import type { Schema } from '../../lib/config/index.js';
 import { PRODUCER_CONTROL_TOPIC, PRODUCER_GROUP, resolveConfig } from '../../lib/config/index.js';
@@ -86,7 +87,7 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
       const topic: KafkaResource = { kind: 'topic', name: config.controlTopic };
       const kafkaState = new KafkaConnectionState(log, 'control panel', {
         topic: config.controlTopic,
-        group: 'retail-producer-control-*',
+        group: follower.groupId,
       });
 
       // Connect in the background, retrying: the server (and ingest) must not wait for this.
@@ -116,8 +117,10 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
           } catch (err) {
             await producer?.disconnect().catch(() => undefined);
             producer = undefined;
+            // A refused group hides behind kafkajs' "Failed to find group coordinator": ask why.
+            const why = await withCoordinatorAnswer(kafka, follower.groupId, err);
             // Transient: every 5 s as before (the panel is not in a hurry); refused: 5 s up to 60 s.
-            wait = Math.max(5000, kafkaState.failed(err, topic));
+            wait = Math.max(5000, kafkaState.failed(why, topic));
           }
           await waitOrAbort(wait, closing.signal);
         }
