@@ -21,7 +21,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { EtlError } from '../../lib/errors.js';
-import { createKafka, ensureTopics, kafkaError, kafkaSecurityFromEnv } from '../../lib/kafka/index.js';
+import {
+  createAcls,
+  createKafka,
+  ensureTopics,
+  kafkaError,
+  kafkaSecurityFromEnv,
+} from '../../lib/kafka/index.js';
 import { KAFKA_ADMIN_PRINCIPAL } from '../../stack/kafka-principals.js';
 import { startCli } from '../../stack/cli-process.js';
 import type { CliProcess } from '../../stack/cli-process.js';
@@ -352,7 +358,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   });
 
   // After the mutual-TLS test, which counts the raw topic: this adds events to it.
-  it('serve as `ingest`: a batch POSTed with the ingest token is on the raw topic exactly once and reaches Postgres; pointed at the DLQ or a transactional id it has no grant for, 503 KAFKA_ERROR naming the refusal, logged once, nothing written', async () => {
+  it('serve as `ingest`: a batch POSTed with the ingest token is on the raw topic exactly once and reaches Postgres; pointed at the DLQ or a transactional id it has no grant for, 503 KAFKA_ERROR naming the refusal, logged once, nothing written; ready once granted', async () => {
     const tokens = testTokens();
     const serveAs = async (extra: Record<string, string>, portOffset: number) => {
       const port = basePort !== undefined ? basePort + portOffset : await freePort();
@@ -490,6 +496,21 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
       principal: 'ingest',
     });
     expect(refusalLines(txDenied.serve.output())).toHaveLength(1);
+
+    // An operator grants the id: the same server becomes ready without a restart (its backoff
+    // tops out at a minute) and says the refusal is over.
+    const aclAdmin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-acl').admin();
+    await aclAdmin.connect();
+    await createAcls(aclAdmin, [
+      { principal: 'ingest', resource: 'transactional-id', name: txId, operations: ['write', 'describe'] },
+    ]);
+    await aclAdmin.disconnect();
+    await waitUntil(
+      async () => (await readyz(txDenied.url)).status === 200,
+      90_000,
+      'serve ready after the grant',
+    );
+    expect(txDenied.serve.output()).toContain('ingest: Kafka no longer refuses');
     await denied.serve.stop(10_000);
     await txDenied.serve.stop(10_000);
     const password = readFileSync(broker.saslEnv('ingest')['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
