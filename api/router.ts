@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
-import type { Route } from '../lib/process-server.js';
+import type { Readiness, Route } from '../lib/process-server.js';
 import { failResponse } from '../lib/http/response.js';
 import type { ByteBudget } from '../lib/http/budget.js';
 import { bodyReservation } from '../lib/http/budget.js';
@@ -60,8 +60,8 @@ export interface RouteModule {
 
 export interface ModuleInstance {
   routes: RouteDef[];
-  /** Part of /readyz: the server is ready when every module is. */
-  ready?(): boolean | Promise<boolean>;
+  /** Part of /readyz: the server is ready when every module is; a status says why one is not. */
+  ready?(): Readiness | Promise<Readiness>;
   /** Called on shutdown (flush producers, close pools). */
   close?(): Promise<void>;
 }

@@ -61,9 +61,15 @@ export async function startApiServer(config: ApiConfig, options: ApiServerOption
     registry,
     http,
     routes: [router.asRoute(logger, guard, new ByteBudget(http.maxInflightBytes), config.maxBodyBytes)],
+    // Not ready while any module is not; /readyz names every module's reason (e.g. a Kafka refusal).
     ready: async () => {
-      for (const i of instances) if (i.ready && !(await i.ready())) return false;
-      return true;
+      const reasons: string[] = [];
+      for (const i of instances) {
+        const answer = i.ready ? await i.ready() : true;
+        if (answer === false) reasons.push('not ready');
+        else if (answer !== true && !answer.ready) reasons.push(answer.status);
+      }
+      return reasons.length === 0 ? true : { ready: false, status: [...new Set(reasons)].join('; ') };
     },
   });
   const port = (server.address() as AddressInfo).port;

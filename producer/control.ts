@@ -66,7 +66,7 @@ export async function readControlState(kafka: Kafka, topic: string, group: strin
  */
 export class ControlFollower {
   private consumer: Consumer | undefined;
-  private readonly groupId = `retail-producer-control-${randomUUID()}`;
+  readonly groupId = `retail-producer-control-${randomUUID()}`;
   readonly state: ControlState = { rate: undefined, paused: undefined, replicas: new Map() };
 
   constructor(

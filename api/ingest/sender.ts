@@ -15,12 +15,26 @@
  * The transactional id is stable for a server (host and port): a restarted server fences its
  * predecessor and aborts the transaction it left open at once, instead of making consumers wait
  * out the transaction timeout.
+ *
+ * A broker that refuses the principal (no ACL for the topic or the transactional id) is not "Kafka
+ * still starting": the refusal is logged once, /readyz and every 503 name it (KAFKA_ERROR, the
+ * broker's type, retriable: false) and the connection is tried again only every 5 s doubling to a
+ * minute (lib/kafka/refusal.ts), so an operator's fix is picked up without a restart.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, Message, Producer } from '../../lib/kafka/index.js';
-import { Partitioners, createKafka, ensureOwnTopics } from '../../lib/kafka/index.js';
+import type { Kafka, KafkaResource, Message, Producer, KafkaRefused } from '../../lib/kafka/index.js';
+import {
+  COORDINATOR_TRANSACTION,
+  coordinatorAnswer,
+  KafkaConnectionState,
+  refusalType,
+  Partitioners,
+  createKafka,
+  ensureOwnTopics,
+  waitOrAbort,
+} from '../../lib/kafka/index.js';
 import type { Histogram } from 'prom-client';
 import { EtlError } from '../../lib/errors.js';
 import type { SaleEvent } from '../../lib/contracts/event/schema.js';
@@ -104,8 +118,8 @@ export class EventSender {
   private readonly producer: Producer;
   private readonly serde: SaleEventSerde;
   private connected = false;
-  private closed = false;
-  private lastError = 'not connected yet';
+  private readonly closing = new AbortController();
+  private readonly state: KafkaConnectionState;
   private queue: Pending[] = [];
   private queuedEvents = 0;
   private inFlight = false;
@@ -131,15 +145,25 @@ export class EventSender {
       retry: { retries: 5, initialRetryTime: 10, maxRetryTime: 1000 },
     });
     this.serde = new SaleEventSerde(createRegistry(options.registryUrl));
+    this.state = new KafkaConnectionState(options.logger, 'ingest', {
+      topic: options.topic,
+      transactionalId: options.transactionalId,
+    });
     this.connecting = this.connectLoop();
   }
 
   get ready(): boolean {
-    return this.connected;
+    return this.connected && this.state.refusal === undefined;
   }
 
+  /** Why not ready: `kafka refused: … for principal …`, or the last connection error. */
   get reason(): string {
-    return this.lastError;
+    return this.state.reason;
+  }
+
+  /** The broker's refusal of the last attempt or send, if it refused. */
+  get refusal(): KafkaRefused | undefined {
+    return this.state.refusal;
   }
 
   private async connectLoop(): Promise<void> {
@@ -151,28 +175,54 @@ export class EventSender {
     ];
     // The default topic: lay out the rest of the pipeline too, where the principal may.
     const layout = DEFAULT_TOPIC_SPECS.some((s) => s.topic === this.options.topic) ? DEFAULT_TOPIC_SPECS : [];
-    let attempt = 0;
-    while (!this.closed) {
+    const topic: KafkaResource = { kind: 'topic', name: this.options.topic };
+    while (!this.closing.signal.aborted) {
       const admin = this.kafka.admin({ retry: { retries: 0 } });
+      // What the step under way asks the broker for: a refusal names it.
+      let resource = topic;
+      let wait = 0;
       try {
         await admin.connect();
         await ensureOwnTopics(admin, own, layout);
         await this.serde.register();
+        resource = { kind: 'transactional id', name: this.options.transactionalId };
         await this.producer.connect();
+        // kafkajs registers the transactional id only at the first transaction: do it now, so a
+        // refused id (an ACL) shows at start-up, not at the first POST, and a predecessor's open
+        // transaction is fenced at once. No partition is added, so the abort sends nothing.
+        await this.registerTransactionalId();
         this.connected = true;
+        this.state.connected();
         this.options.logger.info('ingest connected to Kafka', {
           topic: this.options.topic,
           schemaId: this.serde.schemaId,
         });
         return;
       } catch (err) {
-        this.lastError = (err as Error).message;
-        if (attempt++ % 10 === 0)
-          this.options.logger.warn('ingest cannot reach Kafka or the registry yet; retrying', { err });
-        await sleep(1000);
+        wait = this.state.failed(err, resource);
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
+      await waitOrAbort(wait, this.closing.signal);
+    }
+  }
+
+  /**
+   * An empty transaction: kafkajs registers the id. A refused id surfaces from kafkajs as a bare
+   * "Failed to find group coordinator" (its lookup swallows the broker's answer), so the broker is
+   * asked directly why (lib/kafka/coordinator.ts) and its refusal thrown instead.
+   */
+  private async registerTransactionalId(): Promise<void> {
+    try {
+      await (await this.producer.transaction()).abort();
+    } catch (err) {
+      if (refusalType(err) !== undefined) throw err;
+      const answer = await coordinatorAnswer(
+        this.kafka,
+        this.options.transactionalId,
+        COORDINATOR_TRANSACTION,
+      );
+      throw refusalType(answer) !== undefined ? answer : err;
     }
   }
 
@@ -182,8 +232,9 @@ export class EventSender {
    */
   send(events: SaleEvent[]): Promise<void> {
     if (!this.connected) {
+      if (this.state.refusal) return Promise.reject(this.state.refusal);
       return Promise.reject(
-        new KafkaUnavailable(`Kafka is not reachable (${this.lastError}); nothing was written`),
+        new KafkaUnavailable(`Kafka is not reachable (${this.state.reason}); nothing was written`),
       );
     }
     if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.options.maxQueuedEvents)
@@ -204,6 +255,7 @@ export class EventSender {
       this.queue = [];
       try {
         await this.transaction(group);
+        if (this.state.refusal) this.state.connected();
         for (const p of group) p.resolve();
       } catch (err) {
         if (group.length === 1) this.fail(group, err);
@@ -216,6 +268,7 @@ export class EventSender {
           for (const p of group) {
             try {
               await this.transaction([p]);
+              if (this.state.refusal) this.state.connected();
               p.resolve();
             } catch (alone) {
               this.fail([p], alone);
@@ -250,7 +303,13 @@ export class EventSender {
   }
 
   private fail(group: Pending[], err: unknown): void {
-    this.lastError = (err as Error).message;
+    // Connected, but the ACL forbids the write (e.g. DESCRIBE granted, WRITE not): a final answer.
+    const refused = this.state.refuse(err, { kind: 'topic', name: this.options.topic });
+    if (refused !== undefined) {
+      this.state.logRefusal(refused);
+      for (const p of group) p.reject(refused);
+      return;
+    }
     this.options.logger.warn('ingest send failed', { err, requests: group.length });
     const failure = new KafkaUnavailable(
       `Kafka did not commit the events: ${(err as Error).message}; nothing of this request is visible to read_committed consumers`,
@@ -260,7 +319,7 @@ export class EventSender {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing.abort();
     await this.connecting;
     while (this.inFlight) await sleep(10);
     await this.producer.disconnect().catch(() => undefined);

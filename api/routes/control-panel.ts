@@ -13,10 +13,19 @@
  * as `retail-etl producer rate|pause|resume` writes it; every producer replica follows the topic.
  * Two operators changing the rate at once: the topic orders the writes, the last one wins, and
  * this server follows the topic, so every panel shows the final value. Prometheus being down only
- * blanks the live figures; the controls do not depend on it.
+ * blanks the live figures; the controls do not depend on it. A broker that refuses this server's
+ * principal the control topic (an ACL) is reported as ingest reports it (lib/kafka/refusal.ts):
+ * once in the log, in /readyz, and as 503 KAFKA_ERROR with retriable: false; retried rarely.
  */
-import type { Kafka, Producer } from '../../lib/kafka/index.js';
-import { Partitioners, createKafka, ensureTopics } from '../../lib/kafka/index.js';
+import type { Kafka, KafkaResource, Producer } from '../../lib/kafka/index.js';
+import {
+  KafkaConnectionState,
+  Partitioners,
+  createKafka,
+  ensureTopics,
+  waitOrAbort,
+  withCoordinatorAnswer,
+} from '../../lib/kafka/index.js';
 import type { Schema } from '../../lib/config/index.js';
 import { PRODUCER_CONTROL_TOPIC, PRODUCER_GROUP, resolveConfig } from '../../lib/config/index.js';
 import { MAX_RATE_FIELD } from '../../producer/config.js';
@@ -74,11 +83,17 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
       const waiters = new Set<() => void>();
       let producer: Producer | undefined;
       let connected = false;
-      let closed = false;
+      const closing = new AbortController();
+      const topic: KafkaResource = { kind: 'topic', name: config.controlTopic };
+      const kafkaState = new KafkaConnectionState(log, 'control panel', {
+        topic: config.controlTopic,
+        group: follower.groupId,
+      });
 
       // Connect in the background, retrying: the server (and ingest) must not wait for this.
       const connect = async (): Promise<void> => {
-        for (let attempt = 1; !closed; attempt++) {
+        while (!closing.signal.aborted) {
+          let wait: number;
           try {
             const admin = kafka.admin();
             await admin.connect();
@@ -96,12 +111,18 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
               for (const w of waiters) w();
             });
             connected = true;
+            kafkaState.connected();
             log.info('control panel following the control topic', { topic: config.controlTopic });
             return;
           } catch (err) {
-            log.warn('control panel cannot reach Kafka yet; retrying', { attempt, err });
-            await new Promise((r) => setTimeout(r, 5000));
+            await producer?.disconnect().catch(() => undefined);
+            producer = undefined;
+            // A refused group hides behind kafkajs' "Failed to find group coordinator": ask why.
+            const why = await withCoordinatorAnswer(kafka, follower.groupId, err);
+            // Transient: every 5 s as before (the panel is not in a hurry); refused: 5 s up to 60 s.
+            wait = Math.max(5000, kafkaState.failed(why, topic));
           }
+          await waitOrAbort(wait, closing.signal);
         }
       };
       const connecting = connect();
@@ -135,6 +156,8 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
       };
 
       const requireConnected = (): void => {
+        if (!connected && kafkaState.refusal)
+          throw new HttpError(503, 'KAFKA_ERROR', kafkaState.refusal.message, kafkaState.refusal.details);
         if (!connected || !producer) {
           throw new HttpError(
             503,
@@ -163,7 +186,13 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
         });
         try {
           await publishControl(producer as Producer, config.controlTopic, key, record as ControlRecord);
+          if (kafkaState.refusal) kafkaState.connected();
         } catch (err) {
+          const refused = kafkaState.refuse(err, topic);
+          if (refused) {
+            kafkaState.logRefusal(refused);
+            throw new HttpError(503, 'KAFKA_ERROR', refused.message, refused.details);
+          }
           throw new HttpError(
             503,
             'KAFKA_UNAVAILABLE',
@@ -279,9 +308,12 @@ export function controlPanelModule(options: ControlPanelOptions = {}): RouteModu
             handler: async ({ res }) => sendJson(res, 200, await queryFigures(config.prometheusUrl)),
           },
         ],
-        ready: () => connected,
+        ready: () =>
+          connected && !kafkaState.refusal
+            ? true
+            : { ready: false, status: `control panel: ${kafkaState.reason}` },
         close: async () => {
-          closed = true;
+          closing.abort();
           await connecting.catch(() => undefined);
           await follower.stop();
           await producer?.disconnect().catch(() => undefined);

@@ -3,7 +3,9 @@
  * shared validator; the request is all-or-nothing: 202 {accepted: n} when every event was valid and
  * committed in one Kafka transaction, 400 listing each invalid event's index and reasons (nothing
  * written), 413 for a body or batch above the limits, 429 + Retry-After when too much is waiting
- * for Kafka, 503 + Retry-After when Kafka is unreachable (nothing visible to read_committed readers).
+ * for Kafka, 503 + Retry-After when Kafka is unreachable (nothing visible to read_committed readers),
+ * 503 KAFKA_ERROR with the broker's type and retriable: false when the broker refuses this server's
+ * principal (an ACL: retrying the request cannot help until an operator grants it).
  * docs/ingest.md describes every answer.
  */
 import { Counter, Histogram } from 'prom-client';
@@ -13,6 +15,7 @@ import { validateEvent } from '../../lib/contracts/event/validate.js';
 import { HttpError, readBody, sendJson } from '../http.js';
 import { ACCEPTED_CONTENT_TYPES, formatOf, parseEvents } from '../ingest/parse.js';
 import { defaultTransactionalId, EventSender, KafkaUnavailable, Overloaded } from '../ingest/sender.js';
+import { KafkaRefused } from '../../lib/kafka/index.js';
 import type { ApiContext, RouteModule } from '../router.js';
 import { zeroSeries } from '../../lib/metric-zero.js';
 
@@ -125,6 +128,8 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
                   await sender.send(valid);
                 } catch (err) {
                   if (err instanceof KafkaUnavailable) throw unavailable(err);
+                  if (err instanceof KafkaRefused)
+                    throw new HttpError(503, 'KAFKA_ERROR', err.message, { accepted: 0, ...err.details });
                   if (err instanceof Overloaded)
                     throw new HttpError(
                       429,
@@ -150,7 +155,7 @@ export function ingestModule(options: IngestModuleOptions = {}): RouteModule {
             },
           },
         ],
-        ready: () => sender.ready,
+        ready: () => (sender.ready ? true : { ready: false, status: `ingest: ${sender.reason}` }),
         close: () => sender.close(),
       };
     },

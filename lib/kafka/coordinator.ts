@@ -31,15 +31,23 @@ function internalCluster(kafka: Kafka): CoordinatorCluster | undefined {
   });
 }
 
+/** FindCoordinator's key types: a consumer group, or a transactional id (whose lookup hides a refusal the same way). */
+export const COORDINATOR_GROUP = 0;
+export const COORDINATOR_TRANSACTION = 1;
+
 /** The broker's error for FindCoordinator(`groupId`), or undefined when it answers or cannot be asked. */
-export async function coordinatorAnswer(kafka: Kafka, groupId: string): Promise<unknown> {
+export async function coordinatorAnswer(
+  kafka: Kafka,
+  groupId: string,
+  coordinatorType: number = COORDINATOR_GROUP,
+): Promise<unknown> {
   const cluster = internalCluster(kafka);
   if (!cluster) return undefined;
   try {
     await cluster.connect();
     await cluster.refreshMetadata(); // the controller's id comes with the metadata
     const broker = await cluster.findControllerBroker();
-    await broker.findGroupCoordinator({ groupId, coordinatorType: 0 });
+    await broker.findGroupCoordinator({ groupId, coordinatorType });
     return undefined;
   } catch (err) {
     return kafkaErrorType(err) !== undefined ? err : undefined;

@@ -13,3 +13,4 @@ export * from './security.js';
 export * from './topics.js';
 export * from './topic-layout.js';
 export * from './types.js';
+export * from './refusal.js';

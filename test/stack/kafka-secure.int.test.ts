@@ -21,7 +21,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPIC_SPECS, TOPICS } from '../../lib/contracts/topics.js';
 import { EtlError } from '../../lib/errors.js';
-import { createKafka, ensureTopics, kafkaError, kafkaSecurityFromEnv } from '../../lib/kafka/index.js';
+import {
+  createAcls,
+  createKafka,
+  ensureTopics,
+  kafkaError,
+  kafkaSecurityFromEnv,
+} from '../../lib/kafka/index.js';
 import { KAFKA_ADMIN_PRINCIPAL } from '../../stack/kafka-principals.js';
 import { startCli } from '../../stack/cli-process.js';
 import type { CliProcess } from '../../stack/cli-process.js';
@@ -352,7 +358,7 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
   });
 
   // After the mutual-TLS test, which counts the raw topic: this adds events to it.
-  it('serve as `ingest`: a batch POSTed with the ingest token is on the raw topic exactly once and reaches Postgres; pointed at the DLQ, nothing is written', async () => {
+  it('serve as `ingest`: a batch POSTed with the ingest token is on the raw topic exactly once and reaches Postgres; pointed at the DLQ or a transactional id it has no grant for, 503 KAFKA_ERROR naming the refusal, logged once, nothing written; ready once granted', async () => {
     const tokens = testTokens();
     const serveAs = async (extra: Record<string, string>, portOffset: number) => {
       const port = basePort !== undefined ? basePort + portOffset : await freePort();
@@ -369,6 +375,10 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
         headers: { 'content-type': 'application/json', ...bearer(tokens.ingest) },
         body: JSON.stringify(events),
       });
+      return { status: res.status, body: await res.text() };
+    };
+    const readyz = async (url: string) => {
+      const res = await fetch(`${url}/readyz`);
       return { status: res.status, body: await res.text() };
     };
     const { serve, url } = await serveAs({}, 3);
@@ -424,18 +434,87 @@ describe('Kafka over SASL_SSL and mutual TLS with ACLs per principal (throwaway 
     expect(await serve.stop(10_000), serve.tail()).toBe(0);
     expect(serve.output()).not.toMatch(/AUTHORIZATION_FAILED/);
 
-    // The ingest principal may not write the DLQ: serve pointed at it logs the broker's refusal and
-    // never connects; a POST is answered 503 — nothing written.
+    // The ingest principal may not write the DLQ: serve pointed at it logs the broker's refusal
+    // once and never connects; a POST is answered 503 KAFKA_ERROR, retriable: false, naming the
+    // broker's type, the topic and the principal — nothing written; /readyz says the same.
     const dlqBefore = await topicSize(kafka, TOPICS.dlq);
     const denied = await serveAs({ INGEST_TOPIC: TOPICS.dlq }, 4);
     await denied.serve.waitFor(/"serverCode":"TOPIC_AUTHORIZATION_FAILED"/, 60_000);
+    const refusedAt = Date.now();
     const refused = await post(denied.url, events.slice(0, 10));
     expect(refused.status, denied.serve.tail()).toBe(503);
     expect(refused.body).toContain(`could not create topics ${TOPICS.dlq}`);
+    expect(JSON.parse(refused.body)).toMatchObject({
+      error: 'KAFKA_ERROR',
+      retriable: false,
+      serverCode: 'TOPIC_AUTHORIZATION_FAILED',
+      resource: { kind: 'topic', name: TOPICS.dlq },
+      principal: 'ingest',
+      accepted: 0,
+    });
+    expect(await readyz(denied.url)).toEqual({
+      status: 503,
+      body: expect.stringContaining(
+        `ingest: kafka refused: TOPIC_AUTHORIZATION_FAILED on topic ${TOPICS.dlq} for principal ingest`,
+      ),
+    });
     expect(await topicSize(kafka, TOPICS.dlq)).toBe(dlqBefore);
+
+    // A transactional id outside its grant (`retail-ingest-*`): refused by name, the same way.
+    const txId = uniqueName('denied-ingest');
+    const txDenied = await serveAs({ INGEST_TRANSACTIONAL_ID: txId }, 5);
+    await txDenied.serve.waitFor(/"serverCode":"TRANSACTIONAL_ID_AUTHORIZATION_FAILED"/, 60_000);
+    const txRefused = await post(txDenied.url, events.slice(0, 10));
+    expect(txRefused.status, txDenied.serve.tail()).toBe(503);
+    expect(JSON.parse(txRefused.body)).toMatchObject({
+      error: 'KAFKA_ERROR',
+      retriable: false,
+      serverCode: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+      resource: { kind: 'transactional id', name: txId },
+      principal: 'ingest',
+    });
+    expect((await readyz(txDenied.url)).body).toContain(
+      `kafka refused: TRANSACTIONAL_ID_AUTHORIZATION_FAILED on transactional id ${txId} for principal ingest`,
+    );
+
+    // Past the first retry (5 s after the refusal; the old loop retried every second), the DLQ
+    // refusal is still logged exactly once — not once per attempt — with its backoff.
+    const firstRetry = 5_000 + 1_000 - (Date.now() - refusedAt);
+    if (firstRetry > 0) await new Promise((r) => setTimeout(r, firstRetry));
+    const refusalLines = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => String(l['msg']).startsWith('ingest: kafka refused'));
+    const lines = refusalLines(denied.serve.output());
+    expect(lines, denied.serve.tail()).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      code: 'KAFKA_ERROR',
+      retryInMs: 5000,
+      principal: 'ingest',
+    });
+    expect(refusalLines(txDenied.serve.output())).toHaveLength(1);
+
+    // An operator grants the id: the same server becomes ready without a restart (its backoff
+    // tops out at a minute) and says the refusal is over.
+    const aclAdmin = clientAs(broker, broker.saslEnv(KAFKA_ADMIN_PRINCIPAL), 'sasl-acl').admin();
+    await aclAdmin.connect();
+    await createAcls(aclAdmin, [
+      { principal: 'ingest', resource: 'transactional-id', name: txId, operations: ['write', 'describe'] },
+    ]);
+    await aclAdmin.disconnect();
+    await waitUntil(
+      async () => (await readyz(txDenied.url)).status === 200,
+      90_000,
+      'serve ready after the grant',
+    );
+    expect(txDenied.serve.output()).toContain('ingest: Kafka no longer refuses');
     await denied.serve.stop(10_000);
+    await txDenied.serve.stop(10_000);
     const password = readFileSync(broker.saslEnv('ingest')['KAFKA_SASL_PASSWORD_FILE']!, 'utf8').trim();
-    expect(serve.output() + denied.serve.output()).not.toContain(password);
+    expect(serve.output() + denied.serve.output() + txDenied.serve.output()).not.toContain(password);
   });
 
   // Last: it changes every password and adds events to the raw topic the tests above count.
