@@ -401,11 +401,7 @@ export class RecentSet {
     /** The worker's module (tests name another); undefined: fill them in this thread. */
     worker: URL | undefined = workerUrl(),
   ): Promise<'worker' | 'thread' | `thread (${string})`> {
-    const inThread = (list: GenerationChunks[]) => {
-      for (const gen of list)
-        for (let i = 0; i < gen.keys.length; i++)
-          this.restoreChunk(gen.keys[i] as string, gen.values[i] as Uint8Array, gen.expected);
-    };
+    const inThread = (list: GenerationChunks[]) => this.restoreGenerationsHere(list);
     // Only generations this set does not hold yet get a shared table (a restore: all of them).
     const fresh = gens.filter((g) => !this.gens.has(g.slot));
     inThread(gens.filter((g) => this.gens.has(g.slot)));
@@ -438,6 +434,13 @@ export class RecentSet {
     }
     tables.forEach((t, i) => t.addCount(added[i] ?? 0));
     return 'worker';
+  }
+
+  /** Rebuild whole generations in this thread (restoreChunk for each of their chunks). */
+  restoreGenerationsHere(gens: GenerationChunks[]): void {
+    for (const gen of gens)
+      for (let i = 0; i < gen.keys.length; i++)
+        this.restoreChunk(gen.keys[i] as string, gen.values[i] as Uint8Array, gen.expected);
   }
 
   /** The slot of a chunk's key (`r/<slot>/…`). */

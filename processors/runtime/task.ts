@@ -283,16 +283,14 @@ export class TaskState {
     } finally {
       this.dedupLoadedIn = await loading;
     }
-    return gens.reduce((n, g) => n + g.keys.length, 0) + this.finishRestore(walk);
+    return this.finishRestore(walk, gens);
   }
 
   /** The same in this thread only (tests; a caller that cannot wait). */
   restoreSync(entries: Map<string, Buffer | string>): number {
     const gens = this.restorePosition(entries);
-    for (const gen of gens)
-      for (let i = 0; i < gen.keys.length; i++)
-        this.recent.restoreChunk(gen.keys[i] as string, gen.values[i] as Uint8Array, gen.expected);
-    return gens.reduce((n, g) => n + g.keys.length, 0) + this.finishRestore(this.restoreRows(entries));
+    this.recent.restoreGenerationsHere(gens);
+    return this.finishRestore(this.restoreRows(entries), gens);
   }
 
   /**
@@ -367,11 +365,14 @@ export class TaskState {
     return { loaded, snapshots, segments };
   }
 
-  /** Once the dedup horizon is loaded: legacy segments replayed, operators told, snapshots applied. */
-  private finishRestore(walk: ReturnType<TaskState['restoreRows']>): number {
+  /**
+   * Once the dedup horizon is loaded: legacy segments replayed, operators told, snapshots applied.
+   * Returns the entries loaded: state rows, dedup chunks, replayed legacy events.
+   */
+  private finishRestore(walk: ReturnType<TaskState['restoreRows']>, gens: GenerationChunks[]): number {
     const { snapshots, segments } = walk;
     const wm = this.watermark();
-    let loaded = walk.loaded;
+    let loaded = walk.loaded + gens.reduce((n, g) => n + g.keys.length, 0);
     loaded += this.replayLegacy(segments, wm);
     if (segments.length > 0) for (const op of this.operators) op.logic.replayedEvents?.();
     for (const op of this.operators) op.logic.restoredAt(wm);
