@@ -16,3 +16,14 @@ export function spawnSink(args: string[], env: Record<string, string | undefined
       proc.waitFor(pattern, timeoutMs).then(() => undefined),
   });
 }
+
+/** Test teardown: every sink still running is thawed (a frozen zombie) and killed, and awaited. */
+export async function killSinks(children: SinkChild[]): Promise<void> {
+  for (const c of children) {
+    if (c.child.exitCode === null && c.child.signalCode === null) {
+      c.child.kill('SIGCONT');
+      c.child.kill('SIGKILL');
+      await c.exited;
+    }
+  }
+}

@@ -23,7 +23,7 @@ import { createTopic, deleteTopics } from '../../../bench/lib/sale-events.js';
 import { createKafka } from '../../../lib/kafka/index.js';
 import { uniqueName } from '../../helpers/env.js';
 import { assignments, fencedPartitions } from '../../helpers/sink-group-log.js';
-import { spawnSink } from '../../helpers/sink-process.js';
+import { killSinks, spawnSink } from '../../helpers/sink-process.js';
 import type { SinkChild } from '../../helpers/sink-process.js';
 import { waitCommittedAtEnd } from '../core/committed.js';
 import { waitUntil } from '../core/contract.suite.js';
@@ -89,13 +89,7 @@ export function aggregateRebalanceSuite(t: AggRebalanceTarget): void {
     const admin = kafka.admin();
     const children: SinkChild[] = [];
     afterAll(async () => {
-      for (const c of children) {
-        if (c.child.exitCode === null && c.child.signalCode === null) {
-          c.child.kill('SIGCONT');
-          c.child.kill('SIGKILL');
-          await c.exited;
-        }
-      }
+      await killSinks(children);
       await admin.deleteGroups([group]).catch(() => undefined);
       await admin.disconnect();
       await deleteTopics([...all, dlq]);

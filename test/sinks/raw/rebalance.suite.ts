@@ -21,7 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTopic, deleteTopics, makeEvents, produce, totals } from '../../../bench/lib/sale-events.js';
 import type { SinkKind } from '../../../sinks/raw/run.js';
 import { assignments, fencedPartitions } from '../../helpers/sink-group-log.js';
-import { spawnSink } from '../../helpers/sink-process.js';
+import { killSinks, spawnSink } from '../../helpers/sink-process.js';
 import type { SinkChild } from '../../helpers/sink-process.js';
 import { uniqueName } from '../../helpers/env.js';
 import type { TargetCounts } from '../core/contract.suite.js';
@@ -52,13 +52,7 @@ export function rebalanceSuite(t: RebalanceTarget): void {
     const group = uniqueName('grp');
     const children: SinkChild[] = [];
     afterAll(async () => {
-      for (const c of children) {
-        if (c.child.exitCode === null && c.child.signalCode === null) {
-          c.child.kill('SIGCONT');
-          c.child.kill('SIGKILL');
-          await c.exited;
-        }
-      }
+      await killSinks(children);
       await deleteTopics([topic]);
       await t.teardown();
     });
